@@ -1,0 +1,26 @@
+"""s2sad: source-to-source automatic differentiation for plain numpy code.
+
+    dloss = s2sad.grad(loss, wrt=(0, 1))
+    dw, db = dloss(w, b, x, y)
+    print(s2sad.source(dloss))
+
+Glossary, used the same way throughout the code:
+
+- primal: the user's computation and its values.
+- adjoint: the derivative of the output with respect to a value (``d_x``),
+  flowing backwards in the reverse sweep; a contribution is one term of it.
+- tangent: the derivative of a value along an input direction (forward mode).
+- active: a value that depends on a ``wrt`` argument and reaches the output;
+  only active values get adjoints.
+- recorded: a value saved on the tape by the forward sweep because it is
+  overwritten before the reverse sweep reads it.
+- rule: the derivative of one primitive (``numpy.exp``), in s2sad/rules/.
+- primitive: a function with a rule; the compiler does not look inside it.
+- origin: the file, line and column in the user's source a statement comes from.
+"""
+
+from s2sad.api import grad, source, value_and_grad, vjp
+from s2sad.errors import S2SADError
+
+__version__ = "0.1.0"
+__all__ = ["grad", "value_and_grad", "vjp", "source", "S2SADError", "__version__"]

@@ -1,0 +1,172 @@
+"""Load: a live function, or ``file.py:name``, -> a Unit holding its file's libcst tree.
+
+The whole file is parsed, not just the function, so every position is already
+the position in the user's file and static name resolution sees the imports.
+Loading from a path reads the file as text and never executes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import os
+import types
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from s2sad.errors import NotFound, Origin, UnsupportedSyntax
+from s2sad.unit import Unit
+
+
+def display_path(filename: str) -> str:
+    """The path as users should see it: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+def _parse(text: str, path: str) -> tuple[cst.Module, dict]:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise UnsupportedSyntax(
+            f"cannot parse the file: {error.message}",
+            Origin(path, error.raw_line, error.raw_column),
+            hint="fix the syntax error; s2sad reads the file as Python source",
+        ) from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    return module, dict(wrapper.resolve(PositionProvider))
+
+
+def from_function(function) -> Unit:
+    """The Unit of a live Python function, found in its file through linecache."""
+    if not isinstance(function, types.FunctionType):
+        raise NotFound(
+            f"s2sad differentiates Python functions defined with def; got {type(function).__name__}",
+            hint="wrap the computation in a def function",
+        )
+    code = function.__code__
+    path = display_path(code.co_filename)
+    if function.__name__ == "<lambda>":
+        raise UnsupportedSyntax(
+            "a lambda cannot be differentiated", Origin(path, code.co_firstlineno, 0),
+            hint="define the function with def",
+        )
+    lines = linecache.getlines(code.co_filename, function.__globals__)
+    if not lines:
+        raise NotFound(
+            f"cannot read the source of {function.__qualname__} (from {code.co_filename})",
+            hint="define it in a file, so its source can be read",
+        )
+    if path != code.co_filename:
+        # Error messages look lines up by the displayed path.
+        linecache.cache.setdefault(path, (len("".join(lines)), None, lines, path))
+    module, positions = _parse("".join(lines), path)
+    for node in _functions(module):
+        start = positions[node].start.line
+        if node.name.value == function.__name__ and code.co_firstlineno in (start, positions[node.name].start.line):
+            closure = dict(zip(code.co_freevars, function.__closure__ or ()))
+            return Unit(
+                path=path,
+                name=function.__name__,
+                module=module,
+                function=node,
+                positions=positions,
+                module_name=function.__module__,
+                live_globals=_LiveNames(function.__globals__, closure),
+            )
+    raise NotFound(f"cannot find the definition of {function.__qualname__} in {path}")
+
+
+def from_file(filename: str, name: str) -> Unit:
+    """The Unit of the top-level function ``name`` in ``filename``, read as text."""
+    path = display_path(filename)
+    try:
+        text = Path(filename).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no such file: {filename}") from None
+    except OSError as error:
+        raise NotFound(f"cannot read {filename}: {error.strerror}") from None
+    module, positions = _parse(text, path)
+    linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            return Unit(
+                path=path,
+                name=name,
+                module=module,
+                function=statement,
+                positions=positions,
+                module_name=Path(filename).stem,
+            )
+    functions = [s.name.value for s in module.body if isinstance(s, cst.FunctionDef)]
+    defined = _defines(module, name)
+    if defined is not None:
+        raise NotFound(
+            f"'{name}' in {path} is not a function", Origin(path, positions[defined].start.line, 0)
+        )
+    raise NotFound(
+        f"no function '{name}' in {path}",
+        hint=f"functions defined there: {', '.join(functions)}" if functions else "it defines no functions",
+    )
+
+
+def _functions(module: cst.Module):
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            found.append(node)
+
+    module.visit(Finder())
+    return found
+
+
+def _defines(module: cst.Module, name: str) -> cst.CSTNode | None:
+    """The top-level statement binding ``name``, other than a function definition."""
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            return statement
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = getattr(small, "targets", None) or [getattr(small, "target", None)]
+                for target in targets:
+                    target = getattr(target, "target", target)
+                    if isinstance(target, cst.Name) and target.value == name:
+                        return statement
+    return None
+
+
+class _LiveNames(dict):
+    """Globals for generated code: its own names first, then the user's closure and globals, live.
+
+    A dict subclass, so the user's namespace is read on every lookup (a later
+    change to a global is seen) and never written to.
+    """
+
+    def __init__(self, user_globals: dict, closure: dict[str, types.CellType]):
+        super().__init__()
+        self.user_globals = user_globals
+        self.closure = closure
+
+    def __missing__(self, name: str):
+        cell = self.closure.get(name)
+        if cell is not None:
+            return cell.cell_contents
+        return self.user_globals[name]
+
+    def lookup(self, name: str):
+        """The user's value of ``name``: closure, globals, then builtins. KeyError if none."""
+        try:
+            return self.__missing__(name)
+        except (KeyError, ValueError):
+            builtins = self.user_globals.get("__builtins__", __builtins__)
+            table = builtins if isinstance(builtins, dict) else vars(builtins)
+            return table[name]
+
+    def new_namespace(self) -> "_LiveNames":
+        return _LiveNames(self.user_globals, self.closure)

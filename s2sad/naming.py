@@ -1,0 +1,120 @@
+"""Hygienic names for generated code: placeholders while compiling, readable names at the end.
+
+Stages create names as placeholders under a prefix no user name starts with
+(``_s2sad_``, lengthened if needed), so they can never collide. ``finalize``
+then renames every placeholder, in order of first appearance, to the name a
+person would write, skipping every name the code already uses:
+
+    _s2sad_n3 -> _t1        (temporaries)
+    _s2sad_d_z -> d_z       (adjoint of z)
+    _s2sad_np -> np         (module aliases, and the tape)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import keyword
+import re
+from collections.abc import Iterable
+
+import libcst as cst
+
+# Fixed roles and the names they prefer.
+MODULES = {"np": "np", "rt": "_rt", "math": "math"}
+ROLES = {**MODULES, "tape": "tape", "result": "result", "seed": "d_result"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Names:
+    """Placeholder names under one prefix."""
+
+    prefix: str
+
+    @classmethod
+    def avoiding(cls, used: Iterable[str]) -> "Names":
+        prefix = "_s2sad_"
+        used = list(used)
+        while any(name.startswith(prefix) for name in used):
+            prefix += "_"
+        return cls(prefix)
+
+    def temp(self, stage: str, number: int) -> str:
+        """A temporary of ``stage`` ("n" normalize, "r" reverse), unique by ``number``."""
+        return f"{self.prefix}{stage}{number}"
+
+    def adjoint(self, name: str) -> str:
+        return f"{self.prefix}d_{name}"
+
+    def role(self, role: str) -> str:
+        return f"{self.prefix}{role}"
+
+    def module(self, alias: str) -> str:
+        """Placeholder for a module a rule calls as ``np``, ``_rt`` or ``math``."""
+        return self.role({"np": "np", "_rt": "rt", "math": "math"}[alias])
+
+    def is_placeholder(self, name: str) -> bool:
+        return name.startswith(self.prefix)
+
+
+def names_in(node: cst.CSTNode) -> list[str]:
+    """Every identifier in ``node`` bound or read as a variable, in order of appearance."""
+    found: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            attribute.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
+
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name.value)
+
+    node.visit(Collector())
+    return found
+
+
+def finalize(node: cst.CSTNode, names: Names) -> cst.CSTNode:
+    """Rename every placeholder in ``node`` to a readable name no other name in it uses."""
+    appearing = names_in(node)
+    taken = {name for name in appearing if not names.is_placeholder(name)} | set(keyword.kwlist)
+    chosen: dict[str, str] = {}
+    temps = itertools.count(1)
+
+    def pick(candidates: Iterable[str]) -> str:
+        for candidate in candidates:
+            if candidate not in taken:
+                taken.add(candidate)
+                return candidate
+        raise AssertionError("unreachable: candidates are infinite")
+
+    def readable(placeholder: str) -> str:
+        if placeholder in chosen:
+            return chosen[placeholder]
+        body = placeholder[len(names.prefix) :]
+        if body.startswith("d_"):
+            primal = body[2:]
+            primal = readable(primal) if names.is_placeholder(primal) else primal
+            stem = "d_" + primal.lstrip("_")
+            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
+        elif re.fullmatch(r"[nr]\d+", body):
+            name = pick(f"_t{i}" for i in temps)
+        else:
+            stem = ROLES[body]
+            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
+        chosen[placeholder] = name
+        return name
+
+    for name in appearing:
+        if names.is_placeholder(name):
+            readable(name)
+
+    class Renamer(cst.CSTTransformer):
+        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+            new = chosen.get(updated.value)
+            return updated if new is None else updated.with_changes(value=new)
+
+    return node.visit(Renamer())

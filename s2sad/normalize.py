@@ -1,0 +1,504 @@
+"""Normalize: the user's function -> A-normal form (``ir.Function``), refusing what it cannot lower.
+
+Requires: resolutions from resolve. Guarantees: every statement applies one
+operation to atoms (names and literals); calls are spelled canonically
+(``np.exp``, whatever the user imported them as); methods become functions
+(``x.sum(axis=1)`` -> ``np.sum(x, axis=1)``, ``x.T`` -> ``np.transpose(x)``);
+``x += e`` becomes ``x = x + e``; no statement assigns a name it reads.
+
+    z = x @ w + b                  _n1 = x @ w
+    p = 1.0 / (1.0 + np.exp(-z))   z = _n1 + b
+                                   _n2 = -z
+                                   ...
+
+Anything outside the supported language raises UnsupportedSyntax at its own
+line and column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import libcst as cst
+
+from s2sad import ir, rules
+from s2sad.errors import Origin, UnsupportedSyntax
+from s2sad.naming import Names, names_in
+from s2sad.options import Options
+from s2sad.resolve import dotted
+from s2sad.unit import Unit
+
+_BINARY = {
+    cst.Add: "numpy.add",
+    cst.Subtract: "numpy.subtract",
+    cst.Multiply: "numpy.multiply",
+    cst.Divide: "numpy.divide",
+    cst.Power: "numpy.power",
+    cst.MatrixMultiply: "numpy.matmul",
+    cst.Modulo: "numpy.remainder",
+}
+# Piecewise constant (floor division) or defined on booleans and integers only.
+_PASSIVE_BINARY = (cst.FloorDivide, cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
+
+# ndarray methods and the numpy function each one is.
+_METHODS = {
+    "sum": "numpy.sum",
+    "mean": "numpy.mean",
+    "prod": "numpy.prod",
+    "max": "numpy.max",
+    "min": "numpy.min",
+    "dot": "numpy.dot",
+    "reshape": "numpy.reshape",
+    "transpose": "numpy.transpose",
+    "ravel": "numpy.ravel",
+    "flatten": "numpy.ravel",
+    "squeeze": "numpy.squeeze",
+    "clip": "numpy.clip",
+    "copy": "numpy.copy",
+    "argmax": "numpy.argmax",
+    "argmin": "numpy.argmin",
+    "argsort": "numpy.argsort",
+    "round": "numpy.round",
+    "all": "numpy.all",
+    "any": "numpy.any",
+    "nonzero": "numpy.nonzero",
+}
+_PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
+_PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+
+_UNSUPPORTED_EXPRESSIONS = {
+    cst.Lambda: "lambda expressions",
+    cst.ListComp: "list comprehensions",
+    cst.SetComp: "set comprehensions",
+    cst.DictComp: "dict comprehensions",
+    cst.GeneratorExp: "generator expressions",
+    cst.Dict: "dict literals",
+    cst.Set: "set literals",
+    cst.Await: "await",
+    cst.Yield: "yield",
+    cst.NamedExpr: "assignment expressions (:=)",
+    cst.FormattedString: "f-strings",
+    cst.IfExp: "conditional expressions (a if c else b)",
+    cst.BooleanOperation: "'and' / 'or' in values",
+    cst.Imaginary: "complex numbers",
+    cst.StarredElement: "starred expressions",
+}
+_UNSUPPORTED_STATEMENTS = {
+    cst.If: "if statements",
+    cst.For: "for loops",
+    cst.While: "while loops",
+    cst.With: "with statements",
+    cst.Try: "try statements",
+    cst.TryStar: "try statements",
+    cst.FunctionDef: "nested function definitions",
+    cst.ClassDef: "class definitions",
+    cst.Match: "match statements",
+    cst.Global: "global statements",
+    cst.Nonlocal: "nonlocal statements",
+    cst.Import: "imports inside the function",
+    cst.ImportFrom: "imports inside the function",
+    cst.Del: "del statements",
+    cst.Raise: "raise statements",
+    cst.Assert: "assert statements",
+    cst.Break: "break",
+    cst.Continue: "continue",
+}
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    lowering = _Lowering(unit)
+    function = lowering.function()
+    return dataclasses.replace(unit, ir=function, names=lowering.names)
+
+
+def module_name(names: Names, dotted_name: str) -> cst.BaseExpression:
+    """The canonical spelling of a library name in generated code: ``np.linalg.solve``."""
+    spelled = rules.spelling(dotted_name).split(".")
+    if spelled[0] in ("np", "math"):
+        spelled[0] = names.module(spelled[0])
+    expression: cst.BaseExpression = cst.Name(spelled[0])
+    for attribute in spelled[1:]:
+        expression = cst.Attribute(value=expression, attr=cst.Name(attribute))
+    return expression
+
+
+class _Lowering:
+    def __init__(self, unit: Unit):
+        self.unit = unit
+        self.names = Names.avoiding(names_in(unit.module))
+        self.statements: list[ir.Statement] = []
+        self.ids = itertools.count()
+        self.temps = itertools.count(1)
+        self.origin: Origin | None = None
+
+    # -- helpers -------------------------------------------------------------
+
+    def where(self, node: cst.CSTNode) -> Origin:
+        start = self.unit.positions[node].start
+        return Origin(self.unit.path, start.line, start.column)
+
+    def refuse(self, node: cst.CSTNode, what: str, hint: str | None = None):
+        raise UnsupportedSyntax(
+            f"{what} not supported", self.where(node), hint=hint or _DEFAULT_HINT
+        )
+
+    def temp(self) -> str:
+        return self.names.temp("n", next(self.temps))
+
+    def emit_assign(self, target, value, rule=None, operands=None, inactive_only=False):
+        self.statements.append(
+            ir.Assign(next(self.ids), target, value, rule, operands or {}, self.origin, inactive_only)
+        )
+
+    # -- function and statements -----------------------------------------------
+
+    def function(self) -> ir.Function:
+        definition = self.unit.function
+        self.origin = self.where(definition.name)
+        params = definition.params
+        if isinstance(params.star_arg, cst.Param):
+            self.refuse(params.star_arg, "*args parameters are")
+        if params.star_kwarg is not None:
+            self.refuse(params.star_kwarg, "**kwargs parameters are")
+        if definition.asynchronous is not None:
+            self.refuse(definition, "async functions are")
+        declared = (*params.posonly_params, *params.params, *params.kwonly_params)
+        parameters = tuple(p.name.value for p in declared)
+        parameter_origins = {p.name.value: self.where(p.name) for p in declared}
+        signature = params.visit(_StripAnnotations(self))
+        body = definition.body
+        if isinstance(body, cst.SimpleStatementSuite):
+            lines = [cst.SimpleStatementLine(body=body.body)]
+        else:
+            lines = list(body.body)
+        returned = False
+        for index, line in enumerate(lines):
+            if not isinstance(line, cst.SimpleStatementLine):
+                self.refuse(line, f"{_UNSUPPORTED_STATEMENTS.get(type(line), 'this statement')} are")
+            for small in line.body:
+                if self.statement(small, docstring_allowed=index == 0):
+                    returned = True
+                    break
+            if returned:
+                break
+        if not returned:
+            raise UnsupportedSyntax(
+                f"'{definition.name.value}' does not return a value, so there is nothing to differentiate",
+                self.where(definition.name),
+                hint="end the function with a return statement",
+            )
+        return ir.Function(
+            definition.name.value,
+            parameters,
+            signature,
+            tuple(self.statements),
+            self.where(definition.name),
+            parameter_origins,
+        )
+
+    def statement(self, node: cst.BaseSmallStatement, docstring_allowed: bool) -> bool:
+        """Lower one statement; True if it was the return."""
+        self.origin = self.where(node)
+        if isinstance(node, cst.Return):
+            if node.value is None:
+                self.refuse(node, "a bare return is", "return the value to differentiate")
+            atom = self.atom(node.value)
+            self.statements.append(ir.Return(next(self.ids), atom, self.origin))
+            return True
+        if isinstance(node, cst.Assign):
+            self.assign(node.targets, node.value)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is None:
+                return False
+            self.assign([cst.AssignTarget(target=node.target)], node.value)
+        elif isinstance(node, cst.AugAssign):
+            operator = type(node.operator).__name__.removesuffix("Assign")
+            binary = cst.BinaryOperation(
+                left=node.target, operator=getattr(cst, operator)(), right=node.value
+            )
+            self.assign([cst.AssignTarget(target=node.target)], binary)
+        elif isinstance(node, cst.Expr) and docstring_allowed and isinstance(node.value, cst.SimpleString):
+            pass
+        elif isinstance(node, cst.Pass):
+            pass
+        elif isinstance(node, cst.Expr):
+            self.refuse(node, "expression statements (a value computed and dropped) are",
+                        "assign the value to a name, or remove the line")
+        else:
+            self.refuse(node, f"{_UNSUPPORTED_STATEMENTS.get(type(node), type(node).__name__)} are")
+        return False
+
+    def assign(self, targets, value: cst.BaseExpression) -> None:
+        for target in targets:
+            if isinstance(target.target, (cst.Subscript, cst.Attribute)):
+                self.refuse(target.target, "assignment into a subscript or attribute is",
+                            "build a new array instead (for example with np.where or np.concatenate)")
+        if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
+            self.assign_name(targets[0].target.value, value)
+            return
+        if len(targets) == 1 and isinstance(targets[0].target, (cst.Tuple, cst.List)):
+            self.unpack(targets[0].target, value)
+            return
+        first = self.temp()
+        self.assign_name(first, value)
+        for target in targets:
+            self.assign_targets(target.target, cst.Name(first))
+
+    def assign_targets(self, target, value):
+        if isinstance(target, cst.Name):
+            self.assign_name(target.value, value)
+        else:
+            self.unpack(target, value)
+
+    def unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
+        elements = target.elements
+        if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
+            self.refuse(value, "unpacking a value that is not a tuple written out is",
+                        "assign each name separately")
+        held = []
+        for element in value.elements:
+            if isinstance(element, cst.StarredElement):
+                self.refuse(element, "starred expressions are")
+            name = self.temp()
+            self.assign_name(name, element.value)
+            held.append(name)
+        for element, name in zip(elements, held):
+            if not isinstance(element.value, (cst.Name, cst.Tuple, cst.List)):
+                self.refuse(element.value, "unpacking into a subscript, attribute or starred target is")
+            self.assign_targets(element.value, cst.Name(name))
+
+    def assign_name(self, target: str, value: cst.BaseExpression) -> None:
+        expression, rule, operands, inactive_only = self.operation(value)
+        if target in names_in(expression):
+            # `x = x * w`: compute into a temporary first, so no statement reads what it assigns.
+            held = self.temp()
+            self.emit_assign(held, expression, rule, operands, inactive_only)
+            expression, rule, operands, inactive_only = cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
+        self.emit_assign(target, expression, rule, operands, inactive_only)
+
+    # -- expressions -------------------------------------------------------------
+
+    def atom(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """``node`` if it is a name or literal (canonically spelled), else a temporary holding it."""
+        node = _bare(node)
+        literal = self.literal(node)
+        if literal is not None:
+            return literal
+        if isinstance(node, cst.Name):
+            return node
+        text = dotted(node)
+        if text is not None and self.resolution(text) == "global":
+            return node
+        name = self.temp()
+        self.assign_name(name, node)
+        return cst.Name(name)
+
+    def resolution(self, text: str) -> str | None:
+        if text.split(".")[0] in self.unit.local_names:
+            return None
+        found = self.unit.resolutions.get(text)
+        return found.kind if found else None
+
+    def literal(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The canonical form of a literal (numbers, strings, True/None, np.pi, tuples of those)."""
+        node = _bare(node)
+        if isinstance(node, _UNSUPPORTED_KINDS):
+            self.refuse(node, f"{_UNSUPPORTED_EXPRESSIONS[type(node)]} are")
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
+            return node
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+            return node
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+            if isinstance(_bare(node.expression), (cst.Integer, cst.Float)):
+                return node.with_changes(expression=_bare(node.expression))
+        if isinstance(node, (cst.Tuple, cst.List)):
+            items = [self.literal(e.value) if not isinstance(e, cst.StarredElement) else None for e in node.elements]
+            if all(item is not None for item in items):
+                return _sequence(node, items)
+            return None
+        text = dotted(node)
+        if text is not None:
+            found = self.unit.resolutions.get(text)
+            if found is not None and found.kind == "constant" and text.split(".")[0] not in self.unit.local_names:
+                return module_name(self.names, found.name)
+        return None
+
+    def operand(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """An operand: an atom, or a tuple/list of atoms written out (a shape, a list of arrays)."""
+        node = _bare(node)
+        if isinstance(node, (cst.Tuple, cst.List)) and self.literal(node) is None:
+            items = []
+            for element in node.elements:
+                if isinstance(element, cst.StarredElement):
+                    self.refuse(element, "starred expressions are")
+                items.append(self.atom(element.value))
+            return _sequence(node, items)
+        return self.atom(node)
+
+    def operation(self, node: cst.BaseExpression):
+        """(value, rule, operands, inactive_only) for one operation whose operands are atoms."""
+        node = _bare(node)
+        literal = self.literal(node)
+        if literal is not None:
+            return literal, None, {}, False
+        if isinstance(node, cst.Name):
+            if node.value in self.unit.local_names:
+                return node, "s2sad.copy", {"x": node}, False
+            return node, None, {}, False
+        if isinstance(node, (cst.Tuple, cst.List)):
+            # A tuple built from values (a shape): it carries no derivative, so
+            # nothing that depends on what is differentiated may go into it.
+            return self.operand(node), None, {}, True
+        if isinstance(node, cst.BinaryOperation):
+            left, right = self.atom(node.left), self.atom(node.right)
+            value = cst.BinaryOperation(left=left, operator=node.operator, right=right)
+            if isinstance(node.operator, _PASSIVE_BINARY):
+                return value, None, {}, False
+            return value, _BINARY[type(node.operator)], {"x1": left, "x2": right}, False
+        if isinstance(node, cst.UnaryOperation):
+            operand = self.atom(node.expression)
+            value = node.with_changes(expression=operand)
+            if isinstance(node.operator, cst.Minus):
+                return value, "numpy.negative", {"x": operand}, False
+            if isinstance(node.operator, cst.Plus):
+                return value, "numpy.positive", {"x": operand}, False
+            return value, None, {}, False
+        if isinstance(node, cst.Comparison):
+            left = self.atom(node.left)
+            targets = [c.with_changes(comparator=self.atom(c.comparator)) for c in node.comparisons]
+            return cst.Comparison(left=left, comparisons=targets), None, {}, False
+        if isinstance(node, cst.Subscript):
+            return self.subscript(node)
+        if isinstance(node, cst.Attribute):
+            return self.attribute(node)
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        if type(node) in _UNSUPPORTED_EXPRESSIONS:
+            self.refuse(node, f"{_UNSUPPORTED_EXPRESSIONS[type(node)]} are")
+        self.refuse(node, f"{type(node).__name__} expressions are")
+
+    def subscript(self, node: cst.Subscript):
+        base = self.atom(node.value)
+        elements = []
+        for element in node.slice:
+            index = element.slice
+            if isinstance(index, cst.Index):
+                if index.star is not None:
+                    self.refuse(index, "starred indices are")
+                index = index.with_changes(value=self.operand(index.value))
+            else:
+                index = index.with_changes(
+                    lower=self._bound(index.lower), upper=self._bound(index.upper), step=self._bound(index.step)
+                )
+            elements.append(element.with_changes(slice=index))
+        value = node.with_changes(value=base, slice=elements, lpar=[], rpar=[])
+        index_value = cst.Subscript(
+            value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
+        )
+        return value, "operator.getitem", {"a": base, "index": index_value}, False
+
+    def _bound(self, bound):
+        return None if bound is None else self.atom(bound)
+
+    def attribute(self, node: cst.Attribute):
+        text = dotted(node)
+        if text is not None and self.resolution(text) == "global":
+            return node, None, {}, False
+        name = node.attr.value
+        if name == "T":
+            base = self.atom(node.value)
+            return self.apply("numpy.transpose", node, [base], {})
+        if name in _PASSIVE_ATTRIBUTES:
+            return node.with_changes(value=self.atom(node.value)), None, {}, False
+        self.refuse(node.attr, f"the attribute '.{name}' is",
+                    f"supported array attributes: .T, {', '.join('.' + a for a in sorted(_PASSIVE_ATTRIBUTES))}")
+
+    def call(self, node: cst.Call):
+        for arg in node.args:
+            if arg.star:
+                self.refuse(arg, "star arguments (*args, **kwargs) in calls are")
+        positional = [arg.value for arg in node.args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        function = node.func
+        text = dotted(function)
+        if text is not None and self.resolution(text) not in (None, "global"):
+            found = self.unit.resolutions[text]
+            return self.apply(found.name, node, positional, keywords, kind=found.kind)
+        if isinstance(function, cst.Attribute):
+            method = function.attr.value
+            numpy_name = _METHODS.get(method)
+            if numpy_name is None:
+                self.refuse(function.attr, f"the array method '.{method}()' is",
+                            f"supported methods: {', '.join(sorted(_METHODS))}")
+            receiver = function.value
+            if method in _PACKED_METHODS and len(positional) > 1:
+                positional = [cst.Tuple(elements=[cst.Element(value=p) for p in positional])]
+            return self.apply(numpy_name, node, [receiver, *positional], keywords, kind=rules.kind(numpy_name))
+        self.refuse(function, "calling this is")
+
+    def apply(self, name: str, node: cst.CSTNode, positional, keywords, kind: str = "rule"):
+        """A call of the library function ``name``, operands made atoms, bound to its rule."""
+        if kind == "constant":
+            self.refuse(node, f"calling {rules.spelling(name)} is", "use float(...) to convert a value")
+        rule = rules.lookup(name) if kind == "rule" else None
+        sequences = rule.sequences if rule else ()
+        positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]
+        keywords = {key: self._argument(rule, None, key, value, sequences) for key, value in keywords.items()}
+        value = cst.Call(
+            func=module_name(self.names, name),
+            args=[cst.Arg(value=v) for v in positional]
+            + [cst.Arg(value=v, keyword=cst.Name(k), equal=cst.AssignEqual()) for k, v in keywords.items()],
+        )
+        if rule is None:
+            return value, None, {}, kind == "inactive_only"
+        try:
+            bound = rule.signature.bind(*positional, **keywords)
+        except TypeError as error:
+            self.refuse(node, f"this call of {rules.spelling(name)} ({error}) is",
+                        f"s2sad differentiates {rules.spelling(name)}{rule.signature}")
+        return value, rule.name, dict(bound.arguments), False
+
+    def _argument(self, rule, index, keyword, value, sequences):
+        if rule is not None:
+            names = list(rule.signature.parameters)
+            parameter = keyword if keyword is not None else (names[index] if index < len(names) else None)
+            if parameter in sequences:
+                value = _bare(value)
+                if not isinstance(value, (cst.Tuple, cst.List)):
+                    self.refuse(value, f"passing {parameter} of {rules.spelling(rule.name)} other than as a "
+                                "list written out is", "write the list out, like np.stack([a, b])")
+                return self.operand(value)
+        return self.operand(value)
+
+
+_UNSUPPORTED_KINDS = tuple(_UNSUPPORTED_EXPRESSIONS)
+_DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
+
+
+def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
+    """The expression without the parentheses written around it."""
+    if getattr(node, "lpar", None):
+        return node.with_changes(lpar=[], rpar=[])
+    return node
+
+
+def _sequence(node: cst.Tuple | cst.List, items) -> cst.Tuple | cst.List:
+    elements = [cst.Element(value=item) for item in items]
+    if isinstance(node, cst.Tuple):
+        return cst.Tuple(elements=elements)
+    return cst.List(elements=elements)
+
+
+class _StripAnnotations(cst.CSTTransformer):
+    """Parameters as the generated function declares them: no annotations, defaults canonical."""
+
+    def __init__(self, lowering: _Lowering):
+        self.lowering = lowering
+
+    def leave_Param(self, original: cst.Param, updated: cst.Param) -> cst.Param:
+        default = updated.default
+        if default is not None:
+            literal = self.lowering.literal(original.default)
+            default = literal if literal is not None else original.default
+        return updated.with_changes(annotation=None, default=default)

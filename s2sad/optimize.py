@@ -1,0 +1,213 @@
+"""Optimize: make the generated function smaller and closer to what a person would write.
+
+Requires: a Generated function. Each rewrite keeps the values computed; they
+run until none applies:
+
+- inline: a forward temporary read once, later in the forward sweep, goes back
+  into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``);
+- copies: ``d_a = d_b`` is dropped and ``d_a`` read as ``d_b`` when ``d_b`` does not change;
+- folding: arithmetic on literals (``2 - 1`` -> ``1``) and, inside a larger
+  expression, multiplying by one (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the
+  top of a value, so a gradient is never the caller's own array;
+- dead code: generated names assigned and never read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+
+import libcst as cst
+
+from s2sad.naming import Names
+from s2sad.options import Options
+from s2sad.target import Generated, Line
+from s2sad.templates import names_read, substitute
+from s2sad.unit import Unit
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    generated = unit.generated
+    names = unit.names
+    changed = True
+    while changed:
+        changed = False
+        for rewrite in (_inline_forward, _propagate_copies, _fold_lines, _remove_dead):
+            generated, did = rewrite(generated, names)
+            changed = changed or did
+    return dataclasses.replace(unit, generated=generated)
+
+
+def _target(line: Line) -> str | None:
+    node = line.node
+    if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Name):
+        return node.targets[0].target.value
+    return None
+
+
+def _reads(line: Line) -> set[str]:
+    return names_read(line.node.value)
+
+
+def _all_lines(generated: Generated) -> list[Line]:
+    return [*generated.checks, *generated.forward, *generated.reverse]
+
+
+def _use_counts(generated: Generated) -> Counter:
+    counts: Counter = Counter()
+    for line in _all_lines(generated):
+        counts.update(_names_with_repeats(line.node.value))
+    counts.update(_names_with_repeats(generated.result))
+    return counts
+
+
+def _names_with_repeats(node: cst.CSTNode) -> list[str]:
+    found: list[str] = []
+
+    class Reader(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            attribute.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
+
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name.value)
+
+    node.visit(Reader())
+    return found
+
+
+def _replace_in(line: Line, replacements) -> Line:
+    node = line.node
+    return dataclasses.replace(line, node=node.with_changes(value=substitute(node.value, replacements)))
+
+
+def _inline_forward(generated: Generated, names: Names):
+    temporary = re.compile(re.escape(names.prefix) + r"n\d+$")
+    counts = _use_counts(generated)
+    forward = list(generated.forward)
+    for position, line in enumerate(forward):
+        name = _target(line)
+        if name is None or not temporary.match(name) or counts[name] != 1:
+            continue
+        value_reads = _reads(line)
+        for later in range(position + 1, len(forward)):
+            candidate = forward[later]
+            if name in _reads(candidate):
+                forward[later] = _replace_in(candidate, {name: line.node.value})
+                del forward[position]
+                return dataclasses.replace(generated, forward=tuple(forward)), True
+            if _target(candidate) in value_reads:
+                break
+    return generated, False
+
+
+def _propagate_copies(generated: Generated, names: Names):
+    lines = _all_lines(generated)
+    assigned = Counter(_target(line) for line in lines)
+    for position, line in enumerate(lines):
+        name = _target(line)
+        value = line.node.value if name else None
+        if not (name and names.is_placeholder(name) and isinstance(value, cst.Name)) or assigned[name] != 1:
+            continue
+        source = value.value
+        if any(_target(later) == source for later in lines[position + 1 :]):
+            continue
+        replacement = {name: value}
+        rewritten = [_replace_in(other, replacement) for other in lines[position + 1 :]]
+        new_lines = lines[:position] + rewritten
+        return _regroup(generated, new_lines, removed_at=position, result=substitute(generated.result, replacement)), True
+    return generated, False
+
+
+def _regroup(generated: Generated, lines: list[Line], removed_at: int | None, result) -> Generated:
+    """Split a flat list of lines back into sections, one line having been removed at ``removed_at``."""
+    sizes = [len(generated.checks), len(generated.forward), len(generated.reverse)]
+    if removed_at is not None:
+        boundary = 0
+        for index, size in enumerate(sizes):
+            if removed_at < boundary + size:
+                sizes[index] -= 1
+                break
+            boundary += size
+    checks = tuple(lines[: sizes[0]])
+    forward = tuple(lines[sizes[0] : sizes[0] + sizes[1]])
+    reverse = tuple(lines[sizes[0] + sizes[1] :])
+    return dataclasses.replace(generated, checks=checks, forward=forward, reverse=reverse, result=result)
+
+
+def _remove_dead(generated: Generated, names: Names):
+    counts = _use_counts(generated)
+    lines = _all_lines(generated)
+    for position, line in enumerate(lines):
+        name = _target(line)
+        if name and names.is_placeholder(name) and counts[name] == 0:
+            return _regroup(generated, lines[:position] + lines[position + 1 :], position, generated.result), True
+    return generated, False
+
+
+# -- folding ------------------------------------------------------------------------
+
+
+def _fold_lines(generated: Generated, names: Names):
+    lines = _all_lines(generated)
+    folded = [dataclasses.replace(line, node=line.node.with_changes(value=fold(line.node.value))) for line in lines]
+    changed = any(not a.node.value.deep_equals(b.node.value) for a, b in zip(lines, folded))
+    return (_regroup(generated, folded, None, generated.result), changed)
+
+
+def _number(node: cst.BaseExpression):
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and not node.lpar:
+        inner = _number(node.expression)
+        return None if inner is None else -inner
+    if isinstance(node, cst.Integer):
+        return int(node.value)
+    if isinstance(node, cst.Float):
+        return float(node.value)
+    return None
+
+
+def _literal(value) -> cst.BaseExpression:
+    text = repr(value)
+    if value < 0:
+        return cst.UnaryOperation(operator=cst.Minus(), expression=_literal(-value))
+    return cst.Integer(text) if isinstance(value, int) else cst.Float(text)
+
+
+_ARITHMETIC = {
+    cst.Add: lambda a, b: a + b,
+    cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b,
+}
+
+
+def fold(node: cst.BaseExpression, operand: bool = False) -> cst.BaseExpression:
+    """Fold literal arithmetic; drop factors of one where ``node`` is an operand of arithmetic."""
+    if isinstance(node, cst.BinaryOperation):
+        left, right = fold(node.left, True), fold(node.right, True)
+        node = node.with_changes(left=left, right=right)
+        a, b = _number(left), _number(right)
+        operation = _ARITHMETIC.get(type(node.operator))
+        if operation and a is not None and b is not None:
+            return _literal(operation(a, b))
+        if operand and isinstance(node.operator, cst.Multiply):
+            if a == 1:
+                return right
+            if b == 1:
+                return left
+        if operand and isinstance(node.operator, (cst.Power, cst.Divide)) and b == 1:
+            return left
+        return node
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = fold(node.expression, True)
+        number = _number(inner)
+        if number is not None and not isinstance(inner, cst.UnaryOperation):
+            return _literal(-number)
+        return node.with_changes(expression=inner)
+    if isinstance(node, cst.Call):
+        return node.with_changes(args=[arg.with_changes(value=fold(arg.value)) for arg in node.args])
+    return node

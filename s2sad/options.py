@@ -1,0 +1,22 @@
+"""What a caller asks the compiler for, as one frozen object passed to every stage."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+Kind = Literal["grad", "value_and_grad", "vjp"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """``wrt`` holds parameter names; ``wrt_tuple`` says whether gradients come back as a tuple."""
+
+    kind: Kind = "grad"
+    wrt: tuple[str, ...] = ()
+    wrt_tuple: bool = False
+    mode: Literal["reverse"] = "reverse"
+
+    @property
+    def function_prefix(self) -> str:
+        return self.kind

@@ -1,0 +1,54 @@
+"""The compiler's passes, in order, and the one function that runs them.
+
+    resolve -> normalize -> analyse -> reverse -> optimize -> emit
+
+Each pass is ``run(unit, options) -> unit``; passes never call each other.
+``S2SAD_DUMP_AFTER=normalize,optimize`` prints the code after the named passes
+to stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+
+from s2sad import activity, emit, normalize, optimize, resolve, reverse
+from s2sad.options import Options
+from s2sad.unit import Unit
+
+
+@dataclasses.dataclass(frozen=True)
+class Pass:
+    name: str
+    run: Callable[[Unit, Options], Unit]
+
+
+PIPELINE = (
+    Pass("resolve", resolve.run),
+    Pass("normalize", normalize.run),
+    Pass("analyse", activity.run),
+    Pass("reverse", reverse.run),
+    Pass("optimize", optimize.run),
+    Pass("emit", emit.run),
+)
+
+
+def compile_unit(unit: Unit, options: Options) -> Unit:
+    dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
+    for stage in PIPELINE:
+        unit = stage.run(unit, options)
+        if stage.name in dump_after:
+            print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
+    return unit
+
+
+def _dump(unit: Unit) -> str:
+    if unit.source is not None:
+        return unit.source
+    if unit.generated is not None:
+        return emit.render(unit)
+    if unit.ir is not None:
+        return unit.ir.code()
+    return unit.function.code if hasattr(unit.function, "code") else ""

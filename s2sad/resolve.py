@@ -1,0 +1,204 @@
+"""Resolve: what each non-local name in the function refers to.
+
+Every dotted name whose root is not a parameter or local variable (``np.exp``,
+``math.pi``, ``len``, ``EPS``) gets a Resolution, keyed by the name as written:
+
+- ``rule``: a primitive with a derivative rule (``numpy.exp``);
+- ``zero_derivative`` / ``inactive_only``: a helper with nothing to propagate;
+- ``constant``: a library constant (``numpy.pi``), emitted by its canonical name;
+- ``global``: a value from the user's module (``EPS``), read as it is.
+
+Two resolvers give the qualified names: ``StaticResolver`` reads the file's
+imports (libcst's QualifiedNameProvider) and never runs the user's code;
+``LiveResolver`` looks names up in the function's closure and globals.
+Anything called that is none of these is refused here, with its location.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import types
+from typing import Literal, Protocol
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
+
+from s2sad import rules
+from s2sad.errors import Ambiguous, NoRule, Origin, UnsupportedSyntax
+from s2sad.options import Options
+from s2sad.unit import Unit
+
+Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "global"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolution:
+    kind: Kind
+    name: str  # qualified name for library names; the name as written for globals
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``np.linalg.solve`` for a chain of names and attributes, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    return None
+
+
+class Resolver(Protocol):
+    def qualified_names(self, node: cst.BaseExpression, text: str) -> set[str] | None:
+        """Qualified names ``node`` may refer to; None when it is a value of the user's module."""
+
+
+class StaticResolver:
+    """Qualified names from the file's imports, without running it."""
+
+    def __init__(self, unit: Unit):
+        wrapper = MetadataWrapper(unit.module, unsafe_skip_copy=True)
+        self.names = wrapper.resolve(QualifiedNameProvider)
+
+    def qualified_names(self, node, text):
+        found = self.names.get(node, set())
+        if any(q.source is QualifiedNameSource.LOCAL for q in found):
+            return None
+        return {q.name for q in found}
+
+
+@functools.cache
+def _identities() -> dict[int, str]:
+    return rules.objects_by_identity()
+
+
+class LiveResolver:
+    """Qualified names from the objects the function's closure and globals hold now."""
+
+    def __init__(self, unit: Unit):
+        self.live = unit.live_globals
+
+    def qualified_names(self, node, text):
+        root, *attributes = text.split(".")
+        try:
+            value = self.live.lookup(root)
+        except KeyError:
+            return set()
+        for attribute in attributes:
+            if not isinstance(value, types.ModuleType):
+                return None
+            value = getattr(value, attribute, _MISSING)
+            if value is _MISSING:
+                return set()
+        if isinstance(value, types.ModuleType):
+            return {value.__name__}
+        name = _identities().get(id(value))
+        if name is not None:
+            return {name}
+        if isinstance(value, types.FunctionType) and not value.__module__.startswith("numpy"):
+            return None
+        if callable(value):
+            module = getattr(value, "__module__", None) or ""
+            return {f"{module}.{getattr(value, '__qualname__', root)}".lstrip(".")}
+        return None
+
+
+_MISSING = object()
+
+
+def local_names(unit: Unit) -> frozenset[str]:
+    """Parameters and every name the function assigns: these are values, never resolved."""
+    wrapper = MetadataWrapper(unit.module, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    scope = scopes[unit.function.body.body[0]]
+    return frozenset(assignment.name for assignment in scope.assignments)
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    resolver = LiveResolver(unit) if unit.live_globals is not None else StaticResolver(unit)
+    locals_ = local_names(unit)
+    found: dict[str, Resolution] = {}
+    for node, text, called in _references(unit.function, locals_):
+        if text in found:
+            continue
+        origin = _origin(unit, node)
+        names = resolver.qualified_names(node, text)
+        if names is None:
+            if called and "." not in text:
+                raise UnsupportedSyntax(
+                    f"'{text}' is a function of your own; calling it is not supported yet",
+                    origin,
+                    hint="inline it into the differentiated function for now",
+                )
+            found[text] = Resolution("global", text)
+            continue
+        found[text] = _classify(text, names, called, origin)
+    return dataclasses.replace(unit, resolutions=found, local_names=locals_)
+
+
+def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resolution:
+    canonical = {rules.canonical(name) for name in names}
+    if len(canonical) > 1:
+        raise Ambiguous(
+            f"'{text}' may refer to any of {', '.join(sorted(canonical))}",
+            origin,
+            hint="import it once, unconditionally, so s2sad can tell which function it is",
+        )
+    if not canonical:
+        raise NoRule(f"name '{text}' is not defined", origin)
+    (name,) = canonical
+    kind = rules.kind(name)
+    if kind is not None and (called or kind == "constant"):
+        return Resolution(kind, name)
+    if not called:
+        return Resolution("global", text)
+    suggestions = difflib.get_close_matches(name, rules.known_names(), n=3, cutoff=0.8)
+    hint = "give it a derivative with a custom rule, or compute it outside the differentiated function"
+    if suggestions:
+        hint = f"did you mean {' or '.join(rules.spelling(s) for s in suggestions)}? Otherwise, {hint}"
+    raise NoRule(f"no derivative rule for '{text}' ({name})", origin, hint=hint)
+
+
+def _origin(unit: Unit, node: cst.CSTNode) -> Origin:
+    start = unit.positions[node].start
+    return Origin(unit.path, start.line, start.column)
+
+
+def _references(function: cst.FunctionDef, locals_: frozenset[str]):
+    """(node, dotted text, called) for each maximal dotted name whose root is not local."""
+    found: list[tuple[cst.BaseExpression, str, bool]] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> bool:
+            self._chain(node.func, called=True) or node.func.visit(self)
+            for arg in node.args:
+                arg.value.visit(self)
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            return not self._chain(node, called=False)
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self._chain(node, called=False)
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Param(self, node: cst.Param) -> bool:
+            if node.default is not None:
+                node.default.visit(self)
+            return False
+
+        def _chain(self, node: cst.BaseExpression, called: bool) -> bool:
+            text = dotted(node)
+            if text is None:
+                return False
+            if text.split(".")[0] not in locals_ and text not in ("True", "False", "None"):
+                found.append((node, text, called))
+            return True
+
+    function.params.visit(Finder())
+    function.body.visit(Finder())
+    return found

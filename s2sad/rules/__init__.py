@@ -1,0 +1,165 @@
+"""The rule table: every function s2sad can differentiate, keyed by qualified name.
+
+A rule is registered beside its derivative, as a plain function::
+
+    @adjoint("numpy.multiply", elementwise=True)
+    def multiply_adjoint(d_out, out, x1, x2):
+        return d_out * x2, d_out * x1
+
+- Parameters: the adjoint of the output first, then the output, then numpy's
+  own parameter names. Parameters without a default are the differentiable
+  ones: the rule returns one contribution for each (``None`` when the output
+  does not depend on it smoothly); parameters with a default are options
+  (``axis``, ``keepdims``) and the supported keywords.
+- ``elementwise=True``: the engine sums each contribution down to its
+  argument's shape (broadcasting), so the rule need not.
+- ``sequences``: parameters that take a literal list of arrays
+  (``np.concatenate([a, b])``); their contribution is a sequence, one per item.
+- ``examples``: calls the rule tests differentiate against finite differences;
+  elementwise rules are also tested over broadcasting shapes automatically.
+
+Helpers without a derivative are listed with ``zero_derivative`` (piecewise
+constant: ``np.floor``, ``len``) or ``inactive_only`` (their arguments must not
+depend on what is differentiated: ``np.arange``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+
+from s2sad import templates
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    """A call for the rule tests: ``call`` uses ``np``/``math`` and the argument names in ``shapes``.
+
+    ``domain`` gives, per argument, where inputs are drawn: "real" (-2, 2),
+    "positive" (0.2, 2), "unit" (-0.9, 0.9), "nonzero" (magnitude 0.2..2) or
+    "above1" (1.2, 3). A shape of ``None`` means a Python float.
+    """
+
+    call: str
+    shapes: Mapping[str, tuple[int, ...] | None]
+    domain: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    name: str
+    signature: inspect.Signature
+    differentiable: tuple[str, ...]
+    adjoint: templates.Template
+    elementwise: bool
+    sequences: tuple[str, ...]
+    domain: Mapping[str, str]
+    examples: tuple[Example, ...]
+
+    @property
+    def spelling(self) -> str:
+        """How generated code calls it: ``np.exp``, ``math.exp``, ``float``."""
+        return spelling(self.name)
+
+
+def spelling(name: str) -> str:
+    module, _, rest = name.partition(".")
+    if module == "numpy":
+        return "np." + rest
+    if module == "builtins":
+        return rest
+    return name
+
+
+RULES: dict[str, Rule] = {}
+ALIASES: dict[str, str] = {}
+ZERO_DERIVATIVE: set[str] = set()
+INACTIVE_ONLY: set[str] = set()
+CONSTANTS: set[str] = set()
+
+
+def adjoint(
+    name: str,
+    *,
+    elementwise: bool = False,
+    aliases: tuple[str, ...] = (),
+    sequences: tuple[str, ...] = (),
+    domain: Mapping[str, str] | None = None,
+    examples: tuple[Example, ...] = (),
+) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the adjoint rule of ``name``."""
+
+    def register(function: Callable) -> Callable:
+        if name in RULES or name in ALIASES:
+            raise ValueError(f"rule for {name} registered twice")
+        parameters = list(inspect.signature(function).parameters.values())
+        if [p.name for p in parameters[:2]] != ["d_out", "out"]:
+            raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
+        primal = inspect.Signature(parameters[2:])
+        differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
+        template = templates.parse(function, len(differentiable))
+        RULES[name] = Rule(
+            name, primal, differentiable, template, elementwise, sequences, dict(domain or {}), examples
+        )
+        for alias in aliases:
+            ALIASES[alias] = name
+        return function
+
+    return register
+
+
+def zero_derivative(*names: str) -> None:
+    ZERO_DERIVATIVE.update(names)
+
+
+def inactive_only(*names: str) -> None:
+    INACTIVE_ONLY.update(names)
+
+
+def constant(*names: str) -> None:
+    CONSTANTS.update(names)
+
+
+def canonical(name: str) -> str:
+    return ALIASES.get(name, name)
+
+
+def lookup(name: str) -> Rule | None:
+    return RULES.get(canonical(name))
+
+
+def kind(name: str) -> str | None:
+    """'rule', 'zero_derivative', 'inactive_only', 'constant', or None if unknown."""
+    name = canonical(name)
+    if name in RULES:
+        return "rule"
+    for label, names in (
+        ("zero_derivative", ZERO_DERIVATIVE),
+        ("inactive_only", INACTIVE_ONLY),
+        ("constant", CONSTANTS),
+    ):
+        if name in names:
+            return label
+    return None
+
+
+def known_names() -> list[str]:
+    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CONSTANTS)
+
+
+def objects_by_identity() -> dict[int, str]:
+    """id(object) -> qualified name, for every name in the table that can be imported."""
+    table: dict[int, str] = {}
+    for name in known_names():
+        module_name, _, attribute = name.rpartition(".")
+        try:
+            value = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            continue
+        table.setdefault(id(value), canonical(name))
+    return table
+
+
+from s2sad.rules import elementwise, linalg, reductions, scalar_math, shape, passive  # noqa: E402,F401

@@ -1,0 +1,54 @@
+"""numpy.linalg: norm (vector 2-norm, Frobenius), inv, solve, det; batched where numpy batches."""
+
+import numpy as np
+
+from s2sad import runtime as _rt
+from s2sad.rules import Example, adjoint
+
+_WELL_CONDITIONED = {"a": "spd"}
+
+
+@adjoint(
+    "numpy.linalg.norm",
+    examples=(
+        Example("np.linalg.norm(x)", {"x": (4,)}),
+        Example("np.linalg.norm(x)", {"x": (3, 2)}),
+        Example("np.linalg.norm(x, axis=1)", {"x": (3, 4)}),
+        Example("np.linalg.norm(x, 2, 0, True)", {"x": (3, 4)}),
+        Example("np.linalg.norm(x, ord='fro')", {"x": (3, 4)}),
+    ),
+)
+def norm_adjoint(d_out, out, x, ord=None, axis=None, keepdims=False):
+    return _rt.norm_adjoint(d_out, out, x, ord, axis, keepdims)
+
+
+@adjoint(
+    "numpy.linalg.inv",
+    domain=_WELL_CONDITIONED,
+    examples=(Example("np.linalg.inv(a)", {"a": (3, 3)}), Example("np.linalg.inv(a)", {"a": (2, 3, 3)})),
+)
+def inv_adjoint(d_out, out, a):
+    return -(out.mT @ d_out @ out.mT)
+
+
+@adjoint(
+    "numpy.linalg.solve",
+    domain=_WELL_CONDITIONED,
+    examples=(
+        Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (3,)}),
+        Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (3, 2)}),
+        Example("np.linalg.solve(a, b)", {"a": (2, 3, 3), "b": (2, 3, 2)}),
+    ),
+)
+def solve_adjoint(d_out, out, a, b):
+    d_b = np.linalg.solve(a.mT, d_out)
+    return _rt.solve_adjoint_matrix(d_b, out), d_b
+
+
+@adjoint(
+    "numpy.linalg.det",
+    domain=_WELL_CONDITIONED,
+    examples=(Example("np.linalg.det(a)", {"a": (3, 3)}), Example("np.linalg.det(a)", {"a": (2, 2, 2)})),
+)
+def det_adjoint(d_out, out, a):
+    return np.expand_dims(d_out * out, (-2, -1)) * np.linalg.inv(a).mT

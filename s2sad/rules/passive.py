@@ -1,0 +1,88 @@
+"""Helpers with no derivative to propagate, and constants.
+
+zero_derivative: piecewise constant in every argument, so nothing flows back
+(np.floor, comparisons' helpers, shapes). inactive_only: their result depends
+smoothly on their arguments but s2sad has no rule, so an argument that depends
+on what is differentiated is refused (np.arange(start, ...) with a float start).
+"""
+
+from s2sad.rules import constant, inactive_only, zero_derivative
+
+zero_derivative(
+    "builtins.len",
+    "builtins.int",
+    "builtins.bool",
+    "builtins.round",
+    "math.floor",
+    "math.ceil",
+    "math.isnan",
+    "math.isinf",
+    "math.isfinite",
+    "numpy.shape",
+    "numpy.ndim",
+    "numpy.size",
+    "numpy.zeros_like",
+    "numpy.ones_like",
+    "numpy.empty_like",
+    "numpy.sign",
+    "numpy.floor",
+    "numpy.ceil",
+    "numpy.round",
+    "numpy.around",
+    "numpy.rint",
+    "numpy.trunc",
+    "numpy.fix",
+    "numpy.floor_divide",
+    "numpy.heaviside",
+    "numpy.argmax",
+    "numpy.argmin",
+    "numpy.argsort",
+    "numpy.nonzero",
+    "numpy.count_nonzero",
+    "numpy.isnan",
+    "numpy.isinf",
+    "numpy.isfinite",
+    "numpy.isclose",
+    "numpy.allclose",
+    "numpy.all",
+    "numpy.any",
+    "numpy.equal",
+    "numpy.not_equal",
+    "numpy.less",
+    "numpy.less_equal",
+    "numpy.greater",
+    "numpy.greater_equal",
+    "numpy.logical_and",
+    "numpy.logical_or",
+    "numpy.logical_not",
+    "numpy.logical_xor",
+)
+
+inactive_only(
+    "builtins.range",
+    "numpy.arange",
+    "numpy.linspace",
+    "numpy.zeros",
+    "numpy.ones",
+    "numpy.empty",
+    "numpy.eye",
+    "numpy.identity",
+)
+
+constant(
+    "numpy.pi",
+    "numpy.e",
+    "numpy.inf",
+    "numpy.nan",
+    "numpy.newaxis",
+    "numpy.euler_gamma",
+    "numpy.float64",
+    "numpy.float32",
+    "numpy.int64",
+    "numpy.int32",
+    "math.pi",
+    "math.e",
+    "math.tau",
+    "math.inf",
+    "math.nan",
+)

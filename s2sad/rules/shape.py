@@ -1,0 +1,188 @@
+"""Functions that move, copy or regroup elements: their adjoints move the gradient back."""
+
+import numpy as np
+
+from s2sad import runtime as _rt
+from s2sad.rules import Example, adjoint
+
+
+@adjoint(
+    "operator.getitem",
+    examples=(
+        Example("a[1]", {"a": (4, 3)}),
+        Example("a[-1]", {"a": (4,)}),
+        Example("a[1:5:2]", {"a": (6,)}),
+        Example("a[::-1, 1:]", {"a": (3, 4)}),
+        Example("a[:, 0]", {"a": (3, 4)}),
+        Example("a[..., 1]", {"a": (2, 3, 4)}),
+        Example("a[None, 1]", {"a": (3, 2)}),
+        Example("a[np.array([0, 2, 2, 1])]", {"a": (3, 2)}),
+        Example("a[:, np.array([1, 1, 0])]", {"a": (3, 2)}),
+        Example("a[a > 0.0]", {"a": (3, 4)}),
+    ),
+)
+def getitem_adjoint(d_out, out, a, index):
+    return _rt.getitem_adjoint(d_out, a, index), None
+
+
+@adjoint(
+    "numpy.dot",
+    examples=(
+        Example("np.dot(a, b)", {"a": (3, 4), "b": (4, 2)}),
+        Example("np.dot(a, b)", {"a": (4,), "b": (4,)}),
+        Example("np.dot(a, b)", {"a": (3, 4), "b": (4,)}),
+        Example("np.dot(a, b)", {"a": None, "b": (3,)}),
+        Example("a.dot(b)", {"a": (4,), "b": (4, 3)}),
+    ),
+)
+def dot_adjoint(d_out, out, a, b):
+    return _rt.dot_adjoint_left(d_out, a, b), _rt.dot_adjoint_right(d_out, a, b)
+
+
+@adjoint(
+    "numpy.matmul",
+    examples=(
+        Example("x1 @ x2", {"x1": (3, 4), "x2": (4, 2)}),
+        Example("x1 @ x2", {"x1": (4,), "x2": (4, 2)}),
+        Example("x1 @ x2", {"x1": (3, 4), "x2": (4,)}),
+        Example("x1 @ x2", {"x1": (4,), "x2": (4,)}),
+        Example("np.matmul(x1, x2)", {"x1": (2, 3, 4), "x2": (4, 2)}),
+        Example("x1 @ x2", {"x1": (3, 4), "x2": (2, 4, 2)}),
+    ),
+)
+def matmul_adjoint(d_out, out, x1, x2):
+    return _rt.matmul_adjoint_left(d_out, x1, x2), _rt.matmul_adjoint_right(d_out, x1, x2)
+
+
+@adjoint("numpy.outer", examples=(Example("np.outer(a, b)", {"a": (3,), "b": (2, 2)}),))
+def outer_adjoint(d_out, out, a, b):
+    return (
+        np.reshape(d_out @ np.ravel(b), np.shape(a)),
+        np.reshape(np.ravel(a) @ d_out, np.shape(b)),
+    )
+
+
+@adjoint(
+    "numpy.inner",
+    examples=(
+        Example("np.inner(a, b)", {"a": (4,), "b": (4,)}),
+        Example("np.inner(a, b)", {"a": (2, 4), "b": (3, 4)}),
+        Example("np.inner(a, b)", {"a": (2, 3, 4), "b": (4,)}),
+    ),
+)
+def inner_adjoint(d_out, out, a, b):
+    return _rt.inner_adjoint_left(d_out, a, b), _rt.inner_adjoint_right(d_out, a, b)
+
+
+@adjoint(
+    "numpy.transpose",
+    examples=(
+        Example("np.transpose(a)", {"a": (3, 2)}),
+        Example("np.transpose(a, (1, 2, 0))", {"a": (2, 3, 4)}),
+        Example("a.T", {"a": (3, 2)}),
+        Example("a.transpose(2, 0, 1)", {"a": (2, 3, 4)}),
+    ),
+)
+def transpose_adjoint(d_out, out, a, axes=None):
+    return _rt.transpose_adjoint(d_out, axes)
+
+
+@adjoint(
+    "numpy.reshape",
+    examples=(
+        Example("np.reshape(a, (3, 2))", {"a": (6,)}),
+        Example("np.reshape(a, -1)", {"a": (2, 3)}),
+        Example("a.reshape(2, 3)", {"a": (3, 2)}),
+        Example("a.reshape((-1, 2))", {"a": (2, 3, 2)}),
+    ),
+)
+def reshape_adjoint(d_out, out, a, shape):
+    return np.reshape(d_out, np.shape(a)), None
+
+
+@adjoint("numpy.ravel", examples=(Example("np.ravel(a)", {"a": (2, 3)}), Example("a.ravel()", {"a": (3, 2)})))
+def ravel_adjoint(d_out, out, a):
+    return np.reshape(d_out, np.shape(a))
+
+
+@adjoint(
+    "numpy.expand_dims",
+    examples=(Example("np.expand_dims(a, 1)", {"a": (2, 3)}), Example("np.expand_dims(a, (0, 2))", {"a": (3,)})),
+)
+def expand_dims_adjoint(d_out, out, a, axis):
+    return np.reshape(d_out, np.shape(a)), None
+
+
+@adjoint(
+    "numpy.squeeze",
+    examples=(
+        Example("np.squeeze(a)", {"a": (2, 1, 3, 1)}),
+        Example("np.squeeze(a, axis=1)", {"a": (2, 1, 3)}),
+        Example("a.squeeze()", {"a": (1, 3)}),
+    ),
+)
+def squeeze_adjoint(d_out, out, a, axis=None):
+    return np.reshape(d_out, np.shape(a))
+
+
+@adjoint(
+    "numpy.broadcast_to",
+    examples=(
+        Example("np.broadcast_to(array, (4, 3))", {"array": (3,)}),
+        Example("np.broadcast_to(array, (2, 3, 4))", {"array": (3, 1)}),
+    ),
+)
+def broadcast_to_adjoint(d_out, out, array, shape):
+    return _rt.unbroadcast(d_out, array), None
+
+
+@adjoint(
+    "numpy.concatenate",
+    sequences=("arrays",),
+    examples=(
+        Example("np.concatenate([a, b])", {"a": (2,), "b": (3,)}),
+        Example("np.concatenate((a, b, a), axis=1)", {"a": (2, 1), "b": (2, 3)}),
+        Example("np.concatenate([a, b], axis=-1)", {"a": (2, 2), "b": (2, 1)}),
+    ),
+)
+def concatenate_adjoint(d_out, out, arrays, axis=0):
+    return _rt.split_like(d_out, arrays, axis)
+
+
+@adjoint(
+    "numpy.stack",
+    sequences=("arrays",),
+    examples=(
+        Example("np.stack([a, b])", {"a": (3,), "b": (3,)}),
+        Example("np.stack((a, b, a), axis=1)", {"a": (2, 2), "b": (2, 2)}),
+        Example("np.stack([a, b], axis=-1)", {"a": None, "b": None}),
+    ),
+)
+def stack_adjoint(d_out, out, arrays, axis=0):
+    return np.moveaxis(d_out, axis, 0)
+
+
+@adjoint(
+    "numpy.array",
+    sequences=("object",),
+    examples=(
+        Example("np.array([a, b, a])", {"a": None, "b": None}),
+        Example("np.array([a, b])", {"a": (3,), "b": (3,)}),
+    ),
+)
+def array_adjoint(d_out, out, object):
+    return d_out
+
+
+@adjoint("numpy.full", elementwise=True, examples=(Example("np.full((2, 3), fill_value)", {"fill_value": None}),))
+def full_adjoint(d_out, out, shape, fill_value):
+    return None, d_out
+
+
+@adjoint(
+    "numpy.full_like",
+    elementwise=True,
+    examples=(Example("np.full_like(a, fill_value)", {"a": (2, 3), "fill_value": (3,)}),),
+)
+def full_like_adjoint(d_out, out, a, fill_value):
+    return None, d_out

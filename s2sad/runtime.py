@@ -1,0 +1,250 @@
+"""What generated code imports: broadcasting adjoints, reduction adjoints, and argument checks.
+
+Everything here is called from generated code as ``_rt.<name>``; it depends on
+numpy (and on s2sad.errors for located run-time errors) only. Functions are
+cheap in the common case: ``unbroadcast`` returns its argument untouched when
+shapes already agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.errors import BadArgument, Origin
+
+
+# ---------------------------------------------------------------------------
+# broadcasting and reductions
+
+
+def unbroadcast(g, x):
+    """Sum the contribution ``g`` down to the shape of ``x`` (undo numpy broadcasting)."""
+    shape = np.shape(x)
+    g_shape = np.shape(g)
+    if g_shape == shape:
+        return g
+    lead = len(g_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
+    )
+    summed = np.sum(g, axis=axes, keepdims=False) if axes else g
+    summed = np.reshape(summed, shape)
+    if isinstance(x, float) and not isinstance(x, np.generic):
+        return float(summed)
+    return summed
+
+
+def _reduced_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
+
+
+def expand_reduced(g, x, axis, keepdims):
+    """Reshape a reduction's adjoint ``g`` so it broadcasts against ``x``."""
+    if keepdims:
+        return g
+    ndim = np.ndim(x)
+    return np.expand_dims(g, _reduced_axes(axis, ndim)) if ndim else g
+
+
+def unreduce(g, x, axis, keepdims):
+    """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``."""
+    return np.broadcast_to(expand_reduced(g, x, axis, keepdims), np.shape(x)).copy()
+
+
+def extremum_adjoint(g, out, x, axis, keepdims):
+    """Adjoint of max/min: ``g`` goes to the extreme elements, split equally among ties."""
+    hits = x == expand_reduced(out, x, axis, keepdims)
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return share * expand_reduced(g, x, axis, keepdims)
+
+
+def prod_adjoint(g, x, axis, keepdims):
+    """Adjoint of a product: each element gets ``g`` times the product of the others.
+
+    Exclusive products from both sides, so zeros in ``x`` are handled exactly.
+    """
+    x = np.asanyarray(x)
+    axes = _reduced_axes(axis, x.ndim)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    others = (left * right).reshape(moved.shape)
+    others = np.transpose(others, np.argsort(kept + list(axes)))
+    return others * expand_reduced(g, x, axis, keepdims)
+
+
+# ---------------------------------------------------------------------------
+# indexing and sequences
+
+
+def _is_basic_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items
+    ) or (np.ndim(index) > 0 and np.asarray(index).dtype == bool)
+
+
+def getitem_adjoint(g, x, index):
+    """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
+    d_x = np.zeros_like(x)
+    if _is_basic_index(index):
+        d_x[index] = g
+    else:
+        np.add.at(d_x, index, g)
+    return d_x
+
+
+def split_like(g, arrays, axis):
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces shaped like ``arrays``."""
+    sizes = [np.shape(a)[axis] for a in arrays]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def zeros_like(x):
+    """A zero gradient for ``x``: 0.0 for a Python float, else an array of zeros."""
+    if isinstance(x, float) and not isinstance(x, np.generic):
+        return 0.0
+    return np.zeros_like(x)
+
+
+# ---------------------------------------------------------------------------
+# products and linear algebra
+
+
+def _expand_matrix_vector(g, a, b):
+    """Promote 1-D operands of a matrix product as numpy does, returning the matrix forms."""
+    a2 = a[None, :] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    g2 = g
+    if np.ndim(a) == 1:
+        g2 = np.expand_dims(g2, -2)
+    if np.ndim(b) == 1:
+        g2 = np.expand_dims(g2, -1)
+    return g2, a2, b2
+
+
+def matmul_adjoint_left(g, a, b):
+    """Contribution of ``a @ b``'s adjoint ``g`` to ``a`` (1-D and batched operands included)."""
+    g2, _, b2 = _expand_matrix_vector(g, a, b)
+    d_a = g2 @ np.swapaxes(b2, -1, -2)
+    if np.ndim(a) == 1:
+        d_a = np.squeeze(d_a, -2)
+    return unbroadcast(d_a, a)
+
+
+def matmul_adjoint_right(g, a, b):
+    """Contribution of ``a @ b``'s adjoint ``g`` to ``b``."""
+    g2, a2, _ = _expand_matrix_vector(g, a, b)
+    d_b = np.swapaxes(a2, -1, -2) @ g2
+    if np.ndim(b) == 1:
+        d_b = np.squeeze(d_b, -1)
+    return unbroadcast(d_b, b)
+
+
+def _check_dot(a, b):
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise BadArgument(
+            "np.dot of arrays with more than 2 dimensions has no derivative rule in s2sad",
+            hint="use np.matmul (@) or np.tensordot-free formulations",
+        )
+
+
+def dot_adjoint_left(g, a, b):
+    _check_dot(a, b)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    return matmul_adjoint_left(g, a, b)
+
+
+def dot_adjoint_right(g, a, b):
+    _check_dot(a, b)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    return matmul_adjoint_right(g, a, b)
+
+
+def inner_adjoint_left(g, a, b):
+    """``np.inner`` sums over the last axes: d_a[i..., k] = sum_j g[i..., j...] b[j..., k]."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    lead = np.ndim(a) - 1
+    return np.tensordot(g, b, axes=(list(range(lead, np.ndim(g))), list(range(np.ndim(b) - 1))))
+
+
+def inner_adjoint_right(g, a, b):
+    """d_b[j..., k] = sum_i g[i..., j...] a[i..., k]."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    lead = np.ndim(a) - 1
+    return np.tensordot(g, a, axes=(list(range(lead)), list(range(lead))))
+
+
+def transpose_adjoint(g, axes):
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+
+
+def solve_adjoint_matrix(d_b, x):
+    """Contribution to ``a`` of ``x = solve(a, b)``, given b's adjoint ``d_b``: -d_b x^T."""
+    if np.ndim(x) == 1:
+        return -np.outer(d_b, x)
+    return -(d_b @ np.swapaxes(x, -1, -2))
+
+
+def norm_adjoint(g, out, x, ord, axis, keepdims):
+    """Adjoint of np.linalg.norm for the 2-norm of vectors and the Frobenius norm of matrices.
+
+    At x = 0 the subgradient 0 is used.
+    """
+    vector = axis is not None and not isinstance(axis, tuple) or (axis is None and np.ndim(x) == 1)
+    euclidean = ord is None or (ord == 2 and vector) or (ord == "fro" and not vector)
+    if not euclidean:
+        raise BadArgument(
+            f"np.linalg.norm with ord={ord!r} has no derivative rule in s2sad "
+            "(the 2-norm of vectors and the Frobenius norm of matrices have one)"
+        )
+    expanded = expand_reduced(out, x, axis, keepdims)
+    safe = np.where(expanded == 0, 1.0, expanded)
+    return expand_reduced(g, x, axis, keepdims) * np.where(expanded == 0, 0.0, x / safe)
+
+
+# ---------------------------------------------------------------------------
+# run-time checks of how a derivative is called
+
+
+def _origin(where: str) -> Origin:
+    path, line, column = where.rsplit(":", 2)
+    return Origin(path, int(line), int(column) - 1)
+
+
+def require_float(value, name: str, where: str):
+    """Refuse to differentiate with respect to integers, booleans and non-numbers."""
+    if type(value) is float:
+        return
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return
+    kind = f"{type(value).__name__} with dtype {dtype}" if dtype is not None else type(value).__name__
+    raise BadArgument(
+        f"argument '{name}' is differentiated but holds {kind}, not floats",
+        _origin(where),
+        hint=f"pass floats (for example {name}.astype(float) or float({name})), "
+        "or leave it out of wrt",
+    )
+
+
+def require_scalar(value, where: str):
+    """grad needs a scalar output; a vector output needs vjp or jacobian."""
+    if np.ndim(value) == 0 and np.size(value) == 1:
+        return
+    raise BadArgument(
+        f"grad needs a scalar output, but this returns shape {np.shape(value)}",
+        _origin(where),
+        hint="reduce it to a scalar (np.sum, np.mean), or use s2sad.vjp for a vector output",
+    )

@@ -1,0 +1,181 @@
+"""Rule functions as code templates: parsed once, checked, and inlined with names substituted.
+
+A rule is a plain Python function whose body is a few setup assignments and one
+``return`` of an expression or a literal tuple (one element per differentiable
+argument, ``None`` where there is no derivative)::
+
+    def divide_adjoint(d_out, out, x1, x2):
+        g = d_out / x2
+        return g, -g * out
+
+Instantiated for ``z = a / b`` with the adjoint of ``z`` in ``d_z``, the second
+element becomes ``-(_t1) * z`` after ``_t1 = d_z / b``, where ``_t1`` is a fresh name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import textwrap
+from collections.abc import Callable, Mapping
+
+import libcst as cst
+import libcst.matchers as m
+
+# Names a rule body may use besides its parameters and its own locals; each is
+# replaced by the generated module's own (hygienic) alias for the module.
+MODULE_NAMES = ("np", "_rt", "math")
+
+
+class RuleShapeError(Exception):
+    """A rule function does not have the shape the engine can inline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    name: str
+    params: tuple[str, ...]
+    defaults: Mapping[str, cst.BaseExpression] = dataclasses.field(repr=False)
+    setup: tuple[tuple[str, cst.BaseExpression], ...] = dataclasses.field(repr=False)
+    results: tuple[cst.BaseExpression | None, ...] = dataclasses.field(repr=False)
+
+    def reads(self, index: int) -> frozenset[str]:
+        """Parameters that result ``index`` reads, directly or through setup lines."""
+        result = self.results[index]
+        if result is None:
+            return frozenset()
+        needed = names_read(result)
+        for local, value in reversed(self.setup):
+            if local in needed:
+                needed = (needed - {local}) | names_read(value)
+        return frozenset(needed & set(self.params))
+
+
+def names_read(node: cst.CSTNode) -> set[str]:
+    """Names an expression reads: not attribute names, not keyword names."""
+    found: set[str] = set()
+
+    class Reader(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            attribute.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
+
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(Reader())
+    return found
+
+
+def parse(function: Callable, result_count: int) -> Template:
+    """Parse a rule function into a template, checking it has the inlinable shape."""
+    source = textwrap.dedent(inspect.getsource(function))
+    definition = cst.ensure_type(cst.parse_module(source).body[0], cst.FunctionDef)
+    where = f"rule {function.__module__}.{function.__name__}"
+    params = definition.params
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
+        raise RuleShapeError(f"{where}: only plain positional parameters are allowed")
+    names = tuple(p.name.value for p in params.params)
+    defaults = {p.name.value: p.default for p in params.params if p.default is not None}
+
+    statements = [cst.ensure_type(s, cst.SimpleStatementLine) for s in definition.body.body]
+    body = [small for line in statements for small in line.body]
+    if not body or not m.matches(body[-1], m.Return(value=m.DoNotCare())):
+        raise RuleShapeError(f"{where}: the body must end with one return of an expression")
+    setup: list[tuple[str, cst.BaseExpression]] = []
+    for small in body[:-1]:
+        if not m.matches(small, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            raise RuleShapeError(f"{where}: setup lines must be single-name assignments")
+        setup.append((small.targets[0].target.value, small.value))
+
+    returned = body[-1].value
+    if isinstance(returned, cst.Tuple):
+        results = tuple(element.value for element in returned.elements)
+    else:
+        results = (returned,)
+    results = tuple(None if m.matches(r, m.Name("None")) else r for r in results)
+    if len(results) != result_count:
+        raise RuleShapeError(
+            f"{where}: returns {len(results)} contributions, expected {result_count} "
+            "(one per differentiable parameter, None where there is none)"
+        )
+
+    known = set(names) | {local for local, _ in setup} | set(MODULE_NAMES) | {"None", "True", "False"}
+    for expression in [value for _, value in setup] + [r for r in results if r is not None]:
+        unknown = names_read(expression) - known
+        if unknown:
+            raise RuleShapeError(
+                f"{where}: uses {sorted(unknown)}; rules may use only their parameters, their "
+                f"own locals and {', '.join(MODULE_NAMES)} (put helpers in s2sad.runtime)"
+            )
+    return Template(function.__name__, names, defaults, tuple(setup), results)
+
+
+class _Substitute(cst.CSTTransformer):
+    def __init__(self, replacements: Mapping[str, cst.BaseExpression]):
+        self.replacements = replacements
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        replacement = self.replacements.get(updated.value)
+        return updated if replacement is None else replacement.deep_clone()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(value=updated.value.visit(self))
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        return False
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(value=updated.value.visit(self))
+
+
+def substitute(expression: cst.BaseExpression, replacements: Mapping[str, cst.BaseExpression]):
+    """Replace names in ``expression`` (not attribute or keyword names) by expressions.
+
+    No parentheses are added: ``precedence.parenthesize`` puts them where the
+    printed code needs them.
+    """
+    return expression.visit(_Substitute(replacements))
+
+
+def instantiate(
+    template: Template,
+    bindings: Mapping[str, cst.BaseExpression],
+    wanted: tuple[int, ...],
+    fresh: Callable[[], str],
+) -> tuple[list[tuple[str, cst.BaseExpression]], dict[int, cst.BaseExpression]]:
+    """Setup assignments and the ``wanted`` results of a template, its names bound.
+
+    ``bindings`` maps parameters and module names to expressions; unbound
+    parameters take their defaults. Setup lines are kept only when a wanted
+    result needs them, and their locals get fresh names.
+    """
+    replacements = {name: template.defaults[name] for name in template.params if name not in bindings and name in template.defaults}
+    missing = [name for name in template.params if name not in bindings and name not in replacements]
+    if missing:
+        raise RuleShapeError(f"rule {template.name}: no binding for {missing}")
+    replacements.update(bindings)
+
+    needed: set[str] = set()
+    for index in wanted:
+        needed |= names_read(template.results[index])
+    kept = []
+    for local, value in reversed(template.setup):
+        if local in needed:
+            kept.append((local, value))
+            needed = (needed - {local}) | names_read(value)
+    setup = []
+    for local, value in reversed(kept):
+        new_value = substitute(value, replacements)
+        name = fresh()
+        replacements[local] = cst.Name(name)
+        setup.append((name, new_value))
+    results = {index: substitute(template.results[index], replacements) for index in wanted}
+    return setup, results

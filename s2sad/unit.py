@@ -1,0 +1,47 @@
+"""The unit of compilation: one user function and the facts the stages have found about it.
+
+Each stage takes a Unit and returns a new one with its own field filled in
+(``dataclasses.replace``); no stage mutates what an earlier one produced.
+Facts are keyed by names or statement ids, never hung on libcst nodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from s2sad.naming import Names
+
+if TYPE_CHECKING:
+    from s2sad.activity import Activity
+    from s2sad.ir import Function
+    from s2sad.resolve import Resolution
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    # load
+    path: str  # the file as shown to the user (relative when under the working directory)
+    name: str  # the function's name
+    module: cst.Module = dataclasses.field(repr=False)
+    function: cst.FunctionDef = dataclasses.field(repr=False)
+    positions: Mapping[cst.CSTNode, CodeRange] = dataclasses.field(repr=False)
+    module_name: str | None = None  # importable name of the user's module, for generated imports
+    live_globals: Mapping[str, Any] | None = dataclasses.field(default=None, repr=False)
+    # resolve: dotted name as written ("np.exp") -> what it is
+    resolutions: Mapping[str, Resolution] = dataclasses.field(default_factory=dict, repr=False)
+    local_names: frozenset[str] = frozenset()
+    # normalize
+    ir: Function | None = dataclasses.field(default=None, repr=False)
+    names: Names | None = None  # placeholder names, hygienic against every name in the file
+    # analyse
+    activity: Activity | None = dataclasses.field(default=None, repr=False)
+    # transform, optimize
+    generated: cst.FunctionDef | None = dataclasses.field(default=None, repr=False)
+    # emit
+    source: str | None = None
+    compiled: Any = dataclasses.field(default=None, repr=False)  # the generated function (live units)
