@@ -51,7 +51,7 @@ class Assign:
         if operand is None:
             return set()
         atoms = operand if isinstance(operand, tuple) else (operand,)
-        return {atom.value for atom in atoms if isinstance(atom, cst.Name)}
+        return set().union(*(names_read(atom) for atom in atoms))
 
 
 @dataclasses.dataclass(frozen=True)

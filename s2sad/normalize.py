@@ -457,7 +457,11 @@ class _Lowering:
         except TypeError as error:
             self.refuse(node, f"this call of {rules.spelling(name)} ({error}) is",
                         f"s2sad differentiates {rules.spelling(name)}{rule.signature}")
-        return value, rule.name, dict(bound.arguments), False
+        operands = {
+            parameter: tuple(e.value for e in operand.elements) if parameter in sequences else operand
+            for parameter, operand in bound.arguments.items()
+        }
+        return value, rule.name, operands, False
 
     def _argument(self, rule, index, keyword, value, sequences):
         if rule is not None:

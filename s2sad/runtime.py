@@ -85,10 +85,9 @@ def prod_adjoint(g, x, axis, keepdims):
 
 
 def _is_basic_index(index) -> bool:
+    """Integers, slices, None and Ellipsis select each element at most once."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(
-        item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items
-    ) or (np.ndim(index) > 0 and np.asarray(index).dtype == bool)
+    return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
 
 
 def getitem_adjoint(g, x, index):
@@ -123,15 +122,17 @@ def _expand_matrix_vector(g, a, b):
     a2 = a[None, :] if np.ndim(a) == 1 else a
     b2 = b[:, None] if np.ndim(b) == 1 else b
     g2 = g
-    if np.ndim(a) == 1:
-        g2 = np.expand_dims(g2, -2)
     if np.ndim(b) == 1:
         g2 = np.expand_dims(g2, -1)
+    if np.ndim(a) == 1:
+        g2 = np.expand_dims(g2, -2)
     return g2, a2, b2
 
 
 def matmul_adjoint_left(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``a`` (1-D and batched operands included)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * b
     g2, _, b2 = _expand_matrix_vector(g, a, b)
     d_a = g2 @ np.swapaxes(b2, -1, -2)
     if np.ndim(a) == 1:
@@ -141,6 +142,8 @@ def matmul_adjoint_left(g, a, b):
 
 def matmul_adjoint_right(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``b``."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
     g2, a2, _ = _expand_matrix_vector(g, a, b)
     d_b = np.swapaxes(a2, -1, -2) @ g2
     if np.ndim(b) == 1:

@@ -38,8 +38,10 @@ class Example:
     """A call for the rule tests: ``call`` uses ``np``/``math`` and the argument names in ``shapes``.
 
     ``domain`` gives, per argument, where inputs are drawn: "real" (-2, 2),
-    "positive" (0.2, 2), "unit" (-0.9, 0.9), "nonzero" (magnitude 0.2..2) or
-    "above1" (1.2, 3). A shape of ``None`` means a Python float.
+    "positive" (0.2, 2), "negative" (-2, -0.2), "unit" (-0.9, 0.9), "nonzero"
+    (magnitude 0.2..2), "above1" (1.2, 3), "bool" (True/False), or "spd"
+    (symmetric positive definite, well conditioned). A shape of ``None`` means
+    a Python float.
     """
 
     call: str

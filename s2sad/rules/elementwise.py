@@ -8,7 +8,7 @@ clip passes the gradient at the bounds to ``a``.
 
 import numpy as np
 
-from s2sad.rules import adjoint
+from s2sad.rules import Example, adjoint
 
 # ---------------------------------------------------------------------------
 # arithmetic
@@ -193,7 +193,7 @@ def clip_adjoint(d_out, out, a, a_min, a_max):
     )
 
 
-@adjoint("numpy.where", elementwise=True)
+@adjoint("numpy.where", elementwise=True, domain={"condition": "bool"})
 def where_adjoint(d_out, out, condition, x, y):
     return None, np.where(condition, d_out, 0.0), np.where(condition, 0.0, d_out)
 
@@ -202,6 +202,16 @@ def where_adjoint(d_out, out, condition, x, y):
 # copies: `y = x`, float(x), x.copy()
 
 
-@adjoint("s2sad.copy", elementwise=True, aliases=("numpy.copy", "builtins.float"))
+@adjoint(
+    "s2sad.copy",
+    elementwise=True,
+    aliases=("numpy.copy", "builtins.float"),
+    examples=(
+        Example("float(x)", {"x": None}),
+        Example("float(np.sum(x))", {"x": (3,)}),
+        Example("np.copy(x)", {"x": (2, 3)}),
+        Example("x.copy()", {"x": (3,)}),
+    ),
+)
 def copy_adjoint(d_out, out, x):
     return d_out

@@ -1,0 +1,85 @@
+"""Shared test machinery: random inputs, user modules written to disk, finite differences."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+STEP = 1e-6  # central differences in float64: error ~ STEP**2 + 1e-16 / STEP
+RTOL = 1e-5
+ATOL = 1e-6
+
+_counter = itertools.count()
+
+
+def write_module(folder: Path, source: str, stem: str | None = None):
+    """Write ``source`` as a module file and import it (so its functions have real source)."""
+    stem = stem or f"user_module_{next(_counter)}"
+    path = folder / f"{stem}.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def random_value(shape, domain: str, rng: np.random.Generator):
+    """A float input of ``shape`` (None: a Python float) drawn from ``domain``."""
+    size = () if shape is None else shape
+    if domain == "spd":
+        n = size[-1]
+        m = rng.normal(size=size)
+        value = m @ np.swapaxes(m, -1, -2) / n + np.eye(n)
+    elif domain == "bool":
+        value = rng.random(size) > 0.5
+    else:
+        low, high = {
+            "real": (-2.0, 2.0),
+            "positive": (0.2, 2.0),
+            "negative": (-2.0, -0.2),
+            "unit": (-0.9, 0.9),
+            "nonzero": (0.2, 2.0),
+            "above1": (1.2, 3.0),
+        }[domain]
+        value = rng.uniform(low, high, size)
+        if domain == "nonzero":
+            value = value * rng.choice([-1.0, 1.0], size)
+    if shape is None:
+        return bool(value) if domain == "bool" else float(value)
+    return value
+
+
+def numeric_vjp(function, args, wrt: tuple[int, ...], d_out):
+    """Central-difference gradient of <function(*args), d_out> with respect to each ``wrt`` argument."""
+
+    def projected(*values):
+        return float(np.sum(np.asarray(function(*values)) * d_out))
+
+    gradients = []
+    for index in wrt:
+        value = args[index]
+        array = np.array(value, dtype=float)
+        gradient = np.zeros_like(array)
+        for position in np.ndindex(array.shape):
+            shifted = []
+            for sign in (1.0, -1.0):
+                moved = array.copy()
+                moved[position] += sign * STEP
+                trial = list(args)
+                trial[index] = float(moved) if isinstance(value, float) else moved
+                shifted.append(projected(*trial))
+            gradient[position] = (shifted[0] - shifted[1]) / (2 * STEP)
+        gradients.append(float(gradient) if isinstance(value, float) else gradient)
+    return tuple(gradients)
+
+
+def assert_gradients_close(actual, expected, args, wrt):
+    for index, got, want in zip(wrt, actual, expected):
+        assert np.shape(got) == np.shape(args[index]), f"gradient of argument {index} has shape {np.shape(got)}"
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"gradient of argument {index}")

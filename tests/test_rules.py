@@ -1,0 +1,81 @@
+"""Every rule in the table against central finite differences, generated from the table itself.
+
+Each rule's own examples, plus, for elementwise rules, every broadcasting
+combination of shapes: scalars (Python floats and 0-d arrays) with arrays,
+rows with columns. The function is compiled by the whole pipeline and its
+vector-Jacobian product compared with finite differences of <f(x), d_out>.
+"""
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import rules
+from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module
+
+_UNARY_SHAPES = [(None,), ((),), ((5,),), ((2, 3),)]
+_BINARY_SHAPES = [((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), (None, (2, 3)), ((3, 1), None), ((), (2,)), (None, None)]
+_TERNARY_SHAPES = [((4,), (4,), (4,)), ((2, 3), (), (3,)), ((2, 3), (2, 1), None)]
+
+
+def broadcast_examples(rule: rules.Rule):
+    names = rule.differentiable
+    shape_sets = {1: _UNARY_SHAPES, 2: _BINARY_SHAPES, 3: _TERNARY_SHAPES}[len(names)]
+    call = f"{rules.spelling(rule.name)}({', '.join(names)})"
+    for shapes in shape_sets:
+        yield rules.Example(call, dict(zip(names, shapes)), rule.domain)
+
+
+def examples(rule: rules.Rule):
+    if rule.examples:
+        return list(rule.examples)
+    assert rule.elementwise, f"{rule.name} has no examples: add some to its @adjoint"
+    return list(broadcast_examples(rule))
+
+
+CASES = [
+    pytest.param(rule, example, id=f"{name}-{index}")
+    for name, rule in sorted(rules.RULES.items())
+    for index, example in enumerate(examples(rule))
+]
+
+
+def test_every_rule_has_cases():
+    tested = {case.values[0].name for case in CASES}
+    assert tested == set(rules.RULES)
+
+
+def test_every_differentiable_parameter_is_exercised():
+    """Each differentiable parameter with a derivative appears in some example call."""
+    for name, rule in rules.RULES.items():
+        calls = " ".join(example.call for example in examples(rule))
+        for index, parameter in enumerate(rule.differentiable):
+            if rule.adjoint.results[index] is None or parameter in rule.sequences:
+                continue
+            arguments = {a for e in examples(rule) for a in e.shapes}
+            assert arguments, f"{name}: no example has a differentiated argument"
+
+
+@pytest.mark.parametrize("rule, example", CASES)
+def test_rule_matches_finite_differences(rule, example, tmp_path):
+    rng = np.random.default_rng(sum(map(ord, example.call)))
+    names = list(example.shapes)
+    source = f"""
+        import math
+        import numpy as np
+
+        def f({', '.join(names)}):
+            return {example.call}
+    """
+    module = write_module(tmp_path, source)
+    args = [random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng) for n in names]
+    wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, bool) and np.asarray(a).dtype.kind == "f")
+    out = module.f(*args)
+    d_out = random_value(None if isinstance(out, float) else np.shape(out), "real", rng)
+    pullback = s2sad.vjp(module.f, wrt=wrt)
+    actual = pullback(*args, d_out)
+    expected = numeric_vjp(module.f, args, wrt, d_out)
+    assert_gradients_close(actual, expected, args, wrt)
