@@ -58,11 +58,11 @@ def source(function) -> str:
 
 def _generate(function, wrt: Wrt, kind: Kind):
     unit = load.from_function(function)
-    options = Options(kind=kind, wrt=wrt_names(function, wrt, unit), wrt_tuple=isinstance(wrt, tuple))
+    options = Options(kind=kind, wrt=wrt_names(wrt, unit), wrt_tuple=isinstance(wrt, tuple))
     return pipeline.compile_unit(unit, options).compiled
 
 
-def wrt_names(function, wrt: Wrt, unit) -> tuple[str, ...]:
+def wrt_names(wrt: Wrt, unit) -> tuple[str, ...]:
     """Parameter names for ``wrt`` given as positions and/or names."""
     parameters = [
         p.name.value

@@ -58,8 +58,19 @@ class StaticResolver:
     """Qualified names from the file's imports, without running it."""
 
     def __init__(self, unit: Unit):
-        wrapper = MetadataWrapper(unit.module, unsafe_skip_copy=True)
-        self.names = wrapper.resolve(QualifiedNameProvider)
+        names: dict[cst.CSTNode, set] = {}
+
+        class Collector(cst.CSTVisitor):
+            METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+
+            def visit_Name(self, node: cst.Name) -> None:
+                names[node] = self.get_metadata(QualifiedNameProvider, node, set())
+
+            def visit_Attribute(self, node: cst.Attribute) -> None:
+                names[node] = self.get_metadata(QualifiedNameProvider, node, set())
+
+        MetadataWrapper(unit.module, unsafe_skip_copy=True).visit(Collector())
+        self.names = names
 
     def qualified_names(self, node, text):
         found = self.names.get(node, set())
