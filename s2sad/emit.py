@@ -69,14 +69,15 @@ def _function(generated: Generated) -> cst.FunctionDef:
         cst.SimpleStatementLine(body=[cst.Expr(cst.SimpleString(f'"""{generated.docstring}"""'))])
     ]
     for title, lines in generated.sections():
-        previous: Origin | None = None
+        previous: tuple[str, int] | None = None
         for index, line in enumerate(lines):
             comments = []
             if index == 0 and title:
                 comments.append(title)
-            if line.origin is not None and line.origin != previous and title:
+            place = (line.origin.path, line.origin.line) if line.origin else previous
+            if place != previous and title:
                 comments.append(_origin_comment(line.origin, adjoint=title == "reverse sweep"))
-            previous = line.origin or previous
+            previous = place
             body.append(
                 cst.SimpleStatementLine(
                     body=[line.node],

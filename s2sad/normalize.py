@@ -11,8 +11,9 @@ operation to atoms (names and literals); calls are spelled canonically
                                    _n2 = -z
                                    ...
 
-Anything outside the supported language raises UnsupportedSyntax at its own
-line and column.
+check.py has already refused what is outside the language's syntax; what
+remains to refuse here (an unknown array method, a call that does not match
+its rule's signature) raises UnsupportedSyntax at its own line and column.
 """
 
 from __future__ import annotations
@@ -67,45 +68,6 @@ _METHODS = {
 _PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
 _PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
-_UNSUPPORTED_EXPRESSIONS = {
-    cst.Lambda: "lambda expressions",
-    cst.ListComp: "list comprehensions",
-    cst.SetComp: "set comprehensions",
-    cst.DictComp: "dict comprehensions",
-    cst.GeneratorExp: "generator expressions",
-    cst.Dict: "dict literals",
-    cst.Set: "set literals",
-    cst.Await: "await",
-    cst.Yield: "yield",
-    cst.NamedExpr: "assignment expressions (:=)",
-    cst.FormattedString: "f-strings",
-    cst.IfExp: "conditional expressions (a if c else b)",
-    cst.BooleanOperation: "'and' / 'or' in values",
-    cst.Imaginary: "complex numbers",
-    cst.StarredElement: "starred expressions",
-}
-_UNSUPPORTED_STATEMENTS = {
-    cst.If: "if statements",
-    cst.For: "for loops",
-    cst.While: "while loops",
-    cst.With: "with statements",
-    cst.Try: "try statements",
-    cst.TryStar: "try statements",
-    cst.FunctionDef: "nested function definitions",
-    cst.ClassDef: "class definitions",
-    cst.Match: "match statements",
-    cst.Global: "global statements",
-    cst.Nonlocal: "nonlocal statements",
-    cst.Import: "imports inside the function",
-    cst.ImportFrom: "imports inside the function",
-    cst.Del: "del statements",
-    cst.Raise: "raise statements",
-    cst.Assert: "assert statements",
-    cst.Break: "break",
-    cst.Continue: "continue",
-}
-
-
 def run(unit: Unit, options: Options) -> Unit:
     lowering = _Lowering(unit)
     function = lowering.function()
@@ -146,10 +108,8 @@ class _Lowering:
     def temp(self) -> str:
         return self.names.temp("n", next(self.temps))
 
-    def emit_assign(self, target, value, rule=None, operands=None, inactive_only=False):
-        self.statements.append(
-            ir.Assign(next(self.ids), target, value, rule, operands or {}, self.origin, inactive_only)
-        )
+    def emit_assign(self, target, value, rule, operands, inactive_only, origin):
+        self.statements.append(ir.Assign(next(self.ids), target, value, rule, operands, origin, inactive_only))
 
     # -- function and statements -----------------------------------------------
 
@@ -157,12 +117,6 @@ class _Lowering:
         definition = self.unit.function
         self.origin = self.where(definition.name)
         params = definition.params
-        if isinstance(params.star_arg, cst.Param):
-            self.refuse(params.star_arg, "*args parameters are")
-        if params.star_kwarg is not None:
-            self.refuse(params.star_kwarg, "**kwargs parameters are")
-        if definition.asynchronous is not None:
-            self.refuse(definition, "async functions are")
         declared = (*params.posonly_params, *params.params, *params.kwonly_params)
         parameters = tuple(p.name.value for p in declared)
         parameter_origins = {p.name.value: self.where(p.name) for p in declared}
@@ -172,22 +126,11 @@ class _Lowering:
             lines = [cst.SimpleStatementLine(body=body.body)]
         else:
             lines = list(body.body)
-        returned = False
-        for index, line in enumerate(lines):
-            if not isinstance(line, cst.SimpleStatementLine):
-                self.refuse(line, f"{_UNSUPPORTED_STATEMENTS.get(type(line), 'this statement')} are")
-            for small in line.body:
-                if self.statement(small, docstring_allowed=index == 0):
-                    returned = True
-                    break
-            if returned:
+        # check.py has refused everything but simple statements, and made sure one returns.
+        statements = [small for line in lines for small in line.body]
+        for small in statements:
+            if self.statement(small):
                 break
-        if not returned:
-            raise UnsupportedSyntax(
-                f"'{definition.name.value}' does not return a value, so there is nothing to differentiate",
-                self.where(definition.name),
-                hint="end the function with a return statement",
-            )
         return ir.Function(
             definition.name.value,
             parameters,
@@ -197,12 +140,11 @@ class _Lowering:
             parameter_origins,
         )
 
-    def statement(self, node: cst.BaseSmallStatement, docstring_allowed: bool) -> bool:
-        """Lower one statement; True if it was the return."""
+    def statement(self, node: cst.BaseSmallStatement) -> bool:
+        """Lower one statement; True if it was the return (what follows it never runs)."""
         self.origin = self.where(node)
         if isinstance(node, cst.Return):
-            if node.value is None:
-                self.refuse(node, "a bare return is", "return the value to differentiate")
+            self.origin = self.where(node.value)
             atom = self.atom(node.value)
             self.statements.append(ir.Return(next(self.ids), atom, self.origin))
             return True
@@ -218,22 +160,9 @@ class _Lowering:
                 left=node.target, operator=getattr(cst, operator)(), right=node.value
             )
             self.assign([cst.AssignTarget(target=node.target)], binary)
-        elif isinstance(node, cst.Expr) and docstring_allowed and isinstance(node.value, cst.SimpleString):
-            pass
-        elif isinstance(node, cst.Pass):
-            pass
-        elif isinstance(node, cst.Expr):
-            self.refuse(node, "expression statements (a value computed and dropped) are",
-                        "assign the value to a name, or remove the line")
-        else:
-            self.refuse(node, f"{_UNSUPPORTED_STATEMENTS.get(type(node), type(node).__name__)} are")
         return False
 
     def assign(self, targets, value: cst.BaseExpression) -> None:
-        for target in targets:
-            if isinstance(target.target, (cst.Subscript, cst.Attribute)):
-                self.refuse(target.target, "assignment into a subscript or attribute is",
-                            "build a new array instead (for example with np.where or np.concatenate)")
         if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
             self.assign_name(targets[0].target.value, value)
             return
@@ -258,29 +187,28 @@ class _Lowering:
                         "assign each name separately")
         held = []
         for element in value.elements:
-            if isinstance(element, cst.StarredElement):
-                self.refuse(element, "starred expressions are")
             name = self.temp()
             self.assign_name(name, element.value)
             held.append(name)
         for element, name in zip(elements, held):
-            if not isinstance(element.value, (cst.Name, cst.Tuple, cst.List)):
-                self.refuse(element.value, "unpacking into a subscript, attribute or starred target is")
             self.assign_targets(element.value, cst.Name(name))
 
-    def assign_name(self, target: str, value: cst.BaseExpression) -> None:
+    def assign_name(self, target: str, value: cst.BaseExpression, origin: Origin | None = None) -> None:
+        """Lower ``target = value``; ``origin`` is where ``value`` is written (default: the statement)."""
+        origin = origin or self.origin
         expression, rule, operands, inactive_only = self.operation(value)
         if target in names_in(expression):
             # `x = x * w`: compute into a temporary first, so no statement reads what it assigns.
             held = self.temp()
-            self.emit_assign(held, expression, rule, operands, inactive_only)
+            self.emit_assign(held, expression, rule, operands, inactive_only, origin)
             expression, rule, operands, inactive_only = cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
-        self.emit_assign(target, expression, rule, operands, inactive_only)
+        self.emit_assign(target, expression, rule, operands, inactive_only, origin)
 
     # -- expressions -------------------------------------------------------------
 
     def atom(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """``node`` if it is a name or literal (canonically spelled), else a temporary holding it."""
+        written = node
         node = _bare(node)
         literal = self.literal(node)
         if literal is not None:
@@ -291,7 +219,7 @@ class _Lowering:
         if text is not None and self.resolution(text) == "global":
             return node
         name = self.temp()
-        self.assign_name(name, node)
+        self.assign_name(name, node, self.where(written) if written in self.unit.positions else None)
         return cst.Name(name)
 
     def resolution(self, text: str) -> str | None:
@@ -303,8 +231,6 @@ class _Lowering:
     def literal(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """The canonical form of a literal (numbers, strings, True/None, np.pi, tuples of those)."""
         node = _bare(node)
-        if isinstance(node, _UNSUPPORTED_KINDS):
-            self.refuse(node, f"{_UNSUPPORTED_EXPRESSIONS[type(node)]} are")
         if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
             return node
         if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
@@ -313,7 +239,7 @@ class _Lowering:
             if isinstance(_bare(node.expression), (cst.Integer, cst.Float)):
                 return node.with_changes(expression=_bare(node.expression))
         if isinstance(node, (cst.Tuple, cst.List)):
-            items = [self.literal(e.value) if not isinstance(e, cst.StarredElement) else None for e in node.elements]
+            items = [self.literal(e.value) for e in node.elements]
             if all(item is not None for item in items):
                 return _sequence(node, items)
             return None
@@ -328,12 +254,7 @@ class _Lowering:
         """An operand: an atom, or a tuple/list of atoms written out (a shape, a list of arrays)."""
         node = _bare(node)
         if isinstance(node, (cst.Tuple, cst.List)) and self.literal(node) is None:
-            items = []
-            for element in node.elements:
-                if isinstance(element, cst.StarredElement):
-                    self.refuse(element, "starred expressions are")
-                items.append(self.atom(element.value))
-            return _sequence(node, items)
+            return _sequence(node, [self.atom(element.value) for element in node.elements])
         return self.atom(node)
 
     def operation(self, node: cst.BaseExpression):
@@ -374,8 +295,6 @@ class _Lowering:
             return self.attribute(node)
         if isinstance(node, cst.Call):
             return self.call(node)
-        if type(node) in _UNSUPPORTED_EXPRESSIONS:
-            self.refuse(node, f"{_UNSUPPORTED_EXPRESSIONS[type(node)]} are")
         self.refuse(node, f"{type(node).__name__} expressions are")
 
     def subscript(self, node: cst.Subscript):
@@ -384,8 +303,6 @@ class _Lowering:
         for element in node.slice:
             index = element.slice
             if isinstance(index, cst.Index):
-                if index.star is not None:
-                    self.refuse(index, "starred indices are")
                 index = index.with_changes(value=self.operand(index.value))
             else:
                 index = index.with_changes(
@@ -415,9 +332,6 @@ class _Lowering:
                     f"supported array attributes: .T, {', '.join('.' + a for a in sorted(_PASSIVE_ATTRIBUTES))}")
 
     def call(self, node: cst.Call):
-        for arg in node.args:
-            if arg.star:
-                self.refuse(arg, "star arguments (*args, **kwargs) in calls are")
         positional = [arg.value for arg in node.args if arg.keyword is None]
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         function = node.func
@@ -476,7 +390,6 @@ class _Lowering:
         return self.operand(value)
 
 
-_UNSUPPORTED_KINDS = tuple(_UNSUPPORTED_EXPRESSIONS)
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
 
 

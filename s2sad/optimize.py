@@ -4,7 +4,8 @@ Requires: a Generated function. Each rewrite keeps the values computed; they
 run until none applies:
 
 - inline: a forward temporary read once, later in the forward sweep, goes back
-  into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``);
+  into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``),
+  and so does the adjoint of such a temporary in the reverse sweep;
 - copies: ``d_a = d_b`` is dropped and ``d_a`` read as ``d_b`` when ``d_b`` does not change;
 - folding: arithmetic on literals (``2 - 1`` -> ``1``) and, inside a larger
   expression, multiplying by one (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the
@@ -33,7 +34,7 @@ def run(unit: Unit, options: Options) -> Unit:
     changed = True
     while changed:
         changed = False
-        for rewrite in (_inline_forward, _propagate_copies, _fold_lines, _remove_dead):
+        for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
             generated, did = rewrite(generated, names)
             changed = changed or did
     return dataclasses.replace(unit, generated=generated)
@@ -88,22 +89,44 @@ def _replace_in(line: Line, replacements) -> Line:
 
 def _inline_forward(generated: Generated, names: Names):
     temporary = re.compile(re.escape(names.prefix) + r"n\d+$")
-    counts = _use_counts(generated)
-    forward = list(generated.forward)
-    for position, line in enumerate(forward):
+    forward = _inline(list(generated.forward), _use_counts(generated), temporary.match)
+    if forward is None:
+        return generated, False
+    return dataclasses.replace(generated, forward=tuple(forward)), True
+
+
+def _inline_reverse(generated: Generated, names: Names):
+    """Inline the adjoint of a temporary that the forward sweep no longer shows (it was inlined)."""
+    adjoint_of_temporary = re.compile(re.escape(names.prefix) + r"d_(" + re.escape(names.prefix) + r"n\d+)$")
+    shown = set(_use_counts(generated)) | {_target(line) for line in _all_lines(generated)}
+    assigned = Counter(_target(line) for line in generated.reverse)
+
+    def vanished(name: str) -> bool:
+        match = adjoint_of_temporary.match(name)
+        return bool(match) and match.group(1) not in shown and assigned[name] == 1
+
+    reverse = _inline(list(generated.reverse), _use_counts(generated), vanished)
+    if reverse is None:
+        return generated, False
+    return dataclasses.replace(generated, reverse=tuple(reverse)), True
+
+
+def _inline(lines: list[Line], counts: Counter, inlinable) -> list[Line] | None:
+    """Move the first inlinable single-use value into the later line that reads it; None if none."""
+    for position, line in enumerate(lines):
         name = _target(line)
-        if name is None or not temporary.match(name) or counts[name] != 1:
+        if name is None or not inlinable(name) or counts[name] != 1:
             continue
         value_reads = _reads(line)
-        for later in range(position + 1, len(forward)):
-            candidate = forward[later]
+        for later in range(position + 1, len(lines)):
+            candidate = lines[later]
             if name in _reads(candidate):
-                forward[later] = _replace_in(candidate, {name: line.node.value})
-                del forward[position]
-                return dataclasses.replace(generated, forward=tuple(forward)), True
-            if _target(candidate) in value_reads:
+                lines[later] = _replace_in(candidate, {name: line.node.value})
+                del lines[position]
+                return lines
+            if _target(candidate) in value_reads | {name}:
                 break
-    return generated, False
+    return None
 
 
 def _propagate_copies(generated: Generated, names: Names):

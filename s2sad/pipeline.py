@@ -1,6 +1,6 @@
 """The compiler's passes, in order, and the one function that runs them.
 
-    resolve -> normalize -> analyse -> reverse -> optimize -> emit
+    check -> resolve -> normalize -> analyse -> reverse -> optimize -> emit
 
 Each pass is ``run(unit, options) -> unit``; passes never call each other.
 ``S2SAD_DUMP_AFTER=normalize,optimize`` prints the code after the named passes
@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import activity, emit, normalize, optimize, resolve, reverse
+from s2sad import activity, check, emit, normalize, optimize, resolve, reverse
 from s2sad.options import Options
 from s2sad.unit import Unit
 
@@ -26,6 +26,7 @@ class Pass:
 
 
 PIPELINE = (
+    Pass("check", check.run),
     Pass("resolve", resolve.run),
     Pass("normalize", normalize.run),
     Pass("analyse", activity.run),

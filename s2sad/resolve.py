@@ -96,12 +96,14 @@ class LiveResolver:
             value = self.live.lookup(root)
         except KeyError:
             return set()
-        for attribute in attributes:
+        for position, attribute in enumerate(attributes):
             if not isinstance(value, types.ModuleType):
                 return None
-            value = getattr(value, attribute, _MISSING)
-            if value is _MISSING:
-                return set()
+            found = getattr(value, attribute, _MISSING)
+            if found is _MISSING:
+                # Named like the module's functions, so a misspelling gets suggestions.
+                return {".".join([value.__name__, *attributes[position:]])}
+            value = found
         if isinstance(value, types.ModuleType):
             return {value.__name__}
         name = _identities().get(id(value))

@@ -97,7 +97,9 @@ class _Transform:
         else:
             (gradient,) = gradients
         if self.options.kind == "value_and_grad":
-            return cst.Tuple(elements=[cst.Element(value=value), cst.Element(value=gradient)])
+            gradient = cst.Tuple(elements=[cst.Element(value=value), cst.Element(value=gradient)])
+        if isinstance(gradient, cst.Tuple):
+            return gradient.with_changes(lpar=[], rpar=[])  # `return a, b`
         return gradient
 
     def final_adjoint(self, name: str) -> cst.BaseExpression:

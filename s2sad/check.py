@@ -1,0 +1,146 @@
+"""Check: the language gate. The first construct outside the supported language -> a located error.
+
+Runs before everything else, so a user sees "while loops are not supported"
+rather than a puzzling message from a later stage. It looks at syntax only;
+what names refer to is resolve's business.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from s2sad.errors import Origin, UnsupportedSyntax
+from s2sad.options import Options
+from s2sad.unit import Unit
+
+UNSUPPORTED_EXPRESSIONS = {
+    cst.Lambda: "lambda expressions are",
+    cst.ListComp: "list comprehensions are",
+    cst.SetComp: "set comprehensions are",
+    cst.DictComp: "dict comprehensions are",
+    cst.GeneratorExp: "generator expressions are",
+    cst.Dict: "dict literals are",
+    cst.Set: "set literals are",
+    cst.Await: "await is",
+    cst.Yield: "yield is",
+    cst.NamedExpr: "assignment expressions (:=) are",
+    cst.FormattedString: "f-strings are",
+    cst.IfExp: "conditional expressions (a if c else b) are",
+    cst.BooleanOperation: "'and' / 'or' in values are",
+    cst.Imaginary: "complex numbers are",
+    cst.StarredElement: "starred expressions are",
+}
+UNSUPPORTED_STATEMENTS = {
+    cst.If: "if statements are",
+    cst.For: "for loops are",
+    cst.While: "while loops are",
+    cst.With: "with statements are",
+    cst.Try: "try statements are",
+    cst.TryStar: "try statements are",
+    cst.FunctionDef: "nested function definitions are",
+    cst.ClassDef: "class definitions are",
+    cst.Match: "match statements are",
+    cst.Global: "global statements are",
+    cst.Nonlocal: "nonlocal statements are",
+    cst.Import: "imports inside the function are",
+    cst.ImportFrom: "imports inside the function are",
+    cst.Del: "del statements are",
+    cst.Raise: "raise statements are",
+    cst.Assert: "assert statements are",
+    cst.Break: "break is",
+    cst.Continue: "continue is",
+}
+SUPPORTED = (
+    "assignments (also tuple unpacking and +=), return, arithmetic, numpy and math calls, "
+    "array methods, indexing reads"
+)
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    _Gate(unit).check()
+    return unit
+
+
+class _Gate(cst.CSTVisitor):
+    def __init__(self, unit: Unit):
+        self.unit = unit
+
+    def refuse(self, node: cst.CSTNode, what: str, hint: str | None = None):
+        start = self.unit.positions[node].start
+        raise UnsupportedSyntax(
+            f"{what} not supported",
+            Origin(self.unit.path, start.line, start.column),
+            hint=hint or f"s2sad differentiates {SUPPORTED}; rewrite this with those",
+        )
+
+    def check(self) -> None:
+        definition = self.unit.function
+        if definition.asynchronous is not None:
+            self.refuse(definition, "async functions are")
+        params = definition.params
+        if isinstance(params.star_arg, cst.Param):
+            self.refuse(params.star_arg, "*args parameters are", "list the parameters by name")
+        if params.star_kwarg is not None:
+            self.refuse(params.star_kwarg, "**kwargs parameters are", "list the parameters by name")
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                param.default.visit(self)
+        body = definition.body
+        lines = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=body.body)]
+        for index, line in enumerate(lines):
+            if not isinstance(line, cst.SimpleStatementLine):
+                self.refuse(line, UNSUPPORTED_STATEMENTS.get(type(line), f"{type(line).__name__} is"))
+            for small in line.body:
+                self.statement(small, docstring_allowed=index == 0)
+        last = lines[-1].body[-1] if isinstance(lines[-1], cst.SimpleStatementLine) else None
+        if not isinstance(last, cst.Return) and not any(
+            isinstance(small, cst.Return) for line in lines for small in line.body
+        ):
+            self.refuse(
+                definition.name,
+                f"'{definition.name.value}' returns no value: a function without return is",
+                "end the function with a return statement",
+            )
+
+    def statement(self, node: cst.BaseSmallStatement, docstring_allowed: bool) -> None:
+        if isinstance(node, cst.Return):
+            if node.value is None:
+                self.refuse(node, "a bare return is", "return the value to differentiate")
+        elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                self.target(target)
+        elif isinstance(node, cst.Expr):
+            if not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
+                self.refuse(
+                    node,
+                    "expression statements (a value computed and dropped) are",
+                    "assign the value to a name, or remove the line",
+                )
+            return
+        elif not isinstance(node, cst.Pass):
+            self.refuse(node, UNSUPPORTED_STATEMENTS.get(type(node), f"{type(node).__name__} is"))
+        node.visit(self)
+
+    def target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                if isinstance(element, cst.StarredElement):
+                    self.refuse(element, "starred assignment targets are", "assign each name separately")
+                self.target(element.value)
+        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+            self.refuse(
+                target,
+                "assignment into a subscript or attribute is",
+                "build a new array instead (for example with np.where or np.concatenate)",
+            )
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        what = UNSUPPORTED_EXPRESSIONS.get(type(node))
+        if what is not None:
+            self.refuse(node, what)
+        if isinstance(node, cst.Arg) and node.star:
+            self.refuse(node, "star arguments (*args, **kwargs) in calls are", "pass the arguments one by one")
+        if isinstance(node, cst.Index) and node.star is not None:
+            self.refuse(node, "starred indices are")
+        return True

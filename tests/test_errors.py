@@ -1,0 +1,134 @@
+"""Every refusal names file:line:col, shows the line with a caret under the construct, and says what to do."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import errors
+from tests.checks import write_module
+
+# (body of `f(x, y)`, the text the caret must point at, error kind, words the message must hold)
+GENERATION_ERRORS = [
+    ("z = np.fft.fft(x)\n    return np.sum(z)", "np.fft.fft", errors.NoRule, "no derivative rule for 'np.fft.fft'"),
+    ("return np.sum(np.expp(x))", "np.expp", errors.NoRule, "did you mean np.exp"),
+    ("return np.sum(print(x))", "print", errors.NoRule, "no derivative rule for 'print'"),
+    ("while x > 0:\n        x = x - 1\n    return x", "while", errors.UnsupportedSyntax, "while loops"),
+    ("if x > 0:\n        x = x * 2\n    return x", "if", errors.UnsupportedSyntax, "if statements"),
+    ("return sum([v * 2 for v in x])", "[v * 2", errors.UnsupportedSyntax, "list comprehensions"),
+    ("y = lambda v: v\n    return x", "lambda", errors.UnsupportedSyntax, "lambda"),
+    ("y[0] = x\n    return y", "y[0]", errors.UnsupportedSyntax, "assignment into a subscript"),
+    ("z = x if y else 2.0 * x\n    return z", "x if y", errors.UnsupportedSyntax, "conditional expressions"),
+    ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),
+    ("return x.astype(float)", "astype", errors.UnsupportedSyntax, "'.astype()'"),
+    ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
+    ("return np.sum(x, dtype=float)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
+    ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),
+    ("print(x)\n    return x", "print(x)", errors.UnsupportedSyntax, "expression statements"),
+    ("y = x", "f(x", errors.UnsupportedSyntax, "returns no value"),
+]
+
+
+def _source_of(body: str) -> str:
+    return f"import numpy as np\n\n\ndef f(x, y):\n    {body}\n"
+
+
+def _assert_located(message: str, path: str, source: str, marker: str) -> None:
+    lines = source.splitlines()
+    line_number = next(i for i, line in enumerate(lines, 1) if marker in line and not line.startswith("import"))
+    text = lines[line_number - 1]
+    column = text.index(marker)
+    first, shown, caret, *rest = message.splitlines()
+    assert first.startswith(f"{path}:{line_number}:{column + 1}: error: "), first
+    assert shown == "    " + text.strip()
+    indent = len(text) - len(text.lstrip())
+    assert caret == "    " + " " * (column - indent) + "^"
+    assert rest and rest[-1].startswith("hint: "), "every refusal says what to do"
+
+
+@pytest.mark.parametrize("body, marker, kind, words", GENERATION_ERRORS, ids=[c[3] for c in GENERATION_ERRORS])
+def test_generation_error_is_located(body, marker, kind, words, tmp_path):
+    source = _source_of(body)
+    module = write_module(tmp_path, source)
+    with pytest.raises(kind) as caught:
+        s2sad.grad(module.f)
+    message = str(caught.value)
+    assert words in message
+    _assert_located(message, caught.value.origin.path, source, marker)
+    assert caught.value.origin.path.endswith(f"{module.__name__}.py")
+
+
+def test_non_scalar_output_for_grad(tmp_path):
+    source = _source_of("return x * 2.0")
+    module = write_module(tmp_path, source)
+    gradient = s2sad.grad(module.f)
+    with pytest.raises(errors.BadArgument) as caught:
+        gradient(np.ones(3), 1.0)
+    assert "grad needs a scalar output, but this returns shape (3,)" in str(caught.value)
+    _assert_located(str(caught.value), caught.value.origin.path, source, "x * 2.0")
+
+
+@pytest.mark.parametrize("value", [np.arange(3), 3, True, np.array([True, False])], ids=["int array", "int", "bool", "bool array"])
+def test_integer_wrt_argument(value, tmp_path):
+    source = _source_of("return np.sum(x * y)")
+    module = write_module(tmp_path, source)
+    gradient = s2sad.grad(module.f, wrt="x")
+    with pytest.raises(errors.BadArgument) as caught:
+        gradient(value, 1.0)
+    assert "argument 'x' is differentiated but holds" in str(caught.value)
+    _assert_located(str(caught.value), caught.value.origin.path, source, "x, y")
+
+
+@pytest.mark.parametrize(
+    "wrt, words",
+    [(5, "out of range"), ("z", "not a parameter"), (True, "positions or names"), ((), "empty"), ((0, "x"), "twice")],
+)
+def test_bad_wrt(wrt, words, tmp_path):
+    module = write_module(tmp_path, _source_of("return np.sum(x * y)"))
+    with pytest.raises(s2sad.S2SADError, match=words):
+        s2sad.grad(module.f, wrt=wrt)
+
+
+def test_cli_error_exit_code_and_location(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(_source_of("return np.sum(np.fft.fft(x))"))
+    completed = subprocess.run(
+        [sys.executable, "-m", "s2sad", "grad", f"{path}:f"], capture_output=True, text=True
+    )
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    assert f"{path}:5:19: error: no derivative rule for 'np.fft.fft'" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    "target, words",
+    [("missing.py:f", "no such file"), ("{model}:g", "no function 'g'"), ("{model}:CONSTANT", "is not a function")],
+)
+def test_cli_target_errors(target, words, tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(_source_of("return x") + "\nCONSTANT = 3\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "s2sad", "grad", target.format(model=model)], capture_output=True, text=True,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 1
+    assert words in completed.stderr
+
+
+def test_cli_usage_error_exit_code():
+    completed = subprocess.run([sys.executable, "-m", "s2sad", "grad", "no-colon"], capture_output=True, text=True)
+    assert completed.returncode == 2
+    assert "FILE.py:NAME" in completed.stderr
+
+
+def test_syntax_error_in_cli_file(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(textwrap.dedent("def f(x):\n    return x +\n"))
+    completed = subprocess.run(
+        [sys.executable, "-m", "s2sad", "grad", f"{model}:f"], capture_output=True, text=True
+    )
+    assert completed.returncode == 1
+    assert f"{model}:2:" in completed.stderr and "cannot parse" in completed.stderr
