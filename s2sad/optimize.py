@@ -6,7 +6,8 @@ run until none applies:
 - inline: a forward temporary read once, later in the forward sweep, goes back
   into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``),
   and so does the adjoint of such a temporary in the reverse sweep;
-- copies: ``d_a = d_b`` is dropped and ``d_a`` read as ``d_b`` when ``d_b`` does not change;
+- copies: ``d_a = d_b`` (or ``d_a = -1.0``) is dropped and ``d_a`` read as ``d_b``
+  when ``d_b`` does not change;
 - folding: arithmetic on literals (``2 - 1`` -> ``1``) and, inside a larger
   expression, multiplying by one (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the
   top of a value, so a gradient is never the caller's own array;
@@ -135,10 +136,12 @@ def _propagate_copies(generated: Generated, names: Names):
     for position, line in enumerate(lines):
         name = _target(line)
         value = line.node.value if name else None
-        if not (name and names.is_placeholder(name) and isinstance(value, cst.Name)) or assigned[name] != 1:
+        if not (name and names.is_placeholder(name)) or assigned[name] != 1:
             continue
-        source = value.value
-        if any(_target(later) == source for later in lines[position + 1 :]):
+        if isinstance(value, cst.Name):
+            if any(_target(later) == value.value for later in lines[position + 1 :]):
+                continue
+        elif _number(value) is None:
             continue
         replacement = {name: value}
         rewritten = [_replace_in(other, replacement) for other in lines[position + 1 :]]

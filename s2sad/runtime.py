@@ -55,6 +55,15 @@ def unreduce(g, x, axis, keepdims):
     return np.broadcast_to(expand_reduced(g, x, axis, keepdims), np.shape(x)).copy()
 
 
+def mean_adjoint(g, x, axis, keepdims):
+    """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
+    shape = np.shape(x)
+    count = 1
+    for a in _reduced_axes(axis, len(shape)):
+        count *= shape[a]
+    return unreduce(g, x, axis, keepdims) / count
+
+
 def extremum_adjoint(g, out, x, axis, keepdims):
     """Adjoint of max/min: ``g`` goes to the extreme elements, split equally among ties."""
     hits = x == expand_reduced(out, x, axis, keepdims)
