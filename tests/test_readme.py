@@ -13,7 +13,7 @@ README = (ROOT / "README.md").read_text()
 
 
 # Plain assignment and indexing are described in prose.
-LISTED = sorted(set(rules.RULES) | set(rules.ALIASES) - {"s2sad.copy", "operator.getitem"})
+LISTED = sorted((set(rules.RULES) | set(rules.ALIASES)) - {"s2sad.copy", "operator.getitem"})
 
 
 @pytest.mark.parametrize("name", LISTED)
