@@ -169,7 +169,7 @@ def reverse_reads(statement: ir.Assign, parameters: tuple[str, ...], same_shape:
                 read.add(statement.target)
             else:
                 read |= statement.operand_names(used)
-        if rule.elementwise and parameter not in same_shape:
+        if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
             read |= statement.operand_names(parameter)  # unbroadcast reads its shape
     return read
 

@@ -169,7 +169,8 @@ class _Transform:
             if parameter in rule.sequences:
                 self.contribute_items(statement, operand, contribution)
                 continue
-            if rule.elementwise and parameter not in same_shape:
+            # A one-argument elementwise function keeps its argument's shape.
+            if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
                 contribution = call(self.rt("unbroadcast"), contribution, operand)
             self.accumulate(operand.value, contribution, statement)
 
