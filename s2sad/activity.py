@@ -118,36 +118,30 @@ def _useful(function: ir.Function, varied_operands: dict[int, tuple[str, ...]]) 
 def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
     """Per elementwise statement, the parameters whose operand has the output's shape for sure.
 
-    Names assigned once fall into shape classes: an elementwise operation whose
-    name operands share one class (literals broadcast without changing shape)
-    gives an output of that class.
+    Each assignment makes a new version of its name; versions fall into shape
+    classes: an elementwise operation whose name operands share one class
+    (literals broadcast without changing shape) gives an output of that class.
     """
-    definitions = Counter(function.parameters)
-    definitions.update(s.target for s in function.body if isinstance(s, ir.Assign))
-    parent: dict[str, str] = {}
+    versions: Counter = Counter()
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
 
-    def root(name: str) -> str:
-        while parent.get(name, name) != name:
-            name = parent[name]
-        return name
+    def root(key: tuple[str, int]) -> tuple[str, int]:
+        while parent.get(key, key) != key:
+            key = parent[key]
+        return key
 
     found: dict[int, frozenset[str]] = {}
     for statement in function.body:
-        if not isinstance(statement, ir.Assign) or statement.rule is None:
+        if not isinstance(statement, ir.Assign):
             continue
-        rule = rules.RULES[statement.rule]
-        if not rule.elementwise or definitions[statement.target] != 1:
-            continue
-        operands = {p: statement.operands.get(p) for p in rule.differentiable}
+        rule = rules.RULES.get(statement.rule) if statement.rule else None
+        operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
         names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
         others = [o for p, o in operands.items() if p not in names]
-        if not names or not all(_is_number(o) for o in others):
-            continue
-        if any(definitions[name] != 1 for name in names.values()):
-            continue
-        classes = {root(name) for name in names.values()}
-        if len(classes) == 1:
-            parent[statement.target] = classes.pop()
+        classes = {root((name, versions[name])) for name in names.values()}
+        versions[statement.target] += 1
+        if rule and rule.elementwise and len(classes) == 1 and all(_is_number(o) for o in others):
+            parent[(statement.target, versions[statement.target])] = classes.pop()
             found[statement.id] = frozenset(names)
     return found
 

@@ -362,7 +362,7 @@ class _Lowering:
         value = cst.Call(
             func=module_name(self.names, name),
             args=[cst.Arg(value=v) for v in positional]
-            + [cst.Arg(value=v, keyword=cst.Name(k), equal=cst.AssignEqual()) for k, v in keywords.items()],
+            + [cst.Arg(value=v, keyword=cst.Name(k), equal=_EQUALS) for k, v in keywords.items()],
         )
         if rule is None:
             return value, None, {}, kind == "inactive_only"
@@ -390,6 +390,7 @@ class _Lowering:
         return self.operand(value)
 
 
+_EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
 
 
