@@ -103,8 +103,11 @@ class _Transform:
         return gradient
 
     def final_adjoint(self, name: str) -> cst.BaseExpression:
+        """The gradient of a wrt argument, in the argument's type (float32 stays float32)."""
         found = self.adjoints.get(name)
-        return found if found is not None else call(self.rt("zeros_like"), cst.Name(name))
+        if found is None:
+            return call(self.rt("zeros_like"), cst.Name(name))
+        return call(self.rt("like"), found, cst.Name(name))
 
     # -- forward sweep -----------------------------------------------------------
 

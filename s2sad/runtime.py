@@ -51,8 +51,12 @@ def expand_reduced(g, x, axis, keepdims):
 
 
 def unreduce(g, x, axis, keepdims):
-    """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``."""
-    return np.broadcast_to(expand_reduced(g, x, axis, keepdims), np.shape(x)).copy()
+    """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``, in x's dtype."""
+    if np.ndim(x) == 0:
+        return g
+    spread = np.empty_like(x)
+    spread[...] = expand_reduced(g, x, axis, keepdims)
+    return spread
 
 
 def mean_adjoint(g, x, axis, keepdims):
@@ -66,7 +70,7 @@ def mean_adjoint(g, x, axis, keepdims):
 
 def extremum_adjoint(g, out, x, axis, keepdims):
     """Adjoint of max/min: ``g`` goes to the extreme elements, split equally among ties."""
-    hits = x == expand_reduced(out, x, axis, keepdims)
+    hits = (x == expand_reduced(out, x, axis, keepdims)).astype(np.result_type(x, 1.0))
     share = hits / np.sum(hits, axis=axis, keepdims=True)
     return share * expand_reduced(g, x, axis, keepdims)
 
@@ -113,6 +117,16 @@ def split_like(g, arrays, axis):
     """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces shaped like ``arrays``."""
     sizes = [np.shape(a)[axis] for a in arrays]
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def like(g, x):
+    """The gradient ``g`` in its argument's type: a float for a Python float, else x's dtype."""
+    if type(x) is float:
+        return float(g)
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is type(x)):
+        return g
+    return np.full_like(x, g) if np.ndim(g) == 0 and np.ndim(x) == 0 else g.astype(dtype)
 
 
 def zeros_like(x):

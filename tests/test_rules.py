@@ -79,3 +79,23 @@ def test_rule_matches_finite_differences(rule, example, tmp_path):
     actual = pullback(*args, d_out)
     expected = numeric_vjp(module.f, args, wrt, d_out)
     assert_gradients_close(actual, expected, args, wrt)
+
+
+@pytest.mark.parametrize("rule, example", CASES)
+def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
+    """Gradients come back in their argument's type: float32 stays float32, a Python float stays a float."""
+    rng = np.random.default_rng(sum(map(ord, example.call)) + 1)
+    names = list(example.shapes)
+    module = write_module(tmp_path, f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n    return {example.call}\n")
+    args = []
+    for n in names:
+        value = random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng)
+        args.append(value.astype(np.float32) if isinstance(value, np.ndarray) and value.dtype.kind == "f" else value)
+    wrt = tuple(i for i, a in enumerate(args) if isinstance(a, float) or getattr(a, "dtype", None) == np.float32)
+    out = module.f(*args)
+    d_out = np.ones_like(out) if isinstance(out, np.ndarray) else 1.0
+    for index, gradient in zip(wrt, s2sad.vjp(module.f, wrt=wrt)(*args, d_out)):
+        if isinstance(args[index], float):
+            assert isinstance(gradient, float), f"gradient of Python float argument {index} is {type(gradient)}"
+        else:
+            assert gradient.dtype == np.float32, f"gradient of float32 argument {index} is {gradient.dtype}"

@@ -6,6 +6,8 @@ Subgradients at kinks: abs'(0) = 0; maximum/minimum split ties half and half;
 clip passes the gradient at the bounds to ``a``.
 """
 
+import math
+
 import numpy as np
 
 from s2sad.rules import Example, adjoint
@@ -80,12 +82,12 @@ def log1p_adjoint(d_out, out, x):
 
 @adjoint("numpy.log2", elementwise=True, domain={"x": "positive"})
 def log2_adjoint(d_out, out, x):
-    return d_out / (x * np.log(2.0))
+    return d_out / (x * math.log(2.0))
 
 
 @adjoint("numpy.log10", elementwise=True, domain={"x": "positive"})
 def log10_adjoint(d_out, out, x):
-    return d_out / (x * np.log(10.0))
+    return d_out / (x * math.log(10.0))
 
 
 @adjoint("numpy.logaddexp", elementwise=True)
@@ -174,14 +176,14 @@ def absolute_adjoint(d_out, out, x):
 
 @adjoint("numpy.maximum", elementwise=True)
 def maximum_adjoint(d_out, out, x1, x2):
-    share = np.where(x1 == x2, 0.5, x1 > x2)
-    return d_out * share, d_out * (1.0 - share)
+    tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
+    return np.where(x1 > x2, d_out, tie), np.where(x1 < x2, d_out, tie)
 
 
 @adjoint("numpy.minimum", elementwise=True)
 def minimum_adjoint(d_out, out, x1, x2):
-    share = np.where(x1 == x2, 0.5, x1 < x2)
-    return d_out * share, d_out * (1.0 - share)
+    tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
+    return np.where(x1 < x2, d_out, tie), np.where(x1 > x2, d_out, tie)
 
 
 @adjoint("numpy.clip", elementwise=True, domain={"a_min": "negative", "a_max": "positive"})

@@ -55,4 +55,9 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     d_t1 = _rt.unbroadcast(d_t10, _t1)
     d_b1 = _rt.unbroadcast(d_t10, b1)
     d_W1 = _rt.matmul_adjoint_right(d_t1, x, W1)
-    return d_W1, d_b1, d_W2, d_b2
+    return (
+        _rt.like(d_W1, W1),
+        _rt.like(d_b1, b1),
+        _rt.like(d_W2, W2),
+        _rt.like(d_b2, b2),
+    )
