@@ -16,7 +16,3 @@ class Options:
     wrt: tuple[str, ...] = ()
     wrt_tuple: bool = False
     mode: Literal["reverse"] = "reverse"
-
-    @property
-    def function_prefix(self) -> str:
-        return self.kind

@@ -52,4 +52,4 @@ def _dump(unit: Unit) -> str:
         return emit.render(unit)
     if unit.ir is not None:
         return unit.ir.code()
-    return unit.function.code if hasattr(unit.function, "code") else ""
+    return unit.module.code_for_node(unit.function)

@@ -7,6 +7,7 @@ the origin comments, so comments survive any rewriting).
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import libcst as cst
 
@@ -49,4 +50,4 @@ def attribute(name: str, *attributes: str) -> cst.BaseExpression:
 
 
 def string(text: str) -> cst.SimpleString:
-    return cst.SimpleString(repr(text).replace("'", '"') if '"' not in text else repr(text))
+    return cst.SimpleString(json.dumps(text))  # a JSON string is a valid Python literal

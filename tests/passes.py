@@ -7,6 +7,7 @@ from s2sad.options import Options
 
 
 def run_until(tmp_path, source: str, last: str, wrt=("x",), kind="grad"):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "model.py"
     path.write_text(textwrap.dedent(source))
     unit = load.from_file(str(path), "f")
