@@ -44,7 +44,7 @@ def run(unit: Unit, options: Options) -> Unit:
     varied_operands, varied_names = _varied(function, set(options.wrt))
     active = _useful(function, varied_operands)
     same_shape = _same_shape(function)
-    recorded = _recorded(function, active, same_shape)
+    recorded = _recorded(function, active, same_shape, options.wrt)
     names = {id_: varied_names[id_] for id_ in active}
     return dataclasses.replace(unit, activity=Activity(active, names, recorded, same_shape))
 
@@ -103,6 +103,8 @@ def _useful(function: ir.Function, varied_operands: dict[int, tuple[str, ...]]) 
     for statement in reversed(function.body):
         if isinstance(statement, ir.Return):
             useful = ir.names_read(statement.value)
+            continue
+        if isinstance(statement, ir.Guard):
             continue
         if statement.target not in useful:
             continue
@@ -168,9 +170,14 @@ def reverse_reads(statement: ir.Assign, parameters: tuple[str, ...], same_shape:
     return read
 
 
-def _recorded(function: ir.Function, active, same_shape) -> frozenset[int]:
-    """Assignments that overwrite a value an earlier statement's adjoint reads."""
-    pending: set[str] = set()
+def _recorded(function: ir.Function, active, same_shape, wrt) -> frozenset[int]:
+    """Assignments that overwrite a value an earlier statement's adjoint reads.
+
+    The gradients are returned in their arguments' types, so the reverse sweep
+    reads each ``wrt`` argument's original value at the end: reassigning one
+    records it too.
+    """
+    pending: set[str] = set(wrt)
     recorded = set()
     for statement in function.body:
         if not isinstance(statement, ir.Assign):

@@ -40,9 +40,9 @@ def vjp(function, wrt: Wrt = 0):
     seed = list(inspect.signature(generated).parameters)[-1]
 
     @functools.wraps(generated)
-    def pullback(*args):
+    def pullback(*args, **keywords):
         *primal, d_out = args
-        return generated(*primal, **{seed: d_out})
+        return generated(*primal, **keywords, **{seed: d_out})
 
     pullback.__s2sad_source__ = generated.__s2sad_source__
     return pullback

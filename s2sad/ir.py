@@ -61,7 +61,16 @@ class Return:
     origin: Origin
 
 
-Statement = Assign | Return
+@dataclasses.dataclass(frozen=True)
+class Guard:
+    """A run-time check in the forward sweep (``_rt.require_...``); no value, no derivative."""
+
+    id: int
+    value: cst.Call = dataclasses.field(repr=False)
+    origin: Origin
+
+
+Statement = Assign | Return | Guard
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +90,8 @@ class Function:
             value = empty.code_for_node(statement.value)
             if isinstance(statement, Assign):
                 lines.append(f"    {statement.target} = {value}")
+            elif isinstance(statement, Guard):
+                lines.append(f"    {value}")
             else:
                 lines.append(f"    return {value}")
         return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 
 import libcst as cst
 
@@ -93,6 +94,9 @@ class _Lowering:
         self.ids = itertools.count()
         self.temps = itertools.count(1)
         self.origin: Origin | None = None
+        # Names whose array may be seen through another name (or by the caller):
+        # updating one in place would change the other.
+        self.shared: set[str] = set()
 
     # -- helpers -------------------------------------------------------------
 
@@ -110,6 +114,11 @@ class _Lowering:
 
     def emit_assign(self, target, value, rule, operands, inactive_only, origin):
         self.statements.append(ir.Assign(next(self.ids), target, value, rule, operands, origin, inactive_only))
+        viewed = names_in(value) if rule in _VIEWS or isinstance(value, cst.Name) else []
+        if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
+            self.shared.add(target)
+        else:
+            self.shared.discard(target)
 
     # -- function and statements -----------------------------------------------
 
@@ -119,7 +128,9 @@ class _Lowering:
         params = definition.params
         declared = (*params.posonly_params, *params.params, *params.kwonly_params)
         parameters = tuple(p.name.value for p in declared)
+        self.parameter_names = set(parameters)
         parameter_origins = {p.name.value: self.where(p.name) for p in declared}
+        self.shared.update(parameters)
         signature = params.visit(_StripAnnotations(self))
         body = definition.body
         if isinstance(body, cst.SimpleStatementSuite):
@@ -155,12 +166,28 @@ class _Lowering:
                 return False
             self.assign([cst.AssignTarget(target=node.target)], node.value)
         elif isinstance(node, cst.AugAssign):
+            self.guard_shared_update(node.target)
             operator = type(node.operator).__name__.removesuffix("Assign")
             binary = cst.BinaryOperation(
                 left=node.target, operator=getattr(cst, operator)(), right=node.value
             )
             self.assign([cst.AssignTarget(target=node.target)], binary)
         return False
+
+    def guard_shared_update(self, target: cst.BaseAssignTargetExpression) -> None:
+        """``a += e`` rebinds a number but updates an array in place, which another name may see.
+
+        Which one ``a`` holds is known only at run time, so the forward sweep
+        checks: a number goes on as ``a = a + e``, an array is refused there.
+        """
+        name = target.value
+        if name not in self.shared:
+            return
+        check = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("require_unshared")),
+            args=[cst.Arg(cst.Name(name)), cst.Arg(_string(name)), cst.Arg(_string(str(self.where(target))))],
+        )
+        self.statements.append(ir.Guard(next(self.ids), check, self.origin))
 
     def assign(self, targets, value: cst.BaseExpression) -> None:
         if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
@@ -181,17 +208,29 @@ class _Lowering:
             self.unpack(target, value)
 
     def unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
+        """``a, b = ...``: all values are computed before any name is bound (so swaps work)."""
         elements = target.elements
-        if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
-            self.refuse(value, "unpacking a value that is not a tuple written out is",
-                        "assign each name separately")
-        held = []
-        for element in value.elements:
-            name = self.temp()
-            self.assign_name(name, element.value)
-            held.append(name)
-        for element, name in zip(elements, held):
-            self.assign_targets(element.value, cst.Name(name))
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
+            held = []
+            for element in value.elements:
+                name = self.temp()
+                self.assign_name(name, element.value)
+                held.append(cst.Name(name))
+        else:
+            # Unpacking an array (its rows) or a shape: index it, after checking its length as Python would.
+            whole = cst.Name(self.temp())
+            self.assign_name(whole.value, value)
+            self.statements.append(ir.Guard(next(self.ids), self._require_length(whole, len(elements)), self.origin))
+            held = [cst.Subscript(value=whole, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                    for i in range(len(elements))]
+        for element, item in zip(elements, held):
+            self.assign_targets(element.value, item)
+
+    def _require_length(self, value: cst.Name, length: int) -> cst.Call:
+        return cst.Call(
+            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("require_length")),
+            args=[cst.Arg(value), cst.Arg(cst.Integer(str(length))), cst.Arg(_string(str(self.origin)))],
+        )
 
     def assign_name(self, target: str, value: cst.BaseExpression, origin: Origin | None = None) -> None:
         """Lower ``target = value``; ``origin`` is where ``value`` is written (default: the statement)."""
@@ -264,7 +303,7 @@ class _Lowering:
         if literal is not None:
             return literal, None, {}, False
         if isinstance(node, cst.Name):
-            if node.value in self.unit.local_names:
+            if node.value in self.unit.local_names or self.names.is_placeholder(node.value):
                 return node, "s2sad.copy", {"x": node}, False
             return node, None, {}, False
         if isinstance(node, (cst.Tuple, cst.List)):
@@ -355,7 +394,7 @@ class _Lowering:
         """A call of the library function ``name``, operands made atoms, bound to its rule."""
         if kind == "constant":
             self.refuse(node, f"calling {rules.spelling(name)} is", "use float(...) to convert a value")
-        rule = rules.lookup(name) if kind == "rule" else None
+        rule = rules.lookup(name) if kind == "rule" else None  # `name` as called: np.copy, float
         sequences = rule.sequences if rule else ()
         positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]
         keywords = {key: self._argument(rule, None, key, value, sequences) for key, value in keywords.items()}
@@ -390,8 +429,22 @@ class _Lowering:
         return self.operand(value)
 
 
+# Functions whose result may be a view of their argument (basic indexing, reshapes).
+_VIEWS = {
+    "operator.getitem",
+    "numpy.transpose",
+    "numpy.reshape",
+    "numpy.ravel",
+    "numpy.squeeze",
+    "numpy.expand_dims",
+    "numpy.broadcast_to",
+}
 _EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
+
+
+def _string(text: str) -> cst.SimpleString:
+    return cst.SimpleString(json.dumps(text))
 
 
 def _bare(node: cst.BaseExpression) -> cst.BaseExpression:

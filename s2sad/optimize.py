@@ -8,14 +8,18 @@ run until none applies:
   and so does the adjoint of such a temporary in the reverse sweep;
 - copies: ``d_a = d_b`` (or ``d_a = -1.0``) is dropped and ``d_a`` read as ``d_b``
   when ``d_b`` does not change;
-- folding: arithmetic on literals (``2 - 1`` -> ``1``) and, inside a larger
-  expression, multiplying by one (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the
-  top of a value, so a gradient is never the caller's own array;
+- folding: arithmetic on literals (``2 - 1`` -> ``1``) and, in the reverse
+  sweep inside a larger expression, multiplying by one (``1.0 * 2.0 * x`` ->
+  ``2.0 * x``); never at the top of a value;
 - dead code: generated names assigned and never read.
+
+Last, the gradients returned are made safe to update in place: one that may
+share memory with the caller's arrays or with another gradient is copied.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections import Counter
@@ -38,7 +42,7 @@ def run(unit: Unit, options: Options) -> Unit:
         for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
             generated, did = rewrite(generated, names)
             changed = changed or did
-    return dataclasses.replace(unit, generated=generated)
+    return dataclasses.replace(unit, generated=_detach_results(generated, names))
 
 
 def _target(line: Line) -> str | None:
@@ -180,20 +184,32 @@ def _remove_dead(generated: Generated, names: Names):
 
 
 def _fold_lines(generated: Generated, names: Names):
-    lines = _all_lines(generated)
-    folded = [dataclasses.replace(line, node=line.node.with_changes(value=fold(line.node.value))) for line in lines]
-    changed = any(not a.node.value.deep_equals(b.node.value) for a, b in zip(lines, folded))
-    return (_regroup(generated, folded, None, generated.result), changed)
+    """Fold literal arithmetic everywhere; factors of one only in the reverse sweep.
+
+    The user's own ``mask * 1.0`` turns booleans into numbers, so the forward
+    sweep keeps it; in adjoint code such factors come from the seed 1.0.
+    """
+
+    def folded(lines, identities):
+        return tuple(
+            dataclasses.replace(line, node=line.node.with_changes(value=fold(line.node.value, identities=identities)))
+            for line in lines
+        )
+
+    forward, reverse = folded(generated.forward, False), folded(generated.reverse, True)
+    changed = any(
+        not a.node.value.deep_equals(b.node.value)
+        for a, b in zip(generated.forward + generated.reverse, forward + reverse)
+    )
+    return dataclasses.replace(generated, forward=forward, reverse=reverse), changed
 
 
 def _number(node: cst.BaseExpression):
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and not node.lpar:
         inner = _number(node.expression)
         return None if inner is None else -inner
-    if isinstance(node, cst.Integer):
-        return int(node.value)
-    if isinstance(node, cst.Float):
-        return float(node.value)
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return ast.literal_eval(node.value)  # 0x2, 1_000, 1e-3
     return None
 
 
@@ -211,29 +227,86 @@ _ARITHMETIC = {
 }
 
 
-def fold(node: cst.BaseExpression, operand: bool = False) -> cst.BaseExpression:
-    """Fold literal arithmetic; drop factors of one where ``node`` is an operand of arithmetic."""
+def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = True) -> cst.BaseExpression:
+    """Fold literal arithmetic; with ``identities``, drop factors of one where ``node`` is an operand."""
     if isinstance(node, cst.BinaryOperation):
-        left, right = fold(node.left, True), fold(node.right, True)
+        left, right = fold(node.left, True, identities), fold(node.right, True, identities)
         node = node.with_changes(left=left, right=right)
         a, b = _number(left), _number(right)
         operation = _ARITHMETIC.get(type(node.operator))
         if operation and a is not None and b is not None:
             return _literal(operation(a, b))
-        if operand and isinstance(node.operator, cst.Multiply):
+        if operand and identities and isinstance(node.operator, cst.Multiply):
             if a == 1:
                 return right
             if b == 1:
                 return left
-        if operand and isinstance(node.operator, (cst.Power, cst.Divide)) and b == 1:
+        if operand and identities and isinstance(node.operator, (cst.Power, cst.Divide)) and b == 1:
             return left
         return node
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        inner = fold(node.expression, True)
+        inner = fold(node.expression, True, identities)
         number = _number(inner)
         if number is not None and not isinstance(inner, cst.UnaryOperation):
             return _literal(-number)
         return node.with_changes(expression=inner)
     if isinstance(node, cst.Call):
-        return node.with_changes(args=[arg.with_changes(value=fold(arg.value)) for arg in node.args])
+        return node.with_changes(args=[arg.with_changes(value=fold(arg.value, False, identities)) for arg in node.args])
     return node
+
+
+# -- results ------------------------------------------------------------------------
+
+# Calls that always return a new array (the rest, like np.reshape, may return a view).
+_ALLOCATING = {
+    "where", "outer", "solve", "inv", "unreduce", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
+    "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right", "dot_adjoint_left",
+    "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint", "solve_adjoint_matrix",
+}
+
+
+def _fresh(value: cst.BaseExpression) -> bool:
+    """Whether ``value`` is certainly a new array (or number) that nothing else refers to."""
+    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        name = value.func.attr.value
+        if name == "unbroadcast":
+            return _fresh(value.args[0].value)  # returns its argument when shapes agree
+        return name in _ALLOCATING
+    return False
+
+
+def _detach_results(generated: Generated, names: Names) -> Generated:
+    """Copy each returned gradient that may be the caller's array, a view of one, or another gradient."""
+    last_value = {}
+    for line in generated.reverse:
+        name = _target(line)
+        if name is not None:
+            last_value[name] = line.node.value
+    seen: set[str] = set()
+
+    def detached(call: cst.BaseExpression) -> cst.BaseExpression:
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "like"):
+            return call
+        gradient = call.args[0].value
+        key = gradient.value if isinstance(gradient, cst.Name) else None
+        safe = key not in seen and (_fresh(gradient) or (key in last_value and _fresh(last_value[key])))
+        if key:
+            seen.add(key)
+        return call if safe else call.with_changes(func=call.func.with_changes(attr=cst.Name("copy_like")))
+
+    result = generated.result
+    if isinstance(result, cst.Tuple):
+        elements = []
+        for element in result.elements:
+            value = element.value
+            if isinstance(value, cst.Tuple):  # value_and_grad: (value, gradients)
+                value = value.with_changes(elements=[e.with_changes(value=detached(e.value)) for e in value.elements])
+            else:
+                value = detached(value)
+            elements.append(element.with_changes(value=value))
+        result = result.with_changes(elements=elements)
+    else:
+        result = detached(result)
+    return dataclasses.replace(generated, result=result)

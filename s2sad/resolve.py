@@ -152,6 +152,8 @@ def run(unit: Unit, options: Options) -> Unit:
 
 def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resolution:
     canonical = {rules.canonical(name) for name in names}
+    if len(canonical) == 1 and len(names) > 1:
+        names = {min(names)}  # aliases of one function (np.abs, np.absolute)
     if len(canonical) > 1:
         raise Ambiguous(
             f"'{text}' may refer to any of {', '.join(sorted(canonical))}",
@@ -160,7 +162,7 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resol
         )
     if not canonical:
         raise NoRule(f"name '{text}' is not defined", origin)
-    (name,) = canonical
+    (name,) = names  # as called (np.copy), so generated code calls the same function
     kind = rules.kind(name)
     if kind is not None and (called or kind == "constant"):
         return Resolution(kind, name)
@@ -190,7 +192,9 @@ def _references(function: cst.FunctionDef, locals_: frozenset[str]):
             return False
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            return not self._chain(node, called=False)
+            if not self._chain(node, called=False):
+                node.value.visit(self)  # `(x * x).mean`: the attribute name is no reference
+            return False
 
         def visit_Name(self, node: cst.Name) -> None:
             self._chain(node, called=False)

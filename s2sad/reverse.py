@@ -116,6 +116,9 @@ class _Transform:
         if self.activity.recorded:
             lines.append(assign(self.names.role("tape"), cst.List(elements=[]), None))
         for statement in self.function.body[:-1]:
+            if isinstance(statement, ir.Guard):
+                lines.append(Line(cst.Expr(statement.value), statement.origin))
+                continue
             if statement.id in self.activity.recorded:
                 push = call(attribute(self.names.role("tape"), "append"), cst.Name(statement.target))
                 lines.append(Line(cst.Expr(push), statement.origin))
@@ -128,7 +131,7 @@ class _Transform:
         if self.options.kind != "vjp":
             where = string(str(returned.origin))
             forward.append(Line(cst.Expr(call(self.rt("require_scalar"), value, where)), returned.origin))
-        restored = {s.target for s in self.function.body if s.id in self.activity.recorded}
+        restored = {s.target for s in self.function.body if s.id in self.activity.recorded}  # type: ignore[union-attr]
         if self.options.kind == "value_and_grad" and ir.names_read(value) & restored:
             held = self.names.role("result")
             forward.append(assign(held, value, returned.origin))
@@ -145,7 +148,9 @@ class _Transform:
         else:
             self.adjoints[returned.value.value] = cst.Float("1.0")
 
-    def adjoint(self, statement: ir.Assign) -> None:
+    def adjoint(self, statement: ir.Statement) -> None:
+        if isinstance(statement, ir.Guard):
+            return
         d_out = self.adjoints.pop(statement.target, None)
         if d_out is not None and self.activity.is_active(statement):
             self.contribute(statement, d_out)

@@ -129,6 +129,14 @@ def like(g, x):
     return np.full_like(x, g) if np.ndim(g) == 0 and np.ndim(x) == 0 else g.astype(dtype)
 
 
+def copy_like(g, x):
+    """Like ``like``, and never an array anything else refers to (a gradient the caller may update)."""
+    converted = like(g, x)
+    if converted is g and isinstance(g, np.ndarray):
+        return g.copy()
+    return converted
+
+
 def zeros_like(x):
     """A zero gradient for ``x``: 0.0 for a Python float, else an array of zeros."""
     if isinstance(x, float) and not isinstance(x, np.generic):
@@ -274,3 +282,24 @@ def require_scalar(value, where: str):
         _origin(where),
         hint="reduce it to a scalar (np.sum, np.mean), or use s2sad.vjp for a vector output",
     )
+
+
+def require_unshared(value, name: str, where: str):
+    """``name += ...`` on a number rebinds it; on an array it would update, in place, one another name sees."""
+    if isinstance(value, (int, float, np.generic)):
+        return
+    raise BadArgument(
+        f"'{name} op= ...' would update in place an array that another name (or the caller) "
+        "also refers to; s2sad does not differentiate in-place updates of shared arrays",
+        _origin(where),
+        hint=f"write {name} = {name} + ... (or -, *, /) to make a new array",
+    )
+
+
+def require_length(value, length: int, where: str):
+    """Unpacking ``a, b = value`` needs exactly ``length`` items, as in Python."""
+    if len(value) != length:
+        raise BadArgument(
+            f"cannot unpack {len(value)} values into {length} names", _origin(where),
+            hint="unpack a value with as many items as names",
+        )

@@ -33,6 +33,7 @@ CASES = [
         """,
         """
         def f(x):
+            _s2sad_rt.require_unshared(x, "x", "MODEL:5:5")
             _s2sad_n1 = _s2sad_np.exp(x)
             _s2sad_n2 = x + _s2sad_n1
             x = _s2sad_n2
@@ -67,4 +68,4 @@ CASES = [
 @pytest.mark.parametrize("before, after", CASES)
 def test_normalize(before, after, tmp_path):
     unit = run_until(tmp_path, before, "normalize", wrt=("x",))
-    assert unit.ir.code() == dedent(after)
+    assert unit.ir.code() == dedent(after).replace("MODEL", unit.path)

@@ -160,7 +160,7 @@ def objects_by_identity() -> dict[int, str]:
             value = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError):
             continue
-        table.setdefault(id(value), canonical(name))
+        table.setdefault(id(value), name)
     return table
 
 

@@ -174,15 +174,24 @@ def array_adjoint(d_out, out, object):
     return d_out
 
 
-@adjoint("numpy.full", elementwise=True, examples=(Example("np.full((2, 3), fill_value)", {"fill_value": None}),))
+@adjoint(
+    "numpy.full",
+    examples=(
+        Example("np.full((2, 3), fill_value)", {"fill_value": None}),
+        Example("np.full(3, fill_value)", {"fill_value": ()}),
+        Example("np.full((2, 3), fill_value)", {"fill_value": (3,)}),
+    ),
+)
 def full_adjoint(d_out, out, shape, fill_value):
-    return None, d_out
+    return None, _rt.unbroadcast(d_out, fill_value)
 
 
 @adjoint(
     "numpy.full_like",
-    elementwise=True,
-    examples=(Example("np.full_like(a, fill_value)", {"a": (2, 3), "fill_value": (3,)}),),
+    examples=(
+        Example("np.full_like(a, fill_value)", {"a": (2, 3), "fill_value": (3,)}),
+        Example("np.full_like(a, fill_value)", {"a": (4,), "fill_value": None}),
+    ),
 )
 def full_like_adjoint(d_out, out, a, fill_value):
-    return None, d_out
+    return None, _rt.unbroadcast(d_out, fill_value)

@@ -42,4 +42,4 @@ def grad_loss(w, b, x, y):
     d_t1 = _rt.unbroadcast(d_z, _t1)
     d_b = _rt.unbroadcast(d_z, b)
     d_w = _rt.matmul_adjoint_right(d_t1, x, w)
-    return _rt.like(d_w, w), _rt.like(d_b, b)
+    return _rt.like(d_w, w), _rt.copy_like(d_b, b)

@@ -57,7 +57,7 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     d_W1 = _rt.matmul_adjoint_right(d_t1, x, W1)
     return (
         _rt.like(d_W1, W1),
-        _rt.like(d_b1, b1),
+        _rt.copy_like(d_b1, b1),
         _rt.like(d_W2, W2),
-        _rt.like(d_b2, b2),
+        _rt.copy_like(d_b2, b2),
     )
