@@ -26,7 +26,7 @@ from collections import Counter
 
 import libcst as cst
 
-from s2sad.naming import Names
+from s2sad.naming import Names, names_in
 from s2sad.options import Options
 from s2sad.target import Generated, Line
 from s2sad.templates import names_read, substitute
@@ -63,28 +63,9 @@ def _all_lines(generated: Generated) -> list[Line]:
 def _use_counts(generated: Generated) -> Counter:
     counts: Counter = Counter()
     for line in _all_lines(generated):
-        counts.update(_names_with_repeats(line.node.value))
-    counts.update(_names_with_repeats(generated.result))
+        counts.update(names_in(line.node.value))
+    counts.update(names_in(generated.result))
     return counts
-
-
-def _names_with_repeats(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
-
-    class Reader(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            attribute.value.visit(self)
-            return False
-
-        def visit_Arg(self, arg: cst.Arg) -> bool:
-            arg.value.visit(self)
-            return False
-
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name.value)
-
-    node.visit(Reader())
-    return found
 
 
 def _replace_in(line: Line, replacements) -> Line:

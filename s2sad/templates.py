@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 import libcst as cst
 import libcst.matchers as m
 
+from s2sad.naming import names_in
+
 # Names a rule body may use besides its parameters and its own locals; each is
 # replaced by the generated module's own (hygienic) alias for the module.
 MODULE_NAMES = ("np", "_rt", "math")
@@ -53,22 +55,7 @@ class Template:
 
 def names_read(node: cst.CSTNode) -> set[str]:
     """Names an expression reads: not attribute names, not keyword names."""
-    found: set[str] = set()
-
-    class Reader(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            attribute.value.visit(self)
-            return False
-
-        def visit_Arg(self, arg: cst.Arg) -> bool:
-            arg.value.visit(self)
-            return False
-
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-    node.visit(Reader())
-    return found
+    return set(names_in(node))
 
 
 def parse(function: Callable, result_count: int) -> Template:
