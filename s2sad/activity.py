@@ -1,12 +1,18 @@
 """Analyse: which statements get adjoints, which overwritten values the reverse sweep needs, shapes.
 
-Requires: the normalized program. Finds, keyed by statement id:
+Requires: the normalized program. Dataflow over its structure (branches
+join, loops iterate to a fixed point), keyed by statement id:
 
 - active statements: the target depends on a ``wrt`` parameter (varied) and
   reaches the returned value (useful). Only these get adjoint code, and only
   for their active operands.
+- live names at each branch and loop boundary (varied and useful there): the
+  adjoints the reverse sweep keeps in variables across it; ``zeros`` says
+  which of them it may have to start at zero there.
 - recorded statements: those that overwrite a value the reverse sweep reads
-  later; the forward sweep saves the old value on the tape before them.
+  later (an operand of an adjoint, or the shape of a zero adjoint); the forward
+  sweep saves the old value on the tape before them. A loop is recorded when
+  its loop variable overwrites such a value.
 - operands known to have the output's shape, so their adjoint needs no
   ``unbroadcast`` (elementwise operations on names of one shape class).
 
@@ -32,8 +38,14 @@ from s2sad.unit import Unit
 class Activity:
     active_operands: Mapping[int, tuple[str, ...]]  # active statement id -> its active parameters
     active_names: Mapping[int, frozenset[str]]  # active statement id -> its operand names that are varied
-    recorded: frozenset[int]  # ids of statements whose overwritten value must be saved
+    recorded: frozenset[int]  # ids of statements (and loops) whose overwritten value must be saved
     same_shape: Mapping[int, frozenset[str]]  # statement id -> parameters shaped like the output
+    # Branch or loop id -> names whose adjoint it reads or writes and that are live at its exit
+    # (zeros_before: the reverse sweep starts them at zero there if it has none) and at its
+    # entry or loop head (zeros_after: likewise at the end of each branch or reversed iteration).
+    zeros_before: Mapping[int, frozenset[str]]
+    zeros_after: Mapping[int, frozenset[str]]
+    reversed: frozenset[int]  # branch and loop ids with reverse code (they push their direction or count)
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands
@@ -41,22 +53,58 @@ class Activity:
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    varied_operands, varied_names = _varied(function, set(options.wrt))
-    active = _useful(function, varied_operands)
+    varied = _Varied()
+    varied.block(function.body, set(options.wrt))
+    useful = _Useful(varied)
+    useful.block(function.body, set())
+    active = dict(sorted(useful.active.items()))
+    names = {id_: frozenset(varied.names[id_]) for id_ in active}
+    zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
     same_shape = _same_shape(function)
-    recorded = _recorded(function, active, same_shape, options.wrt)
-    names = {id_: varied_names[id_] for id_ in active}
-    return dataclasses.replace(unit, activity=Activity(active, names, recorded, same_shape))
+    recorder = _Recorder(active, same_shape, zeros_before, zeros_after)
+    recorder.block(function.body, set(options.wrt))
+    reverse = _with_reverse(function.body, active, recorder.recorded)
+    return dataclasses.replace(
+        unit,
+        activity=Activity(active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse),
+    )
 
 
-def _varied(function: ir.Function, wrt: set[str]):
-    """Statement id -> its parameters whose operand depends on ``wrt``, and -> those operand names."""
-    varied = set(wrt)
-    found: dict[int, tuple[str, ...]] = {}
-    found_names: dict[int, frozenset[str]] = {}
-    for statement in function.body:
-        if not isinstance(statement, ir.Assign):
-            continue
+def _body(statement) -> tuple[ir.Statement, ...]:
+    """What a loop runs each iteration, test included."""
+    return statement.test_block + statement.body
+
+
+class _Varied:
+    """Forward: the names that depend on ``wrt`` after each statement."""
+
+    def __init__(self):
+        self.operands: dict[int, set[str]] = {}  # statement id -> varied differentiable parameters
+        self.names: dict[int, set[str]] = {}  # statement id -> varied operand names
+        self.at: dict[tuple[int, str], set[str]] = {}
+
+    def block(self, statements, varied: set[str]) -> set[str]:
+        for statement in statements:
+            if isinstance(statement, ir.Assign):
+                self.assign(statement, varied)
+            elif isinstance(statement, ir.If):
+                self.at[(statement.id, "entry")] = set(varied)
+                varied = self.block(statement.body, set(varied)) | self.block(statement.orelse, set(varied))
+                self.at[(statement.id, "exit")] = set(varied)
+            elif isinstance(statement, ir.Loop):
+                if statement.target:
+                    varied.discard(statement.target)
+                head = set(varied)
+                while True:
+                    after = head | self.block(_body(statement), set(head))
+                    if after == head:
+                        break
+                    head = after
+                self.at[(statement.id, "entry")] = self.at[(statement.id, "exit")] = set(head)
+                varied = head
+        return varied
+
+    def assign(self, statement: ir.Assign, varied: set[str]) -> None:
         if statement.rule is None:
             depends = statement.reads() & varied
             if statement.inactive_only and depends:
@@ -68,9 +116,9 @@ def _varied(function: ir.Function, wrt: set[str]):
                     "independent of the differentiated arguments",
                 )
             varied.discard(statement.target)
-            continue
+            return
         rule = rules.RULES[statement.rule]
-        parameters = []
+        parameters = set()
         names: set[str] = set()
         for index, parameter in enumerate(rule.differentiable):
             depends = statement.operand_names(parameter) & varied
@@ -85,73 +133,108 @@ def _varied(function: ir.Function, wrt: set[str]):
                     hint="pass an array: np.array([...]) or np.stack([...])",
                 )
             if rule.adjoint.results[index] is not None:
-                parameters.append(parameter)
+                parameters.add(parameter)
                 names |= depends
         if parameters:
-            found[statement.id] = tuple(parameters)
-            found_names[statement.id] = frozenset(names)
+            self.operands.setdefault(statement.id, set()).update(parameters)
+            self.names.setdefault(statement.id, set()).update(names)
             varied.add(statement.target)
         else:
             varied.discard(statement.target)
-    return found, found_names
 
 
-def _useful(function: ir.Function, varied_operands: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
-    """Keep the varied statements whose target reaches the returned value."""
-    useful: set[str] = set()
-    active: dict[int, tuple[str, ...]] = {}
-    for statement in reversed(function.body):
-        if isinstance(statement, ir.Return):
-            useful = ir.names_read(statement.value)
-            continue
-        if isinstance(statement, ir.Guard):
-            continue
+class _Useful:
+    """Backward: the names that reach the result before each statement; marks active statements."""
+
+    def __init__(self, varied: _Varied):
+        self.varied = varied
+        self.active: dict[int, tuple[str, ...]] = {}
+        self.at: dict[tuple[int, str], set[str]] = {}
+
+    def block(self, statements, useful: set[str]) -> set[str]:
+        for statement in reversed(statements):
+            if isinstance(statement, ir.Return):
+                useful = ir.names_read(statement.value)
+            elif isinstance(statement, ir.Assign):
+                self.assign(statement, useful)
+            elif isinstance(statement, ir.If):
+                self.at[(statement.id, "exit")] = set(useful)
+                useful = self.block(statement.body, set(useful)) | self.block(statement.orelse, set(useful))
+                self.at[(statement.id, "entry")] = set(useful)
+            elif isinstance(statement, ir.Loop):
+                self.at[(statement.id, "exit")] = set(useful)
+                head = set(useful)
+                while True:
+                    before = head | self.block(_body(statement), set(head))
+                    if before == head:
+                        break
+                    head = before
+                self.at[(statement.id, "entry")] = set(head)
+                useful = head
+        return useful
+
+    def assign(self, statement: ir.Assign, useful: set[str]) -> None:
         if statement.target not in useful:
-            continue
+            return
         useful.discard(statement.target)
-        parameters = varied_operands.get(statement.id)
-        if parameters:
-            active[statement.id] = parameters
-            for parameter in parameters:
-                useful |= statement.operand_names(parameter)
-    return dict(sorted(active.items()))
+        parameters = self.varied.operands.get(statement.id)
+        if not parameters:
+            return
+        rule = rules.RULES[statement.rule]
+        self.active[statement.id] = tuple(p for p in rule.differentiable if p in parameters)
+        for parameter in parameters:
+            useful |= statement.operand_names(parameter)
 
 
-def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
-    """Per elementwise statement, the parameters whose operand has the output's shape for sure.
-
-    Each assignment makes a new version of its name; versions fall into shape
-    classes: an elementwise operation whose name operands share one class
-    (literals broadcast without changing shape) gives an output of that class.
-    """
-    versions: Counter = Counter()
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-
-    def root(key: tuple[str, int]) -> tuple[str, int]:
-        while parent.get(key, key) != key:
-            key = parent[key]
-        return key
-
-    found: dict[int, frozenset[str]] = {}
-    for statement in function.body:
-        if not isinstance(statement, ir.Assign):
-            continue
-        rule = rules.RULES.get(statement.rule) if statement.rule else None
-        operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
-        names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
-        others = [o for p, o in operands.items() if p not in names]
-        classes = {root((name, versions[name])) for name in names.values()}
-        versions[statement.target] += 1
-        if rule and rule.elementwise and len(classes) == 1 and all(_is_number(o) for o in others):
-            parent[(statement.target, versions[statement.target])] = classes.pop()
-            found[statement.id] = frozenset(names)
+def _touched(statements, active, names) -> set[str]:
+    """Names whose adjoint the reverse of ``statements`` writes: active targets and operands."""
+    found: set[str] = set()
+    for statement in ir.walk(statements):
+        if statement.id in active:
+            found.add(statement.target)
+            found |= names[statement.id]
     return found
 
 
-def _is_number(node) -> bool:
-    if isinstance(node, cst.UnaryOperation):
-        node = node.expression
-    return isinstance(node, (cst.Integer, cst.Float))
+def _zeros(body, active, names, varied_at, useful_at):
+    before: dict[int, frozenset[str]] = {}
+    after: dict[int, frozenset[str]] = {}
+    for statement in ir.walk(body):
+        if isinstance(statement, (ir.If, ir.Loop)):
+            touched = _touched([statement], active, names)
+            key = statement.id
+            exit_live = varied_at[(key, "exit")] & useful_at[(key, "exit")]
+            entry_live = varied_at[(key, "entry")] & useful_at[(key, "entry")]
+            if isinstance(statement, ir.Loop):
+                # The adjoints carried around a reversed loop: the same set at every iteration,
+                # at zero again at its end only where the iteration consumed one and gave none back.
+                carried = frozenset(touched & (entry_live | exit_live))
+                before[key] = carried
+                after[key] = frozenset(
+                    n for n in carried & ir.assigned(statement.body)
+                    if not _reproduced(n, statement.body, active, names)
+                )
+            else:
+                before[key] = frozenset(touched & exit_live)
+                branches_assign = ir.assigned(statement.body + statement.orelse)
+                after[key] = frozenset(n for n in touched & entry_live if n not in before[key] or n in branches_assign)
+    return before, after
+
+
+def _reproduced(name: str, body, active, names) -> bool:
+    """Whether reversing ``body`` always gives ``name`` an adjoint again after consuming it.
+
+    True when an unconditional active statement reads ``name`` before the body
+    first assigns it (the reverse sweep meets that read after the assignment).
+    """
+    for statement in body:
+        if isinstance(statement, ir.Assign) and statement.target == name:
+            return False
+        if isinstance(statement, (ir.If, ir.Loop)) and name in ir.assigned([statement]):
+            return False
+        if isinstance(statement, ir.Assign) and statement.id in active and name in names[statement.id]:
+            return True
+    return False
 
 
 def reverse_reads(statement: ir.Assign, parameters: tuple[str, ...], same_shape: frozenset[str]) -> set[str]:
@@ -170,24 +253,112 @@ def reverse_reads(statement: ir.Assign, parameters: tuple[str, ...], same_shape:
     return read
 
 
-def _recorded(function: ir.Function, active, same_shape, wrt) -> frozenset[int]:
-    """Assignments that overwrite a value an earlier statement's adjoint reads.
+class _Recorder:
+    """Forward: which assignments overwrite a value that the reverse sweep reads at an earlier point.
 
-    The gradients are returned in their arguments' types, so the reverse sweep
-    reads each ``wrt`` argument's original value at the end: reassigning one
-    records it too.
+    ``pending`` holds the names whose current value the reverse sweep reads
+    somewhere before this point (so it must find that value again there). The
+    gradients are returned in their arguments' types, so the ``wrt`` arguments
+    start pending: reassigning one records it.
     """
-    pending: set[str] = set(wrt)
-    recorded = set()
-    for statement in function.body:
-        if not isinstance(statement, ir.Assign):
-            continue
-        if statement.target in pending:
-            recorded.add(statement.id)
-            pending.discard(statement.target)
-        if statement.id in active:
-            pending |= reverse_reads(statement, active[statement.id], same_shape.get(statement.id, frozenset()))
-    return frozenset(recorded)
+
+    def __init__(self, active, same_shape, zeros_before, zeros_after):
+        self.active = active
+        self.same_shape = same_shape
+        self.zeros_before = zeros_before
+        self.zeros_after = zeros_after
+        self.recorded: set[int] = set()
+
+    def block(self, statements, pending: set[str]) -> set[str]:
+        for statement in statements:
+            if isinstance(statement, ir.Assign):
+                if statement.target in pending:
+                    self.recorded.add(statement.id)
+                    pending.discard(statement.target)
+                if statement.id in self.active:
+                    shaped = self.same_shape.get(statement.id, frozenset())
+                    pending |= reverse_reads(statement, self.active[statement.id], shaped)
+            elif isinstance(statement, ir.If):
+                pending |= self.zeros_after[statement.id]
+                pending = self.block(statement.body, set(pending)) | self.block(statement.orelse, set(pending))
+                pending |= self.zeros_before[statement.id]
+            elif isinstance(statement, ir.Loop):
+                if statement.target in pending:
+                    self.recorded.add(statement.id)
+                head = pending | self.zeros_after[statement.id]
+                while True:
+                    end = self.block(_body(statement), set(head))
+                    end.discard(statement.target)  # the reversed loop sets it again itself
+                    if end <= head:
+                        break
+                    head |= end
+                pending = head | self.zeros_before[statement.id]
+                pending.discard(statement.target)
+        return pending
+
+
+def _with_reverse(body, active, recorded) -> frozenset[int]:
+    """Branches and loops that contain something the reverse sweep must do."""
+    found = set()
+    for statement in ir.walk(body):
+        if isinstance(statement, (ir.If, ir.Loop)):
+            inner = list(ir.walk(statement.body + getattr(statement, "orelse", ())))
+            if any(s.id in active or s.id in recorded for s in inner):
+                found.add(statement.id)
+    return frozenset(found)
+
+
+def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
+    """Per elementwise statement, the parameters whose operand has the output's shape for sure.
+
+    Each assignment makes a new version of its name; versions fall into shape
+    classes: an elementwise operation whose name operands share one class
+    (literals broadcast without changing shape) gives an output of that class.
+    A name assigned inside a branch or loop gets a new, unknown version there
+    and after it.
+    """
+    versions: Counter = Counter()
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+    found: dict[int, frozenset[str]] = {}
+
+    def root(key: tuple[str, int]) -> tuple[str, int]:
+        while parent.get(key, key) != key:
+            key = parent[key]
+        return key
+
+    def forget(statements) -> None:
+        for name in ir.assigned(statements):
+            versions[name] += 1
+
+    def block(statements) -> None:
+        for statement in statements:
+            if isinstance(statement, ir.If):
+                for branch in (statement.body, statement.orelse):
+                    block(branch)
+                forget(statement.body + statement.orelse)
+            elif isinstance(statement, ir.Loop):
+                forget([statement])
+                block(_body(statement))
+                forget([statement])
+            elif isinstance(statement, ir.Assign):
+                rule = rules.RULES.get(statement.rule) if statement.rule else None
+                operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
+                names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
+                others = [o for p, o in operands.items() if p not in names]
+                classes = {root((name, versions[name])) for name in names.values()}
+                versions[statement.target] += 1
+                if rule and rule.elementwise and len(classes) == 1 and all(_is_number(o) for o in others):
+                    parent[(statement.target, versions[statement.target])] = classes.pop()
+                    found[statement.id] = frozenset(names)
+
+    block(function.body)
+    return found
+
+
+def _is_number(node) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
 
 
 def _names(names: set[str]) -> str:

@@ -25,15 +25,10 @@ UNSUPPORTED_EXPRESSIONS = {
     cst.Yield: "yield is",
     cst.NamedExpr: "assignment expressions (:=) are",
     cst.FormattedString: "f-strings are",
-    cst.IfExp: "conditional expressions (a if c else b) are",
-    cst.BooleanOperation: "'and' / 'or' in values are",
     cst.Imaginary: "complex numbers are",
     cst.StarredElement: "starred expressions are",
 }
 UNSUPPORTED_STATEMENTS = {
-    cst.If: "if statements are",
-    cst.For: "for loops are",
-    cst.While: "while loops are",
     cst.With: "with statements are",
     cst.Try: "try statements are",
     cst.TryStar: "try statements are",
@@ -47,12 +42,10 @@ UNSUPPORTED_STATEMENTS = {
     cst.Del: "del statements are",
     cst.Raise: "raise statements are",
     cst.Assert: "assert statements are",
-    cst.Break: "break is",
-    cst.Continue: "continue is",
 }
 SUPPORTED = (
-    "assignments (also tuple unpacking and +=), return, arithmetic, numpy and math calls, "
-    "array methods, indexing reads"
+    "assignments (also tuple unpacking and +=), return, if/elif/else, for and while loops with "
+    "break and continue, arithmetic, numpy and math calls, array methods, indexing reads"
 )
 
 
@@ -85,24 +78,55 @@ class _Gate(cst.CSTVisitor):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 param.default.visit(self)
-        body = definition.body
-        lines = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=body.body)]
-        for index, line in enumerate(lines):
-            if not isinstance(line, cst.SimpleStatementLine):
-                self.refuse(line, UNSUPPORTED_STATEMENTS.get(type(line), f"{type(line).__name__} is"))
-            for small in line.body:
-                self.statement(small, docstring_allowed=index == 0)
-        last = lines[-1].body[-1] if isinstance(lines[-1], cst.SimpleStatementLine) else None
-        if not isinstance(last, cst.Return) and not any(
-            isinstance(small, cst.Return) for line in lines for small in line.body
-        ):
+        self.block(definition.body, in_loop=False, docstring_allowed=True)
+        if not _always_returns(definition.body):
             self.refuse(
                 definition.name,
-                f"'{definition.name.value}' returns no value: a function without return is",
-                "end the function with a return statement",
+                f"'{definition.name.value}' may end without returning a value: a function that can is",
+                "make every path end with a return statement",
             )
 
-    def statement(self, node: cst.BaseSmallStatement, docstring_allowed: bool) -> None:
+    def block(self, body, in_loop: bool, docstring_allowed: bool = False) -> None:
+        lines = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=body.body)]
+        for index, line in enumerate(lines):
+            if isinstance(line, cst.SimpleStatementLine):
+                for small in line.body:
+                    self.statement(small, docstring_allowed and index == 0, in_loop)
+            elif isinstance(line, cst.If):
+                self.if_statement(line, in_loop)
+            elif isinstance(line, (cst.For, cst.While)):
+                self.loop(line)
+            else:
+                self.refuse(line, UNSUPPORTED_STATEMENTS.get(type(line), f"{type(line).__name__} is"))
+
+    def if_statement(self, node: cst.If, in_loop: bool) -> None:
+        node.test.visit(self)
+        self.block(node.body, in_loop)
+        if isinstance(node.orelse, cst.If):
+            self.if_statement(node.orelse, in_loop)
+        elif node.orelse is not None:
+            self.block(node.orelse.body, in_loop)
+
+    def loop(self, node: cst.For | cst.While) -> None:
+        if node.orelse is not None:
+            self.refuse(node.orelse, f"{'for' if isinstance(node, cst.For) else 'while'} ... else is",
+                        "set a flag before break and test it after the loop")
+        if isinstance(node, cst.For):
+            if node.asynchronous is not None:
+                self.refuse(node, "async for is")
+            self.target(node.target)
+            if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
+                self.refuse(node.target, "this loop target is", "loop over names: for x in ..., for i, x in ...")
+            node.iter.visit(self)
+        else:
+            node.test.visit(self)
+        self.block(node.body, in_loop=True)
+
+    def statement(self, node: cst.BaseSmallStatement, docstring_allowed: bool, in_loop: bool) -> None:
+        if isinstance(node, (cst.Break, cst.Continue)):
+            if not in_loop:
+                self.refuse(node, f"{'break' if isinstance(node, cst.Break) else 'continue'} outside a loop is")
+            return
         if isinstance(node, cst.Return):
             if node.value is None:
                 self.refuse(node, "a bare return is", "return the value to differentiate")
@@ -144,3 +168,23 @@ class _Gate(cst.CSTVisitor):
         if isinstance(node, cst.Index) and node.star is not None:
             self.refuse(node, "starred indices are")
         return True
+
+
+def _always_returns(body) -> bool:
+    """Whether every path through ``body`` ends in a return (loops are not counted on)."""
+    lines = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=body.body)]
+    for line in lines:
+        if isinstance(line, cst.SimpleStatementLine):
+            if any(isinstance(small, cst.Return) for small in line.body):
+                return True
+        elif isinstance(line, cst.If) and _if_returns(line):
+            return True
+    return False
+
+
+def _if_returns(node: cst.If) -> bool:
+    if not _always_returns(node.body):
+        return False
+    if isinstance(node.orelse, cst.If):
+        return _if_returns(node.orelse)
+    return node.orelse is not None and _always_returns(node.orelse.body)

@@ -21,7 +21,7 @@ from s2sad import naming
 from s2sad.errors import Origin
 from s2sad.options import Options
 from s2sad.precedence import parenthesize
-from s2sad.target import Generated, Line
+from s2sad.target import Compound, Generated
 from s2sad.unit import Unit
 
 
@@ -69,21 +69,7 @@ def _function(generated: Generated) -> cst.FunctionDef:
         cst.SimpleStatementLine(body=[cst.Expr(cst.SimpleString(f'"""{generated.docstring}"""'))])
     ]
     for title, lines in generated.sections():
-        previous: tuple[str, int] | None = None
-        for index, line in enumerate(lines):
-            comments = []
-            if index == 0 and title:
-                comments.append(title)
-            place = (line.origin.path, line.origin.line) if line.origin else previous
-            if place != previous and title:
-                comments.append(_origin_comment(line.origin, adjoint=title == "reverse sweep"))
-            previous = place
-            body.append(
-                cst.SimpleStatementLine(
-                    body=[line.node],
-                    leading_lines=[cst.EmptyLine(comment=cst.Comment(f"# {c}")) for c in comments],
-                )
-            )
+        body.extend(_block(lines, title, adjoint=title == "reverse sweep"))
     body.append(cst.SimpleStatementLine(body=[cst.Return(value=generated.result)]))
     return cst.FunctionDef(
         name=cst.Name(generated.name),
@@ -91,6 +77,31 @@ def _function(generated: Generated) -> cst.FunctionDef:
         body=cst.IndentedBlock(body=body),
         leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
     )
+
+
+def _block(items, title: str | None, adjoint: bool) -> list[cst.BaseStatement]:
+    """Statements for ``items``, each group headed by the line of the user's file it comes from."""
+    statements: list[cst.BaseStatement] = []
+    previous: tuple[str, int] | None = None
+    for index, item in enumerate(items):
+        comments = [title] if index == 0 and title else []
+        place = (item.origin.path, item.origin.line) if item.origin else previous
+        if place != previous and item.origin is not None and title is not None or (
+            place != previous and item.origin is not None and title is None and index > 0
+        ):
+            comments.append(_origin_comment(item.origin, adjoint))
+        previous = place
+        leading = [cst.EmptyLine(comment=cst.Comment(f"# {c}")) for c in comments]
+        if isinstance(item, Compound):
+            node = item.header.with_changes(
+                body=cst.IndentedBlock(body=_block(item.body, None, adjoint)), leading_lines=leading
+            )
+            if item.orelse:
+                node = node.with_changes(orelse=cst.Else(body=cst.IndentedBlock(body=_block(item.orelse, None, adjoint))))
+            statements.append(node)
+        else:
+            statements.append(cst.SimpleStatementLine(body=[item.node], leading_lines=leading))
+    return statements
 
 
 def _origin_comment(origin: Origin, adjoint: bool) -> str:

@@ -70,7 +70,65 @@ class Guard:
     origin: Origin
 
 
-Statement = Assign | Return | Guard
+@dataclasses.dataclass(frozen=True)
+class If:
+    """``if test: body else: orelse``; the test is passive (no derivative flows through a condition)."""
+
+    id: int
+    test: cst.BaseExpression = dataclasses.field(repr=False)
+    body: tuple["Statement", ...]
+    orelse: tuple["Statement", ...]
+    origin: Origin
+
+
+@dataclasses.dataclass(frozen=True)
+class Loop:
+    """``for target in iterable`` (a range held in a name) or ``while test``.
+
+    ``test_block`` computes the while test before each iteration. After each
+    iteration the loop ends if ``exit_test`` holds (the lowered form of
+    ``break`` and of ``return`` inside the loop); with an exit test, or for a
+    while loop, the number of iterations is known only at run time.
+    """
+
+    id: int
+    target: str | None
+    iterable: cst.BaseExpression | None = dataclasses.field(repr=False)
+    test_block: tuple["Statement", ...]
+    test: cst.BaseExpression | None = dataclasses.field(repr=False)
+    body: tuple["Statement", ...]
+    exit_test: cst.BaseExpression | None = dataclasses.field(repr=False)
+    origin: Origin
+
+    @property
+    def counted(self) -> bool:
+        return self.target is None or self.exit_test is not None
+
+
+Statement = Assign | Return | Guard | If | Loop
+
+
+def walk(statements):
+    """Every statement in ``statements``, nested ones included, in order."""
+    for statement in statements:
+        yield statement
+        if isinstance(statement, If):
+            yield from walk(statement.body)
+            yield from walk(statement.orelse)
+        elif isinstance(statement, Loop):
+            yield from walk(statement.test_block)
+            yield from walk(statement.body)
+
+
+def assigned(statements) -> set[str]:
+    """Names assigned anywhere in ``statements`` (loop variables included)."""
+    names = set()
+    for statement in walk(statements):
+        if isinstance(statement, Assign):
+            names.add(statement.target)
+        elif isinstance(statement, Loop) and statement.target:
+            names.add(statement.target)
+    return names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +143,36 @@ class Function:
     def code(self) -> str:
         """The program as Python source, for dumps and pass tests."""
         lines = [f"def {self.name}({', '.join(self.parameters)}):"]
-        empty = cst.Module(body=[])
-        for statement in self.body:
-            value = empty.code_for_node(statement.value)
-            if isinstance(statement, Assign):
-                lines.append(f"    {statement.target} = {value}")
-            elif isinstance(statement, Guard):
-                lines.append(f"    {value}")
-            else:
-                lines.append(f"    return {value}")
+        _code(self.body, "    ", lines)
         return "\n".join(lines) + "\n"
+
+
+def _code(statements, indent: str, lines: list[str]) -> None:
+    show = cst.Module(body=[]).code_for_node
+    for statement in statements:
+        if isinstance(statement, Assign):
+            lines.append(f"{indent}{statement.target} = {show(statement.value)}")
+        elif isinstance(statement, Guard):
+            lines.append(f"{indent}{show(statement.value)}")
+        elif isinstance(statement, Return):
+            lines.append(f"{indent}return {show(statement.value)}")
+        elif isinstance(statement, If):
+            lines.append(f"{indent}if {show(statement.test)}:")
+            _code(statement.body, indent + "    ", lines)
+            if not statement.body:
+                lines.append(indent + "    pass")
+            if statement.orelse:
+                lines.append(f"{indent}else:")
+                _code(statement.orelse, indent + "    ", lines)
+        else:
+            if statement.target is not None:
+                lines.append(f"{indent}for {statement.target} in {show(statement.iterable)}:")
+            else:
+                _code(statement.test_block, indent, lines)
+                lines.append(f"{indent}while {show(statement.test)}:")
+            _code(statement.body, indent + "    ", lines)
+            if statement.target is None:
+                _code(statement.test_block, indent + "    ", lines)
+            if statement.exit_test is not None:
+                lines.append(f"{indent}    if {show(statement.exit_test)}:")
+                lines.append(f"{indent}        break")

@@ -47,6 +47,7 @@ class Names:
         return f"{self.prefix}d_{name}"
 
     def role(self, role: str) -> str:
+        """A fixed role (np, tape, seed) or, as ``v_<word>[_<n>]``, a variable named after ``word``."""
         return f"{self.prefix}{role}"
 
     def module(self, alias: str) -> str:
@@ -102,6 +103,9 @@ def finalize(node: cst.CSTNode, names: Names) -> cst.CSTNode:
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
         elif re.fullmatch(r"[nr]\d+", body):
             name = pick(f"_t{i}" for i in temps)
+        elif body.startswith("v_"):  # a variable s2sad adds, named by its role: v_broke_2 -> broke
+            stem = re.sub(r"_\d+$", "", body[2:])
+            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
         else:
             stem = ROLES[body]
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))

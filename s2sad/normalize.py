@@ -86,6 +86,52 @@ def module_name(names: Names, dotted_name: str) -> cst.BaseExpression:
     return expression
 
 
+@dataclasses.dataclass
+class _LoopFlags:
+    broke: str
+    skipped: str
+    used: set[str] = dataclasses.field(default_factory=set)
+
+
+def _items(body) -> list:
+    """The statements of a block, simple statements taken one by one."""
+    lines = [cst.SimpleStatementLine(body=body.body)] if isinstance(body, cst.SimpleStatementSuite) else body.body
+    items = []
+    for line in lines:
+        if isinstance(line, cst.SimpleStatementLine):
+            items.extend(line.body)
+        else:
+            items.append(line)
+    return items
+
+
+def _nested_smalls(node: cst.CSTNode, stop_at_loops: bool = False):
+    """Small statements anywhere in ``node`` (not inside loops nested in it, if asked)."""
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            if inner is not node and stop_at_loops and isinstance(inner, (cst.For, cst.While)):
+                return False
+            if isinstance(inner, cst.BaseSmallStatement):
+                found.append(inner)
+            return True
+
+    node.visit(Finder())
+    return found
+
+
+def _any_of(names) -> cst.BaseExpression:
+    expression: cst.BaseExpression = cst.Name(names[0])
+    for name in names[1:]:
+        expression = cst.BooleanOperation(left=expression, operator=cst.Or(), right=cst.Name(name))
+    return expression
+
+
+def _index(held: cst.BaseExpression, index: str) -> cst.Subscript:
+    return cst.Subscript(value=held, slice=[cst.SubscriptElement(cst.Index(cst.Name(index)))])
+
+
 class _Lowering:
     def __init__(self, unit: Unit):
         self.unit = unit
@@ -93,6 +139,7 @@ class _Lowering:
         self.statements: list[ir.Statement] = []
         self.ids = itertools.count()
         self.temps = itertools.count(1)
+        self.loop_numbers = itertools.count(1)
         self.origin: Origin | None = None
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
@@ -132,39 +179,81 @@ class _Lowering:
         parameter_origins = {p.name.value: self.where(p.name) for p in declared}
         self.shared.update(parameters)
         signature = params.visit(_StripAnnotations(self))
-        body = definition.body
-        if isinstance(body, cst.SimpleStatementSuite):
-            lines = [cst.SimpleStatementLine(body=body.body)]
-        else:
-            lines = list(body.body)
-        # check.py has refused everything but simple statements, and made sure one returns.
-        statements = [small for line in lines for small in line.body]
-        for small in statements:
-            if self.statement(small):
-                break
+        items = _items(definition.body)
+        # A return inside a branch or loop is lowered to `result = ...; returned = True`,
+        # with what follows guarded by `if not returned`; the function then returns `result`.
+        self.nested_returns = any(
+            isinstance(small, cst.Return)
+            for item in items
+            if not isinstance(item, cst.BaseSmallStatement)
+            for small in _nested_smalls(item)
+        )
+        self.returned = self.names.role("v_returned")
+        self.result = self.names.role("v_result")
+        self.loops: list[_LoopFlags] = []
+        if self.nested_returns:
+            self.flag(self.returned, False)
+        body = self.block(items)
+        if self.nested_returns:
+            body.append(ir.Return(next(self.ids), cst.Name(self.result), self.origin))
         return ir.Function(
             definition.name.value,
             parameters,
             signature,
-            tuple(self.statements),
+            tuple(body),
             self.where(definition.name),
             parameter_origins,
         )
 
-    def statement(self, node: cst.BaseSmallStatement) -> bool:
-        """Lower one statement; True if it was the return (what follows it never runs)."""
+    def flag(self, name: str, value: bool) -> None:
+        self.emit_assign(name, cst.Name(str(value)), None, {}, False, self.origin)
+
+    def block(self, items) -> list[ir.Statement]:
+        """Lower a block; after a statement that may break, continue or return, guard the rest."""
+        saved, self.statements = self.statements, []
+        for index, node in enumerate(items):
+            jumps = self.statement(node)
+            if jumps is None:  # a plain return: nothing after it runs
+                break
+            rest = items[index + 1 :]
+            if jumps and rest:
+                origin = self.where(rest[0])
+                test = cst.UnaryOperation(operator=cst.Not(), expression=_any_of(sorted(jumps)))
+                guarded = self.block(rest)
+                self.statements.append(ir.If(next(self.ids), test, tuple(guarded), (), origin))
+                break
+        lowered, self.statements = self.statements, saved
+        return lowered
+
+    def statement(self, node) -> set[str] | None:
+        """Lower one statement: the flags it may set (break, continue, return), None after a return."""
         self.origin = self.where(node)
         if isinstance(node, cst.Return):
             self.origin = self.where(node.value)
-            atom = self.atom(node.value)
-            self.statements.append(ir.Return(next(self.ids), atom, self.origin))
-            return True
+            if not self.nested_returns:
+                atom = self.atom(node.value)
+                self.statements.append(ir.Return(next(self.ids), atom, self.origin))
+                return None
+            self.assign_name(self.result, node.value)
+            self.flag(self.returned, True)
+            return {self.returned}
+        if isinstance(node, (cst.Break, cst.Continue)):
+            loop = self.loops[-1]
+            name = loop.broke if isinstance(node, cst.Break) else loop.skipped
+            loop.used.add(name)
+            self.flag(name, True)
+            return {name}
+        if isinstance(node, cst.If):
+            return self.if_statement(node)
+        if isinstance(node, cst.For):
+            return self.for_loop(node)
+        if isinstance(node, cst.While):
+            return self.while_loop(node)
         if isinstance(node, cst.Assign):
             self.assign(node.targets, node.value)
         elif isinstance(node, cst.AnnAssign):
-            if node.value is None:
-                return False
-            self.assign([cst.AssignTarget(target=node.target)], node.value)
+            if node.value is not None:
+                self.assign([cst.AssignTarget(target=node.target)], node.value)
         elif isinstance(node, cst.AugAssign):
             self.guard_shared_update(node.target)
             operator = type(node.operator).__name__.removesuffix("Assign")
@@ -172,7 +261,153 @@ class _Lowering:
                 left=node.target, operator=getattr(cst, operator)(), right=node.value
             )
             self.assign([cst.AssignTarget(target=node.target)], binary)
-        return False
+        return set()
+
+    # -- control flow --------------------------------------------------------------
+
+    def if_statement(self, node: cst.If) -> set[str]:
+        test = self.condition(node.test)
+        origin = self.where(node)
+        body = self.block(_items(node.body))
+        orelse: list[ir.Statement] = []
+        jumps = set(self.jumps_in(node.body))
+        if isinstance(node.orelse, cst.If):  # elif
+            saved, self.statements = self.statements, []
+            jumps |= self.if_statement(node.orelse)
+            orelse, self.statements = self.statements, saved
+        elif isinstance(node.orelse, cst.Else):
+            orelse = self.block(_items(node.orelse.body))
+            jumps |= self.jumps_in(node.orelse.body)
+        self.statements.append(ir.If(next(self.ids), test, tuple(body), tuple(orelse), origin))
+        return jumps
+
+    def jumps_in(self, node: cst.CSTNode) -> set[str]:
+        """Flags a block may set that matter outside it: return, and this loop's break/continue."""
+        found: set[str] = set()
+        for small in _nested_smalls(node, stop_at_loops=True):
+            if isinstance(small, cst.Break):
+                found.add(self.loops[-1].broke)
+            elif isinstance(small, cst.Continue):
+                found.add(self.loops[-1].skipped)
+        if self.nested_returns and any(isinstance(s, cst.Return) for s in _nested_smalls(node)):
+            found.add(self.returned)
+        return found
+
+    def for_loop(self, node: cst.For) -> set[str]:
+        if node.orelse is not None:
+            self.refuse(node.orelse, "for ... else is", "move the else part after the loop, behind a flag")
+        origin = self.where(node)
+        iterable = _bare(node.iter)
+        text = dotted(iterable.func) if isinstance(iterable, cst.Call) else None
+        called = self.unit.resolutions.get(text) if text else None
+        called = called.name if called is not None and text.split(".")[0] not in self.unit.local_names else None
+        index_name = self.temp()
+        prologue: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []  # (target, value) per iteration
+        if called == "builtins.range":
+            if not isinstance(node.target, cst.Name):
+                self.refuse(node.target, "unpacking a range's numbers is")
+            loop_range = iterable
+            index_name = node.target.value
+        elif called in ("builtins.zip", "builtins.enumerate"):
+            args = [arg.value for arg in iterable.args if arg.keyword is None]
+            start = next((arg.value for arg in iterable.args if arg.keyword and arg.keyword.value == "start"), None)
+            if called == "builtins.enumerate" and len(args) == 2:
+                args, start = args[:1], args[1]
+            held = [self.atom(arg) for arg in args]
+            targets = node.target
+            if not isinstance(targets, (cst.Tuple, cst.List)):
+                self.refuse(targets, f"iterating over {called.split('.')[1]}() into one name is",
+                            "unpack the items: for a, b in ...")
+            if called == "builtins.zip":
+                lengths = [self.helper_call("builtins.len", h) for h in held]
+                count = lengths[0]
+                if len(lengths) > 1:
+                    count = cst.Name(self.temp())
+                    shortest = cst.Call(func=cst.Name("min"), args=[cst.Arg(n) for n in lengths])
+                    self.emit_assign(count.value, shortest, None, {}, False, self.origin)
+                items = [_index(h, index_name) for h in held]
+                prologue = list(zip([e.value for e in targets.elements], items))
+            else:
+                count = self.helper_call("builtins.len", held[0])
+                number = cst.Name(index_name) if start is None else cst.BinaryOperation(
+                    left=cst.Name(index_name), operator=cst.Add(), right=start)
+                first, second = [e.value for e in targets.elements]
+                prologue = [(first, number), (second, _index(held[0], index_name))]
+            loop_range = self.helper_call("builtins.range", count)
+        else:
+            held = self.atom(iterable)
+            loop_range = self.helper_call("builtins.range", self.helper_call("builtins.len", held))
+            prologue = [(node.target, _index(held, index_name))]
+        if called == "builtins.range":
+            range_name = self.temp()
+            self.assign_name(range_name, loop_range)
+            loop_range = cst.Name(range_name)
+        return self._loop(node, origin, index_name, loop_range, None, (), prologue)
+
+    def while_loop(self, node: cst.While) -> set[str]:
+        if node.orelse is not None:
+            self.refuse(node.orelse, "while ... else is", "move the else part after the loop, behind a flag")
+        origin = self.where(node)
+        saved, self.statements = self.statements, []
+        test = self.condition(node.test)
+        test_block, self.statements = self.statements, saved
+        return self._loop(node, origin, None, None, test, tuple(test_block), [])
+
+    def _loop(self, node, origin, target, iterable, test, test_block, prologue) -> set[str]:
+        number = next(self.loop_numbers)
+        flags = _LoopFlags(self.names.role(f"v_broke_{number}"), self.names.role(f"v_skipped_{number}"))
+        self.loops.append(flags)
+        uses_continue = any(isinstance(s, cst.Continue) for s in _nested_smalls(node.body, stop_at_loops=True))
+        uses_break = any(isinstance(s, cst.Break) for s in _nested_smalls(node.body, stop_at_loops=True))
+        if uses_break:
+            self.flag(flags.broke, False)
+        saved, self.statements = self.statements, []
+        self.origin = origin
+        if uses_continue:
+            self.flag(flags.skipped, False)
+        for item_target, value in prologue:
+            self.assign_targets(item_target, value)
+        prefix = self.statements
+        self.statements = []
+        body = prefix + self.block(_items(node.body))
+        self.statements = saved
+        self.loops.pop()
+        returns = self.nested_returns and any(isinstance(s, cst.Return) for s in _nested_smalls(node.body))
+        exits = ([flags.broke] if uses_break else []) + ([self.returned] if returns else [])
+        exit_test = _any_of(exits) if exits else None
+        self.statements.append(
+            ir.Loop(next(self.ids), target, iterable, test_block, test, tuple(body), exit_test, origin)
+        )
+        return {self.returned} if returns else set()
+
+    def condition(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """A branch or loop test: passive, evaluated with Python's short-circuit rules."""
+        node = _bare(node)
+        if isinstance(node, cst.BooleanOperation):
+            # `a and b` computes b only when a holds: held = a; if held: held = b
+            held = self.temp()
+            self.emit_assign(held, self.condition(node.left), None, {}, False, self.origin)
+            saved, self.statements = self.statements, []
+            self.emit_assign(held, self.condition(node.right), None, {}, False, self.origin)
+            right, self.statements = self.statements, saved
+            test: cst.BaseExpression = cst.Name(held)
+            if isinstance(node.operator, cst.Or):
+                test = cst.UnaryOperation(operator=cst.Not(), expression=test)
+            self.statements.append(ir.If(next(self.ids), test, tuple(right), (), self.origin))
+            return cst.Name(held)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return node.with_changes(expression=self.condition(node.expression))
+        if isinstance(node, cst.Comparison):
+            value, _, _, _ = self.operation(node)
+            return value
+        return self.atom(node)
+
+    def helper_call(self, name: str, *args: cst.BaseExpression) -> cst.Name:
+        """A temporary holding ``name(*args)`` for a helper s2sad itself calls (len, range)."""
+        value, _, _, inactive_only = self.apply(name, None, list(args), {}, kind=rules.kind(name))
+        held = self.temp()
+        self.emit_assign(held, value, None, {}, inactive_only, self.origin)
+        return cst.Name(held)
 
     def guard_shared_update(self, target: cst.BaseAssignTargetExpression) -> None:
         """``a += e`` rebinds a number but updates an array in place, which another name may see.
@@ -328,6 +563,20 @@ class _Lowering:
             left = self.atom(node.left)
             targets = [c.with_changes(comparator=self.atom(c.comparator)) for c in node.comparisons]
             return cst.Comparison(left=left, comparisons=targets), None, {}, False
+        if isinstance(node, cst.IfExp):
+            # `a if c else b` is a branch: held = a, or held = b
+            held = self.temp()
+            test = self.condition(node.test)
+            branches = []
+            for value in (node.body, node.orelse):
+                saved, self.statements = self.statements, []
+                self.assign_name(held, value)
+                branches.append(tuple(self.statements))
+                self.statements = saved
+            self.statements.append(ir.If(next(self.ids), test, branches[0], branches[1], self.origin))
+            return cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
+        if isinstance(node, cst.BooleanOperation):
+            self.refuse(node, "'and' / 'or' outside a condition are", "use them in if and while tests")
         if isinstance(node, cst.Subscript):
             return self.subscript(node)
         if isinstance(node, cst.Attribute):

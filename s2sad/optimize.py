@@ -3,11 +3,11 @@
 Requires: a Generated function. Each rewrite keeps the values computed; they
 run until none applies:
 
-- inline: a forward temporary read once, later in the forward sweep, goes back
+- inline: a forward temporary read once, later in the same block, goes back
   into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``),
   and so does the adjoint of such a temporary in the reverse sweep;
 - copies: ``d_a = d_b`` (or ``d_a = -1.0``) is dropped and ``d_a`` read as ``d_b``
-  when ``d_b`` does not change;
+  when ``d_b`` does not change while ``d_a`` is read;
 - folding: arithmetic on literals (``2 - 1`` -> ``1``) and, in the reverse
   sweep inside a larger expression, multiplying by one (``1.0 * 2.0 * x`` ->
   ``2.0 * x``); never at the top of a value;
@@ -28,7 +28,7 @@ import libcst as cst
 
 from s2sad.naming import Names, names_in
 from s2sad.options import Options
-from s2sad.target import Generated, Line
+from s2sad.target import Compound, Generated, Line, expressions_in, lines_in
 from s2sad.templates import names_read, substitute
 from s2sad.unit import Unit
 
@@ -45,59 +45,108 @@ def run(unit: Unit, options: Options) -> Unit:
     return dataclasses.replace(unit, generated=_detach_results(generated, names))
 
 
-def _target(line: Line) -> str | None:
-    node = line.node
+def _target(item) -> str | None:
+    if isinstance(item, Compound):
+        return None
+    node = item.node
     if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Name):
         return node.targets[0].target.value
     return None
 
 
-def _reads(line: Line) -> set[str]:
-    return names_read(line.node.value)
+def _reads(item) -> set[str]:
+    expressions = expressions_in([item])
+    return set().union(*(names_read(e) for e in expressions)) if expressions else set()
 
 
-def _all_lines(generated: Generated) -> list[Line]:
-    return [*generated.checks, *generated.forward, *generated.reverse]
+def _assigned(block) -> set[str]:
+    found = {_target(line) for line in lines_in(block)} - {None}
+    for item in block:
+        if isinstance(item, Compound) and isinstance(item.header, cst.For):
+            found |= names_read(item.header.target)
+            found |= _assigned(item.body)
+    return found
+
+
+def _sections(generated: Generated):
+    return (generated.checks, generated.forward, generated.reverse)
 
 
 def _use_counts(generated: Generated) -> Counter:
     counts: Counter = Counter()
-    for line in _all_lines(generated):
-        counts.update(names_in(line.node.value))
+    for section in _sections(generated):
+        for expression in expressions_in(section):
+            counts.update(names_in(expression))
     counts.update(names_in(generated.result))
     return counts
 
 
-def _replace_in(line: Line, replacements) -> Line:
-    node = line.node
-    return dataclasses.replace(line, node=node.with_changes(value=substitute(node.value, replacements)))
+def _assignment_counts(generated: Generated) -> Counter:
+    return Counter(_target(line) for section in _sections(generated) for line in lines_in(section))
+
+
+def _replace_in(item, replacements):
+    if isinstance(item, Compound):
+        header = item.header
+        if isinstance(header, cst.For):
+            header = header.with_changes(iter=substitute(header.iter, replacements))
+        else:
+            header = header.with_changes(test=substitute(header.test, replacements))
+        return dataclasses.replace(
+            item,
+            header=header,
+            body=tuple(_replace_in(i, replacements) for i in item.body),
+            orelse=tuple(_replace_in(i, replacements) for i in item.orelse),
+        )
+    node = item.node
+    if not hasattr(node, "value"):
+        return item
+    return dataclasses.replace(item, node=node.with_changes(value=substitute(node.value, replacements)))
+
+
+def _map_blocks(block, rewrite):
+    """Apply ``rewrite`` (a list of items -> a new list, or None) to the first block it changes."""
+    changed = rewrite(list(block))
+    if changed is not None:
+        return tuple(changed)
+    for position, item in enumerate(block):
+        if isinstance(item, Compound):
+            for field in ("body", "orelse"):
+                inner = _map_blocks(getattr(item, field), rewrite)
+                if inner is not None:
+                    new = list(block)
+                    new[position] = dataclasses.replace(item, **{field: inner})
+                    return tuple(new)
+    return None
 
 
 def _inline_forward(generated: Generated, names: Names):
     temporary = re.compile(re.escape(names.prefix) + r"n\d+$")
-    forward = _inline(list(generated.forward), _use_counts(generated), temporary.match)
+    counts = _use_counts(generated)
+    forward = _map_blocks(generated.forward, lambda block: _inline(block, counts, temporary.match))
     if forward is None:
         return generated, False
-    return dataclasses.replace(generated, forward=tuple(forward)), True
+    return dataclasses.replace(generated, forward=forward), True
 
 
 def _inline_reverse(generated: Generated, names: Names):
     """Inline the adjoint of a temporary that the forward sweep no longer shows (it was inlined)."""
     adjoint_of_temporary = re.compile(re.escape(names.prefix) + r"d_(" + re.escape(names.prefix) + r"n\d+)$")
-    shown = set(_use_counts(generated)) | {_target(line) for line in _all_lines(generated)}
-    assigned = Counter(_target(line) for line in generated.reverse)
+    counts = _use_counts(generated)
+    shown = set(counts) | set(_assignment_counts(generated))
+    assigned = _assignment_counts(generated)
 
     def vanished(name: str) -> bool:
         match = adjoint_of_temporary.match(name)
         return bool(match) and match.group(1) not in shown and assigned[name] == 1
 
-    reverse = _inline(list(generated.reverse), _use_counts(generated), vanished)
+    reverse = _map_blocks(generated.reverse, lambda block: _inline(block, counts, vanished))
     if reverse is None:
         return generated, False
-    return dataclasses.replace(generated, reverse=tuple(reverse)), True
+    return dataclasses.replace(generated, reverse=reverse), True
 
 
-def _inline(lines: list[Line], counts: Counter, inlinable) -> list[Line] | None:
+def _inline(lines: list, counts: Counter, inlinable) -> list | None:
     """Move the first inlinable single-use value into the later line that reads it; None if none."""
     for position, line in enumerate(lines):
         name = _target(line)
@@ -106,6 +155,8 @@ def _inline(lines: list[Line], counts: Counter, inlinable) -> list[Line] | None:
         value_reads = _reads(line)
         for later in range(position + 1, len(lines)):
             candidate = lines[later]
+            if isinstance(candidate, Compound):
+                break  # a block may run any number of times
             if name in _reads(candidate):
                 lines[later] = _replace_in(candidate, {name: line.node.value})
                 del lines[position]
@@ -116,48 +167,59 @@ def _inline(lines: list[Line], counts: Counter, inlinable) -> list[Line] | None:
 
 
 def _propagate_copies(generated: Generated, names: Names):
-    lines = _all_lines(generated)
-    assigned = Counter(_target(line) for line in lines)
-    for position, line in enumerate(lines):
-        name = _target(line)
-        value = line.node.value if name else None
-        if not (name and names.is_placeholder(name)) or assigned[name] != 1:
-            continue
-        if isinstance(value, cst.Name):
-            if any(_target(later) == value.value for later in lines[position + 1 :]):
+    assignments = _assignment_counts(generated)
+    uses = _use_counts(generated)
+    in_result = Counter(names_in(generated.result))
+
+    def rewrite(block: list, result_follows: bool):
+        for position, line in enumerate(block):
+            name = _target(line)
+            if not (name and names.is_placeholder(name)) or assignments[name] != 1:
                 continue
-        elif _number(value) is None:
-            continue
-        replacement = {name: value}
-        rewritten = [_replace_in(other, replacement) for other in lines[position + 1 :]]
-        new_lines = lines[:position] + rewritten
-        return _regroup(generated, new_lines, removed_at=position, result=substitute(generated.result, replacement)), True
+            if in_result[name] and not result_follows:
+                continue
+            rest = block[position + 1 :]
+            if sum(names_in(e).count(name) for e in expressions_in(rest)) + in_result[name] != uses[name]:
+                continue  # read somewhere else (before, or in an enclosing block)
+            value = line.node.value
+            if isinstance(value, cst.Name):
+                if value.value in _assigned(rest):
+                    continue
+            elif _number(value) is None:
+                continue
+            return block[:position] + [_replace_in(item, {name: value}) for item in rest], {name: value}
+        return None
+
+    for section in ("forward", "reverse"):
+        top = list(getattr(generated, section))
+        found = rewrite(top, result_follows=section == "reverse")
+        replacement = None
+        if found is not None:
+            changed, replacement = found
+        else:
+            nested = _map_blocks(tuple(top), lambda block: (rewrite(block, False) or (None,))[0])
+            if nested is None:
+                continue
+            changed = list(nested)
+        result = substitute(generated.result, replacement) if replacement else generated.result
+        return dataclasses.replace(generated, **{section: tuple(changed)}, result=result), True
     return generated, False
-
-
-def _regroup(generated: Generated, lines: list[Line], removed_at: int | None, result) -> Generated:
-    """Split a flat list of lines back into sections, one line having been removed at ``removed_at``."""
-    sizes = [len(generated.checks), len(generated.forward), len(generated.reverse)]
-    if removed_at is not None:
-        boundary = 0
-        for index, size in enumerate(sizes):
-            if removed_at < boundary + size:
-                sizes[index] -= 1
-                break
-            boundary += size
-    checks = tuple(lines[: sizes[0]])
-    forward = tuple(lines[sizes[0] : sizes[0] + sizes[1]])
-    reverse = tuple(lines[sizes[0] + sizes[1] :])
-    return dataclasses.replace(generated, checks=checks, forward=forward, reverse=reverse, result=result)
 
 
 def _remove_dead(generated: Generated, names: Names):
     counts = _use_counts(generated)
-    lines = _all_lines(generated)
-    for position, line in enumerate(lines):
-        name = _target(line)
-        if name and names.is_placeholder(name) and counts[name] == 0:
-            return _regroup(generated, lines[:position] + lines[position + 1 :], position, generated.result), True
+
+    def rewrite(block: list):
+        for position, item in enumerate(block):
+            name = _target(item)
+            if name and names.is_placeholder(name) and counts[name] == 0:
+                return block[:position] + block[position + 1 :]
+        return None
+
+    for section in ("checks", "forward", "reverse"):
+        changed = _map_blocks(getattr(generated, section), rewrite)
+        if changed is not None:
+            return dataclasses.replace(generated, **{section: changed}), True
     return generated, False
 
 
@@ -171,17 +233,24 @@ def _fold_lines(generated: Generated, names: Names):
     sweep keeps it; in adjoint code such factors come from the seed 1.0.
     """
 
-    def folded(lines, identities):
-        return tuple(
-            dataclasses.replace(line, node=line.node.with_changes(value=fold(line.node.value, identities=identities)))
-            for line in lines
-        )
+    def folded(block, identities):
+        items = []
+        for item in block:
+            if isinstance(item, Compound):
+                items.append(
+                    dataclasses.replace(item, body=folded(item.body, identities), orelse=folded(item.orelse, identities))
+                )
+            elif hasattr(item.node, "value"):
+                value = fold(item.node.value, identities=identities)
+                items.append(dataclasses.replace(item, node=item.node.with_changes(value=value)))
+            else:
+                items.append(item)
+        return tuple(items)
 
     forward, reverse = folded(generated.forward, False), folded(generated.reverse, True)
-    changed = any(
-        not a.node.value.deep_equals(b.node.value)
-        for a, b in zip(generated.forward + generated.reverse, forward + reverse)
-    )
+    before = expressions_in(generated.forward) + expressions_in(generated.reverse)
+    after = expressions_in(forward) + expressions_in(reverse)
+    changed = any(not a.deep_equals(b) for a, b in zip(before, after))
     return dataclasses.replace(generated, forward=forward, reverse=reverse), changed
 
 
@@ -240,8 +309,8 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
 
 # Calls that always return a new array (the rest, like np.reshape, may return a view).
 _ALLOCATING = {
-    "where", "outer", "solve", "inv", "unreduce", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
-    "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right", "dot_adjoint_left",
+    "where", "outer", "solve", "inv", "zeros_like", "unreduce", "mean_adjoint", "extremum_adjoint",
+    "prod_adjoint", "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right", "dot_adjoint_left",
     "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint", "solve_adjoint_matrix",
 }
 
@@ -260,11 +329,11 @@ def _fresh(value: cst.BaseExpression) -> bool:
 
 def _detach_results(generated: Generated, names: Names) -> Generated:
     """Copy each returned gradient that may be the caller's array, a view of one, or another gradient."""
-    last_value = {}
-    for line in generated.reverse:
+    values: dict[str, list[cst.BaseExpression]] = {}
+    for line in lines_in(generated.reverse):
         name = _target(line)
         if name is not None:
-            last_value[name] = line.node.value
+            values.setdefault(name, []).append(line.node.value)
     seen: set[str] = set()
 
     def detached(call: cst.BaseExpression) -> cst.BaseExpression:
@@ -272,7 +341,8 @@ def _detach_results(generated: Generated, names: Names) -> Generated:
             return call
         gradient = call.args[0].value
         key = gradient.value if isinstance(gradient, cst.Name) else None
-        safe = key not in seen and (_fresh(gradient) or (key in last_value and _fresh(last_value[key])))
+        assigned_fresh = key in values and all(_fresh(v) for v in values[key])
+        safe = key not in seen and (_fresh(gradient) or assigned_fresh)
         if key:
             seen.add(key)
         return call if safe else call.with_changes(func=call.func.with_changes(attr=cst.Name("copy_like")))

@@ -1,16 +1,29 @@
 """Reverse transform: the normalized program -> a forward sweep and a reverse sweep.
 
 Requires: the program and its activity. The forward sweep is the program
-itself, saving on the tape each value an assignment overwrites that the
-reverse sweep reads. The reverse sweep walks the statements backwards; for an
+itself, plus what the reverse sweep needs: the old value of each recorded
+assignment, which way each branch went, how many times each loop ran, all on
+one tape (a list). The reverse sweep walks the statements backwards; for an
 active statement it inlines the rule's adjoint for the active operands only,
 restores saved values, and accumulates into ``d_<name>``:
 
     z = x @ w        ...reverse...   d_w = _rt.matmul_adjoint_right(d_z, x, w)
 
-Adjoints are symbolic until their first contribution: the first one is
-assigned, later ones added, and a zero adjoint costs nothing. The engine knows
-no numpy function; everything mathematical comes from the rule table.
+    if c:            ...reverse...   if tape.pop():
+        ...                              ...
+        tape.append(True)            else:
+    else:                                ...
+        ...
+        tape.append(False)
+
+    for t in r:      ...reverse...   for t in reversed(tape.pop()):
+        ...                              ...
+    tape.append(r)
+
+Adjoints are symbolic until their first contribution (the first one is
+assigned, later ones added); across a branch or loop they live in variables,
+started at zero where a path gives them no contribution. The engine knows no
+numpy function; everything mathematical comes from the rule table.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ import libcst as cst
 from s2sad import ir, rules, templates
 from s2sad.naming import Names
 from s2sad.options import Options
-from s2sad.target import Generated, Line, assign, attribute, call, string
+from s2sad.target import Compound, Generated, Line, assign, attribute, call, string
 from s2sad.unit import Unit
 
 
@@ -39,16 +52,23 @@ class _Transform:
         self.activity = unit.activity
         self.names: Names = unit.names
         self.temps = itertools.count(1)
+        self.counters = itertools.count(1)
         self.adjoints: dict[str, cst.BaseExpression] = {}  # name -> its adjoint so far (absent: zero)
-        self.reverse: list[Line] = []
+        self.out: list = []  # where reverse lines go
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
         return attribute(self.names.module("_rt"), *attributes)
 
+    def tape(self, method: str, *args: cst.BaseExpression) -> cst.Call:
+        return call(attribute(self.names.role("tape"), method), *args)
+
     def generate(self) -> Generated:
         returned = self.function.body[-1]
         assert isinstance(returned, ir.Return)
-        forward = self.forward_sweep()
+        body = self.function.body[:-1]
+        forward = self.forward_block(body)
+        if self.uses_tape(body):
+            forward[:0] = [assign(self.names.role("tape"), cst.List(elements=[]), None), *self.unbound_saved(body)]
         checks = tuple(
             Line(
                 cst.Expr(
@@ -61,16 +81,39 @@ class _Transform:
         )
         value = self.returned_value(returned, forward)
         self.seed(returned)
-        for statement in reversed(self.function.body[:-1]):
-            self.adjoint(statement)
+        reverse = self.reverse_block(body)
         return Generated(
             name=f"{self.options.kind}_{self.function.name}",
             parameters=self.parameters(),
             docstring=self.docstring(),
             checks=checks,
             forward=tuple(forward),
-            reverse=tuple(self.reverse),
+            reverse=tuple(reverse),
             result=self.result(value),
+        )
+
+    def unbound_saved(self, body) -> list[Line]:
+        """``name = None`` for each saved name first assigned inside a branch or loop.
+
+        The tape saves a name's old value before each assignment; on a loop's
+        first iteration there may be none yet.
+        """
+        first_inside = []
+        seen = set(self.function.parameters)
+        for statement in body:
+            inner = ir.assigned([statement]) if isinstance(statement, (ir.If, ir.Loop)) else set()
+            first_inside.extend(sorted(inner - seen))
+            seen |= inner | ir.assigned([statement])
+        saved = {getattr(s, "target", None) for s in ir.walk(body) if s.id in self.activity.recorded}
+        names = [name for name in first_inside if name in saved]
+        if not names:
+            return []
+        targets = [cst.AssignTarget(target=cst.Name(name)) for name in names]
+        return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None)]
+
+    def uses_tape(self, body) -> bool:
+        return any(
+            s.id in self.activity.recorded or s.id in self.activity.reversed for s in ir.walk(body)
         )
 
     # -- signature and result --------------------------------------------------
@@ -111,27 +154,74 @@ class _Transform:
 
     # -- forward sweep -----------------------------------------------------------
 
-    def forward_sweep(self) -> list[Line]:
-        lines = []
-        if self.activity.recorded:
-            lines.append(assign(self.names.role("tape"), cst.List(elements=[]), None))
-        for statement in self.function.body[:-1]:
+    def forward_block(self, statements) -> list:
+        lines: list = []
+        for statement in statements:
             if isinstance(statement, ir.Guard):
                 lines.append(Line(cst.Expr(statement.value), statement.origin))
-                continue
-            if statement.id in self.activity.recorded:
-                push = call(attribute(self.names.role("tape"), "append"), cst.Name(statement.target))
-                lines.append(Line(cst.Expr(push), statement.origin))
-            lines.append(assign(statement.target, statement.value, statement.origin))
+            elif isinstance(statement, ir.Assign):
+                if statement.id in self.activity.recorded:
+                    lines.append(Line(cst.Expr(self.tape("append", cst.Name(statement.target))), statement.origin))
+                lines.append(assign(statement.target, statement.value, statement.origin))
+            elif isinstance(statement, ir.If):
+                lines.append(self.forward_if(statement))
+            else:
+                lines.extend(self.forward_loop(statement))
         return lines
 
-    def returned_value(self, returned: ir.Return, forward: list[Line]) -> cst.BaseExpression:
+    def forward_if(self, statement: ir.If) -> Compound:
+        body, orelse = self.forward_block(statement.body), self.forward_block(statement.orelse)
+        if statement.id in self.activity.reversed:
+            # Which way it went, for the reverse sweep to go back the same way.
+            body.append(Line(cst.Expr(self.tape("append", cst.Name("True"))), statement.origin))
+            orelse.append(Line(cst.Expr(self.tape("append", cst.Name("False"))), statement.origin))
+        header = cst.If(test=statement.test, body=cst.IndentedBlock(body=[]))
+        return Compound(header, tuple(body) or (Line(cst.Pass()),), tuple(orelse), statement.origin)
+
+    def forward_loop(self, loop: ir.Loop) -> list:
+        lines: list = []
+        reversed_ = loop.id in self.activity.reversed
+        counter = self.names.role(f"v_steps_{next(self.counters)}") if reversed_ and loop.counted else None
+        if loop.id in self.activity.recorded:
+            lines.append(Line(cst.Expr(self.tape("append", cst.Name(loop.target))), loop.origin))
+        if counter:
+            lines.append(assign(counter, cst.Integer("0"), loop.origin))
+        body = []
+        if counter:
+            body.append(assign(counter, _plus_one(counter), loop.origin))
+        body.extend(self.forward_block(loop.body))
+        if loop.exit_test is not None:
+            header = cst.If(test=loop.exit_test, body=cst.IndentedBlock(body=[]))
+            body.append(Compound(header, (Line(cst.Break()),), (), loop.origin))
+        if loop.target is not None:
+            header = cst.For(target=cst.Name(loop.target), iter=loop.iterable, body=cst.IndentedBlock(body=[]))
+            lines.append(Compound(header, tuple(body), (), loop.origin))
+            if reversed_:
+                iterations = loop.iterable
+                if counter:
+                    iterations = cst.Subscript(
+                        value=loop.iterable,
+                        slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=cst.Name(counter)))],
+                    )
+                lines.append(Line(cst.Expr(self.tape("append", iterations)), loop.origin))
+        else:
+            test_lines = self.forward_block(loop.test_block)
+            lines.extend(test_lines)
+            header = cst.While(test=loop.test, body=cst.IndentedBlock(body=[]))
+            lines.append(Compound(header, tuple(body + self.forward_block(loop.test_block)), (), loop.origin))
+            if reversed_:
+                lines.append(Line(cst.Expr(self.tape("append", cst.Name(counter))), loop.origin))
+        return lines
+
+    def returned_value(self, returned: ir.Return, forward: list) -> cst.BaseExpression:
         """The primal result, checked scalar for grad, and kept safe from the reverse sweep's restores."""
         value = returned.value
         if self.options.kind != "vjp":
             where = string(str(returned.origin))
             forward.append(Line(cst.Expr(call(self.rt("require_scalar"), value, where)), returned.origin))
-        restored = {s.target for s in self.function.body if s.id in self.activity.recorded}  # type: ignore[union-attr]
+        restored = {
+            getattr(s, "target", None) for s in ir.walk(self.function.body) if s.id in self.activity.recorded
+        }
         if self.options.kind == "value_and_grad" and ir.names_read(value) & restored:
             held = self.names.role("result")
             forward.append(assign(held, value, returned.origin))
@@ -148,15 +238,84 @@ class _Transform:
         else:
             self.adjoints[returned.value.value] = cst.Float("1.0")
 
-    def adjoint(self, statement: ir.Statement) -> None:
-        if isinstance(statement, ir.Guard):
+    def reverse_block(self, statements) -> list:
+        saved, self.out = self.out, []
+        for statement in reversed(statements):
+            if isinstance(statement, ir.Assign):
+                self.adjoint(statement)
+            elif isinstance(statement, ir.If):
+                self.reverse_if(statement)
+            elif isinstance(statement, ir.Loop):
+                self.reverse_loop(statement)
+        lines, self.out = self.out, saved
+        return lines
+
+    def materialize(self, names, origin) -> None:
+        """Give each of ``names`` an adjoint variable: its symbolic value, or zeros shaped like it."""
+        for name in sorted(names):
+            current = self.adjoints.get(name)
+            if isinstance(current, cst.Name) and current.value == self.names.adjoint(name):
+                continue
+            value = current if current is not None else call(self.rt("zeros_like"), cst.Name(name))
+            self.out.append(assign(self.names.adjoint(name), value, origin))
+            self.adjoints[name] = cst.Name(self.names.adjoint(name))
+
+    def reverse_if(self, statement: ir.If) -> None:
+        if statement.id not in self.activity.reversed:
             return
+        self.materialize(self.activity.zeros_before[statement.id], statement.origin)
+        entering = dict(self.adjoints)
+        branches = []
+        for block in (statement.body, statement.orelse):
+            self.adjoints = dict(entering)
+            lines = self.reverse_block(block)
+            saved, self.out = self.out, lines
+            self.materialize(self.activity.zeros_after[statement.id], statement.origin)
+            self.out = saved
+            branches.append(tuple(lines))
+        touched = self.activity.zeros_before[statement.id] | self.activity.zeros_after[statement.id]
+        self.adjoints = {n: e for n, e in entering.items() if n not in touched}
+        for name in self.activity.zeros_after[statement.id]:
+            self.adjoints[name] = cst.Name(self.names.adjoint(name))
+        body, orelse = branches
+        test: cst.BaseExpression = self.tape("pop")
+        if not body and not orelse:
+            self.out.append(Line(cst.Expr(test), statement.origin))
+            return
+        if not body:
+            test, body, orelse = cst.UnaryOperation(operator=cst.Not(), expression=test), orelse, ()
+        header = cst.If(test=test, body=cst.IndentedBlock(body=[]))
+        self.out.append(Compound(header, body, orelse, statement.origin))
+
+    def reverse_loop(self, loop: ir.Loop) -> None:
+        if loop.id not in self.activity.reversed:
+            return
+        carried = self.activity.zeros_before[loop.id]
+        self.materialize(carried, loop.origin)
+        outside = dict(self.adjoints)
+        lines = self.reverse_block(loop.body)
+        saved, self.out = self.out, lines
+        # For the iteration before: zero where this one consumed an adjoint and gave none back.
+        self.materialize(self.activity.zeros_after[loop.id], loop.origin)
+        self.out = saved
+        self.adjoints = outside
+        if loop.target is not None:
+            iterations = call(cst.Name("reversed"), self.tape("pop"))
+            target = cst.Name(loop.target)
+        else:
+            iterations = call(cst.Name("range"), self.tape("pop"))
+            target = cst.Name(self.names.role(f"v_step_{next(self.counters)}"))
+        header = cst.For(target=target, iter=iterations, body=cst.IndentedBlock(body=[]))
+        self.out.append(Compound(header, tuple(lines) or (Line(cst.Pass()),), (), loop.origin))
+        if loop.id in self.activity.recorded:
+            self.out.append(assign(loop.target, self.tape("pop"), loop.origin))
+
+    def adjoint(self, statement: ir.Assign) -> None:
         d_out = self.adjoints.pop(statement.target, None)
         if d_out is not None and self.activity.is_active(statement):
             self.contribute(statement, d_out)
         if statement.id in self.activity.recorded:
-            pop = call(attribute(self.names.role("tape"), "pop"))
-            self.reverse.append(assign(statement.target, pop, statement.origin))
+            self.out.append(assign(statement.target, self.tape("pop"), statement.origin))
 
     def contribute(self, statement: ir.Assign, d_out: cst.BaseExpression) -> None:
         rule = rules.RULES[statement.rule]
@@ -170,7 +329,7 @@ class _Transform:
         wanted = tuple(rule.differentiable.index(p) for p in parameters)
         setup, results = templates.instantiate(rule.adjoint, bindings, wanted, self.fresh)
         for name, value in setup:
-            self.reverse.append(assign(name, value, statement.origin))
+            self.out.append(assign(name, value, statement.origin))
         for parameter, index in zip(parameters, wanted):
             contribution = results[index]
             operand = statement.operands[parameter]
@@ -186,7 +345,7 @@ class _Transform:
         """A sequence parameter's contribution holds one adjoint per item, in order."""
         active = self.activity.active_names[statement.id]
         held = self.fresh()
-        self.reverse.append(assign(held, contribution, statement.origin))
+        self.out.append(assign(held, contribution, statement.origin))
         for position, item in enumerate(items):
             if isinstance(item, cst.Name) and item.value in active:
                 piece = cst.Subscript(
@@ -199,8 +358,12 @@ class _Transform:
         current = self.adjoints.get(name)
         if current is not None:
             contribution = cst.BinaryOperation(left=current, operator=cst.Add(), right=contribution)
-        self.reverse.append(assign(adjoint, contribution, statement.origin))
+        self.out.append(assign(adjoint, contribution, statement.origin))
         self.adjoints[name] = cst.Name(adjoint)
 
     def fresh(self) -> str:
         return self.names.temp("r", next(self.temps))
+
+
+def _plus_one(name: str) -> cst.BinaryOperation:
+    return cst.BinaryOperation(left=cst.Name(name), operator=cst.Add(), right=cst.Integer("1"))

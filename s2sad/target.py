@@ -21,16 +21,63 @@ class Line:
 
 
 @dataclasses.dataclass(frozen=True)
+class Compound:
+    """An ``if``, ``for`` or ``while`` whose blocks are lists of lines; ``header`` has empty blocks."""
+
+    header: cst.If | cst.For | cst.While = dataclasses.field(repr=False)
+    body: tuple["Line | Compound", ...]
+    orelse: tuple["Line | Compound", ...] = ()
+    origin: Origin | None = None
+
+    def blocks(self) -> tuple[tuple["Line | Compound", ...], ...]:
+        return (self.body, self.orelse)
+
+    def header_expressions(self) -> list[cst.BaseExpression]:
+        header = self.header
+        if isinstance(header, cst.For):
+            return [header.target, header.iter]
+        return [header.test]
+
+
+Block = tuple["Line | Compound", ...]
+
+
+def lines_in(block) -> list[Line]:
+    """Every line in ``block``, nested ones included, in order."""
+    found = []
+    for item in block:
+        if isinstance(item, Compound):
+            found.extend(lines_in(item.body))
+            found.extend(lines_in(item.orelse))
+        else:
+            found.append(item)
+    return found
+
+
+def expressions_in(block) -> list[cst.BaseExpression]:
+    """Every expression ``block`` evaluates: line values and compound headers."""
+    found = []
+    for item in block:
+        if isinstance(item, Compound):
+            found.extend(item.header_expressions())
+            found.extend(expressions_in(item.body))
+            found.extend(expressions_in(item.orelse))
+        elif hasattr(item.node, "value"):  # not `break` or `pass`
+            found.append(item.node.value)
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
 class Generated:
     name: str
     parameters: cst.Parameters = dataclasses.field(repr=False)
     docstring: str
-    checks: tuple[Line, ...]  # argument checks, before any work
-    forward: tuple[Line, ...]  # the primal computation, saving what the reverse sweep needs
-    reverse: tuple[Line, ...]  # adjoints in reverse order
+    checks: Block  # argument checks, before any work
+    forward: Block  # the primal computation, saving what the reverse sweep needs
+    reverse: Block  # adjoints in reverse order
     result: cst.BaseExpression = dataclasses.field(repr=False)  # what the function returns
 
-    def sections(self) -> tuple[tuple[str | None, tuple[Line, ...]], ...]:
+    def sections(self) -> tuple[tuple[str | None, Block], ...]:
         return ((None, self.checks), ("forward sweep", self.forward), ("reverse sweep", self.reverse))
 
 
