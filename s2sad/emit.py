@@ -26,17 +26,21 @@ from s2sad.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:
-    source = render(unit)
-    compiled = _compile(unit, source) if unit.live_globals is not None else None
+    source, chosen = _render(unit)
+    compiled = _compile(unit, source, chosen) if unit.live_globals is not None else None
     return dataclasses.replace(unit, source=source, compiled=compiled)
 
 
 def render(unit: Unit) -> str:
     """The generated module's source text."""
+    return _render(unit)[0]
+
+
+def _render(unit: Unit) -> tuple[str, dict[str, str]]:
     module = cst.Module(body=[*_header(unit), _function(unit.generated)])
-    module = naming.finalize(module, unit.names)
-    module = parenthesize(module)
-    return black.format_str(module.code, mode=black.Mode())
+    module, chosen = naming.finalize(module, unit.names)
+    module = parenthesize(module.visit(_PlainImports()))
+    return black.format_str(module.code, mode=black.Mode()), chosen
 
 
 def _header(unit: Unit) -> list[cst.BaseStatement]:
@@ -57,7 +61,20 @@ def _header(unit: Unit) -> list[cst.BaseStatement]:
         )
         if user_globals:
             statements.append(cst.parse_statement(f"from {unit.module_name} import {', '.join(user_globals)}"))
+        for placeholder, (module, name) in sorted(unit.foreign.items()):
+            if placeholder in used:
+                # `as` a placeholder: finalize gives it a name that collides with nothing.
+                statements.append(cst.parse_statement(f"from {module} import {name} as {placeholder}"))
     return statements
+
+
+class _PlainImports(cst.CSTTransformer):
+    """``import math as math`` -> ``import math``."""
+
+    def leave_ImportAlias(self, original: cst.ImportAlias, updated: cst.ImportAlias) -> cst.ImportAlias:
+        if updated.asname is not None and updated.asname.name.deep_equals(updated.name):
+            return updated.with_changes(asname=None)
+        return updated
 
 
 def _posix(path: str) -> str:
@@ -110,12 +127,13 @@ def _origin_comment(origin: Origin, adjoint: bool) -> str:
     return f"{'adjoint of ' if adjoint else ''}{where}: {text}" if text else where
 
 
-def _compile(unit: Unit, source: str):
+def _compile(unit: Unit, source: str, chosen: dict[str, str]):
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<s2sad {unit.generated.name} {digest}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
-    namespace = unit.live_globals.new_namespace()
+    foreign = {chosen[p]: place for p, place in unit.foreign.items() if p in chosen}
+    namespace = unit.live_globals.new_namespace(foreign)
     namespace["__name__"] = f"s2sad.generated.{unit.name}"
     exec(compile(source, filename, "exec"), namespace)
     function = namespace[unit.generated.name]

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import libcst as cst
 
 from s2sad.errors import Origin
-from s2sad.templates import names_read
+from s2sad.templates import names_read, substitute
 
 # A rule argument: one atom, or a tuple of atoms for a sequence parameter.
 Operand = cst.BaseExpression | tuple[cst.BaseExpression, ...]
@@ -118,6 +118,48 @@ def walk(statements):
         elif isinstance(statement, Loop):
             yield from walk(statement.test_block)
             yield from walk(statement.body)
+
+
+def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
+    """``statements`` with the variables in ``names`` renamed (an inlined function's locals)."""
+    replacements = {old: cst.Name(new) for old, new in names.items()}
+
+    def expression(node):
+        return None if node is None else substitute(node, replacements)
+
+    def operand(value):
+        return tuple(expression(v) for v in value) if isinstance(value, tuple) else expression(value)
+
+    renamed = []
+    for statement in statements:
+        if isinstance(statement, Assign):
+            statement = dataclasses.replace(
+                statement,
+                target=names.get(statement.target, statement.target),
+                value=expression(statement.value),
+                operands={p: operand(v) for p, v in statement.operands.items()},
+            )
+        elif isinstance(statement, (Guard, Return)):
+            statement = dataclasses.replace(statement, value=expression(statement.value))
+        elif isinstance(statement, If):
+            statement = dataclasses.replace(
+                statement,
+                test=expression(statement.test),
+                body=rename(statement.body, names),
+                orelse=rename(statement.orelse, names),
+            )
+        elif isinstance(statement, Loop):
+            statement = dataclasses.replace(
+                statement,
+                target=names.get(statement.target, statement.target),
+                iterable=expression(statement.iterable),
+                test_block=rename(statement.test_block, names),
+                test=expression(statement.test),
+                body=rename(statement.body, names),
+                exit_test=expression(statement.exit_test),
+            )
+        renamed.append(statement)
+    return tuple(renamed)
 
 
 def assigned(statements) -> set[str]:

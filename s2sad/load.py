@@ -148,12 +148,16 @@ class _LiveNames(dict):
     change to a global is seen) and never written to.
     """
 
-    def __init__(self, user_globals: dict, closure: dict[str, types.CellType]):
+    def __init__(self, user_globals: dict, closure: dict[str, types.CellType], foreign=None):
         super().__init__()
         self.user_globals = user_globals
         self.closure = closure
+        self.foreign = foreign or {}  # name -> (the _LiveNames of another function, its name there)
 
     def __missing__(self, name: str):
+        if name in self.foreign:
+            names, original = self.foreign[name]
+            return names.lookup(original)
         cell = self.closure.get(name)
         if cell is not None:
             return cell.cell_contents
@@ -168,5 +172,6 @@ class _LiveNames(dict):
             table = builtins if isinstance(builtins, dict) else vars(builtins)
             return table[name]
 
-    def new_namespace(self) -> "_LiveNames":
-        return _LiveNames(self.user_globals, self.closure)
+    def new_namespace(self, foreign=None) -> "_LiveNames":
+        """An empty namespace for generated code; ``foreign`` names read other functions' globals."""
+        return _LiveNames(self.user_globals, self.closure, foreign)

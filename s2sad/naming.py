@@ -71,6 +71,16 @@ def names_in(node: cst.CSTNode) -> list[str]:
             arg.value.visit(self)
             return False
 
+        def visit_ImportAlias(self, alias: cst.ImportAlias) -> bool:
+            if alias.asname is not None:  # `import math as m` binds m, not math
+                alias.asname.visit(self)
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
+                alias.visit(self)
+            return False
+
         def visit_Name(self, name: cst.Name) -> None:
             found.append(name.value)
 
@@ -78,8 +88,11 @@ def names_in(node: cst.CSTNode) -> list[str]:
     return found
 
 
-def finalize(node: cst.CSTNode, names: Names) -> cst.CSTNode:
-    """Rename every placeholder in ``node`` to a readable name no other name in it uses."""
+def finalize(node: cst.CSTNode, names: Names) -> tuple[cst.CSTNode, dict[str, str]]:
+    """Rename every placeholder in ``node`` to a readable name no other name in it uses.
+
+    Returns the renamed node and the names chosen, by placeholder.
+    """
     appearing = names_in(node)
     taken = {name for name in appearing if not names.is_placeholder(name)} | set(keyword.kwlist)
     chosen: dict[str, str] = {}
@@ -121,4 +134,4 @@ def finalize(node: cst.CSTNode, names: Names) -> cst.CSTNode:
             new = chosen.get(updated.value)
             return updated if new is None else updated.with_changes(value=new)
 
-    return node.visit(Renamer())
+    return node.visit(Renamer()), chosen

@@ -21,14 +21,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from collections.abc import Iterator
 
 import libcst as cst
 
-from s2sad import ir, rules
+from s2sad import check, ir, load, resolve, rules
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.naming import Names, names_in
 from s2sad.options import Options
 from s2sad.resolve import dotted
+from s2sad.templates import substitute
 from s2sad.unit import Unit
 
 _BINARY = {
@@ -70,9 +72,22 @@ _PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x
 _PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
 def run(unit: Unit, options: Options) -> Unit:
-    lowering = _Lowering(unit)
-    function = lowering.function()
-    return dataclasses.replace(unit, ir=function, names=lowering.names)
+    context = _Context(Names.avoiding(names_in(unit.module)), stack=[(unit.path, unit.name)])
+    function = _Lowering(unit, context).function()
+    return dataclasses.replace(unit, ir=function, names=context.names, foreign=dict(context.foreign))
+
+
+@dataclasses.dataclass
+class _Context:
+    """What the lowering of a function and of the functions it inlines share."""
+
+    names: Names
+    stack: list[tuple[str, str]]  # the functions being inlined, outermost first (to refuse recursion)
+    ids: Iterator[int] = dataclasses.field(default_factory=itertools.count)
+    temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+    serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+    # placeholder -> (where the name lives: live globals or module name, the name there)
+    foreign: dict[str, tuple[object, str]] = dataclasses.field(default_factory=dict)
 
 
 def module_name(names: Names, dotted_name: str) -> cst.BaseExpression:
@@ -133,14 +148,16 @@ def _index(held: cst.BaseExpression, index: str) -> cst.Subscript:
 
 
 class _Lowering:
-    def __init__(self, unit: Unit):
+    def __init__(self, unit: Unit, context: _Context):
         self.unit = unit
-        self.names = Names.avoiding(names_in(unit.module))
+        self.context = context
+        self.names = context.names
         self.statements: list[ir.Statement] = []
-        self.ids = itertools.count()
-        self.temps = itertools.count(1)
-        self.loop_numbers = itertools.count(1)
+        self.ids = context.ids
+        self.temps = context.temps
+        self.serial = next(context.serials)
         self.origin: Origin | None = None
+        self.loops: list[_LoopFlags] = []
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
         self.shared: set[str] = set()
@@ -175,27 +192,16 @@ class _Lowering:
         params = definition.params
         declared = (*params.posonly_params, *params.params, *params.kwonly_params)
         parameters = tuple(p.name.value for p in declared)
-        self.parameter_names = set(parameters)
         parameter_origins = {p.name.value: self.where(p.name) for p in declared}
-        self.shared.update(parameters)
         signature = params.visit(_StripAnnotations(self))
-        items = _items(definition.body)
-        # A return inside a branch or loop is lowered to `result = ...; returned = True`,
-        # with what follows guarded by `if not returned`; the function then returns `result`.
-        self.nested_returns = any(
-            isinstance(small, cst.Return)
-            for item in items
-            if not isinstance(item, cst.BaseSmallStatement)
-            for small in _nested_smalls(item)
-        )
-        self.returned = self.names.role("v_returned")
-        self.result = self.names.role("v_result")
-        self.loops: list[_LoopFlags] = []
-        if self.nested_returns:
-            self.flag(self.returned, False)
-        body = self.block(items)
-        if self.nested_returns:
-            body.append(ir.Return(next(self.ids), cst.Name(self.result), self.origin))
+        body, value = self.body(parameters)
+        if isinstance(value, list):
+            raise UnsupportedSyntax(
+                f"'{definition.name.value}' returns several values; s2sad differentiates one result",
+                self.returned_at,
+                hint="return one array or number (a vjp of several outputs: stack them into one array)",
+            )
+        body.append(ir.Return(next(self.ids), value, self.returned_at))
         return ir.Function(
             definition.name.value,
             parameters,
@@ -204,6 +210,37 @@ class _Lowering:
             self.where(definition.name),
             parameter_origins,
         )
+
+    def body(self, parameters) -> tuple[list[ir.Statement], cst.BaseExpression | list[cst.BaseExpression]]:
+        """The function's body lowered, and what it returns: an atom, or atoms for a tuple."""
+        definition = self.unit.function
+        self.parameter_names = set(parameters)
+        self.shared.update(parameters)
+        items = _items(definition.body)
+        returns = [s for s in _nested_smalls(definition.body) if isinstance(s, cst.Return)]
+        sizes = {len(r.value.elements) if isinstance(r.value, cst.Tuple) else None for r in returns}
+        self.arity = sizes.pop() if len(sizes) == 1 else None
+        if len(sizes) > 0:
+            self.refuse(returns[0], "returning tuples of different lengths, or a tuple here and a value there, is",
+                        "return the same kind of value everywhere")
+        # A return inside a branch or loop is lowered to `result = ...; returned = True`,
+        # with what follows guarded by `if not returned`; the function then returns `result`.
+        self.nested_returns = any(
+            isinstance(small, cst.Return)
+            for item in items
+            if not isinstance(item, cst.BaseSmallStatement)
+            for small in _nested_smalls(item)
+        )
+        self.returned = self.names.role(f"v_returned_{self.serial}")
+        self.results = [self.names.role(f"v_result_{self.serial}_{i}") for i in range(self.arity or 1)]
+        self.value = None
+        self.returned_at = self.origin
+        body = self.block(items)
+        if self.nested_returns:
+            self.flag(self.returned, False)
+            body.insert(0, self.statements.pop())
+            self.value = [cst.Name(r) for r in self.results] if self.arity else cst.Name(self.results[0])
+        return body, self.value
 
     def flag(self, name: str, value: bool) -> None:
         self.emit_assign(name, cst.Name(str(value)), None, {}, False, self.origin)
@@ -229,12 +266,14 @@ class _Lowering:
         """Lower one statement: the flags it may set (break, continue, return), None after a return."""
         self.origin = self.where(node)
         if isinstance(node, cst.Return):
-            self.origin = self.where(node.value)
+            self.origin = self.returned_at = self.where(node.value)
+            values = [e.value for e in node.value.elements] if self.arity else [node.value]
             if not self.nested_returns:
-                atom = self.atom(node.value)
-                self.statements.append(ir.Return(next(self.ids), atom, self.origin))
+                atoms = [self.atom(v) for v in values]
+                self.value = atoms if self.arity else atoms[0]
                 return None
-            self.assign_name(self.result, node.value)
+            for result, value in zip(self.results, values):
+                self.assign_name(result, value)
             self.flag(self.returned, True)
             return {self.returned}
         if isinstance(node, (cst.Break, cst.Continue)):
@@ -354,7 +393,7 @@ class _Lowering:
         return self._loop(node, origin, None, None, test, tuple(test_block), [])
 
     def _loop(self, node, origin, target, iterable, test, test_block, prologue) -> set[str]:
-        number = next(self.loop_numbers)
+        number = next(self.context.serials)
         flags = _LoopFlags(self.names.role(f"v_broke_{number}"), self.names.role(f"v_skipped_{number}"))
         self.loops.append(flags)
         uses_continue = any(isinstance(s, cst.Continue) for s in _nested_smalls(node.body, stop_at_loops=True))
@@ -402,6 +441,72 @@ class _Lowering:
             return value
         return self.atom(node)
 
+    # -- functions of the user's ------------------------------------------------------
+
+    def inline(self, node: cst.Call, resolution, positional, keywords):
+        """Inline a call of the user's function: its body, renamed, in place of the call.
+
+        Inlining (rather than a forward/reverse pair per function) gives each
+        call site its own activity and lets the callee's loops and branches use
+        the one tape; recursion cannot be inlined and is refused.
+        """
+        source = resolution.source
+        callee = load.from_function(source) if callable(source) else load.from_file(*source)
+        key = (callee.path, callee.name)
+        if key in self.context.stack:
+            self.refuse(node, f"a recursive call of '{callee.name}' is",
+                        "s2sad inlines the functions it calls: write the recursion as a loop")
+        callee = resolve.run(check.run(callee, None), None)
+        lowering = _Lowering(callee, self.context)
+        lowering.origin = self.origin
+        params = callee.function.params
+        declared = [*params.posonly_params, *params.params, *params.kwonly_params]
+        parameters = [p.name.value for p in declared]
+        arguments = self.bind(node, callee, declared, positional, keywords)
+        self.context.stack.append(key)
+        defaults = []
+        for param in declared:
+            if param.name.value not in arguments:
+                lowering.assign_name(param.name.value, param.default)
+        defaults, lowering.statements = lowering.statements, []
+        body, value = lowering.body(parameters)
+        self.context.stack.pop()
+        renames = {name: self.names.role(f"v_{name}_{lowering.serial}") for name in sorted(callee.local_names)}
+        if callee.module_name != self.unit.module_name or callee.path != self.unit.path:
+            for text, found in sorted(callee.resolutions.items()):
+                root = text.split(".")[0]
+                if found.kind == "global" and root not in renames:
+                    renames[root] = self.names.role(f"v_{root}_{lowering.serial}")
+                    self.context.foreign[renames[root]] = (callee.live_globals or callee.module_name, root)
+        for name, argument in arguments.items():
+            self.assign_name(renames[name], argument)
+        self.statements.extend(ir.rename(defaults, renames))
+        self.statements.extend(ir.rename(body, renames))
+        replacements = {old: cst.Name(new) for old, new in renames.items()}
+        if isinstance(value, list):
+            return [substitute(v, replacements) for v in value]
+        return substitute(value, replacements)
+
+    def bind(self, node, callee, declared, positional, keywords) -> dict[str, cst.BaseExpression]:
+        """The call's arguments (atoms, in the caller's names) by the callee's parameter names."""
+        positional = [self.operand(value) for value in positional]
+        keywords = {key: self.operand(value) for key, value in keywords.items()}
+        names = [p.name.value for p in declared]
+        by_position = [p.name.value for p in declared if p not in callee.function.params.kwonly_params]
+        if len(positional) > len(by_position):
+            self.refuse(node, f"calling '{callee.name}' with {len(positional)} positional arguments is",
+                        f"it takes {len(by_position)}")
+        bound = dict(zip(by_position, positional))
+        for key, value in keywords.items():
+            if key not in names or key in bound:
+                self.refuse(node, f"the keyword argument '{key}' of '{callee.name}' is",
+                            f"its parameters: {', '.join(names)}")
+            bound[key] = value
+        missing = [p.name.value for p in declared if p.name.value not in bound and p.default is None]
+        if missing:
+            self.refuse(node, f"calling '{callee.name}' without {', '.join(missing)} is")
+        return bound
+
     def helper_call(self, name: str, *args: cst.BaseExpression) -> cst.Name:
         """A temporary holding ``name(*args)`` for a helper s2sad itself calls (len, range)."""
         value, _, _, inactive_only = self.apply(name, None, list(args), {}, kind=rules.kind(name))
@@ -445,7 +550,14 @@ class _Lowering:
     def unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
         """``a, b = ...``: all values are computed before any name is bound (so swaps work)."""
         elements = target.elements
-        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
+        returned = self.returned_tuple(value)
+        if returned is not None and not isinstance(returned, list):
+            value = returned  # a function of the user's returned one value (an array): unpack its rows
+        if isinstance(returned, list):
+            if len(returned) != len(elements):
+                self.refuse(value, f"unpacking {len(returned)} returned values into {len(elements)} names is")
+            held = returned
+        elif isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
             held = []
             for element in value.elements:
                 name = self.temp()
@@ -460,6 +572,21 @@ class _Lowering:
                     for i in range(len(elements))]
         for element, item in zip(elements, held):
             self.assign_targets(element.value, item)
+
+    def returned_tuple(self, value: cst.BaseExpression):
+        """What a call of the user's function returns, inlined: atoms for a tuple, else one atom.
+
+        None when ``value`` is not such a call.
+        """
+        value = _bare(value)
+        if not isinstance(value, cst.Call):
+            return None
+        text = dotted(value.func)
+        if text is None or self.resolution(text) != "function":
+            return None
+        positional = [arg.value for arg in value.args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in value.args if arg.keyword is not None}
+        return self.inline(value, self.unit.resolutions[text], positional, keywords)
 
     def _require_length(self, value: cst.Name, length: int) -> cst.Call:
         return cst.Call(
@@ -624,6 +751,14 @@ class _Lowering:
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         function = node.func
         text = dotted(function)
+        if text is not None and self.resolution(text) == "function":
+            value = self.inline(node, self.unit.resolutions[text], positional, keywords)
+            if isinstance(value, list):
+                self.refuse(node, f"using the {len(value)} values '{text}' returns as one value is",
+                            "unpack them: a, b = f(...)")
+            if isinstance(value, cst.Name):
+                return value, "s2sad.copy", {"x": value}, False
+            return value, None, {}, False
         if text is not None and self.resolution(text) not in (None, "global"):
             found = self.unit.resolutions[text]
             return self.apply(found.name, node, positional, keywords, kind=found.kind)
@@ -643,6 +778,8 @@ class _Lowering:
         """A call of the library function ``name``, operands made atoms, bound to its rule."""
         if kind == "constant":
             self.refuse(node, f"calling {rules.spelling(name)} is", "use float(...) to convert a value")
+        if kind == "iteration":
+            self.refuse(node, f"{rules.spelling(name)}() other than in a for loop's header is")
         rule = rules.lookup(name) if kind == "rule" else None  # `name` as called: np.copy, float
         sequences = rule.sequences if rule else ()
         positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]

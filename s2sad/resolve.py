@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import functools
 import types
+from pathlib import Path
 from typing import Literal, Protocol
 
 import libcst as cst
@@ -30,13 +31,15 @@ from s2sad.errors import Ambiguous, NoRule, Origin, UnsupportedSyntax
 from s2sad.options import Options
 from s2sad.unit import Unit
 
-Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "global"]
+Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "iteration", "global", "function"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Resolution:
     kind: Kind
     name: str  # qualified name for library names; the name as written for globals
+    # For a function of the user's, what load needs: the live function, or (file path, name).
+    source: object = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -52,6 +55,9 @@ def dotted(node: cst.BaseExpression) -> str | None:
 class Resolver(Protocol):
     def qualified_names(self, node: cst.BaseExpression, text: str) -> set[str] | None:
         """Qualified names ``node`` may refer to; None when it is a value of the user's module."""
+
+    def user_function(self, node: cst.BaseExpression, text: str) -> object | None:
+        """A function of the user's that ``node`` names, as load takes it; None if it is not one."""
 
 
 class StaticResolver:
@@ -71,6 +77,19 @@ class StaticResolver:
 
         MetadataWrapper(unit.module, unsafe_skip_copy=True).visit(Collector())
         self.names = names
+        self.unit = unit
+
+    def user_function(self, node, text):
+        for qualified in self.names.get(node, set()):
+            if qualified.source is QualifiedNameSource.LOCAL:
+                if "." not in text and _defines_function(self.unit.module, text):
+                    return (self.unit.path, text)
+            elif qualified.source is QualifiedNameSource.IMPORT and not rules.kind(qualified.name):
+                module, _, function = qualified.name.rpartition(".")
+                path = _module_file(module, self.unit.path)
+                if path is not None and _defines_function(cst.parse_module(path.read_text()), function):
+                    return (str(path), function)
+        return None
 
     def qualified_names(self, node, text):
         found = self.names.get(node, set())
@@ -89,6 +108,19 @@ class LiveResolver:
 
     def __init__(self, unit: Unit):
         self.live = unit.live_globals
+
+    def user_function(self, node, text):
+        try:
+            root, *attributes = text.split(".")
+            value = self.live.lookup(root)
+            for attribute in attributes:
+                value = getattr(value, attribute)
+        except (KeyError, AttributeError):
+            return None
+        if isinstance(value, types.FunctionType) and id(value) not in _identities():
+            if not (value.__module__ or "").startswith("numpy"):
+                return value
+        return None
 
     def qualified_names(self, node, text):
         root, *attributes = text.split(".")
@@ -136,13 +168,17 @@ def run(unit: Unit, options: Options) -> Unit:
         if text in found:
             continue
         origin = _origin(unit, node)
+        function = resolver.user_function(node, text) if called else None
+        if function is not None:
+            found[text] = Resolution("function", text, function)
+            continue
         names = resolver.qualified_names(node, text)
         if names is None:
             if called and "." not in text:
                 raise UnsupportedSyntax(
-                    f"'{text}' is a function of your own; calling it is not supported yet",
+                    f"'{text}' is not a function s2sad can read (a class, or a callable object)",
                     origin,
-                    hint="inline it into the differentiated function for now",
+                    hint="call a function defined with def, or give it a custom rule",
                 )
             found[text] = Resolution("global", text)
             continue
@@ -219,3 +255,18 @@ def _references(function: cst.FunctionDef, locals_: frozenset[str]):
     function.params.visit(Finder())
     function.body.visit(Finder())
     return found
+
+
+def _defines_function(module: cst.Module, name: str) -> bool:
+    return any(isinstance(s, cst.FunctionDef) and s.name.value == name for s in module.body)
+
+
+def _module_file(module: str, importer: str) -> Path | None:
+    """The source file of ``module``, looked for beside the importing file and above it; never imported."""
+    relative = Path(*module.lstrip(".").split("."))
+    folder = Path(importer).resolve().parent
+    for base in [folder, *folder.parents, Path.cwd()]:
+        for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None

@@ -265,7 +265,7 @@ class _Transform:
             return
         self.materialize(self.activity.zeros_before[statement.id], statement.origin)
         entering = dict(self.adjoints)
-        branches = []
+        branches, ends = [], []
         for block in (statement.body, statement.orelse):
             self.adjoints = dict(entering)
             lines = self.reverse_block(block)
@@ -273,10 +273,9 @@ class _Transform:
             self.materialize(self.activity.zeros_after[statement.id], statement.origin)
             self.out = saved
             branches.append(tuple(lines))
-        touched = self.activity.zeros_before[statement.id] | self.activity.zeros_after[statement.id]
-        self.adjoints = {n: e for n, e in entering.items() if n not in touched}
-        for name in self.activity.zeros_after[statement.id]:
-            self.adjoints[name] = cst.Name(self.names.adjoint(name))
+            ends.append(self.adjoints)
+        # After the branch: the adjoints both paths left in the same variable (or the same value).
+        self.adjoints = {n: e for n, e in ends[0].items() if n in ends[1] and ends[1][n].deep_equals(e)}
         body, orelse = branches
         test: cst.BaseExpression = self.tape("pop")
         if not body and not orelse:

@@ -38,6 +38,8 @@ class Unit:
     # normalize
     ir: Function | None = dataclasses.field(default=None, repr=False)
     names: Names | None = None  # placeholder names, hygienic against every name in the file
+    # Globals of other modules that inlined functions read: placeholder -> (live globals or module name, name)
+    foreign: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict, repr=False)
     # analyse
     activity: Activity | None = dataclasses.field(default=None, repr=False)
     # transform, optimize

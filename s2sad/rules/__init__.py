@@ -80,6 +80,8 @@ ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
 CONSTANTS: set[str] = set()
+# Read only as a for loop's iterable, which normalize turns into indexing.
+ITERATION = {"builtins.zip", "builtins.enumerate"}
 
 
 def adjoint(
@@ -133,7 +135,7 @@ def lookup(name: str) -> Rule | None:
 
 
 def kind(name: str) -> str | None:
-    """'rule', 'zero_derivative', 'inactive_only', 'constant', or None if unknown."""
+    """'rule', 'zero_derivative', 'inactive_only', 'constant', 'iteration', or None if unknown."""
     name = canonical(name)
     if name in RULES:
         return "rule"
@@ -141,6 +143,7 @@ def kind(name: str) -> str | None:
         ("zero_derivative", ZERO_DERIVATIVE),
         ("inactive_only", INACTIVE_ONLY),
         ("constant", CONSTANTS),
+        ("iteration", ITERATION),
     ):
         if name in names:
             return label
@@ -148,7 +151,7 @@ def kind(name: str) -> str | None:
 
 
 def known_names() -> list[str]:
-    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CONSTANTS)
+    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CONSTANTS | ITERATION)
 
 
 def objects_by_identity() -> dict[int, str]:
