@@ -58,7 +58,7 @@ def run(unit: Unit, options: Options) -> Unit:
     useful = _Useful(varied)
     useful.block(function.body, set())
     active = dict(sorted(useful.active.items()))
-    names = {id_: frozenset(varied.names[id_]) for id_ in active}
+    names = {id_: frozenset(varied.names.get(id_, ())) for id_ in active}
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
     same_shape = _same_shape(function)
     recorder = _Recorder(active, same_shape, zeros_before, zeros_after)
@@ -87,6 +87,13 @@ class _Varied:
         for statement in statements:
             if isinstance(statement, ir.Assign):
                 self.assign(statement, varied)
+            elif isinstance(statement, (ir.Append, ir.SetItem)):
+                # The updated object keeps its other items: it stays varied if it was.
+                depends = ir.names_read(statement.value) & varied
+                if depends or statement.target in varied:
+                    self.operands.setdefault(statement.id, set()).update({"value"} if depends else set())
+                    self.names.setdefault(statement.id, set()).update(depends)
+                    varied.add(statement.target)
             elif isinstance(statement, ir.If):
                 self.at[(statement.id, "entry")] = set(varied)
                 varied = self.block(statement.body, set(varied)) | self.block(statement.orelse, set(varied))
@@ -157,6 +164,12 @@ class _Useful:
                 useful = ir.names_read(statement.value)
             elif isinstance(statement, ir.Assign):
                 self.assign(statement, useful)
+            elif isinstance(statement, (ir.Append, ir.SetItem)):
+                if statement.target in useful and statement.id in self.varied.operands:
+                    parameters = self.varied.operands[statement.id]
+                    self.active[statement.id] = tuple(sorted(parameters))
+                    if parameters:
+                        useful |= ir.names_read(statement.value)
             elif isinstance(statement, ir.If):
                 self.at[(statement.id, "exit")] = set(useful)
                 useful = self.block(statement.body, set(useful)) | self.block(statement.orelse, set(useful))
@@ -211,12 +224,12 @@ def _zeros(body, active, names, varied_at, useful_at):
                 carried = frozenset(touched & (entry_live | exit_live))
                 before[key] = carried
                 after[key] = frozenset(
-                    n for n in carried & ir.assigned(statement.body)
+                    n for n in carried & ir.rebound(statement.body)
                     if not _reproduced(n, statement.body, active, names)
                 )
             else:
                 before[key] = frozenset(touched & exit_live)
-                branches_assign = ir.assigned(statement.body + statement.orelse)
+                branches_assign = ir.rebound(statement.body + statement.orelse)
                 after[key] = frozenset(n for n in touched & entry_live if n not in before[key] or n in branches_assign)
     return before, after
 
@@ -278,6 +291,12 @@ class _Recorder:
                 if statement.id in self.active:
                     shaped = self.same_shape.get(statement.id, frozenset())
                     pending |= reverse_reads(statement, self.active[statement.id], shaped)
+            elif isinstance(statement, (ir.Append, ir.SetItem)):
+                if statement.target in pending:
+                    self.recorded.add(statement.id)
+                    pending.discard(statement.target)
+                if statement.id in self.active and isinstance(statement, ir.SetItem):
+                    pending |= ir.names_read(statement.index_value) | ir.names_read(statement.value)
             elif isinstance(statement, ir.If):
                 pending |= self.zeros_after[statement.id]
                 pending = self.block(statement.body, set(pending)) | self.block(statement.orelse, set(pending))

@@ -8,6 +8,7 @@ what names refer to is resolve's business.
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
@@ -133,9 +134,16 @@ class _Gate(cst.CSTVisitor):
         elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
-                self.target(target)
+                self.target(target, alone=len(targets) == 1)
+            if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
+                if not isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
+                    self.refuse(node.operator, "updating part of an array with this operator is",
+                                "write y[i] = y[i] * v, or use += and -=")
         elif isinstance(node, cst.Expr):
-            if not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
+            if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
+                if len(node.value.args) != 1 or node.value.args[0].keyword is not None:
+                    self.refuse(node.value, "this call of append is", "append one value: hs.append(h)")
+            elif not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
                 self.refuse(
                     node,
                     "expression statements (a value computed and dropped) are",
@@ -146,17 +154,19 @@ class _Gate(cst.CSTVisitor):
             self.refuse(node, UNSUPPORTED_STATEMENTS.get(type(node), f"{type(node).__name__} is"))
         node.visit(self)
 
-    def target(self, target: cst.BaseExpression) -> None:
+    def target(self, target: cst.BaseExpression, alone: bool = False) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 if isinstance(element, cst.StarredElement):
                     self.refuse(element, "starred assignment targets are", "assign each name separately")
                 self.target(element.value)
+        elif isinstance(target, cst.Subscript) and alone and isinstance(target.value, cst.Name):
+            return  # y[i] = ...: an update of a local array, checked further by normalize
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.refuse(
                 target,
-                "assignment into a subscript or attribute is",
-                "build a new array instead (for example with np.where or np.concatenate)",
+                "assignment into an attribute, or into a subscript as part of several targets, is",
+                "assign into one array at a time: y[i] = ...",
             )
 
     def on_visit(self, node: cst.CSTNode) -> bool:

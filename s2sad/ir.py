@@ -105,7 +105,34 @@ class Loop:
         return self.target is None or self.exit_test is not None
 
 
-Statement = Assign | Return | Guard | If | Loop
+@dataclasses.dataclass(frozen=True)
+class Append:
+    """``target.append(value)`` on a list the function built."""
+
+    id: int
+    target: str
+    value: cst.BaseExpression = dataclasses.field(repr=False)
+    origin: Origin
+
+
+@dataclasses.dataclass(frozen=True)
+class SetItem:
+    """``target[index] = value``, or ``target[index] += value`` when ``augmented``.
+
+    ``index`` is the subscript as written (atoms); ``index_value`` the same
+    index as a value (``np.s_[...]``), for the reverse sweep.
+    """
+
+    id: int
+    target: str
+    index: tuple = dataclasses.field(repr=False)
+    index_value: cst.BaseExpression = dataclasses.field(repr=False)
+    value: cst.BaseExpression = dataclasses.field(repr=False)
+    augmented: bool
+    origin: Origin
+
+
+Statement = Assign | Return | Guard | If | Loop | Append | SetItem
 
 
 def walk(statements):
@@ -141,6 +168,19 @@ def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
             )
         elif isinstance(statement, (Guard, Return)):
             statement = dataclasses.replace(statement, value=expression(statement.value))
+        elif isinstance(statement, Append):
+            statement = dataclasses.replace(
+                statement, target=names.get(statement.target, statement.target), value=expression(statement.value)
+            )
+        elif isinstance(statement, SetItem):
+            index = cst.Subscript(value=cst.Name("_"), slice=statement.index)
+            statement = dataclasses.replace(
+                statement,
+                target=names.get(statement.target, statement.target),
+                index=tuple(expression(index).slice),
+                index_value=expression(statement.index_value),
+                value=expression(statement.value),
+            )
         elif isinstance(statement, If):
             statement = dataclasses.replace(
                 statement,
@@ -162,11 +202,22 @@ def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
     return tuple(renamed)
 
 
-def assigned(statements) -> set[str]:
-    """Names assigned anywhere in ``statements`` (loop variables included)."""
+def rebound(statements) -> set[str]:
+    """Names bound to a new value anywhere in ``statements`` (not updated in place)."""
     names = set()
     for statement in walk(statements):
         if isinstance(statement, Assign):
+            names.add(statement.target)
+        elif isinstance(statement, Loop) and statement.target:
+            names.add(statement.target)
+    return names
+
+
+def assigned(statements) -> set[str]:
+    """Names assigned or updated anywhere in ``statements`` (loop variables included)."""
+    names = set()
+    for statement in walk(statements):
+        if isinstance(statement, (Assign, Append, SetItem)):
             names.add(statement.target)
         elif isinstance(statement, Loop) and statement.target:
             names.add(statement.target)
@@ -181,6 +232,7 @@ class Function:
     body: tuple[Statement, ...]
     origin: Origin
     parameter_origins: Mapping[str, Origin] = dataclasses.field(repr=False)
+    lists: frozenset[str] = frozenset()  # names that hold lists (their adjoints are lists too)
 
     def code(self) -> str:
         """The program as Python source, for dumps and pass tests."""
@@ -196,6 +248,11 @@ def _code(statements, indent: str, lines: list[str]) -> None:
             lines.append(f"{indent}{statement.target} = {show(statement.value)}")
         elif isinstance(statement, Guard):
             lines.append(f"{indent}{show(statement.value)}")
+        elif isinstance(statement, Append):
+            lines.append(f"{indent}{statement.target}.append({show(statement.value)})")
+        elif isinstance(statement, SetItem):
+            index = show(cst.Subscript(value=cst.Name(statement.target), slice=statement.index))
+            lines.append(f"{indent}{index} {'+=' if statement.augmented else '='} {show(statement.value)}")
         elif isinstance(statement, Return):
             lines.append(f"{indent}return {show(statement.value)}")
         elif isinstance(statement, If):

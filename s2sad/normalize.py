@@ -86,6 +86,7 @@ class _Context:
     ids: Iterator[int] = dataclasses.field(default_factory=itertools.count)
     temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+    lists: set[str] = dataclasses.field(default_factory=set)  # inlined functions' list names, renamed
     # placeholder -> (where the name lives: live globals or module name, the name there)
     foreign: dict[str, tuple[object, str]] = dataclasses.field(default_factory=dict)
 
@@ -158,6 +159,8 @@ class _Lowering:
         self.serial = next(context.serials)
         self.origin: Origin | None = None
         self.loops: list[_LoopFlags] = []
+        self.lists: set[str] = set()  # names holding a list the function built, here
+        self.ever_lists: set[str] = set()  # names that hold one anywhere
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
         self.shared: set[str] = set()
@@ -178,6 +181,11 @@ class _Lowering:
 
     def emit_assign(self, target, value, rule, operands, inactive_only, origin):
         self.statements.append(ir.Assign(next(self.ids), target, value, rule, operands, origin, inactive_only))
+        if rule == "s2sad.list" or (isinstance(value, cst.Name) and value.value in self.lists):
+            self.lists.add(target)
+            self.ever_lists.add(target)
+        else:
+            self.lists.discard(target)
         viewed = names_in(value) if rule in _VIEWS or isinstance(value, cst.Name) else []
         if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
             self.shared.add(target)
@@ -209,6 +217,7 @@ class _Lowering:
             tuple(body),
             self.where(definition.name),
             parameter_origins,
+            frozenset(self.ever_lists | self.context.lists),
         )
 
     def body(self, parameters) -> tuple[list[ir.Statement], cst.BaseExpression | list[cst.BaseExpression]]:
@@ -288,7 +297,16 @@ class _Lowering:
             return self.for_loop(node)
         if isinstance(node, cst.While):
             return self.while_loop(node)
-        if isinstance(node, cst.Assign):
+        if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
+            self.set_item(node.targets[0].target, node.value, augmented=False)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
+            value = node.value
+            if isinstance(node.operator, cst.SubtractAssign):
+                value = cst.UnaryOperation(operator=cst.Minus(), expression=value)
+            self.set_item(node.target, value, augmented=True)
+        elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):  # only `name.append(value)`
+            self.append(node.value)
+        elif isinstance(node, cst.Assign):
             self.assign(node.targets, node.value)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -482,6 +500,7 @@ class _Lowering:
             self.assign_name(renames[name], argument)
         self.statements.extend(ir.rename(defaults, renames))
         self.statements.extend(ir.rename(body, renames))
+        self.context.lists.update(renames.get(n, n) for n in lowering.ever_lists)
         replacements = {old: cst.Name(new) for old, new in renames.items()}
         if isinstance(value, list):
             return [substitute(v, replacements) for v in value]
@@ -513,6 +532,37 @@ class _Lowering:
         held = self.temp()
         self.emit_assign(held, value, None, {}, inactive_only, self.origin)
         return cst.Name(held)
+
+    def append(self, call: cst.Call) -> None:
+        name = call.func.value.value
+        if name not in self.lists:
+            self.refuse(call.func, f"appending to '{name}', which is not a list built in this function, is",
+                        f"start it here: {name} = []")
+        self.refuse_shared(call.func.value, "appending to")
+        value = self.atom(call.args[0].value)
+        self.statements.append(ir.Append(next(self.ids), name, value, self.origin))
+
+    def set_item(self, target: cst.Subscript, value: cst.BaseExpression, augmented: bool) -> None:
+        name = target.value.value
+        if name in self.lists or name not in self.unit.local_names:
+            self.refuse(target, f"assigning into '{name}' (not an array made in this function) is",
+                        "make a new array first, for example y = np.zeros_like(x)")
+        self.refuse_shared(target.value, "updating part of")
+        atom = self.atom(value)
+        elements = self.index_elements(target)
+        index_value = cst.Subscript(
+            value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
+        )
+        self.statements.append(
+            ir.SetItem(next(self.ids), name, tuple(elements), index_value, atom, augmented, self.origin)
+        )
+
+    def refuse_shared(self, target: cst.Name, doing: str) -> None:
+        name = target.value
+        if name in self.shared:
+            whose = "an argument: the caller's" if name in self.parameter_names else "one another name also sees:"
+            self.refuse(target, f"{doing} '{name}' in place (it is {whose} array) is",
+                        f"work on a copy: {name} = {name}.copy()")
 
     def guard_shared_update(self, target: cst.BaseAssignTargetExpression) -> None:
         """``a += e`` rebinds a number but updates an array in place, which another name may see.
@@ -639,7 +689,7 @@ class _Lowering:
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
             if isinstance(_bare(node.expression), (cst.Integer, cst.Float)):
                 return node.with_changes(expression=_bare(node.expression))
-        if isinstance(node, (cst.Tuple, cst.List)):
+        if isinstance(node, cst.Tuple):  # a list is a value the function may append to
             items = [self.literal(e.value) for e in node.elements]
             if all(item is not None for item in items):
                 return _sequence(node, items)
@@ -668,7 +718,11 @@ class _Lowering:
             if node.value in self.unit.local_names or self.names.is_placeholder(node.value):
                 return node, "s2sad.copy", {"x": node}, False
             return node, None, {}, False
-        if isinstance(node, (cst.Tuple, cst.List)):
+        if isinstance(node, cst.List):
+            # A list the function builds (and may append to): its adjoint is a list too.
+            items = tuple(self.atom(element.value) for element in node.elements)
+            return cst.List(elements=[cst.Element(value=i) for i in items]), "s2sad.list", {"items": items}, False
+        if isinstance(node, cst.Tuple):
             # A tuple built from values (a shape): it carries no derivative, so
             # nothing that depends on what is differentiated may go into it.
             return self.operand(node), None, {}, True
@@ -714,6 +768,15 @@ class _Lowering:
 
     def subscript(self, node: cst.Subscript):
         base = self.atom(node.value)
+        elements = self.index_elements(node)
+        value = node.with_changes(value=base, slice=elements, lpar=[], rpar=[])
+        index_value = cst.Subscript(
+            value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
+        )
+        return value, "operator.getitem", {"a": base, "index": index_value}, False
+
+    def index_elements(self, node: cst.Subscript) -> list[cst.SubscriptElement]:
+        """The subscript's index, its parts made atoms."""
         elements = []
         for element in node.slice:
             index = element.slice
@@ -724,11 +787,7 @@ class _Lowering:
                     lower=self._bound(index.lower), upper=self._bound(index.upper), step=self._bound(index.step)
                 )
             elements.append(element.with_changes(slice=index))
-        value = node.with_changes(value=base, slice=elements, lpar=[], rpar=[])
-        index_value = cst.Subscript(
-            value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
-        )
-        return value, "operator.getitem", {"a": base, "index": index_value}, False
+        return elements
 
     def _bound(self, bound):
         return None if bound is None else self.atom(bound)
@@ -797,7 +856,9 @@ class _Lowering:
             self.refuse(node, f"this call of {rules.spelling(name)} ({error}) is",
                         f"s2sad differentiates {rules.spelling(name)}{rule.signature}")
         operands = {
-            parameter: tuple(e.value for e in operand.elements) if parameter in sequences else operand
+            parameter: tuple(e.value for e in operand.elements)
+            if parameter in sequences and isinstance(operand, (cst.Tuple, cst.List))
+            else operand
             for parameter, operand in bound.arguments.items()
         }
         return value, rule.name, operands, False
@@ -808,6 +869,8 @@ class _Lowering:
             parameter = keyword if keyword is not None else (names[index] if index < len(names) else None)
             if parameter in sequences:
                 value = _bare(value)
+                if isinstance(value, cst.Name) and value.value in self.lists:
+                    return value
                 if not isinstance(value, (cst.Tuple, cst.List)):
                     self.refuse(value, f"passing {parameter} of {rules.spelling(rule.name)} other than as a "
                                 "list written out is", "write the list out, like np.stack([a, b])")

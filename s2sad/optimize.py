@@ -27,6 +27,7 @@ from collections import Counter
 import libcst as cst
 
 from s2sad.naming import Names, names_in
+from s2sad.reverse import fresh
 from s2sad.options import Options
 from s2sad.target import Compound, Generated, Line, expressions_in, lines_in
 from s2sad.templates import names_read, substitute
@@ -54,13 +55,45 @@ def _target(item) -> str | None:
     return None
 
 
+def _writes(item) -> set[str]:
+    """Names a line binds or updates in place (``y[i] = ...``, ``hs.append(...)``, ``d.pop()``)."""
+    if isinstance(item, Compound):
+        return _assigned([item])
+    node = item.node
+    found = {_target(item)} - {None}
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
+    if isinstance(node, cst.AugAssign):
+        targets.append(node.target)
+    for target in targets:
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            found.add(target.value.value)
+    for inner in expressions_in([item]):
+        for called in _method_calls(inner):
+            found.add(called)
+    return found
+
+
+def _method_calls(node: cst.CSTNode) -> set[str]:
+    """Names whose mutating methods (append, pop) ``node`` calls."""
+    found = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in ("append", "pop"):
+                found.add(func.value.value)
+
+    node.visit(Finder())
+    return found
+
+
 def _reads(item) -> set[str]:
     expressions = expressions_in([item])
     return set().union(*(names_read(e) for e in expressions)) if expressions else set()
 
 
 def _assigned(block) -> set[str]:
-    found = {_target(line) for line in lines_in(block)} - {None}
+    found = set().union(*(_writes(line) for line in lines_in(block))) if block else set()
     for item in block:
         if isinstance(item, Compound) and isinstance(item.header, cst.For):
             found |= names_read(item.header.target)
@@ -161,7 +194,7 @@ def _inline(lines: list, counts: Counter, inlinable) -> list | None:
                 lines[later] = _replace_in(candidate, {name: line.node.value})
                 del lines[position]
                 return lines
-            if _target(candidate) in value_reads | {name}:
+            if _writes(candidate) & (value_reads | {name}):
                 break
     return None
 
@@ -307,26 +340,6 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
 
 # -- results ------------------------------------------------------------------------
 
-# Calls that always return a new array (the rest, like np.reshape, may return a view).
-_ALLOCATING = {
-    "where", "outer", "solve", "inv", "zeros_like", "unreduce", "mean_adjoint", "extremum_adjoint",
-    "prod_adjoint", "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right", "dot_adjoint_left",
-    "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint", "solve_adjoint_matrix",
-}
-
-
-def _fresh(value: cst.BaseExpression) -> bool:
-    """Whether ``value`` is certainly a new array (or number) that nothing else refers to."""
-    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.Integer, cst.Float)):
-        return True
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-        name = value.func.attr.value
-        if name == "unbroadcast":
-            return _fresh(value.args[0].value)  # returns its argument when shapes agree
-        return name in _ALLOCATING
-    return False
-
-
 def _detach_results(generated: Generated, names: Names) -> Generated:
     """Copy each returned gradient that may be the caller's array, a view of one, or another gradient."""
     values: dict[str, list[cst.BaseExpression]] = {}
@@ -341,8 +354,8 @@ def _detach_results(generated: Generated, names: Names) -> Generated:
             return call
         gradient = call.args[0].value
         key = gradient.value if isinstance(gradient, cst.Name) else None
-        assigned_fresh = key in values and all(_fresh(v) for v in values[key])
-        safe = key not in seen and (_fresh(gradient) or assigned_fresh)
+        assigned_fresh = key in values and all(fresh(v) for v in values[key])
+        safe = key not in seen and (fresh(gradient) or assigned_fresh)
         if key:
             seen.add(key)
         return call if safe else call.with_changes(func=call.func.with_changes(attr=cst.Name("copy_like")))

@@ -54,6 +54,7 @@ class _Transform:
         self.temps = itertools.count(1)
         self.counters = itertools.count(1)
         self.adjoints: dict[str, cst.BaseExpression] = {}  # name -> its adjoint so far (absent: zero)
+        self.owned: set[str] = set()  # names whose adjoint variable nothing else shares (may be updated in place)
         self.out: list = []  # where reverse lines go
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
@@ -163,6 +164,23 @@ class _Transform:
                 if statement.id in self.activity.recorded:
                     lines.append(Line(cst.Expr(self.tape("append", cst.Name(statement.target))), statement.origin))
                 lines.append(assign(statement.target, statement.value, statement.origin))
+            elif isinstance(statement, ir.Append):
+                lines.append(Line(cst.Expr(call(attribute(statement.target, "append"), statement.value)), statement.origin))
+            elif isinstance(statement, ir.SetItem):
+                part = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
+                if statement.id in self.activity.recorded:
+                    saved = call(self.rt("take"), cst.Name(statement.target), statement.index_value)
+                    lines.append(Line(cst.Expr(self.tape("append", saved)), statement.origin))
+                if statement.id in self.activity.active_operands:
+                    check = call(self.rt("require_distinct"), statement.index_value, string(str(statement.origin)))
+                    lines.append(Line(cst.Expr(check), statement.origin))
+                operator = cst.AddAssign() if statement.augmented else None
+                node = (
+                    cst.AugAssign(target=part, operator=operator, value=statement.value)
+                    if operator
+                    else cst.Assign(targets=[cst.AssignTarget(target=part)], value=statement.value)
+                )
+                lines.append(Line(node, statement.origin))
             elif isinstance(statement, ir.If):
                 lines.append(self.forward_if(statement))
             else:
@@ -243,6 +261,10 @@ class _Transform:
         for statement in reversed(statements):
             if isinstance(statement, ir.Assign):
                 self.adjoint(statement)
+            elif isinstance(statement, ir.Append):
+                self.reverse_append(statement)
+            elif isinstance(statement, ir.SetItem):
+                self.reverse_set_item(statement)
             elif isinstance(statement, ir.If):
                 self.reverse_if(statement)
             elif isinstance(statement, ir.Loop):
@@ -259,21 +281,25 @@ class _Transform:
             value = current if current is not None else call(self.rt("zeros_like"), cst.Name(name))
             self.out.append(assign(self.names.adjoint(name), value, origin))
             self.adjoints[name] = cst.Name(self.names.adjoint(name))
+            if current is None:
+                self.owned.add(name)
 
     def reverse_if(self, statement: ir.If) -> None:
         if statement.id not in self.activity.reversed:
             return
         self.materialize(self.activity.zeros_before[statement.id], statement.origin)
-        entering = dict(self.adjoints)
-        branches, ends = [], []
+        entering, owned_entering = dict(self.adjoints), set(self.owned)
+        branches, ends, owned_ends = [], [], []
         for block in (statement.body, statement.orelse):
-            self.adjoints = dict(entering)
+            self.adjoints, self.owned = dict(entering), set(owned_entering)
             lines = self.reverse_block(block)
             saved, self.out = self.out, lines
             self.materialize(self.activity.zeros_after[statement.id], statement.origin)
             self.out = saved
             branches.append(tuple(lines))
             ends.append(self.adjoints)
+            owned_ends.append(self.owned)
+        self.owned = owned_ends[0] & owned_ends[1]
         # After the branch: the adjoints both paths left in the same variable (or the same value).
         self.adjoints = {n: e for n, e in ends[0].items() if n in ends[1] and ends[1][n].deep_equals(e)}
         body, orelse = branches
@@ -292,12 +318,15 @@ class _Transform:
         carried = self.activity.zeros_before[loop.id]
         self.materialize(carried, loop.origin)
         outside = dict(self.adjoints)
+        # Each reversed iteration may start with what the one before left: shared, as far as we know.
+        self.owned -= ir.assigned(loop.body) | carried
         lines = self.reverse_block(loop.body)
         saved, self.out = self.out, lines
         # For the iteration before: zero where this one consumed an adjoint and gave none back.
         self.materialize(self.activity.zeros_after[loop.id], loop.origin)
         self.out = saved
         self.adjoints = outside
+        self.owned -= carried
         if loop.target is not None:
             iterations = call(cst.Name("reversed"), self.tape("pop"))
             target = cst.Name(loop.target)
@@ -308,6 +337,44 @@ class _Transform:
         self.out.append(Compound(header, tuple(lines) or (Line(cst.Pass()),), (), loop.origin))
         if loop.id in self.activity.recorded:
             self.out.append(assign(loop.target, self.tape("pop"), loop.origin))
+
+    def reverse_append(self, statement: ir.Append) -> None:
+        d_list = self.adjoints.get(statement.target)
+        if d_list is not None:
+            # The list's adjoint has one item per item of the list: the last one is this value's.
+            piece = call(attribute(self.names.adjoint(statement.target), "pop"))
+            parameters = self.activity.active_operands.get(statement.id, ())
+            if "value" in parameters and isinstance(statement.value, cst.Name):
+                self.accumulate(statement.value.value, piece, statement)
+            else:
+                self.out.append(Line(cst.Expr(piece), statement.origin))
+        if statement.id in self.activity.recorded:
+            self.out.append(Line(cst.Expr(call(attribute(statement.target, "pop"))), statement.origin))
+
+    def reverse_set_item(self, statement: ir.SetItem) -> None:
+        d_target = self.adjoints.get(statement.target)
+        if d_target is not None and self.activity.is_active(statement):
+            self.materialize([statement.target], statement.origin)
+            adjoint = self.names.adjoint(statement.target)
+            if "value" in self.activity.active_operands[statement.id] and isinstance(statement.value, cst.Name):
+                part = call(self.rt("take"), cst.Name(adjoint), statement.index_value)
+                self.accumulate(statement.value.value, call(self.rt("unbroadcast"), part, statement.value), statement)
+            if not statement.augmented:
+                # The old values there no longer reach the result: their adjoint is zero.
+                self.own(statement.target, statement.origin)
+                slot = cst.Subscript(value=cst.Name(adjoint), slice=statement.index)
+                self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=cst.Float("0.0")), statement.origin))
+        if statement.id in self.activity.recorded:
+            slot = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
+            self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=self.tape("pop")), statement.origin))
+
+    def own(self, name: str, origin) -> None:
+        """Make the adjoint of ``name`` an array no other variable shares, before updating it in place."""
+        if name in self.owned:
+            return
+        adjoint = self.names.adjoint(name)
+        self.out.append(assign(adjoint, call(attribute(adjoint, "copy")), origin))
+        self.owned.add(name)
 
     def adjoint(self, statement: ir.Assign) -> None:
         d_out = self.adjoints.pop(statement.target, None)
@@ -333,7 +400,10 @@ class _Transform:
             contribution = results[index]
             operand = statement.operands[parameter]
             if parameter in rule.sequences:
-                self.contribute_items(statement, operand, contribution)
+                if isinstance(operand, cst.Name):  # a list the function built
+                    self.accumulate(operand.value, contribution, statement)
+                else:
+                    self.contribute_items(statement, operand, contribution)
                 continue
             # A one-argument elementwise function keeps its argument's shape.
             if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
@@ -352,16 +422,50 @@ class _Transform:
                 )
                 self.accumulate(item.value, piece, statement)
 
-    def accumulate(self, name: str, contribution: cst.BaseExpression, statement: ir.Assign) -> None:
+    def accumulate(self, name: str, contribution: cst.BaseExpression, statement) -> None:
         adjoint = self.names.adjoint(name)
         current = self.adjoints.get(name)
-        if current is not None:
+        if name in self.function.lists:
+            if current is not None:
+                contribution = call(self.rt("add_lists"), current, contribution)
+            else:
+                contribution = call(self.rt("as_list"), contribution)
+            owned = True
+        elif current is not None:
             contribution = cst.BinaryOperation(left=current, operator=cst.Add(), right=contribution)
+            owned = True
+        else:
+            owned = fresh(contribution)
         self.out.append(assign(adjoint, contribution, statement.origin))
         self.adjoints[name] = cst.Name(adjoint)
+        if owned:
+            self.owned.add(name)
+        else:
+            self.owned.discard(name)
 
     def fresh(self) -> str:
         return self.names.temp("r", next(self.temps))
+
+
+def fresh(value: cst.BaseExpression) -> bool:
+    """Whether ``value`` is certainly a new array (or number) that nothing else refers to."""
+    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        name = value.func.attr.value
+        if name == "unbroadcast":
+            return fresh(value.args[0].value)  # returns its argument when shapes agree
+        return name in ALLOCATING
+    return False
+
+
+# Calls that always return a new array (the rest, like np.reshape, may return a view).
+ALLOCATING = {
+    "where", "outer", "solve", "inv", "zeros_like", "copy", "take", "unreduce", "mean_adjoint",
+    "extremum_adjoint", "prod_adjoint", "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right",
+    "dot_adjoint_left", "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint",
+    "solve_adjoint_matrix", "add_lists", "as_list", "sum_adjoint",
+}
 
 
 def _plus_one(name: str) -> cst.BinaryOperation:

@@ -105,6 +105,10 @@ def _is_basic_index(index) -> bool:
 
 def getitem_adjoint(g, x, index):
     """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
+    if isinstance(x, list):
+        d_x = zeros_like(x)
+        d_x[index] = g
+        return d_x
     d_x = np.zeros_like(x)
     if _is_basic_index(index):
         d_x[index] = g
@@ -138,10 +142,48 @@ def copy_like(g, x):
 
 
 def zeros_like(x):
-    """A zero gradient for ``x``: 0.0 for a Python float, else an array of zeros."""
+    """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list, else zeros."""
     if isinstance(x, float) and not isinstance(x, np.generic):
         return 0.0
+    if isinstance(x, list):
+        return [zeros_like(item) for item in x]
     return np.zeros_like(x)
+
+
+# ---------------------------------------------------------------------------
+# lists and in-place updates
+
+
+def add_lists(a: list, b) -> list:
+    """Two adjoints of one list, added item by item."""
+    return [x + y for x, y in zip(a, b)]
+
+
+def as_list(items) -> list:
+    """A sequence parameter's adjoint (an array's rows, pieces) as the adjoint of a list."""
+    return list(items)
+
+
+def sum_adjoint(g, items):
+    """Adjoint of the builtin ``sum(items)``: ``g`` for each item, summed down to its shape."""
+    return [unbroadcast(g, item) for item in items]
+
+
+def take(d_y, index):
+    """``d_y[index]`` as a copy: the reverse sweep then zeroes or updates that part of ``d_y``."""
+    part = d_y[index]
+    return part.copy() if isinstance(part, np.ndarray) else part
+
+
+def require_distinct(index, where: str):
+    """``y[index] = v`` with an integer array: a repeated index keeps one write, which s2sad cannot tell."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and len(np.unique(item)) != item.size:
+            raise BadArgument(
+                "assigning into an array through an index with repeated entries", _origin(where),
+                hint="use distinct indices, or np.add.at for accumulation",
+            )
 
 
 # ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
-# Plain assignment and indexing are described in prose.
-LISTED = sorted((set(rules.RULES) | set(rules.ALIASES)) - {"s2sad.copy", "operator.getitem"})
+# Plain assignment, indexing and list literals are described in prose.
+LISTED = sorted((set(rules.RULES) | set(rules.ALIASES)) - {"s2sad.copy", "operator.getitem", "s2sad.list"})
 
 
 @pytest.mark.parametrize("name", LISTED)

@@ -30,6 +30,12 @@ def broadcast_examples(rule: rules.Rule):
         yield rules.Example(call, dict(zip(names, shapes)), rule.domain)
 
 
+def body(call: str) -> str:
+    """The function body for an example: its statements, then the return of its last part."""
+    *statements, returned = call.split("; ")
+    return "".join(f"    {line}\n" for line in statements) + f"    return {returned}\n"
+
+
 def examples(rule: rules.Rule):
     if rule.examples:
         return list(rule.examples)
@@ -56,7 +62,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
     exercised = set()
     for index, example in enumerate(examples(rule)):
         names = [n for n in example.shapes if example.domain.get(n, rule.domain.get(n)) != "bool"]
-        source = f"import math\nimport numpy as np\n\ndef f({', '.join(example.shapes)}):\n    return {example.call}\n"
+        source = f"import math\nimport numpy as np\n\ndef f({', '.join(example.shapes)}):\n" + body(example.call)
         unit = run_until(tmp_path / str(index), source, "analyse", wrt=names, kind="vjp")
         for statement in unit.ir.body:
             if getattr(statement, "rule", None) == rule.name and unit.activity.is_active(statement):
@@ -69,13 +75,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
 def test_rule_matches_finite_differences(rule, example, tmp_path):
     rng = np.random.default_rng(sum(map(ord, example.call)))
     names = list(example.shapes)
-    source = f"""
-        import math
-        import numpy as np
-
-        def f({', '.join(names)}):
-            return {example.call}
-    """
+    source = f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call)
     module = write_module(tmp_path, source)
     args = [random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng) for n in names]
     wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, bool) and np.asarray(a).dtype.kind == "f")
@@ -92,7 +92,7 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     """Gradients come back in their argument's type: float32 stays float32, a Python float stays a float."""
     rng = np.random.default_rng(sum(map(ord, example.call)) + 1)
     names = list(example.shapes)
-    module = write_module(tmp_path, f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n    return {example.call}\n")
+    module = write_module(tmp_path, f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call))
     args = []
     for n in names:
         value = random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng)

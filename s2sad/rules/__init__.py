@@ -37,6 +37,8 @@ from s2sad import templates
 class Example:
     """A call for the rule tests: ``call`` uses ``np``/``math`` and the argument names in ``shapes``.
 
+    ``call`` may start with statements, separated by "; ": the last part is returned.
+
     ``domain`` gives, per argument, where inputs are drawn: "real" (-2, 2),
     "positive" (0.2, 2), "negative" (-2, -0.2), "unit" (-0.9, 0.9), "nonzero"
     (magnitude 0.2..2), "above1" (1.2, 3), "bool" (True/False), or "spd"

@@ -195,3 +195,24 @@ def full_adjoint(d_out, out, shape, fill_value):
 )
 def full_like_adjoint(d_out, out, a, fill_value):
     return None, _rt.unbroadcast(d_out, fill_value)
+
+
+@adjoint(
+    "s2sad.list",
+    sequences=("items",),
+    examples=(
+        Example("hs = [a, b]; hs.append(a * b); np.stack(hs)", {"a": (2,), "b": (2,)}),
+        Example("hs = []; hs.append(a); sum(hs)", {"a": None}),
+    ),
+)
+def list_adjoint(d_out, out, items):
+    return d_out
+
+
+@adjoint(
+    "builtins.sum",
+    sequences=("iterable",),
+    examples=(Example("sum([a, b, a])", {"a": (3,), "b": (2, 3)}), Example("sum((a, b))", {"a": None, "b": None})),
+)
+def builtin_sum_adjoint(d_out, out, iterable, start=0):
+    return _rt.sum_adjoint(d_out, iterable)
