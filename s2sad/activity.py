@@ -46,6 +46,9 @@ class Activity:
     zeros_before: Mapping[int, frozenset[str]]
     zeros_after: Mapping[int, frozenset[str]]
     reversed: frozenset[int]  # branch and loop ids with reverse code (they push their direction or count)
+    # (statement id, operand) -> the names whose shapes broadcast to the operand's shape (it came
+    # from an elementwise operation on them), so unbroadcasting to it reads them, not it.
+    shaped_by: Mapping[tuple[int, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands
@@ -61,12 +64,15 @@ def run(unit: Unit, options: Options) -> Unit:
     names = {id_: frozenset(varied.names.get(id_, ())) for id_ in active}
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
     same_shape = _same_shape(function)
-    recorder = _Recorder(active, same_shape, zeros_before, zeros_after)
+    shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
+    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by)
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded)
     return dataclasses.replace(
         unit,
-        activity=Activity(active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse),
+        activity=Activity(
+            active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse, shaped_by
+        ),
     )
 
 
@@ -250,19 +256,75 @@ def _reproduced(name: str, body, active, names) -> bool:
     return False
 
 
-def reverse_reads(statement: ir.Assign, parameters: tuple[str, ...], same_shape: frozenset[str]) -> set[str]:
-    """Names the adjoint of ``statement`` reads, for contributions to ``parameters``."""
+def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, str], tuple[str, ...]]:
+    """(statement id, operand) -> names whose shapes broadcast to that operand's shape.
+
+    For an operand that is a temporary made, earlier in the same block, by an
+    elementwise operation on names none of which changed since: the reverse
+    sweep can unbroadcast to their shapes and need not keep the temporary.
+    """
+    definitions = Counter(s.target for s in ir.walk(function.body) if isinstance(s, ir.Assign))
+    found: dict[tuple[int, str], tuple[str, ...]] = {}
+
+    def block(statements) -> None:
+        made: dict[str, tuple[str, ...]] = {}  # temporary -> its shape's sources, still unchanged
+        for statement in statements:
+            if isinstance(statement, ir.If):
+                block(statement.body)
+                block(statement.orelse)
+            elif isinstance(statement, ir.Loop):
+                block(_body(statement))
+            if not isinstance(statement, ir.Assign):
+                changed = ir.assigned([statement])
+                made = {t: sources for t, sources in made.items() if not changed & set(sources)}
+                continue
+            rule = rules.RULES.get(statement.rule) if statement.rule else None
+            if rule is not None and rule.elementwise:
+                for parameter in rule.differentiable:
+                    operand = statement.operands.get(parameter)
+                    if isinstance(operand, cst.Name) and operand.value in made:
+                        found[(statement.id, operand.value)] = made[operand.value]
+            target = statement.target
+            made = {t: sources for t, sources in made.items() if target not in sources}
+            if rule is None or not rule.elementwise or definitions[target] != 1:
+                continue
+            if not target.startswith(temporary_prefix):
+                continue
+            sources: list[str] = []
+            for parameter in rule.differentiable:
+                operand = statement.operands.get(parameter)
+                if isinstance(operand, cst.Name):
+                    for name in made.get(operand.value, (operand.value,)):
+                        if name not in sources:
+                            sources.append(name)
+                elif not _is_number(operand):
+                    break  # a tuple or an expression: shape unknown
+            else:
+                if sources and target not in sources:
+                    made[target] = tuple(sources)
+
+    block(function.body)
+    return found
+
+
+def reads_output(statement: ir.Assign, parameters) -> bool:
+    """Whether the adjoint of ``statement`` reads the value it assigned (then it runs before the restore)."""
+    rule = rules.RULES[statement.rule]
+    return any("out" in rule.adjoint.reads(rule.differentiable.index(p)) for p in parameters)
+
+
+def reverse_reads(statement: ir.Assign, parameters, same_shape, shaped_by) -> set[str]:
+    """Names the adjoint of ``statement`` reads (besides its own target), for contributions to ``parameters``."""
     rule = rules.RULES[statement.rule]
     read: set[str] = set()
     for parameter in parameters:
         index = rule.differentiable.index(parameter)
         for used in rule.adjoint.reads(index):
-            if used == "out":
-                read.add(statement.target)
-            else:
+            if used != "out":
                 read |= statement.operand_names(used)
         if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
-            read |= statement.operand_names(parameter)  # unbroadcast reads its shape
+            for name in statement.operand_names(parameter):  # unbroadcast reads its shape
+                read |= set(shaped_by.get((statement.id, name), (name,)))
     return read
 
 
@@ -275,8 +337,9 @@ class _Recorder:
     start pending: reassigning one records it.
     """
 
-    def __init__(self, active, same_shape, zeros_before, zeros_after):
+    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by):
         self.active = active
+        self.shaped_by = shaped_by
         self.same_shape = same_shape
         self.zeros_before = zeros_before
         self.zeros_after = zeros_after
@@ -285,12 +348,17 @@ class _Recorder:
     def block(self, statements, pending: set[str]) -> set[str]:
         for statement in statements:
             if isinstance(statement, ir.Assign):
+                active = self.active.get(statement.id)
+                if active is not None:
+                    # Read where the old values are back: the target is restored first
+                    # unless the adjoint reads the value the statement assigned.
+                    shaped = self.same_shape.get(statement.id, frozenset())
+                    pending |= reverse_reads(statement, active, shaped, self.shaped_by)
                 if statement.target in pending:
                     self.recorded.add(statement.id)
                     pending.discard(statement.target)
-                if statement.id in self.active:
-                    shaped = self.same_shape.get(statement.id, frozenset())
-                    pending |= reverse_reads(statement, self.active[statement.id], shaped)
+                if active is not None and reads_output(statement, active):
+                    pending.add(statement.target)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
                 if statement.target in pending:
                     self.recorded.add(statement.id)

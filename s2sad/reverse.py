@@ -34,6 +34,7 @@ import itertools
 import libcst as cst
 
 from s2sad import ir, rules, templates
+from s2sad.activity import reads_output
 from s2sad.naming import Names
 from s2sad.options import Options
 from s2sad.target import Compound, Generated, Line, assign, attribute, call, string
@@ -378,10 +379,19 @@ class _Transform:
 
     def adjoint(self, statement: ir.Assign) -> None:
         d_out = self.adjoints.pop(statement.target, None)
-        if d_out is not None and self.activity.is_active(statement):
-            self.contribute(statement, d_out)
-        if statement.id in self.activity.recorded:
+        active = d_out is not None and self.activity.is_active(statement)
+        restore = statement.id in self.activity.recorded
+        # Restore the old value first, unless the adjoint reads the new one (activity counts on this order).
+        if restore and not (self.activity.is_active(statement) and self.reads_output(statement)):
             self.out.append(assign(statement.target, self.tape("pop"), statement.origin))
+            restore = False
+        if active:
+            self.contribute(statement, d_out)
+        if restore:
+            self.out.append(assign(statement.target, self.tape("pop"), statement.origin))
+
+    def reads_output(self, statement: ir.Assign) -> bool:
+        return reads_output(statement, self.activity.active_operands[statement.id])
 
     def contribute(self, statement: ir.Assign, d_out: cst.BaseExpression) -> None:
         rule = rules.RULES[statement.rule]
@@ -407,7 +417,8 @@ class _Transform:
                 continue
             # A one-argument elementwise function keeps its argument's shape.
             if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
-                contribution = call(self.rt("unbroadcast"), contribution, operand)
+                shaped_by = self.activity.shaped_by.get((statement.id, operand.value), (operand.value,))
+                contribution = call(self.rt("unbroadcast"), contribution, *map(cst.Name, shaped_by))
             self.accumulate(operand.value, contribution, statement)
 
     def contribute_items(self, statement: ir.Assign, items, contribution) -> None:

@@ -17,9 +17,13 @@ from s2sad.errors import BadArgument, Origin
 # broadcasting and reductions
 
 
-def unbroadcast(g, x):
-    """Sum the contribution ``g`` down to the shape of ``x`` (undo numpy broadcasting)."""
-    shape = np.shape(x)
+def unbroadcast(g, x, *more):
+    """Sum the contribution ``g`` down to the shape of ``x`` (undo numpy broadcasting).
+
+    With ``more``, down to the shape ``x`` and ``more`` broadcast to together
+    (the shape of a value computed elementwise from them, no longer kept).
+    """
+    shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     g_shape = np.shape(g)
     if g_shape == shape:
         return g
@@ -29,7 +33,7 @@ def unbroadcast(g, x):
     )
     summed = np.sum(g, axis=axes, keepdims=False) if axes else g
     summed = np.reshape(summed, shape)
-    if isinstance(x, float) and not isinstance(x, np.generic):
+    if all(type(value) is float for value in (x, *more)):
         return float(summed)
     return summed
 

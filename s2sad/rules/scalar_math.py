@@ -9,43 +9,44 @@ def _scalar(call: str, domain: str = "real") -> tuple[Example, ...]:
     return (Example(call, {"x": None}, {"x": domain}),)
 
 
-@adjoint("math.exp", examples=_scalar("math.exp(x)"))
+@adjoint("math.exp", elementwise=True, examples=_scalar("math.exp(x)"))
 def exp_adjoint(d_out, out, x):
     return d_out * out
 
 
-@adjoint("math.log", examples=_scalar("math.log(x)", "positive"))
+@adjoint("math.log", elementwise=True, examples=_scalar("math.log(x)", "positive"))
 def log_adjoint(d_out, out, x):
     return d_out / x
 
 
-@adjoint("math.sqrt", examples=_scalar("math.sqrt(x)", "positive"))
+@adjoint("math.sqrt", elementwise=True, examples=_scalar("math.sqrt(x)", "positive"))
 def sqrt_adjoint(d_out, out, x):
     return d_out * 0.5 / out
 
 
-@adjoint("math.sin", examples=_scalar("math.sin(x)"))
+@adjoint("math.sin", elementwise=True, examples=_scalar("math.sin(x)"))
 def sin_adjoint(d_out, out, x):
     return d_out * math.cos(x)
 
 
-@adjoint("math.cos", examples=_scalar("math.cos(x)"))
+@adjoint("math.cos", elementwise=True, examples=_scalar("math.cos(x)"))
 def cos_adjoint(d_out, out, x):
     return -d_out * math.sin(x)
 
 
-@adjoint("math.tan", examples=_scalar("math.tan(x)", "unit"))
+@adjoint("math.tan", elementwise=True, examples=_scalar("math.tan(x)", "unit"))
 def tan_adjoint(d_out, out, x):
     return d_out * (1.0 + out * out)
 
 
-@adjoint("math.tanh", examples=_scalar("math.tanh(x)"))
+@adjoint("math.tanh", elementwise=True, examples=_scalar("math.tanh(x)"))
 def tanh_adjoint(d_out, out, x):
     return d_out * (1.0 - out * out)
 
 
 @adjoint(
     "math.pow",
+    elementwise=True,
     examples=(
         Example("math.pow(x, y)", {"x": None, "y": None}, {"x": "positive"}),
         Example("math.pow(x, 3.0)", {"x": None}),

@@ -17,24 +17,16 @@ def grad_loss(w, b, x, y):
     _t3 = 1.0 + _t2
     p = 1.0 / _t3
     # logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    _t4 = np.log(p)
-    _t5 = y * _t4
-    _t6 = 1.0 - y
-    _t7 = 1.0 - p
-    _t8 = np.log(_t7)
-    _t9 = _t6 * _t8
-    _t10 = _t5 + _t9
-    _rt.require_scalar(-np.mean(_t10), "fixtures/logistic.py:9:12")
+    _t4 = 1.0 - y
+    _t5 = 1.0 - p
+    _t6 = y * np.log(p) + _t4 * np.log(_t5)
+    _rt.require_scalar(-np.mean(_t6), "fixtures/logistic.py:9:12")
     # reverse sweep
     # adjoint of logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-    d_t10 = _rt.mean_adjoint(-1.0, _t10, None, False)
-    d_t5 = _rt.unbroadcast(d_t10, _t5)
-    d_t9 = _rt.unbroadcast(d_t10, _t9)
-    d_t8 = _rt.unbroadcast(d_t9 * _t6, _t8)
-    d_t7 = d_t8 / _t7
-    d_p = -d_t7
-    d_t4 = _rt.unbroadcast(d_t5 * y, _t4)
-    d_p = d_p + d_t4 / p
+    d_t6 = _rt.mean_adjoint(-1.0, _t6, None, False)
+    d_t5 = _rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * _t4, p) / _t5
+    d_p = -d_t5
+    d_p = d_p + _rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * y, p) / p
     # adjoint of logistic.py:8: p = 1.0 / (1.0 + np.exp(-z))
     d_t3 = -d_p * p / _t3
     d_z = -(d_t3 * _t2)

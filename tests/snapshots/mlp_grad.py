@@ -23,22 +23,20 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     # mlp.py:10: log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     _t4 = np.exp(shifted)
     _t5 = np.sum(_t4, axis=1, keepdims=True)
-    _t6 = np.log(_t5)
-    log_probs = shifted - _t6
+    log_probs = shifted - np.log(_t5)
     # mlp.py:11: return -np.sum(labels * log_probs) / x.shape[0]
-    _t7 = labels * log_probs
-    _t8 = -np.sum(_t7)
-    _t9 = x.shape[0]
-    _rt.require_scalar(_t8 / _t9, "fixtures/mlp.py:11:12")
+    _t6 = labels * log_probs
+    _t7 = np.sum(_t6)
+    _t8 = x.shape[0]
+    _rt.require_scalar(-_t7 / _t8, "fixtures/mlp.py:11:12")
     # reverse sweep
     # adjoint of mlp.py:11: return -np.sum(labels * log_probs) / x.shape[0]
-    d_t8 = _rt.unbroadcast(1.0 / _t9, _t8)
-    d_t7 = _rt.unreduce(-d_t8, _t7, None, False)
-    d_log_probs = _rt.unbroadcast(d_t7 * labels, log_probs)
+    d_t7 = -_rt.unbroadcast(1.0 / _t8, _t7)
+    d_t6 = _rt.unreduce(d_t7, _t6, None, False)
+    d_log_probs = _rt.unbroadcast(d_t6 * labels, log_probs)
     # adjoint of mlp.py:10: log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     d_shifted = _rt.unbroadcast(d_log_probs, shifted)
-    d_t6 = _rt.unbroadcast(-d_log_probs, _t6)
-    d_t5 = d_t6 / _t5
+    d_t5 = _rt.unbroadcast(-d_log_probs, _t5) / _t5
     d_t4 = _rt.unreduce(d_t5, _t4, 1, True)
     d_shifted = d_shifted + d_t4 * _t4
     # adjoint of mlp.py:9: shifted = logits - np.max(logits, axis=1, keepdims=True)
@@ -51,9 +49,9 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     d_hidden = _rt.matmul_adjoint_left(d_t2, hidden, W2)
     d_W2 = _rt.matmul_adjoint_right(d_t2, hidden, W2)
     # adjoint of mlp.py:7: hidden = np.tanh(x @ W1 + b1)
-    d_t10 = d_hidden * (1.0 - hidden * hidden)
-    d_t1 = _rt.unbroadcast(d_t10, _t1)
-    d_b1 = _rt.unbroadcast(d_t10, b1)
+    d_t9 = d_hidden * (1.0 - hidden * hidden)
+    d_t1 = _rt.unbroadcast(d_t9, _t1)
+    d_b1 = _rt.unbroadcast(d_t9, b1)
     d_W1 = _rt.matmul_adjoint_right(d_t1, x, W1)
     return (
         _rt.like(d_W1, W1),
