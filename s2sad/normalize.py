@@ -102,6 +102,13 @@ def module_name(names: Names, dotted_name: str) -> cst.BaseExpression:
     return expression
 
 
+class _Inlined(Exception):
+    """static_tuple inlined a call that returns one value, not a tuple: here is the value."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 @dataclasses.dataclass
 class _LoopFlags:
     broke: str
@@ -160,6 +167,7 @@ class _Lowering:
         self.origin: Origin | None = None
         self.loops: list[_LoopFlags] = []
         self.lists: set[str] = set()  # names holding a list the function built, here
+        self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
         self.ever_lists: set[str] = set()  # names that hold one anywhere
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
@@ -355,6 +363,10 @@ class _Lowering:
             self.refuse(node.orelse, "for ... else is", "move the else part after the loop, behind a flag")
         origin = self.where(node)
         iterable = _bare(node.iter)
+        if isinstance(iterable, cst.Name) and iterable.value in self.tuples or (
+            isinstance(iterable, cst.Tuple) and self.literal(iterable) is None
+        ):
+            return self.unrolled_loop(node, iterable)
         text = dotted(iterable.func) if isinstance(iterable, cst.Call) else None
         called = self.unit.resolutions.get(text) if text else None
         called = called.name if called is not None and text.split(".")[0] not in self.unit.local_names else None
@@ -400,6 +412,19 @@ class _Lowering:
             self.assign_name(range_name, loop_range)
             loop_range = cst.Name(range_name)
         return self._loop(node, origin, index_name, loop_range, None, (), prologue)
+
+    def unrolled_loop(self, node: cst.For, iterable) -> set[str]:
+        """``for w in (w1, w2)``: the items are known here, so the body is repeated for each."""
+        if any(isinstance(s, (cst.Break, cst.Continue, cst.Return)) for s in _nested_smalls(node.body)):
+            self.refuse(node, "break, continue or return in a loop over a tuple is",
+                        "loop over an array, or over range(len(...)), instead")
+        items = self.static_tuple(iterable)
+        origin = self.origin
+        for item in items:
+            self.origin = origin
+            self.assign_targets(node.target, item)
+            self.statements.extend(self.block(_items(node.body)))
+        return set()
 
     def while_loop(self, node: cst.While) -> set[str]:
         if node.orelse is not None:
@@ -600,7 +625,9 @@ class _Lowering:
     def unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
         """``a, b = ...``: all values are computed before any name is bound (so swaps work)."""
         elements = target.elements
-        returned = self.returned_tuple(value)
+        returned = self.tuples.get(value.value) if isinstance(value, cst.Name) else None
+        if returned is None:
+            returned = self.returned_tuple(value)
         if returned is not None and not isinstance(returned, list):
             value = returned  # a function of the user's returned one value (an array): unpack its rows
         if isinstance(returned, list):
@@ -647,6 +674,17 @@ class _Lowering:
     def assign_name(self, target: str, value: cst.BaseExpression, origin: Origin | None = None) -> None:
         """Lower ``target = value``; ``origin`` is where ``value`` is written (default: the statement)."""
         origin = origin or self.origin
+        try:
+            items = self.static_tuple(value)
+        except _Inlined as inlined:  # a call of the user's function, already inlined: its one value
+            items, value = None, inlined.value
+        if items is not None:
+            # A tuple of values: its items are known here, so `t[0]`, `a, b = t` and
+            # `for v in t` use them directly; the tuple itself is kept for other reads.
+            self.emit_assign(target, cst.Tuple(elements=[cst.Element(i) for i in items]), None, {}, False, origin)
+            self.tuples[target] = items
+            return
+        self.tuples.pop(target, None)
         expression, rule, operands, inactive_only = self.operation(value)
         if target in names_in(expression):
             # `x = x * w`: compute into a temporary first, so no statement reads what it assigns.
@@ -654,6 +692,20 @@ class _Lowering:
             self.emit_assign(held, expression, rule, operands, inactive_only, origin)
             expression, rule, operands, inactive_only = cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
         self.emit_assign(target, expression, rule, operands, inactive_only, origin)
+
+    def static_tuple(self, value: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The items of a tuple written out, of a name holding one, or returned by a function of the user's."""
+        value = _bare(value)
+        if isinstance(value, cst.Name) and value.value in self.tuples:
+            return self.tuples[value.value]
+        if isinstance(value, cst.Tuple) and self.literal(value) is None:
+            return [self.atom(element.value) for element in value.elements]
+        returned = self.returned_tuple(value)
+        if isinstance(returned, list):
+            return returned
+        if returned is not None:
+            raise _Inlined(returned)
+        return None
 
     # -- expressions -------------------------------------------------------------
 
@@ -767,6 +819,16 @@ class _Lowering:
         self.refuse(node, f"{type(node).__name__} expressions are")
 
     def subscript(self, node: cst.Subscript):
+        items = self.tuples.get(node.value.value) if isinstance(node.value, cst.Name) else None
+        if items is not None:
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            number = self.literal(index.value) if isinstance(index, cst.Index) else None
+            if not isinstance(number, (cst.Integer, cst.UnaryOperation)):
+                self.refuse(node, "indexing a tuple other than with a number written out is",
+                            "index it with a number, or unpack it")
+            position = int(cst.Module([]).code_for_node(number))
+            item = items[position]
+            return (item, "s2sad.copy", {"x": item}, False) if isinstance(item, cst.Name) else (item, None, {}, False)
         base = self.atom(node.value)
         elements = self.index_elements(node)
         value = node.with_changes(value=base, slice=elements, lpar=[], rpar=[])
@@ -867,10 +929,18 @@ class _Lowering:
         if rule is not None:
             names = list(rule.signature.parameters)
             parameter = keyword if keyword is not None else (names[index] if index < len(names) else None)
+            bare = _bare(value)
+            if parameter in rule.differentiable and parameter not in sequences and (
+                isinstance(bare, cst.Name) and bare.value in self.tuples
+            ):
+                self.refuse(value, f"passing the tuple '{bare.value}' as '{parameter}' of "
+                            f"{rules.spelling(rule.name)} is", "pass an array: np.array(t) or np.stack(t)")
             if parameter in sequences:
                 value = _bare(value)
                 if isinstance(value, cst.Name) and value.value in self.lists:
                     return value
+                if isinstance(value, cst.Name) and value.value in self.tuples:
+                    return cst.Tuple(elements=[cst.Element(i) for i in self.tuples[value.value]])
                 if not isinstance(value, (cst.Tuple, cst.List)):
                     self.refuse(value, f"passing {parameter} of {rules.spelling(rule.name)} other than as a "
                                 "list written out is", "write the list out, like np.stack([a, b])")
