@@ -21,7 +21,7 @@ from s2sad import naming
 from s2sad.errors import Origin
 from s2sad.options import Options
 from s2sad.precedence import parenthesize
-from s2sad.target import Compound, Generated
+from s2sad.target import Compound, Generated, Line
 from s2sad.unit import Unit
 
 
@@ -108,6 +108,8 @@ def _block(items, title: str | None, adjoint: bool) -> list[cst.BaseStatement]:
         ):
             comments.append(_origin_comment(item.origin, adjoint))
         previous = place
+        if isinstance(item, Line) and item.heading:
+            comments.append(item.heading)
         leading = [cst.EmptyLine(comment=cst.Comment(f"# {c}")) for c in comments]
         if isinstance(item, Compound):
             node = item.header.with_changes(
@@ -117,7 +119,10 @@ def _block(items, title: str | None, adjoint: bool) -> list[cst.BaseStatement]:
                 node = node.with_changes(orelse=cst.Else(body=cst.IndentedBlock(body=_block(item.orelse, None, adjoint))))
             statements.append(node)
         else:
-            statements.append(cst.SimpleStatementLine(body=[item.node], leading_lines=leading))
+            trailing = cst.TrailingWhitespace(
+                whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(f"# {item.note}")
+            ) if item.note else cst.TrailingWhitespace()
+            statements.append(cst.SimpleStatementLine(body=[item.node], leading_lines=leading, trailing_whitespace=trailing))
     return statements
 
 

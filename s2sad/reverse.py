@@ -111,7 +111,8 @@ class _Transform:
         if not names:
             return []
         targets = [cst.AssignTarget(target=cst.Name(name)) for name in names]
-        return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None)]
+        heading = "the tape saves these before each assignment; they have no value yet"
+        return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None, heading=heading)]
 
     def uses_tape(self, body) -> bool:
         return any(
@@ -163,7 +164,8 @@ class _Transform:
                 lines.append(Line(cst.Expr(statement.value), statement.origin))
             elif isinstance(statement, ir.Assign):
                 if statement.id in self.activity.recorded:
-                    lines.append(Line(cst.Expr(self.tape("append", cst.Name(statement.target))), statement.origin))
+                    push = self.tape("append", cst.Name(statement.target))
+                    lines.append(Line(cst.Expr(push), statement.origin, "the reverse sweep reads the old value"))
                 lines.append(assign(statement.target, statement.value, statement.origin))
             elif isinstance(statement, ir.Append):
                 lines.append(Line(cst.Expr(call(attribute(statement.target, "append"), statement.value)), statement.origin))
@@ -192,8 +194,8 @@ class _Transform:
         body, orelse = self.forward_block(statement.body), self.forward_block(statement.orelse)
         if statement.id in self.activity.reversed:
             # Which way it went, for the reverse sweep to go back the same way.
-            body.append(Line(cst.Expr(self.tape("append", cst.Name("True"))), statement.origin))
-            orelse.append(Line(cst.Expr(self.tape("append", cst.Name("False"))), statement.origin))
+            body.append(Line(cst.Expr(self.tape("append", cst.Name("True"))), statement.origin, "branch taken"))
+            orelse.append(Line(cst.Expr(self.tape("append", cst.Name("False"))), statement.origin, "branch taken"))
         header = cst.If(test=statement.test, body=cst.IndentedBlock(body=[]))
         return Compound(header, tuple(body) or (Line(cst.Pass()),), tuple(orelse), statement.origin)
 
@@ -202,7 +204,8 @@ class _Transform:
         reversed_ = loop.id in self.activity.reversed
         counter = self.names.role(f"v_steps_{next(self.counters)}") if reversed_ and loop.counted else None
         if loop.id in self.activity.recorded:
-            lines.append(Line(cst.Expr(self.tape("append", cst.Name(loop.target))), loop.origin))
+            push = self.tape("append", cst.Name(loop.target))
+            lines.append(Line(cst.Expr(push), loop.origin, "the reverse sweep reads the old value"))
         if counter:
             lines.append(assign(counter, cst.Integer("0"), loop.origin))
         body = []
@@ -222,14 +225,14 @@ class _Transform:
                         value=loop.iterable,
                         slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=cst.Name(counter)))],
                     )
-                lines.append(Line(cst.Expr(self.tape("append", iterations)), loop.origin))
+                lines.append(Line(cst.Expr(self.tape("append", iterations)), loop.origin, "the iterations run"))
         else:
             test_lines = self.forward_block(loop.test_block)
             lines.extend(test_lines)
             header = cst.While(test=loop.test, body=cst.IndentedBlock(body=[]))
             lines.append(Compound(header, tuple(body + self.forward_block(loop.test_block)), (), loop.origin))
             if reversed_:
-                lines.append(Line(cst.Expr(self.tape("append", cst.Name(counter))), loop.origin))
+                lines.append(Line(cst.Expr(self.tape("append", cst.Name(counter))), loop.origin, "iterations run"))
         return lines
 
     def returned_value(self, returned: ir.Return, forward: list) -> cst.BaseExpression:
@@ -383,12 +386,15 @@ class _Transform:
         restore = statement.id in self.activity.recorded
         # Restore the old value first, unless the adjoint reads the new one (activity counts on this order).
         if restore and not (self.activity.is_active(statement) and self.reads_output(statement)):
-            self.out.append(assign(statement.target, self.tape("pop"), statement.origin))
+            self.out.append(self.restore(statement))
             restore = False
         if active:
             self.contribute(statement, d_out)
         if restore:
-            self.out.append(assign(statement.target, self.tape("pop"), statement.origin))
+            self.out.append(self.restore(statement))
+
+    def restore(self, statement: ir.Assign) -> Line:
+        return dataclasses.replace(assign(statement.target, self.tape("pop"), statement.origin), note="restored")
 
     def reads_output(self, statement: ir.Assign) -> bool:
         return reads_output(statement, self.activity.active_operands[statement.id])

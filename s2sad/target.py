@@ -18,6 +18,8 @@ from s2sad.errors import Origin
 class Line:
     node: cst.BaseSmallStatement
     origin: Origin | None = None
+    note: str | None = None  # printed as a trailing comment: why the line is there
+    heading: str | None = None  # printed as a comment line above it
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,3 +27,8 @@ def test_readme_generated_code_is_current():
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout
     assert generated.strip() in README
+
+
+def test_readme_rnn_tour_is_current():
+    snapshot = (ROOT / "tests" / "snapshots" / "rnn_grad.py").read_text()
+    assert snapshot[snapshot.index("def grad_loss") :] in README

@@ -16,6 +16,8 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 CASES = [
     ("fixtures/logistic.py:loss", "w,b", "logistic_grad.py"),
     ("fixtures/mlp.py:loss", "W1,b1,W2,b2", "mlp_grad.py"),
+    ("fixtures/rnn.py:loss", "W,U,b,h0", "rnn_grad.py"),
+    ("fixtures/newton.py:sqrt_newton", "a", "newton_grad.py"),
 ]
 
 
