@@ -967,7 +967,9 @@ def _string(text: str) -> cst.SimpleString:
 
 
 def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
-    """The expression without the parentheses written around it."""
+    """The expression without the parentheses written around it (an empty tuple keeps its own)."""
+    if isinstance(node, cst.Tuple) and not node.elements:
+        return node
     if getattr(node, "lpar", None):
         return node.with_changes(lpar=[], rpar=[])
     return node
