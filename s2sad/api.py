@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 
-from s2sad import load, pipeline
+from s2sad import cache, emit, load, pipeline
 from s2sad.errors import BadArgument
 from s2sad.options import Kind, Options
 
@@ -56,18 +57,56 @@ def source(function) -> str:
     return text
 
 
+def differentiable(function=None, *, wrt: Wrt = 0):
+    """Decorator: generate the derivatives of ``function`` when it is defined, and attach them.
+
+    The function itself is returned unchanged, carrying ``.grad``,
+    ``.value_and_grad`` and ``.vjp`` (as ``s2sad.grad(function, wrt)`` and so
+    on) and ``.source`` (the gradient's generated module). An unsupported
+    construct fails here, at import, with its location. Generated modules are
+    cached on disk (see s2sad.cache), so the next import is fast. Functions it
+    calls must be defined before it.
+
+        @s2sad.differentiable(wrt=("w", "b"))
+        def loss(w, b, x, y): ...
+
+        dw, db = loss.grad(w, b, x, y)
+    """
+    if function is None:
+        return functools.partial(differentiable, wrt=wrt)
+    function.grad = grad(function, wrt)
+    function.value_and_grad = value_and_grad(function, wrt)
+    function.vjp = vjp(function, wrt)
+    function.source = source(function.grad)
+    return function
+
+
 def _generate(function, wrt: Wrt, kind: Kind):
-    unit = load.from_function(function)
-    options = Options(kind=kind, wrt=wrt_names(wrt, unit), wrt_tuple=isinstance(wrt, tuple))
-    return pipeline.compile_unit(unit, options).compiled
+    if not isinstance(function, types.FunctionType):
+        return pipeline.compile_unit(load.from_function(function), Options(kind=kind)).compiled  # raises
+    options = Options(kind=kind, wrt=_wrt(wrt, _parameters(function), function.__name__), wrt_tuple=isinstance(wrt, tuple))
+    cached = cache.load(function, options)
+    if cached is not None:
+        return emit.compile_source(cached, f"{kind}_{function.__name__}", load.live_namespace(function))
+    unit = pipeline.compile_unit(load.from_function(function), options)
+    if not unit.foreign:  # globals of other modules are found through their live functions
+        cache.store(function, options, unit.source, unit.dependencies)
+    return unit.compiled
+
+
+def _parameters(function) -> list[str]:
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in inspect.signature(function).parameters.values() if p.kind in kinds]
 
 
 def wrt_names(wrt: Wrt, unit) -> tuple[str, ...]:
-    """Parameter names for ``wrt`` given as positions and/or names."""
-    parameters = [
-        p.name.value
-        for p in (*unit.function.params.posonly_params, *unit.function.params.params, *unit.function.params.kwonly_params)
-    ]
+    """Parameter names of the unit's function for ``wrt`` given as positions and/or names."""
+    params = unit.function.params
+    parameters = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    return _wrt(wrt, parameters, unit.name)
+
+
+def _wrt(wrt: Wrt, parameters: list[str], name: str) -> tuple[str, ...]:
     items = wrt if isinstance(wrt, tuple) else (wrt,)
     if not items:
         raise BadArgument("wrt is empty: name at least one argument to differentiate with respect to")
@@ -78,11 +117,11 @@ def wrt_names(wrt: Wrt, unit) -> tuple[str, ...]:
         if isinstance(item, int):
             if not -len(parameters) <= item < len(parameters):
                 raise BadArgument(
-                    f"wrt={item} is out of range: {unit.name} takes {len(parameters)} arguments ({', '.join(parameters)})"
+                    f"wrt={item} is out of range: {name} takes {len(parameters)} arguments ({', '.join(parameters)})"
                 )
             item = parameters[item]
         elif item not in parameters:
-            raise BadArgument(f"wrt={item!r} is not a parameter of {unit.name} ({', '.join(parameters)})")
+            raise BadArgument(f"wrt={item!r} is not a parameter of {name} ({', '.join(parameters)})")
         if item in names:
             raise BadArgument(f"wrt names '{item}' twice")
         names.append(item)

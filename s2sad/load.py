@@ -29,7 +29,18 @@ def display_path(filename: str) -> str:
     return filename if relative.startswith("..") else relative
 
 
+_PARSED: dict[tuple[str, str], tuple[cst.Module, dict]] = {}
+
+
 def _parse(text: str, path: str) -> tuple[cst.Module, dict]:
+    """The file's tree and positions; parsed once per text (trees are immutable, so shared)."""
+    key = (path, text)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_text(text, path)
+    return _PARSED[key]
+
+
+def _parse_text(text: str, path: str) -> tuple[cst.Module, dict]:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -67,19 +78,26 @@ def from_function(function) -> Unit:
         linecache.cache.setdefault(path, (len("".join(lines)), None, lines, path))
     module, positions = _parse("".join(lines), path)
     for node in _functions(module):
-        start = positions[node].start.line
-        if node.name.value == function.__name__ and code.co_firstlineno in (start, positions[node.name].start.line):
-            closure = dict(zip(code.co_freevars, function.__closure__ or ()))
+        lines = {positions[node].start.line, positions[node.name].start.line}
+        lines |= {positions[decorator].start.line for decorator in node.decorators}
+        if node.name.value == function.__name__ and code.co_firstlineno in lines:
             return Unit(
                 path=path,
                 name=function.__name__,
                 module=module,
                 function=node,
                 positions=positions,
+                filename=code.co_filename,
                 module_name=function.__module__,
-                live_globals=_LiveNames(function.__globals__, closure),
+                live_globals=live_namespace(function),
             )
     raise NotFound(f"cannot find the definition of {function.__qualname__} in {path}")
+
+
+def live_namespace(function: types.FunctionType) -> "_LiveNames":
+    """What generated code for ``function`` reads its globals and closure through."""
+    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+    return _LiveNames(function.__globals__, closure)
 
 
 def from_file(filename: str, name: str) -> Unit:
@@ -101,6 +119,7 @@ def from_file(filename: str, name: str) -> Unit:
                 module=module,
                 function=statement,
                 positions=positions,
+                filename=os.path.abspath(filename),
                 module_name=Path(filename).stem,
             )
     functions = [s.name.value for s in module.body if isinstance(s, cst.FunctionDef)]
@@ -115,7 +134,18 @@ def from_file(filename: str, name: str) -> Unit:
     )
 
 
+_FUNCTIONS: dict[int, tuple[cst.Module, list]] = {}
+
+
 def _functions(module: cst.Module):
+    """Every function definition in ``module`` (computed once per parsed module)."""
+    entry = _FUNCTIONS.get(id(module))
+    if entry is None:
+        entry = _FUNCTIONS[id(module)] = (module, _find_functions(module))
+    return entry[1]
+
+
+def _find_functions(module: cst.Module):
     found = []
 
     class Finder(cst.CSTVisitor):

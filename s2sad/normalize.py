@@ -72,9 +72,15 @@ _PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x
 _PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
 def run(unit: Unit, options: Options) -> Unit:
-    context = _Context(Names.avoiding(names_in(unit.module)), stack=[(unit.path, unit.name)])
+    context = _Context(Names.avoiding(names_in(unit.function)), stack=[(unit.path, unit.name)])
     function = _Lowering(unit, context).function()
-    return dataclasses.replace(unit, ir=function, names=context.names, foreign=dict(context.foreign))
+    return dataclasses.replace(
+        unit,
+        ir=function,
+        names=context.names,
+        foreign=dict(context.foreign),
+        dependencies=frozenset({unit.filename, *context.files}),
+    )
 
 
 @dataclasses.dataclass
@@ -87,6 +93,7 @@ class _Context:
     temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     lists: set[str] = dataclasses.field(default_factory=set)  # inlined functions' list names, renamed
+    files: set[str] = dataclasses.field(default_factory=set)  # the files of inlined functions
     # placeholder -> (where the name lives: live globals or module name, the name there)
     foreign: dict[str, tuple[object, str]] = dataclasses.field(default_factory=dict)
 
@@ -500,6 +507,7 @@ class _Lowering:
             self.refuse(node, f"a recursive call of '{callee.name}' is",
                         "s2sad inlines the functions it calls: write the recursion as a loop")
         callee = resolve.run(check.run(callee, None), None)
+        self.context.files.add(callee.filename)
         lowering = _Lowering(callee, self.context)
         lowering.origin = self.origin
         params = callee.function.params

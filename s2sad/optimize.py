@@ -38,12 +38,27 @@ def run(unit: Unit, options: Options) -> Unit:
     generated = unit.generated
     names = unit.names
     changed = True
-    while changed:
-        changed = False
-        for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
-            generated, did = rewrite(generated, names)
-            changed = changed or did
+    try:
+        while changed:
+            changed = False
+            for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
+                generated, did = rewrite(generated, names)
+                changed = changed or did
+    finally:
+        _NAMES.clear()
     return dataclasses.replace(unit, generated=_detach_results(generated, names))
+
+
+# The names in each expression, by node: the rewrites ask again and again about the same
+# (immutable) nodes. Held with the node, so an id is not reused while its entry lives.
+_NAMES: dict[int, tuple[cst.CSTNode, list[str]]] = {}
+
+
+def _names_of(node: cst.CSTNode) -> list[str]:
+    entry = _NAMES.get(id(node))
+    if entry is None:
+        entry = _NAMES[id(node)] = (node, names_in(node))
+    return entry[1]
 
 
 def _target(item) -> str | None:
@@ -89,7 +104,7 @@ def _method_calls(node: cst.CSTNode) -> set[str]:
 
 def _reads(item) -> set[str]:
     expressions = expressions_in([item])
-    return set().union(*(names_read(e) for e in expressions)) if expressions else set()
+    return set().union(*(_names_of(e) for e in expressions)) if expressions else set()
 
 
 def _assigned(block) -> set[str]:
@@ -109,8 +124,8 @@ def _use_counts(generated: Generated) -> Counter:
     counts: Counter = Counter()
     for section in _sections(generated):
         for expression in expressions_in(section):
-            counts.update(names_in(expression))
-    counts.update(names_in(generated.result))
+            counts.update(_names_of(expression))
+    counts.update(_names_of(generated.result))
     return counts
 
 
@@ -180,23 +195,33 @@ def _inline_reverse(generated: Generated, names: Names):
 
 
 def _inline(lines: list, counts: Counter, inlinable) -> list | None:
-    """Move the first inlinable single-use value into the later line that reads it; None if none."""
+    """Move every inlinable single-use value into the later line of the block that reads it.
+
+    One pass: a definition stays available until a line writes something its
+    value reads (or a block, which may run any number of times, intervenes).
+    None if nothing moved.
+    """
+    available: dict[str, tuple[int, cst.BaseExpression, set[str]]] = {}
+    moved: set[int] = set()
+    result = list(lines)
     for position, line in enumerate(lines):
-        name = _target(line)
-        if name is None or not inlinable(name) or counts[name] != 1:
+        if isinstance(line, Compound):
+            available.clear()
             continue
-        value_reads = _reads(line)
-        for later in range(position + 1, len(lines)):
-            candidate = lines[later]
-            if isinstance(candidate, Compound):
-                break  # a block may run any number of times
-            if name in _reads(candidate):
-                lines[later] = _replace_in(candidate, {name: line.node.value})
-                del lines[position]
-                return lines
-            if _writes(candidate) & (value_reads | {name}):
-                break
-    return None
+        wanted = {name: entry for name, entry in available.items() if name in _reads(result[position])}
+        if wanted:
+            result[position] = _replace_in(result[position], {name: value for name, (_, value, _) in wanted.items()})
+            moved |= {index for index, _, _ in wanted.values()}
+            for name in wanted:
+                del available[name]
+        written = _writes(result[position])
+        available = {n: e for n, e in available.items() if not written & (e[2] | {n})}
+        name = _target(result[position])
+        if name is not None and inlinable(name) and counts[name] == 1:
+            available[name] = (position, result[position].node.value, _reads(result[position]))
+    if not moved:
+        return None
+    return [line for position, line in enumerate(result) if position not in moved]
 
 
 def _propagate_copies(generated: Generated, names: Names):
@@ -212,7 +237,7 @@ def _propagate_copies(generated: Generated, names: Names):
             if in_result[name] and not result_follows:
                 continue
             rest = block[position + 1 :]
-            if sum(names_in(e).count(name) for e in expressions_in(rest)) + in_result[name] != uses[name]:
+            if sum(_names_of(e).count(name) for e in expressions_in(rest)) + in_result[name] != uses[name]:
                 continue  # read somewhere else (before, or in an enclosing block)
             value = line.node.value
             if isinstance(value, cst.Name):

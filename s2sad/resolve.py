@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource, ScopeProvider
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
 from s2sad import rules
 from s2sad.errors import Ambiguous, NoRule, Origin, UnsupportedSyntax
@@ -153,11 +153,38 @@ _MISSING = object()
 
 
 def local_names(unit: Unit) -> frozenset[str]:
-    """Parameters and every name the function assigns: these are values, never resolved."""
-    wrapper = MetadataWrapper(unit.module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    scope = scopes[unit.function.body.body[0]]
-    return frozenset(assignment.name for assignment in scope.assignments)
+    """Parameters and every name the function assigns: these are values, never resolved.
+
+    (Python's rule: a name bound anywhere in a function is local everywhere in it;
+    check.py refuses global, nonlocal and nested definitions.)
+    """
+    found: set[str] = set()
+
+    class Binder(cst.CSTVisitor):
+        def visit_Param(self, node: cst.Param) -> None:
+            found.add(node.name.value)
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            self._bind(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self._bind(node.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            self._bind(node.target)
+
+        def visit_For(self, node: cst.For) -> None:
+            self._bind(node.target)
+
+        def _bind(self, target: cst.BaseExpression) -> None:
+            if isinstance(target, cst.Name):
+                found.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for element in target.elements:
+                    self._bind(element.value)
+
+    unit.function.visit(Binder())
+    return frozenset(found)
 
 
 def run(unit: Unit, options: Options) -> Unit:

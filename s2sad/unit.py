@@ -30,6 +30,7 @@ class Unit:
     module: cst.Module = dataclasses.field(repr=False)
     function: cst.FunctionDef = dataclasses.field(repr=False)
     positions: Mapping[cst.CSTNode, CodeRange] = dataclasses.field(repr=False)
+    filename: str = ""  # the file's absolute path
     module_name: str | None = None  # importable name of the user's module, for generated imports
     live_globals: Mapping[str, Any] | None = dataclasses.field(default=None, repr=False)
     # resolve: dotted name as written ("np.exp") -> what it is
@@ -40,6 +41,7 @@ class Unit:
     names: Names | None = None  # placeholder names, hygienic against every name in the file
     # Globals of other modules that inlined functions read: placeholder -> (live globals or module name, name)
     foreign: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict, repr=False)
+    dependencies: frozenset[str] = frozenset()  # the files whose source went into the generated code
     # analyse
     activity: Activity | None = dataclasses.field(default=None, repr=False)
     # transform, optimize
