@@ -8,9 +8,10 @@ run until none applies:
   and so does the adjoint of such a temporary in the reverse sweep;
 - copies: ``d_a = d_b`` (or ``d_a = -1.0``) is dropped and ``d_a`` read as ``d_b``
   when ``d_b`` does not change while ``d_a`` is read;
-- folding: arithmetic on literals (``2 - 1`` -> ``1``) and, in the reverse
-  sweep inside a larger expression, multiplying by one (``1.0 * 2.0 * x`` ->
-  ``2.0 * x``); never at the top of a value;
+- folding: arithmetic on literals (``2 - 1`` -> ``1``), the slope of a power
+  with a number written out (``_rt.power_slope(x, 2)`` -> ``2 * x``) and, in
+  the reverse sweep inside a larger expression, multiplying by one
+  (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the top of a value;
 - dead code: generated names assigned and never read.
 
 Last, the gradients returned are made safe to update in place: one that may
@@ -359,8 +360,24 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
             return _literal(-number)
         return node.with_changes(expression=inner)
     if isinstance(node, cst.Call):
-        return node.with_changes(args=[arg.with_changes(value=fold(arg.value, False, identities)) for arg in node.args])
+        node = node.with_changes(args=[arg.with_changes(value=fold(arg.value, False, identities)) for arg in node.args])
+        exponent = _number(node.args[1].value) if len(node.args) == 2 else None
+        if _called(node, "power_slope") and exponent is not None and exponent >= 1:
+            # d/dx x**n for a number n >= 1 written out, as a person writes it: 2 * x, 3 * x ** 2
+            # (smaller n keep the helper: x ** (n - 1) would divide by a Python 0.0).
+            base = node.args[0].value
+            slope = cst.BinaryOperation(
+                left=_literal(exponent),
+                operator=cst.Multiply(),
+                right=cst.BinaryOperation(left=base, operator=cst.Power(), right=_literal(exponent - 1)),
+            )
+            return fold(slope, operand, identities=True)
+        return node
     return node
+
+
+def _called(node: cst.Call, name: str) -> bool:
+    return isinstance(node.func, cst.Attribute) and node.func.attr.value == name
 
 
 # -- results ------------------------------------------------------------------------

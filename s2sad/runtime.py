@@ -122,15 +122,24 @@ def getitem_adjoint(g, x, index):
 
 
 def split_like(g, arrays, axis):
-    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces shaped like ``arrays``."""
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces shaped like ``arrays``.
+
+    With ``axis=None`` numpy concatenates the flattened arrays: the pieces are reshaped back.
+    """
+    if axis is None:
+        pieces = np.split(g, np.cumsum([np.size(a) for a in arrays])[:-1])
+        return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays)]
     sizes = [np.shape(a)[axis] for a in arrays]
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
 
 def like(g, x):
-    """The gradient ``g`` in its argument's type: a float for a Python float, else x's dtype."""
+    """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
+    the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype."""
     if type(x) is float:
         return float(g)
+    if isinstance(x, np.generic):
+        return g if type(g) is type(x) else type(x)(g)
     dtype = getattr(x, "dtype", None)
     if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is type(x)):
         return g
@@ -188,6 +197,18 @@ def require_distinct(index, where: str):
                 "assigning into an array through an index with repeated entries", _origin(where),
                 hint="use distinct indices, or np.add.at for accumulation",
             )
+
+
+# ---------------------------------------------------------------------------
+# elementwise
+
+
+def power_slope(x1, x2):
+    """d(x1 ** x2)/dx1 = x2 * x1 ** (x2 - 1); 0 where x2 == 0, also at x1 = 0 (where 0 * inf is nan).
+
+    numpy's power, so a Python float 0.0 gives inf (x2 < 1) instead of raising ZeroDivisionError.
+    """
+    return np.where(np.equal(x2, 0), 0.0, x2 * np.power(x1, x2 - 1))[()]
 
 
 # ---------------------------------------------------------------------------
@@ -267,14 +288,46 @@ def inner_adjoint_right(g, a, b):
 
 
 def transpose_adjoint(g, axes):
-    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+    """Adjoint of ``np.transpose(x, axes)``: the inverse permutation (negative axes counted from the end)."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort([axis % np.ndim(g) for axis in axes]))
 
 
-def solve_adjoint_matrix(d_b, x):
-    """Contribution to ``a`` of ``x = solve(a, b)``, given b's adjoint ``d_b``: -d_b x^T."""
-    if np.ndim(x) == 1:
-        return -np.outer(d_b, x)
-    return -(d_b @ np.swapaxes(x, -1, -2))
+def _solves_vectors(x, a) -> bool:
+    """Whether ``x = solve(a, b)`` solved for vectors (numpy 2: b 1-D; numpy 1: b one dimension
+    less than a), rather than for the columns of matrices: x then has one dimension less than a."""
+    return np.ndim(x) == np.ndim(a) - 1
+
+
+def solve_adjoint_rhs(g, x, a):
+    """b's adjoint for ``x = solve(a, b)`` with adjoint ``g``: solve(a^T, g), in x's (broadcast) shape."""
+    a_t = np.swapaxes(a, -1, -2)
+    if _solves_vectors(x, a):
+        return np.linalg.solve(a_t, g[..., None])[..., 0]
+    return np.linalg.solve(a_t, g)
+
+
+def solve_adjoint_matrix(d_b, x, a):
+    """Contribution to ``a`` of ``x = solve(a, b)``, given b's adjoint ``d_b``: -d_b x^T, summed
+    over the batch dimensions a was broadcast along."""
+    if _solves_vectors(x, a):
+        d_a = -(d_b[..., :, None] * x[..., None, :])
+    else:
+        d_a = -(d_b @ np.swapaxes(x, -1, -2))
+    return unbroadcast(d_a, a)
+
+
+def det_cofactor(a):
+    """The cofactor matrix of ``a`` (the gradient of det(a)), exact also where ``a`` is singular.
+
+    From the SVD a = U diag(s) V^T: cofactor(a) = det(U) det(V) U diag(product of the other s) V^T,
+    with no inverse (det(a) inv(a)^T where a is invertible).
+    """
+    u, s, vh = np.linalg.svd(a)
+    others = prod_adjoint(np.ones_like(s[..., 0]), s, -1, False)
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * ((u * others[..., None, :]) @ vh)
 
 
 def norm_adjoint(g, out, x, ord, axis, keepdims):
@@ -282,7 +335,7 @@ def norm_adjoint(g, out, x, ord, axis, keepdims):
 
     At x = 0 the subgradient 0 is used.
     """
-    vector = axis is not None and not isinstance(axis, tuple) or (axis is None and np.ndim(x) == 1)
+    vector = len(_reduced_axes(axis, np.ndim(x))) == 1  # axis=k, axis=(k,), or a 1-D x
     euclidean = ord is None or (ord == 2 and vector) or (ord == "fro" and not vector)
     if not euclidean:
         raise BadArgument(

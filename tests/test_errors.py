@@ -29,7 +29,7 @@ GENERATION_ERRORS = [
     ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),
     ("return x.astype(float)", "astype", errors.UnsupportedSyntax, "'.astype()'"),
     ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
-    ("return np.sum(x, dtype=float)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
+    ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
     ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),
     ("print(x)\n    return x", "print(x)", errors.UnsupportedSyntax, "expression statements"),
     ("y = x", "f(x", errors.UnsupportedSyntax, "may end without returning"),

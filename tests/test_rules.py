@@ -105,3 +105,10 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
             assert isinstance(gradient, float), f"gradient of Python float argument {index} is {type(gradient)}"
         else:
             assert gradient.dtype == np.float32, f"gradient of float32 argument {index} is {gradient.dtype}"
+
+
+@pytest.mark.parametrize("name", sorted(rules.RULES))
+def test_rule_has_the_shape_the_engine_inlines(name):
+    """Parsing happens on first use; here every rule is parsed, so a malformed one fails in CI."""
+    rule = rules.RULES[name]
+    assert len(rule.adjoint.results) == len(rule.differentiable)

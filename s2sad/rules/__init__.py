@@ -11,6 +11,13 @@ A rule is registered beside its derivative, as a plain function::
   ones: the rule returns one contribution for each (``None`` when the output
   does not depend on it smoothly); parameters with a default are options
   (``axis``, ``keepdims``) and the supported keywords.
+- ``keyword_only``: options a call may give only by keyword, where numpy has a
+  parameter s2sad does not support before them (``out`` before ``keepdims``:
+  ``np.sum(a, 0, None, out)`` must not bind ``keepdims``).
+- An option named ``dtype`` is a placeholder the rule ignores: a call may pass
+  a floating type written out (``np.float64``, ``float``, ``"float32"``), which
+  the derivative does not depend on (the gradient comes back in the argument's
+  dtype); any other dtype is refused when the call is bound.
 - ``elementwise=True``: the engine sums each contribution down to its
   argument's shape (broadcasting), so the rule need not.
 - ``sequences``: parameters that take a literal list of arrays
@@ -26,9 +33,13 @@ depend on what is differentiated: ``np.arange``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
+
+import libcst as cst
+import numpy as np
 
 from s2sad import templates
 
@@ -51,16 +62,50 @@ class Example:
     domain: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
+class Binding(inspect.Signature):
+    """How a call binds to a rule (its arguments are expressions): refuses a dtype that is not floating."""
+
+    __slots__ = ()
+
+    def bind(self, *args, **kwargs):
+        bound = super().bind(*args, **kwargs)
+        dtype = bound.arguments.get("dtype")
+        if dtype is not None and not _floating_dtype(dtype):
+            raise TypeError("a dtype other than a floating type written out, like np.float64 or 'float32'")
+        return bound
+
+
+def _floating_dtype(node: cst.BaseExpression) -> bool:
+    """Whether a dtype argument, as written, names a floating type: None, float, np.float32, 'f8'."""
+    if isinstance(node, cst.Name):
+        return node.value in ("None", "float")
+    if isinstance(node, cst.Attribute):
+        spelled = node.attr.value
+    elif isinstance(node, cst.SimpleString):
+        spelled = node.evaluated_value
+    else:
+        return False
+    try:
+        return np.issubdtype(np.dtype(getattr(np, spelled, spelled)), np.floating)
+    except (TypeError, ValueError):
+        return False
+
+
 @dataclasses.dataclass(frozen=True)
 class Rule:
     name: str
     signature: inspect.Signature
     differentiable: tuple[str, ...]
-    adjoint: templates.Template
+    function: Callable = dataclasses.field(repr=False)  # the adjoint rule as written
     elementwise: bool
     sequences: tuple[str, ...]
     domain: Mapping[str, str]
     examples: tuple[Example, ...]
+
+    @functools.cached_property
+    def adjoint(self) -> templates.Template:
+        """The rule parsed into a template (on first use: importing s2sad stays quick)."""
+        return templates.parse(self.function, len(self.differentiable))
 
     @property
     def spelling(self) -> str:
@@ -92,6 +137,7 @@ def adjoint(
     elementwise: bool = False,
     aliases: tuple[str, ...] = (),
     sequences: tuple[str, ...] = (),
+    keyword_only: tuple[str, ...] = (),
     domain: Mapping[str, str] | None = None,
     examples: tuple[Example, ...] = (),
 ) -> Callable[[Callable], Callable]:
@@ -103,11 +149,12 @@ def adjoint(
         parameters = list(inspect.signature(function).parameters.values())
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
-        primal = inspect.Signature(parameters[2:])
+        primal = Binding(
+            [p.replace(kind=p.KEYWORD_ONLY) if p.name in keyword_only else p for p in parameters[2:]]
+        )
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
-        template = templates.parse(function, len(differentiable))
         RULES[name] = Rule(
-            name, primal, differentiable, template, elementwise, sequences, dict(domain or {}), examples
+            name, primal, differentiable, function, elementwise, sequences, dict(domain or {}), examples
         )
         for alias in aliases:
             ALIASES[alias] = name

@@ -4,12 +4,16 @@ Broadcasting is the engine's job (``elementwise=True``): each contribution here
 has the shape of the output, and is summed down to its argument's shape.
 Subgradients at kinks: abs'(0) = 0; maximum/minimum split ties half and half;
 clip passes the gradient at the bounds to ``a``.
+
+Quotients by an argument are written ``np.divide``: for a Python float 0.0 it gives inf,
+as numpy does for arrays, where ``/`` would raise ZeroDivisionError.
 """
 
 import math
 
 import numpy as np
 
+from s2sad import runtime as _rt
 from s2sad.rules import Example, adjoint
 
 # ---------------------------------------------------------------------------
@@ -38,7 +42,7 @@ def divide_adjoint(d_out, out, x1, x2):
 
 @adjoint("numpy.power", elementwise=True, domain={"x1": "positive"})
 def power_adjoint(d_out, out, x1, x2):
-    return d_out * x2 * x1 ** (x2 - 1), d_out * out * np.log(np.where(x1 > 0, x1, 1.0))
+    return d_out * _rt.power_slope(x1, x2), d_out * out * np.log(np.where(x1 > 0, x1, 1.0))
 
 
 @adjoint("numpy.remainder", elementwise=True, aliases=("numpy.mod",), domain={"x2": "above1"})
@@ -72,22 +76,22 @@ def expm1_adjoint(d_out, out, x):
 
 @adjoint("numpy.log", elementwise=True, domain={"x": "positive"})
 def log_adjoint(d_out, out, x):
-    return d_out / x
+    return np.divide(d_out, x)
 
 
 @adjoint("numpy.log1p", elementwise=True, domain={"x": "unit"})
 def log1p_adjoint(d_out, out, x):
-    return d_out / (1.0 + x)
+    return np.divide(d_out, 1.0 + x)
 
 
 @adjoint("numpy.log2", elementwise=True, domain={"x": "positive"})
 def log2_adjoint(d_out, out, x):
-    return d_out / (x * math.log(2.0))
+    return np.divide(d_out, x * math.log(2.0))
 
 
 @adjoint("numpy.log10", elementwise=True, domain={"x": "positive"})
 def log10_adjoint(d_out, out, x):
-    return d_out / (x * math.log(10.0))
+    return np.divide(d_out, x * math.log(10.0))
 
 
 @adjoint("numpy.logaddexp", elementwise=True)
@@ -146,7 +150,7 @@ def arctan_adjoint(d_out, out, x):
 
 @adjoint("numpy.arctan2", elementwise=True, domain={"x2": "positive"})
 def arctan2_adjoint(d_out, out, x1, x2):
-    scale = d_out / (x1 * x1 + x2 * x2)
+    scale = np.divide(d_out, x1 * x1 + x2 * x2)
     return scale * x2, -scale * x1
 
 
@@ -188,10 +192,12 @@ def minimum_adjoint(d_out, out, x1, x2):
 
 @adjoint("numpy.clip", elementwise=True, domain={"a_min": "negative", "a_max": "positive"})
 def clip_adjoint(d_out, out, a, a_min, a_max):
+    # numpy clips to a_min, then to a_max: where a_min > a_max, every element is a_max
+    clipped = out != a
     return (
         np.where(out == a, d_out, 0.0),
-        np.where(a < out, d_out, 0.0),
-        np.where(a > out, d_out, 0.0),
+        np.where(clipped & (out == a_min) & (out != a_max), d_out, 0.0),
+        np.where(clipped & (out == a_max), d_out, 0.0),
     )
 
 

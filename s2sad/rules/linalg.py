@@ -1,4 +1,7 @@
-"""numpy.linalg: norm (vector 2-norm, Frobenius), inv, solve, det; batched where numpy batches."""
+"""numpy.linalg: norm (vector 2-norm, Frobenius), inv, solve, det; batched where numpy batches.
+
+det's gradient is the cofactor matrix, computed without an inverse, so singular matrices have one too.
+"""
 
 import numpy as np
 
@@ -38,17 +41,24 @@ def inv_adjoint(d_out, out, a):
         Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (3,)}),
         Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (3, 2)}),
         Example("np.linalg.solve(a, b)", {"a": (2, 3, 3), "b": (2, 3, 2)}),
+        Example("np.linalg.solve(a, b)", {"a": (2, 3, 3), "b": (3,)}),
+        Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (2, 3, 2)}),
     ),
 )
 def solve_adjoint(d_out, out, a, b):
-    d_b = np.linalg.solve(a.mT, d_out)
-    return _rt.solve_adjoint_matrix(d_b, out), d_b
+    d_b = _rt.solve_adjoint_rhs(d_out, out, a)
+    return _rt.solve_adjoint_matrix(d_b, out, a), _rt.unbroadcast(d_b, b)
 
 
 @adjoint(
     "numpy.linalg.det",
     domain=_WELL_CONDITIONED,
-    examples=(Example("np.linalg.det(a)", {"a": (3, 3)}), Example("np.linalg.det(a)", {"a": (2, 2, 2)})),
+    examples=(
+        Example("np.linalg.det(a)", {"a": (3, 3)}),
+        Example("np.linalg.det(a)", {"a": (2, 2, 2)}),
+        Example("np.linalg.det(a)", {"a": (1, 1)}),
+        Example("np.linalg.det(a[:, np.array([0, 1, 1])])", {"a": (3, 3)}),
+    ),
 )
 def det_adjoint(d_out, out, a):
-    return np.expand_dims(d_out * out, (-2, -1)) * np.linalg.inv(a).mT
+    return np.expand_dims(d_out, (-2, -1)) * _rt.det_cofactor(a)

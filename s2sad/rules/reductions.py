@@ -1,6 +1,9 @@
 """Reductions over an axis (int, tuple or None), with keepdims.
 
 max and min send the gradient to the extreme elements, split equally among ties.
+The signatures follow numpy's: sum, mean and prod take ``dtype`` third (a floating
+type, which the derivative ignores); ``out`` is not supported, so ``keepdims``,
+which numpy puts after it, is keyword-only.
 """
 
 from s2sad import runtime as _rt
@@ -15,6 +18,7 @@ _REDUCTION_EXAMPLES = (
     Example("{f}(a, 0)", {"a": (5,)}),
     Example("a.{method}(axis=0)", {"a": (3, 2)}),
     Example("a.{method}()", {"a": (3, 2)}),
+    Example("{f}(a, 1, keepdims=True)", {"a": (3, 2)}),
 )
 
 
@@ -24,26 +28,49 @@ def _examples(function: str, method: str) -> tuple[Example, ...]:
     )
 
 
-@adjoint("numpy.sum", examples=_examples("np.sum", "sum"))
-def sum_adjoint(d_out, out, a, axis=None, keepdims=False):
+_DTYPE_EXAMPLES = (
+    Example("{f}(a, 1, np.float64)", {"a": (3, 2)}),
+    Example("{f}(a, dtype='f8', axis=0)", {"a": (3, 2)}),
+    Example("a.{method}(0, float)", {"a": (3, 2)}),
+)
+
+
+def _dtype_examples(function: str, method: str) -> tuple[Example, ...]:
+    return tuple(Example(e.call.format(f=function, method=method), e.shapes) for e in _DTYPE_EXAMPLES)
+
+
+@adjoint(
+    "numpy.sum", keyword_only=("keepdims",), examples=_examples("np.sum", "sum") + _dtype_examples("np.sum", "sum")
+)
+def sum_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.unreduce(d_out, a, axis, keepdims)
 
 
-@adjoint("numpy.mean", examples=_examples("np.mean", "mean"))
-def mean_adjoint(d_out, out, a, axis=None, keepdims=False):
+@adjoint(
+    "numpy.mean",
+    keyword_only=("keepdims",),
+    examples=_examples("np.mean", "mean") + _dtype_examples("np.mean", "mean"),
+)
+def mean_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.mean_adjoint(d_out, a, axis, keepdims)
 
 
-@adjoint("numpy.prod", examples=_examples("np.prod", "prod") + (Example("np.prod(a * (a > 0.5))", {"a": (6,)}),))
-def prod_adjoint(d_out, out, a, axis=None, keepdims=False):
+@adjoint(
+    "numpy.prod",
+    keyword_only=("keepdims",),
+    examples=_examples("np.prod", "prod")
+    + _dtype_examples("np.prod", "prod")
+    + (Example("np.prod(a * (a > 0.5))", {"a": (6,)}),),
+)
+def prod_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.prod_adjoint(d_out, a, axis, keepdims)
 
 
-@adjoint("numpy.max", aliases=("numpy.amax",), examples=_examples("np.max", "max"))
+@adjoint("numpy.max", aliases=("numpy.amax",), keyword_only=("keepdims",), examples=_examples("np.max", "max"))
 def max_adjoint(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
 
 
-@adjoint("numpy.min", aliases=("numpy.amin",), examples=_examples("np.min", "min"))
+@adjoint("numpy.min", aliases=("numpy.amin",), keyword_only=("keepdims",), examples=_examples("np.min", "min"))
 def min_adjoint(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)

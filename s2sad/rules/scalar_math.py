@@ -1,7 +1,13 @@
-"""The math module, on Python floats."""
+"""The math module, on Python floats.
+
+Where a derivative is infinite (math.sqrt at 0) numpy's operations give inf instead of raising.
+"""
 
 import math
 
+import numpy as np
+
+from s2sad import runtime as _rt
 from s2sad.rules import Example, adjoint
 
 
@@ -21,7 +27,7 @@ def log_adjoint(d_out, out, x):
 
 @adjoint("math.sqrt", elementwise=True, examples=_scalar("math.sqrt(x)", "positive"))
 def sqrt_adjoint(d_out, out, x):
-    return d_out * 0.5 / out
+    return np.divide(d_out * 0.5, out)
 
 
 @adjoint("math.sin", elementwise=True, examples=_scalar("math.sin(x)"))
@@ -53,4 +59,4 @@ def tanh_adjoint(d_out, out, x):
     ),
 )
 def pow_adjoint(d_out, out, x, y):
-    return d_out * y * math.pow(x, y - 1.0), d_out * out * (math.log(x) if x > 0 else 0.0)
+    return d_out * _rt.power_slope(x, y), d_out * out * (math.log(x) if x > 0 else 0.0)

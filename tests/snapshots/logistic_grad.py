@@ -24,9 +24,9 @@ def grad_loss(w, b, x, y):
     # reverse sweep
     # adjoint of logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     d_t6 = _rt.mean_adjoint(-1.0, _t6, None, False)
-    d_t5 = _rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * _t4, p) / _t5
+    d_t5 = np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * _t4, p), _t5)
     d_p = -d_t5
-    d_p = d_p + _rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * y, p) / p
+    d_p = d_p + np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * y, p), p)
     # adjoint of logistic.py:8: p = 1.0 / (1.0 + np.exp(-z))
     d_t3 = -d_p * p / _t3
     d_z = -(d_t3 * _t2)

@@ -36,7 +36,7 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     d_log_probs = _rt.unbroadcast(d_t6 * labels, log_probs)
     # adjoint of mlp.py:10: log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     d_shifted = _rt.unbroadcast(d_log_probs, shifted)
-    d_t5 = _rt.unbroadcast(-d_log_probs, _t5) / _t5
+    d_t5 = np.divide(_rt.unbroadcast(-d_log_probs, _t5), _t5)
     d_t4 = _rt.unreduce(d_t5, _t4, 1, True)
     d_shifted = d_shifted + d_t4 * _t4
     # adjoint of mlp.py:9: shifted = logits - np.max(logits, axis=1, keepdims=True)

@@ -58,7 +58,7 @@ def grad_loss(W, U, b, xs, h0, target):
         _t1 = tape.pop()  # restored
         d_t2 = _rt.unreduce(d_t1, _t2, None, False)
         _t2 = tape.pop()  # restored
-        d_t3 = d_t2 * 2 * _t3
+        d_t3 = d_t2 * (2 * _t3)
         _t3 = tape.pop()  # restored
         d_h = d_h + _rt.unbroadcast(d_t3, h)
         # adjoint of rnn.py:16: h = np.tanh(W @ h + U @ xs[t] + b)
