@@ -130,7 +130,7 @@ class _Varied:
                 )
             varied.discard(statement.target)
             return
-        rule = rules.RULES[statement.rule]
+        rule = rules.lookup(statement.rule)
         parameters = set()
         names: set[str] = set()
         for index, parameter in enumerate(rule.differentiable):
@@ -199,7 +199,7 @@ class _Useful:
         parameters = self.varied.operands.get(statement.id)
         if not parameters:
             return
-        rule = rules.RULES[statement.rule]
+        rule = rules.lookup(statement.rule)
         self.active[statement.id] = tuple(p for p in rule.differentiable if p in parameters)
         for parameter in parameters:
             useful |= statement.operand_names(parameter)
@@ -278,7 +278,7 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
                 changed = ir.assigned([statement])
                 made = {t: sources for t, sources in made.items() if not changed & set(sources)}
                 continue
-            rule = rules.RULES.get(statement.rule) if statement.rule else None
+            rule = rules.lookup(statement.rule) if statement.rule else None
             if rule is not None and rule.elementwise:
                 for parameter in rule.differentiable:
                     operand = statement.operands.get(parameter)
@@ -309,13 +309,13 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
 
 def reads_output(statement: ir.Assign, parameters) -> bool:
     """Whether the adjoint of ``statement`` reads the value it assigned (then it runs before the restore)."""
-    rule = rules.RULES[statement.rule]
+    rule = rules.lookup(statement.rule)
     return any("out" in rule.adjoint.reads(rule.differentiable.index(p)) for p in parameters)
 
 
 def reverse_reads(statement: ir.Assign, parameters, same_shape, shaped_by) -> set[str]:
     """Names the adjoint of ``statement`` reads (besides its own target), for contributions to ``parameters``."""
-    rule = rules.RULES[statement.rule]
+    rule = rules.lookup(statement.rule)
     read: set[str] = set()
     for parameter in parameters:
         index = rule.differentiable.index(parameter)
@@ -428,7 +428,7 @@ def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
                 block(_body(statement))
                 forget([statement])
             elif isinstance(statement, ir.Assign):
-                rule = rules.RULES.get(statement.rule) if statement.rule else None
+                rule = rules.lookup(statement.rule) if statement.rule else None
                 operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
                 names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
                 others = [o for p, o in operands.items() if p not in names]

@@ -11,7 +11,7 @@ import functools
 import inspect
 import types
 
-from s2sad import cache, emit, load, pipeline
+from s2sad import cache, emit, load, pipeline, rules
 from s2sad.errors import BadArgument
 from s2sad.options import Kind, Options
 
@@ -78,6 +78,35 @@ def differentiable(function=None, *, wrt: Wrt = 0):
     function.value_and_grad = value_and_grad(function, wrt)
     function.vjp = vjp(function, wrt)
     function.source = source(function.grad)
+    return function
+
+
+def rule(function=None, *, elementwise: bool = False):
+    """Decorator: give the derivative of your own function, which s2sad then treats as a primitive.
+
+    The function stays as it is; its ``.adjoint`` decorator takes the adjoint
+    rule, written as s2sad's own rules are (s2sad/rules/): the output's adjoint
+    ``d_out``, the output ``out``, then the function's parameters; it returns
+    one contribution per parameter without a default (``None`` where there is
+    none). It may use numpy as ``np``, ``math``, and its module's globals.
+    ``elementwise=True`` sums contributions down to each argument's shape.
+
+        @s2sad.rule(elementwise=True)
+        def erf(x):
+            return scipy.special.erf(x)
+
+        @erf.adjoint
+        def erf_adjoint(d_out, out, x):
+            return d_out * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
+    """
+    if function is None:
+        return functools.partial(rule, elementwise=elementwise)
+
+    def adjoint(adjoint_function):
+        rules.custom(function, adjoint_function, elementwise)
+        return adjoint_function
+
+    function.adjoint = adjoint
     return function
 
 

@@ -913,8 +913,14 @@ class _Lowering:
         sequences = rule.sequences if rule else ()
         positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]
         keywords = {key: self._argument(rule, None, key, value, sequences) for key, value in keywords.items()}
+        if rule is not None and rule.custom:
+            # A user's function with a user's rule: called as written, found among the user's names.
+            function = node.func
+            self.context.files.add(rule.function.__code__.co_filename)
+        else:
+            function = module_name(self.names, name)
         value = cst.Call(
-            func=module_name(self.names, name),
+            func=function,
             args=[cst.Arg(value=v) for v in positional]
             + [cst.Arg(value=v, keyword=cst.Name(k), equal=_EQUALS) for k, v in keywords.items()],
         )

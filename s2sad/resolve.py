@@ -117,6 +117,8 @@ class LiveResolver:
                 value = getattr(value, attribute)
         except (KeyError, AttributeError):
             return None
+        if id(value) in rules.CUSTOM_OBJECTS:  # the user gave its derivative: a primitive, not inlined
+            return None
         if isinstance(value, types.FunctionType) and id(value) not in _identities():
             if not (value.__module__ or "").startswith("numpy"):
                 return value
@@ -138,6 +140,9 @@ class LiveResolver:
             value = found
         if isinstance(value, types.ModuleType):
             return {value.__name__}
+        custom = rules.CUSTOM_OBJECTS.get(id(value))
+        if custom is not None and custom[0] is value:
+            return {custom[1]}
         name = _identities().get(id(value))
         if name is not None:
             return {name}
@@ -232,7 +237,7 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resol
     if not called:
         return Resolution("global", text)
     suggestions = difflib.get_close_matches(name, rules.known_names(), n=3, cutoff=0.8)
-    hint = "give it a derivative with a custom rule, or compute it outside the differentiated function"
+    hint = "give it a derivative with @s2sad.rule (see the README), or compute it outside the differentiated function"
     if suggestions:
         hint = f"did you mean {' or '.join(rules.spelling(s) for s in suggestions)}? Otherwise, {hint}"
     raise NoRule(f"no derivative rule for '{text}' ({name})", origin, hint=hint)

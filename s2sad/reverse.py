@@ -33,7 +33,7 @@ import itertools
 
 import libcst as cst
 
-from s2sad import ir, rules, templates
+from s2sad import ir, load, rules, templates
 from s2sad.activity import reads_output
 from s2sad.naming import Names
 from s2sad.options import Options
@@ -42,7 +42,9 @@ from s2sad.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:
-    return dataclasses.replace(unit, generated=_Transform(unit, options).generate())
+    transform = _Transform(unit, options)
+    generated = transform.generate()
+    return dataclasses.replace(unit, generated=generated, foreign={**unit.foreign, **transform.foreign})
 
 
 class _Transform:
@@ -56,6 +58,7 @@ class _Transform:
         self.counters = itertools.count(1)
         self.adjoints: dict[str, cst.BaseExpression] = {}  # name -> its adjoint so far (absent: zero)
         self.owned: set[str] = set()  # names whose adjoint variable nothing else shares (may be updated in place)
+        self.foreign: dict[str, tuple[object, str]] = {}  # globals users' rules read (see Unit.foreign)
         self.out: list = []  # where reverse lines go
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
@@ -400,7 +403,7 @@ class _Transform:
         return reads_output(statement, self.activity.active_operands[statement.id])
 
     def contribute(self, statement: ir.Assign, d_out: cst.BaseExpression) -> None:
-        rule = rules.RULES[statement.rule]
+        rule = rules.lookup(statement.rule)
         parameters = self.activity.active_operands[statement.id]
         same_shape = self.activity.same_shape.get(statement.id, frozenset())
         bindings: dict[str, cst.BaseExpression] = {"d_out": d_out, "out": cst.Name(statement.target)}
@@ -408,6 +411,11 @@ class _Transform:
             bindings[parameter] = cst.List(elements=[cst.Element(a) for a in operand]) if isinstance(operand, tuple) else operand
         for alias in templates.MODULE_NAMES:
             bindings[alias] = cst.Name(self.names.module(alias))
+        for name in sorted(rule.adjoint.globals):
+            placeholder = self.names.role(f"v_{name}_{len(self.foreign) + 1}")
+            where = load.live_namespace(rule.function)
+            self.foreign.setdefault(placeholder, (where, name))
+            bindings[name] = cst.Name(placeholder)
         wanted = tuple(rule.differentiable.index(p) for p in parameters)
         setup, results = templates.instantiate(rule.adjoint, bindings, wanted, self.fresh)
         for name, value in setup:

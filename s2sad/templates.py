@@ -40,6 +40,7 @@ class Template:
     defaults: Mapping[str, cst.BaseExpression] = dataclasses.field(repr=False)
     setup: tuple[tuple[str, cst.BaseExpression], ...] = dataclasses.field(repr=False)
     results: tuple[cst.BaseExpression | None, ...] = dataclasses.field(repr=False)
+    globals: frozenset[str] = frozenset()  # a user's rule: names it reads from its module
 
     def reads(self, index: int) -> frozenset[str]:
         """Parameters that result ``index`` reads, directly or through setup lines."""
@@ -58,8 +59,12 @@ def names_read(node: cst.CSTNode) -> set[str]:
     return set(names_in(node))
 
 
-def parse(function: Callable, result_count: int) -> Template:
-    """Parse a rule function into a template, checking it has the inlinable shape."""
+def parse(function: Callable, result_count: int, free_globals: bool = False) -> Template:
+    """Parse a rule function into a template, checking it has the inlinable shape.
+
+    With ``free_globals`` (a user's rule) the body may read its module's globals
+    too; they are listed in ``Template.globals``.
+    """
     source = textwrap.dedent(inspect.getsource(function))
     definition = cst.ensure_type(cst.parse_module(source).body[0], cst.FunctionDef)
     where = f"rule {function.__module__}.{function.__name__}"
@@ -92,14 +97,17 @@ def parse(function: Callable, result_count: int) -> Template:
         )
 
     known = set(names) | {local for local, _ in setup} | set(MODULE_NAMES) | {"None", "True", "False"}
+    free: set[str] = set()
     for expression in [value for _, value in setup] + [r for r in results if r is not None]:
         unknown = names_read(expression) - known
-        if unknown:
+        if unknown and free_globals:
+            free |= unknown
+        elif unknown:
             raise RuleShapeError(
                 f"{where}: uses {sorted(unknown)}; rules may use only their parameters, their "
                 f"own locals and {', '.join(MODULE_NAMES)} (put helpers in s2sad.runtime)"
             )
-    return Template(function.__name__, names, defaults, tuple(setup), results)
+    return Template(function.__name__, names, defaults, tuple(setup), results, frozenset(free))
 
 
 class _Substitute(cst.CSTTransformer):

@@ -102,10 +102,12 @@ class Rule:
     domain: Mapping[str, str]
     examples: tuple[Example, ...]
 
+    custom: bool = False  # a user's rule: its body may read its module's globals
+
     @functools.cached_property
     def adjoint(self) -> templates.Template:
         """The rule parsed into a template (on first use: importing s2sad stays quick)."""
-        return templates.parse(self.function, len(self.differentiable))
+        return templates.parse(self.function, len(self.differentiable), free_globals=self.custom)
 
     @property
     def spelling(self) -> str:
@@ -123,6 +125,7 @@ def spelling(name: str) -> str:
 
 
 RULES: dict[str, Rule] = {}
+CUSTOM: dict[str, Rule] = {}  # rules users give for their own functions (s2sad.rule)
 ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
@@ -163,6 +166,30 @@ def adjoint(
     return register
 
 
+def custom(function: Callable, adjoint_function: Callable, elementwise: bool) -> Rule:
+    """Register a user's rule: ``adjoint_function`` is the adjoint of ``function``.
+
+    Keyed by the function's module and qualified name, and found by identity.
+    """
+    name = f"{function.__module__}.{function.__qualname__}"
+    parameters = list(inspect.signature(adjoint_function).parameters.values())
+    if [p.name for p in parameters[:2]] != ["d_out", "out"]:
+        raise templates.RuleShapeError(
+            f"{adjoint_function.__name__}: an adjoint rule's first parameters are d_out, out, "
+            f"then those of {function.__name__}"
+        )
+    primal = Binding(parameters[2:])
+    differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
+    rule = Rule(name, primal, differentiable, adjoint_function, elementwise, (), {}, (), custom=True)
+    rule.adjoint  # parse now: a malformed rule fails where it is written
+    CUSTOM[name] = rule
+    CUSTOM_OBJECTS[id(function)] = (function, name)
+    return rule
+
+
+CUSTOM_OBJECTS: dict[int, tuple[Callable, str]] = {}  # id -> (function, rule name), for live resolution
+
+
 def zero_derivative(*names: str) -> None:
     ZERO_DERIVATIVE.update(names)
 
@@ -180,13 +207,13 @@ def canonical(name: str) -> str:
 
 
 def lookup(name: str) -> Rule | None:
-    return RULES.get(canonical(name))
+    return RULES.get(canonical(name)) or CUSTOM.get(name)
 
 
 def kind(name: str) -> str | None:
     """'rule', 'zero_derivative', 'inactive_only', 'constant', 'iteration', or None if unknown."""
     name = canonical(name)
-    if name in RULES:
+    if name in RULES or name in CUSTOM:
         return "rule"
     for label, names in (
         ("zero_derivative", ZERO_DERIVATIVE),
