@@ -149,8 +149,9 @@ class LiveResolver:
         if isinstance(value, types.FunctionType) and not value.__module__.startswith("numpy"):
             return None
         if callable(value):
-            module = getattr(value, "__module__", None) or ""
-            return {f"{module}.{getattr(value, '__qualname__', root)}".lstrip(".")}
+            module = getattr(value, "__module__", None)
+            qualname = getattr(value, "__qualname__", None)
+            return {f"{module}.{qualname}" if module and qualname else text}
         return None
 
 
