@@ -23,6 +23,7 @@ that carries no derivative (``np.arange(x)``, a tuple of active values).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
 from collections.abc import Mapping
 
@@ -67,7 +68,7 @@ def run(unit: Unit, options: Options) -> Unit:
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
     recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by)
     recorder.block(function.body, set(options.wrt))
-    reverse = _with_reverse(function.body, active, recorder.recorded)
+    reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)
     return dataclasses.replace(
         unit,
         activity=Activity(
@@ -206,8 +207,9 @@ class _Useful:
 
 
 def _touched(statements, active, names) -> set[str]:
-    """Names whose adjoint the reverse of ``statements`` writes: active targets and operands."""
-    found: set[str] = set()
+    """Names whose adjoint the reverse of ``statements`` writes: active targets and operands,
+    and every name they rebind (the reverse sweep drops the adjoint of an overwritten value)."""
+    found: set[str] = ir.rebound(statements)
     for statement in ir.walk(statements):
         if statement.id in active:
             found.add(statement.target)
@@ -361,8 +363,8 @@ class _Recorder:
                     pending.add(statement.target)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
                 if statement.target in pending:
+                    # Saved and undone in reverse; later updates of the same object must be too.
                     self.recorded.add(statement.id)
-                    pending.discard(statement.target)
                 if statement.id in self.active and isinstance(statement, ir.SetItem):
                     pending |= ir.names_read(statement.index_value) | ir.names_read(statement.value)
             elif isinstance(statement, ir.If):
@@ -384,13 +386,16 @@ class _Recorder:
         return pending
 
 
-def _with_reverse(body, active, recorded) -> frozenset[int]:
-    """Branches and loops that contain something the reverse sweep must do."""
+def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozenset[int]:
+    """Branches and loops that contain something the reverse sweep must do (an adjoint, a
+    restore, or an overwrite that drops an adjoint)."""
     found = set()
     for statement in ir.walk(body):
         if isinstance(statement, (ir.If, ir.Loop)):
             inner = list(ir.walk(statement.body + getattr(statement, "orelse", ())))
             if any(s.id in active or s.id in recorded for s in inner):
+                found.add(statement.id)
+            elif (zeros_before[statement.id] | zeros_after[statement.id]) & ir.rebound([statement]):
                 found.add(statement.id)
     return frozenset(found)
 
@@ -404,7 +409,8 @@ def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
     A name assigned inside a branch or loop gets a new, unknown version there
     and after it.
     """
-    versions: Counter = Counter()
+    versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
+    fresh = itertools.count(1)
     parent: dict[tuple[str, int], tuple[str, int]] = {}
     found: dict[int, frozenset[str]] = {}
 
@@ -415,13 +421,18 @@ def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
 
     def forget(statements) -> None:
         for name in ir.assigned(statements):
-            versions[name] += 1
+            versions[name] = next(fresh)
 
     def block(statements) -> None:
         for statement in statements:
             if isinstance(statement, ir.If):
+                entering = Counter(versions)
                 for branch in (statement.body, statement.orelse):
+                    versions.clear()
+                    versions.update(entering)  # each arm starts from what held before the branch
                     block(branch)
+                versions.clear()
+                versions.update(entering)
                 forget(statement.body + statement.orelse)
             elif isinstance(statement, ir.Loop):
                 forget([statement])
@@ -433,7 +444,7 @@ def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
                 names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
                 others = [o for p, o in operands.items() if p not in names]
                 classes = {root((name, versions[name])) for name in names.values()}
-                versions[statement.target] += 1
+                versions[statement.target] = next(fresh)
                 if rule and rule.elementwise and len(classes) == 1 and all(_is_number(o) for o in others):
                     parent[(statement.target, versions[statement.target])] = classes.pop()
                     found[statement.id] = frozenset(names)

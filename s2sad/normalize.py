@@ -135,6 +135,27 @@ def _items(body) -> list:
     return items
 
 
+def _bindings(function: cst.FunctionDef):
+    """How many assignments bind each name in ``function``."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+
+    class Counting(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            counts.update(names_in(node.target) if not isinstance(node.target, cst.Subscript) else [])
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.target, cst.Name):
+                counts[node.target.value] += 1
+
+        def visit_For(self, node: cst.For) -> None:
+            counts.update(names_in(node.target))
+
+    function.body.visit(Counting())
+    return counts
+
+
 def _nested_smalls(node: cst.CSTNode, stop_at_loops: bool = False):
     """Small statements anywhere in ``node`` (not inside loops nested in it, if asked)."""
     found = []
@@ -175,6 +196,8 @@ class _Lowering:
         self.loops: list[_LoopFlags] = []
         self.lists: set[str] = set()  # names holding a list the function built, here
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
+        self.depth = 0  # how many branches and loops enclose the statement being lowered
+        self.bindings = _bindings(unit.function)  # name -> how many places bind it
         self.ever_lists: set[str] = set()  # names that hold one anywhere
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
@@ -204,6 +227,9 @@ class _Lowering:
         viewed = names_in(value) if rule in _VIEWS or isinstance(value, cst.Name) else []
         if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
             self.shared.add(target)
+            if not self.names.is_placeholder(target):
+                # Two names now see one object: updating either in place would change the other.
+                self.shared.update(viewed)
         else:
             self.shared.discard(target)
 
@@ -338,6 +364,13 @@ class _Lowering:
     # -- control flow --------------------------------------------------------------
 
     def if_statement(self, node: cst.If) -> set[str]:
+        self.depth += 1
+        try:
+            return self._if_statement(node)
+        finally:
+            self.depth -= 1
+
+    def _if_statement(self, node: cst.If) -> set[str]:
         test = self.condition(node.test)
         origin = self.where(node)
         body = self.block(_items(node.body))
@@ -345,7 +378,7 @@ class _Lowering:
         jumps = set(self.jumps_in(node.body))
         if isinstance(node.orelse, cst.If):  # elif
             saved, self.statements = self.statements, []
-            jumps |= self.if_statement(node.orelse)
+            jumps |= self._if_statement(node.orelse)
             orelse, self.statements = self.statements, saved
         elif isinstance(node.orelse, cst.Else):
             orelse = self.block(_items(node.orelse.body))
@@ -389,7 +422,7 @@ class _Lowering:
             start = next((arg.value for arg in iterable.args if arg.keyword and arg.keyword.value == "start"), None)
             if called == "builtins.enumerate" and len(args) == 2:
                 args, start = args[:1], args[1]
-            held = [self.atom(arg) for arg in args]
+            held = [self.snapshot(arg) for arg in args]
             targets = node.target
             if not isinstance(targets, (cst.Tuple, cst.List)):
                 self.refuse(targets, f"iterating over {called.split('.')[1]}() into one name is",
@@ -411,7 +444,7 @@ class _Lowering:
                 prologue = [(first, number), (second, _index(held[0], index_name))]
             loop_range = self.helper_call("builtins.range", count)
         else:
-            held = self.atom(iterable)
+            held = self.snapshot(iterable)  # Python iterates the object, even if the name is rebound
             loop_range = self.helper_call("builtins.range", self.helper_call("builtins.len", held))
             prologue = [(node.target, _index(held, index_name))]
         if called == "builtins.range":
@@ -422,7 +455,10 @@ class _Lowering:
 
     def unrolled_loop(self, node: cst.For, iterable) -> set[str]:
         """``for w in (w1, w2)``: the items are known here, so the body is repeated for each."""
-        if any(isinstance(s, (cst.Break, cst.Continue, cst.Return)) for s in _nested_smalls(node.body)):
+        jumps = _nested_smalls(node.body, stop_at_loops=True) + [
+            s for s in _nested_smalls(node.body) if isinstance(s, cst.Return)
+        ]
+        if any(isinstance(s, (cst.Break, cst.Continue, cst.Return)) for s in jumps):
             self.refuse(node, "break, continue or return in a loop over a tuple is",
                         "loop over an array, or over range(len(...)), instead")
         items = self.static_tuple(iterable)
@@ -443,6 +479,13 @@ class _Lowering:
         return self._loop(node, origin, None, None, test, tuple(test_block), [])
 
     def _loop(self, node, origin, target, iterable, test, test_block, prologue) -> set[str]:
+        self.depth += 1
+        try:
+            return self._lower_loop(node, origin, target, iterable, test, test_block, prologue)
+        finally:
+            self.depth -= 1
+
+    def _lower_loop(self, node, origin, target, iterable, test, test_block, prologue) -> set[str]:
         number = next(self.context.serials)
         flags = _LoopFlags(self.names.role(f"v_broke_{number}"), self.names.role(f"v_skipped_{number}"))
         self.loops.append(flags)
@@ -686,6 +729,9 @@ class _Lowering:
             items = self.static_tuple(value)
         except _Inlined as inlined:  # a call of the user's function, already inlined: its one value
             items, value = None, inlined.value
+        if items is not None and self.depth and self.bindings[target] > 1:
+            self.refuse(value, f"rebinding the tuple '{target}' inside a branch or loop is",
+                        "use one name per item, or an array")
         if items is not None:
             # A tuple of values: its items are known here, so `t[0]`, `a, b = t` and
             # `for v in t` use them directly; the tuple itself is kept for other reads.
@@ -701,13 +747,22 @@ class _Lowering:
             expression, rule, operands, inactive_only = cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
         self.emit_assign(target, expression, rule, operands, inactive_only, origin)
 
+    def snapshot(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        """An atom holding ``value`` as it is now: a name the code may rebind later is copied."""
+        atom = self.atom(value)
+        if isinstance(atom, cst.Name) and not self.names.is_placeholder(atom.value):
+            held = self.temp()
+            self.assign_name(held, atom)
+            return cst.Name(held)
+        return atom
+
     def static_tuple(self, value: cst.BaseExpression) -> list[cst.BaseExpression] | None:
         """The items of a tuple written out, of a name holding one, or returned by a function of the user's."""
         value = _bare(value)
         if isinstance(value, cst.Name) and value.value in self.tuples:
             return self.tuples[value.value]
         if isinstance(value, cst.Tuple) and self.literal(value) is None:
-            return [self.atom(element.value) for element in value.elements]
+            return [self.snapshot(element.value) for element in value.elements]
         returned = self.returned_tuple(value)
         if isinstance(returned, list):
             return returned

@@ -98,10 +98,8 @@ class _Transform:
         )
 
     def unbound_saved(self, body) -> list[Line]:
-        """``name = None`` for each saved name first assigned inside a branch or loop.
-
-        The tape saves a name's old value before each assignment; on a loop's
-        first iteration there may be none yet.
+        """``name = None`` for each name first assigned inside a branch or loop that the tape
+        saves or a zero adjoint is shaped like: on a path that never assigned it, it has no value.
         """
         first_inside = []
         seen = set(self.function.parameters)
@@ -110,11 +108,12 @@ class _Transform:
             first_inside.extend(sorted(inner - seen))
             seen |= inner | ir.assigned([statement])
         saved = {getattr(s, "target", None) for s in ir.walk(body) if s.id in self.activity.recorded}
-        names = [name for name in first_inside if name in saved]
+        zeroed = set().union(*self.activity.zeros_before.values(), *self.activity.zeros_after.values())
+        names = [name for name in first_inside if name in saved | zeroed]
         if not names:
             return []
         targets = [cst.AssignTarget(target=cst.Name(name)) for name in names]
-        heading = "the tape saves these before each assignment; they have no value yet"
+        heading = "the tape saves these, or zero adjoints take their shape; they have no value yet"
         return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None, heading=heading)]
 
     def uses_tape(self, body) -> bool:

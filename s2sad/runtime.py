@@ -156,8 +156,8 @@ def copy_like(g, x):
 
 def zeros_like(x):
     """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list, else zeros."""
-    if isinstance(x, float) and not isinstance(x, np.generic):
-        return 0.0
+    if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):
+        return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
     if isinstance(x, list):
         return [zeros_like(item) for item in x]
     return np.zeros_like(x)

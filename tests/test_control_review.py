@@ -638,8 +638,6 @@ CASES = [
         """,
         {"reset-at-i=2": dict(x=X5, a=0.7)},
         (0, 1),
-        bug="activity._zeros/_with_reverse only consider active statements: an inactive assignment "
-        "inside a branch or loop never zeroes the adjoint it kills (the if is skipped in reverse)",
     ),
     case(
         "constant-overwrite-in-taken-branch",
@@ -652,8 +650,6 @@ CASES = [
         """,
         {"then:a>0.5": dict(x=X3, a=0.7)},
         (0, 1),
-        bug="a branch holding only an inactive assignment is not reversed: d_y flows on to y's "
-        "earlier definition although the branch overwrote y",
     ),
     case(
         "constant-overwrite-in-one-arm-drops-other-arm",
@@ -668,8 +664,6 @@ CASES = [
         """,
         {"skipped:a<0.5": dict(x=X3, a=0.3)},
         (0, 1),
-        bug="the killed adjoint is not in zeros_after, so the arms end with different d_y and the "
-        "join (reverse_if) drops d_y: the path that kept y loses its gradient",
     ),
     case(
         "loop-overwrites-with-constant",
@@ -684,8 +678,6 @@ CASES = [
         """,
         {"two-trips": dict(x=X3, a=0.7)},
         (0, 1),
-        bug="a loop whose only assignment to y is inactive is not reversed: d_y is not zeroed "
-        "and reaches y = x * a",
     ),
     case(
         "name-defined-in-one-arm-used-under-same-test",
@@ -701,8 +693,6 @@ CASES = [
         """,
         {"both-skipped:a<0": dict(x=X3, a=-0.7)},
         (0, 1),
-        bug="zeros_after of the second if materializes d_z = _rt.zeros_like(z) in the untaken arm, "
-        "where z was never bound: UnboundLocalError in generated code",
     ),
     case(
         "shape-classes-leak-from-then-arm-into-else-arm",
@@ -718,8 +708,6 @@ CASES = [
         """,
         {"else:s<0": dict(x=X3, s=-0.5)},
         (0, 1),
-        bug="activity._same_shape analyses the else arm with the then arm's versions (y looks "
-        "shaped like x), so d_y = d_z * x is not unbroadcast to scalar y: TypeError in _rt.like",
     ),
     case(
         "tuple-bound-differently-in-each-arm",
@@ -733,8 +721,7 @@ CASES = [
         """,
         {"then:x>0": dict(x=0.7, y=0.4)},
         (0, 1),
-        bug="normalize keeps one static item list per tuple name (self.tuples), flow-insensitively: "
-        "after the if, p[0] is the else arm's item whichever arm ran",
+        refusal_ok=True,  # rebinding a tuple in a branch or loop is refused
     ),
     case(
         "tuple-carried-around-loop",
@@ -747,8 +734,7 @@ CASES = [
         """,
         {"three-trips": dict(a=0.7, b=0.4)},
         (0, 1),
-        bug="t[0], t[1] in the loop body are resolved statically to the items bound before the "
-        "loop, so every iteration computes from (a, b): wrong value and gradient",
+        refusal_ok=True,  # rebinding a tuple in a branch or loop is refused
     ),
     case(
         "helper-tuple-result-fed-back-in-loop",
@@ -764,8 +750,7 @@ CASES = [
         """,
         {"three-trips": dict(x=0.5, y=0.7)},
         (0, 1),
-        bug="the inlined call in the loop takes p[0], p[1] statically from the call before the "
-        "loop, so the loop does not iterate",
+        refusal_ok=True,  # rebinding a tuple in a branch or loop is refused
     ),
     case(
         "tuple-item-name-reassigned-after-packing",
@@ -779,8 +764,6 @@ CASES = [
         """,
         {"two-items": dict(a=0.5, b=0.7)},
         (0, 1),
-        bug="a tuple's items are kept as names, not values: the unrolled loop reads the new b "
-        "(rebound in the body) where Python reads the b packed into the tuple",
     ),
     case(
         "for-over-array-reassigned-in-body",
@@ -793,8 +776,6 @@ CASES = [
             return total
         """,
         {"three-rows": dict(x=X3)},
-        bug="for v in x is lowered to v = x[i] read each iteration, so after x is rebound in the "
-        "body the loop yields items of the new x (Python iterates the original object)",
     ),
     case(
         "two-setitems-after-a-read",
@@ -810,8 +791,6 @@ CASES = [
         """,
         {"two-trips": dict(x=X3, a=0.7)},
         (0, 1),
-        bug="_Recorder discards y from pending at the first update, so the second y[...] = is not "
-        "saved or undone; the reverse of y * x then reads a y with y[1] still overwritten",
     ),
     case(
         "two-appends-after-a-read",
@@ -826,8 +805,6 @@ CASES = [
         """,
         {"three-trips": dict(x=X3, a=0.7)},
         (0, 1),
-        bug="only the first append after hs[-1] is recorded (popped in reverse); the second stays, "
-        "so getitem_adjoint of hs[-1] lands on the wrong item",
     ),
     case(
         "setitem-on-array-another-name-aliases",
@@ -843,8 +820,6 @@ CASES = [
         {"three-trips": dict(x=X3, a=0.7)},
         (0, 1),
         refusal_ok=True,
-        bug="prev = y marks only prev as shared (normalize.emit_assign), so y[i] = ... on the "
-        "aliased y is neither refused nor seen through prev",
     ),
     case(
         "setitem-on-array-a-view-sees",
@@ -859,8 +834,6 @@ CASES = [
         """,
         {"all-positive": dict(x=X3)},
         refusal_ok=True,
-        bug="v = y.reshape(3) marks only v as shared: updating y in place is not refused, and the "
-        "reverse sweep does not know v changed",
     ),
     case(
         "augmented-assignment-on-array-another-name-aliases",
@@ -874,8 +847,6 @@ CASES = [
         """,
         {"two-trips": dict(x=X3)},
         refusal_ok=True,
-        bug="y += x is lowered to y = y + x because only z (not y) is marked shared; Python updates "
-        "the array z also names: value and gradient differ",
     ),
     case(
         "append-to-list-another-name-aliases",
@@ -889,8 +860,6 @@ CASES = [
         """,
         {"two-items": dict(x=X3)},
         refusal_ok=True,
-        bug="seen = hs does not mark hs as shared, so appending to it is not refused and the "
-        "list adjoints of seen and hs are added as if they were two lists",
     ),
     case(
         "loop-over-tuple-with-break-in-inner-loop",
@@ -906,8 +875,6 @@ CASES = [
         """,
         {"inner-breaks": dict(w1=0.8, w2=1.9, x=X3)},
         (0, 1),
-        bug="unrolled_loop looks for break/continue with _nested_smalls(node.body) without "
-        "stop_at_loops, so an inner loop's break refuses the documented nested loops",
     ),
 ]
 

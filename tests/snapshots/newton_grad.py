@@ -9,7 +9,7 @@ def grad_sqrt_newton(a, tol=1e-12):
     _rt.require_float(a, "a", "fixtures/newton.py:14:17")
     # forward sweep
     tape = []
-    # the tape saves these before each assignment; they have no value yet
+    # the tape saves these, or zero adjoints take their shape; they have no value yet
     _t1 = None
     # newton.py:15: x = 0.5 * (a + 1.0)
     x = 0.5 * (a + 1.0)

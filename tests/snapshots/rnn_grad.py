@@ -12,7 +12,7 @@ def grad_loss(W, U, b, xs, h0, target):
     _rt.require_float(h0, "h0", "fixtures/rnn.py:12:23")
     # forward sweep
     tape = []
-    # the tape saves these before each assignment; they have no value yet
+    # the tape saves these, or zero adjoints take their shape; they have no value yet
     _t1 = _t2 = _t3 = _t4 = _t5 = _t6 = None
     # rnn.py:13: h = h0
     h = h0
