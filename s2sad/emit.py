@@ -16,7 +16,7 @@ import os
 
 import libcst as cst
 
-from s2sad import naming
+from s2sad import naming, rules
 from s2sad.errors import Origin
 from s2sad.options import Options
 from s2sad.precedence import parenthesize
@@ -85,9 +85,12 @@ def _header(unit: Unit) -> list[cst.BaseStatement]:
     if names.module("_rt") in used:
         statements.append(cst.parse_statement(f"from s2sad import runtime as {names.module('_rt')}"))
     if unit.live_globals is None:
-        user_globals = sorted(
-            {r.name.split(".")[0] for r in unit.resolutions.values() if r.kind == "global"} & used
-        )
+        user_names = {
+            text.split(".")[0]
+            for text, r in unit.resolutions.items()
+            if r.kind == "global" or (r.kind == "rule" and rules.lookup(r.name).custom)
+        }
+        user_globals = sorted(user_names & used)
         if user_globals:
             statements.append(cst.parse_statement(f"from {unit.module_name} import {', '.join(user_globals)}"))
         for placeholder, (module, name) in sorted(unit.foreign.items()):

@@ -971,7 +971,8 @@ class _Lowering:
         if rule is not None and rule.custom:
             # A user's function with a user's rule: called as written, found among the user's names.
             function = node.func
-            self.context.files.add(rule.function.__code__.co_filename)
+            if rule.function is not None:
+                self.context.files.add(rule.function.__code__.co_filename)
         else:
             function = module_name(self.names, name)
         value = cst.Call(

@@ -78,8 +78,47 @@ class StaticResolver:
         MetadataWrapper(unit.module, unsafe_skip_copy=True).visit(Collector())
         self.names = names
         self.unit = unit
+        self.custom = self._custom_rules()
+
+    def _custom_rules(self) -> dict[str, str]:
+        """Functions of this file given a derivative with @s2sad.rule: name -> rule name.
+
+        Read from the text (the file is never run): ``@s2sad.rule`` on ``f`` and
+        ``@f.adjoint`` on its rule, both at the top level.
+        """
+        module = self.unit.module
+        adjoints = {}
+        for statement in module.body:
+            if isinstance(statement, cst.FunctionDef):
+                for decorator in statement.decorators:
+                    target = dotted(decorator.decorator)
+                    if target and target.endswith(".adjoint"):
+                        adjoints[target.removesuffix(".adjoint")] = statement
+        found = {}
+        for statement in module.body:
+            if not isinstance(statement, cst.FunctionDef) or statement.name.value not in adjoints:
+                continue
+            for decorator in statement.decorators:
+                expression = decorator.decorator
+                called = expression.func if isinstance(expression, cst.Call) else expression
+                if {q.name for q in self.names.get(called, set())} != {"s2sad.rule"}:
+                    continue
+                elementwise = isinstance(expression, cst.Call) and any(
+                    arg.keyword is not None and arg.keyword.value == "elementwise" and dotted(arg.value) == "True"
+                    for arg in expression.args
+                )
+                rule_function = adjoints[statement.name.value]
+                parameters = [(p.name.value, p.default is not None) for p in rule_function.params.params[2:]]
+                name = f"{self.unit.module_name}.{statement.name.value}"
+                rules.custom_from_source(
+                    name, self.unit.module_name, module.code_for_node(rule_function), parameters, elementwise
+                )
+                found[statement.name.value] = name
+        return found
 
     def user_function(self, node, text):
+        if text in self.custom:
+            return None
         for qualified in self.names.get(node, set()):
             if qualified.source is QualifiedNameSource.LOCAL:
                 if "." not in text and _defines_function(self.unit.module, text):
@@ -92,6 +131,8 @@ class StaticResolver:
         return None
 
     def qualified_names(self, node, text):
+        if text in self.custom:
+            return {self.custom[text]}
         found = self.names.get(node, set())
         if any(q.source is QualifiedNameSource.LOCAL for q in found):
             return None

@@ -412,7 +412,7 @@ class _Transform:
             bindings[alias] = cst.Name(self.names.module(alias))
         for name in sorted(rule.adjoint.globals):
             placeholder = self.names.role(f"v_{name}_{len(self.foreign) + 1}")
-            where = load.live_namespace(rule.function)
+            where = load.live_namespace(rule.function) if rule.function else rule.module
             self.foreign.setdefault(placeholder, (where, name))
             bindings[name] = cst.Name(placeholder)
         wanted = tuple(rule.differentiable.index(p) for p in parameters)

@@ -66,8 +66,13 @@ def parse(function: Callable, result_count: int, free_globals: bool = False) -> 
     too; they are listed in ``Template.globals``.
     """
     source = textwrap.dedent(inspect.getsource(function))
-    definition = cst.ensure_type(cst.parse_module(source).body[0], cst.FunctionDef)
-    where = f"rule {function.__module__}.{function.__name__}"
+    return parse_source(source, f"rule {function.__module__}.{function.__name__}", result_count, free_globals)
+
+
+def parse_source(source: str, where: str, result_count: int, free_globals: bool = False) -> Template:
+    """``parse`` for a rule given as source text (a user's rule read from a file, never run)."""
+    module = cst.parse_module(source)
+    definition = cst.ensure_type(module.body[0], cst.FunctionDef).with_changes(decorators=[])
     params = definition.params
     if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
         raise RuleShapeError(f"{where}: only plain positional parameters are allowed")
@@ -107,7 +112,7 @@ def parse(function: Callable, result_count: int, free_globals: bool = False) -> 
                 f"{where}: uses {sorted(unknown)}; rules may use only their parameters, their "
                 f"own locals and {', '.join(MODULE_NAMES)} (put helpers in s2sad.runtime)"
             )
-    return Template(function.__name__, names, defaults, tuple(setup), results, frozenset(free))
+    return Template(definition.name.value, names, defaults, tuple(setup), results, frozenset(free))
 
 
 class _Substitute(cst.CSTTransformer):

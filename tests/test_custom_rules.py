@@ -79,3 +79,26 @@ def test_unknown_call_suggests_a_custom_rule(tmp_path):
     module = write_module(tmp_path, "import scipy.special\n\ndef f(x):\n    return scipy.special.gamma(x)\n")
     with pytest.raises(s2sad.S2SADError, match=r"no derivative rule for 'scipy.special.gamma' \(scipy.special.gamma\)(.|\n)*@s2sad.rule"):
         s2sad.grad(module.f)
+
+
+def test_cli_reads_custom_rules_from_the_file_without_running_it(tmp_path):
+    import subprocess
+    import sys
+
+    model = tmp_path / "erf_model.py"
+    model.write_text(MODEL + "\nopen(__file__ + '.ran', 'w').close()\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "s2sad", "grad", f"{model}:in_loop", "--wrt", "x,a"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )
+    assert not (tmp_path / "erf_model.py.ran").exists()
+    assert "from erf_model import" in completed.stdout and "erf(" in completed.stdout
+    sys.path.insert(0, str(tmp_path))  # the printed module imports erf_model
+    try:
+        generated = write_module(tmp_path, completed.stdout)
+    finally:
+        sys.path.remove(str(tmp_path))
+    module = write_module(tmp_path, MODEL)
+    x, a = np.array([0.1, -0.4, 0.3]), 0.7
+    expected = numeric_vjp(module.in_loop, [x, a], (0, 1), 1.0)
+    assert_gradients_close(generated.grad_in_loop(x, a), expected, [x, a], (0, 1))

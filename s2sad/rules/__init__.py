@@ -103,10 +103,14 @@ class Rule:
     examples: tuple[Example, ...]
 
     custom: bool = False  # a user's rule: its body may read its module's globals
+    source: str | None = None  # a user's rule read from a file (function is None then)
+    module: str | None = None  # ... and the module it is in, for its globals
 
     @functools.cached_property
     def adjoint(self) -> templates.Template:
         """The rule parsed into a template (on first use: importing s2sad stays quick)."""
+        if self.function is None:
+            return templates.parse_source(self.source, f"rule {self.name}", len(self.differentiable), True)
         return templates.parse(self.function, len(self.differentiable), free_globals=self.custom)
 
     @property
@@ -188,6 +192,21 @@ def custom(function: Callable, adjoint_function: Callable, elementwise: bool) ->
 
 
 CUSTOM_OBJECTS: dict[int, tuple[Callable, str]] = {}  # id -> (function, rule name), for live resolution
+
+
+def custom_from_source(name: str, module: str, source: str, parameters, elementwise: bool) -> Rule:
+    """Register a user's rule read from a file: ``parameters`` are (name, has a default) after d_out, out."""
+    primal = Binding(
+        [
+            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None if has_default else inspect.Parameter.empty)
+            for p, has_default in parameters
+        ]
+    )
+    differentiable = tuple(p for p, has_default in parameters if not has_default)
+    rule = Rule(name, primal, differentiable, None, elementwise, (), {}, (), custom=True, source=source, module=module)
+    rule.adjoint  # parse now: a malformed rule fails where it is read
+    CUSTOM[name] = rule
+    return rule
 
 
 def zero_derivative(*names: str) -> None:
