@@ -91,7 +91,10 @@ def from_function(function) -> Unit:
                 module_name=function.__module__,
                 live_globals=live_namespace(function),
             )
-    raise NotFound(f"cannot find the definition of {function.__qualname__} in {path}")
+    raise NotFound(
+        f"cannot find the definition of {function.__qualname__} in {path}",
+        hint="the file changed since it was imported? Import it again, or define the function with def",
+    )
 
 
 def live_namespace(function: types.FunctionType) -> "_LiveNames":
@@ -106,7 +109,7 @@ def from_file(filename: str, name: str) -> Unit:
     try:
         text = Path(filename).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NotFound(f"no such file: {filename}") from None
+        raise NotFound(f"no such file: {filename}", hint="give the model file's path, relative to this folder") from None
     except OSError as error:
         raise NotFound(f"cannot read {filename}: {error.strerror}") from None
     module, positions = _parse(text, path)
@@ -126,7 +129,9 @@ def from_file(filename: str, name: str) -> Unit:
     defined = _defines(module, name)
     if defined is not None:
         raise NotFound(
-            f"'{name}' in {path} is not a function", Origin(path, positions[defined].start.line, 0)
+            f"'{name}' in {path} is not a function",
+            Origin(path, positions[defined].start.line, 0),
+            hint="name a function defined with def at the top level of the file",
         )
     raise NotFound(
         f"no function '{name}' in {path}",

@@ -271,7 +271,11 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resol
             hint="import it once, unconditionally, so s2sad can tell which function it is",
         )
     if not canonical:
-        raise NoRule(f"name '{text}' is not defined", origin)
+        raise NoRule(
+            f"name '{text}' is not defined",
+            origin,
+            hint="define or import it above the function: s2sad looks names up when it generates the derivative",
+        )
     (name,) = names  # as called (np.copy), so generated code calls the same function
     kind = rules.kind(name)
     if kind is not None and (called or kind == "constant"):

@@ -340,7 +340,8 @@ def norm_adjoint(g, out, x, ord, axis, keepdims):
     if not euclidean:
         raise BadArgument(
             f"np.linalg.norm with ord={ord!r} has no derivative rule in s2sad "
-            "(the 2-norm of vectors and the Frobenius norm of matrices have one)"
+            "(the 2-norm of vectors and the Frobenius norm of matrices have one)",
+            hint="write that norm with np.abs, np.max or np.sum, or give it a rule with @s2sad.rule"
         )
     expanded = expand_reduced(out, x, axis, keepdims)
     safe = np.where(expanded == 0, 1.0, expanded)
