@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import itertools
 import sys
 import textwrap
@@ -83,3 +84,20 @@ def assert_gradients_close(actual, expected, args, wrt):
     for index, got, want in zip(wrt, actual, expected):
         assert np.shape(got) == np.shape(args[index]), f"gradient of argument {index} has shape {np.shape(got)}"
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"gradient of argument {index}")
+
+
+def positions(function, wrt) -> tuple[int, ...]:
+    """The positions of ``wrt`` (names, positions, or a tuple of them) among ``function``'s parameters."""
+    names = list(inspect.signature(function).parameters)
+    items = wrt if isinstance(wrt, tuple) else (wrt,)
+    return tuple(names.index(item) if isinstance(item, str) else item % len(names) for item in items)
+
+
+def as_tuple(result, wrt):
+    """Gradients as a tuple, whether ``wrt`` asked for one or not."""
+    return result if isinstance(wrt, tuple) else (result,)
+
+
+def copies(values):
+    """Copies of the arrays among ``values`` (to check a function leaves its inputs alone)."""
+    return [np.copy(v) if isinstance(v, np.ndarray) else v for v in values]

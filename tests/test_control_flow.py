@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module
+from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple, copies
 
 SEEDS = 2  # random inputs per (case, label)
 
@@ -1081,23 +1081,9 @@ def derivative_of(item: Case, folder):
     return found
 
 
-def positions(function, wrt) -> tuple[int, ...]:
-    names = list(inspect.signature(function).parameters)
-    items = wrt if isinstance(wrt, tuple) else (wrt,)
-    return tuple(names.index(item) if isinstance(item, str) else item % len(names) for item in items)
-
-
-def as_tuple(result, wrt):
-    return result if isinstance(wrt, tuple) else (result,)
-
-
 def make_args(item: Case, label: str, rng) -> list:
     specs = dict(item.inputs)[label]
     return [draw(spec, rng) for spec in specs.values()]
-
-
-def copies(values):
-    return [np.copy(v) if isinstance(v, np.ndarray) else v for v in values]
 
 
 @pytest.mark.parametrize("item, label", list(_params()))

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module
+from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple
 
 SEEDS = 2  # random inputs per shape
 
@@ -961,16 +961,6 @@ def compiled(tmp_path_factory):
         return _COMPILED[item.id]
 
     return get
-
-
-def positions(function, wrt) -> tuple[int, ...]:
-    names = list(inspect.signature(function).parameters)
-    items = wrt if isinstance(wrt, tuple) else (wrt,)
-    return tuple(names.index(item) if isinstance(item, str) else item % len(names) for item in items)
-
-
-def as_tuple(result, wrt):
-    return result if isinstance(wrt, tuple) else (result,)
 
 
 def make_args(item: Case, shapes: dict, rng) -> list:
