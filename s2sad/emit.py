@@ -79,7 +79,8 @@ def _header(unit: Unit) -> list[cst.BaseStatement]:
     )
     statements: list[cst.BaseStatement] = [docstring]
     used = set(naming.names_in(_function(unit.generated)))
-    statements.append(cst.parse_statement(f"import numpy as {names.module('np')}"))
+    if names.module("np") in used:
+        statements.append(cst.parse_statement(f"import numpy as {names.module('np')}"))
     if names.module("math") in used:
         statements.append(cst.parse_statement(f"import math as {names.module('math')}"))
     if names.module("_rt") in used:

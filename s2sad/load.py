@@ -7,7 +7,6 @@ Loading from a path reads the file as text and never executes it.
 
 from __future__ import annotations
 
-import inspect
 import linecache
 import os
 import types

@@ -30,7 +30,7 @@ import libcst as cst
 from s2sad.naming import Names, names_in
 from s2sad.reverse import fresh
 from s2sad.options import Options
-from s2sad.target import Compound, Generated, Line, expressions_in, lines_in
+from s2sad.target import Compound, Generated, expressions_in, lines_in
 from s2sad.templates import names_read, substitute
 from s2sad.unit import Unit
 

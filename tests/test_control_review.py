@@ -28,10 +28,8 @@ float32 inputs keep float32 gradients through branches and loops.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest

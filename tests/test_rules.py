@@ -6,8 +6,6 @@ rows with columns. The function is compiled by the whole pipeline and its
 vector-Jacobian product compared with finite differences of <f(x), d_out>.
 """
 
-import itertools
-import re
 
 import numpy as np
 import pytest

@@ -262,4 +262,6 @@ def objects_by_identity() -> dict[int, str]:
     return table
 
 
-from s2sad.rules import elementwise, linalg, reductions, scalar_math, shape, passive  # noqa: E402,F401
+# The rule families register themselves when imported.
+for _family in ("elementwise", "linalg", "reductions", "scalar_math", "shape", "passive"):
+    importlib.import_module(f"s2sad.rules.{_family}")
