@@ -113,6 +113,12 @@ class Rule:
             return templates.parse_source(self.source, f"rule {self.name}", len(self.differentiable), True)
         return templates.parse(self.function, len(self.differentiable), free_globals=self.custom)
 
+    @functools.cached_property
+    def tangent(self) -> templates.Template | None:
+        """The forward-mode rule parsed into a template; None if the rule has none yet."""
+        function = TANGENTS.get(self.name)
+        return None if function is None else templates.parse(function, len(self.differentiable))
+
     @property
     def spelling(self) -> str:
         """How generated code calls it: ``np.exp``, ``math.exp``, ``float``."""
@@ -207,6 +213,40 @@ def custom_from_source(name: str, module: str, source: str, parameters, elementw
     rule.adjoint  # parse now: a malformed rule fails where it is read
     CUSTOM[name] = rule
     return rule
+
+
+TANGENTS: dict[str, Callable] = {}
+
+
+def tangent(name: str) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the tangent (forward-mode) rule of ``name``.
+
+    Written beside the adjoint rule, after it. Its parameters: the tangent
+    ``d_<p>`` of each differentiable parameter ``p`` (in the adjoint rule's
+    order), then ``out``, then the adjoint rule's own parameters (numpy's). It
+    returns one term per differentiable parameter (``None`` where there is
+    none); the term for ``p`` reads no tangent but ``d_p``. The engine adds the
+    terms of the active parameters::
+
+        @tangent("numpy.multiply")
+        def multiply_tangent(d_x1, d_x2, out, x1, x2):
+            return d_x1 * x2, x1 * d_x2
+    """
+
+    def register(function: Callable) -> Callable:
+        rule = RULES.get(name)
+        if rule is None:
+            raise ValueError(f"tangent for {name}: register its adjoint rule first")
+        if name in TANGENTS:
+            raise ValueError(f"tangent for {name} registered twice")
+        expected = [f"d_{p}" for p in rule.differentiable] + ["out"] + list(rule.signature.parameters)
+        actual = list(inspect.signature(function).parameters)
+        if actual != expected:
+            raise templates.RuleShapeError(f"{function.__name__}: parameters must be {', '.join(expected)}")
+        TANGENTS[name] = function
+        return function
+
+    return register
 
 
 def zero_derivative(*names: str) -> None:
