@@ -67,8 +67,18 @@ def _formatted(code: str) -> str:
 
 def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     """The unit's module with readable names and the parentheses it needs, before formatting."""
-    module = cst.Module(body=[*_header(unit), _function(unit.generated)])
+    header = _header(unit)
+    module = cst.Module(body=[*header, _function(unit.generated)])
     module, chosen = naming.finalize(module, unit.names)
+    # Builtins the generated code calls, under another name where a user name shadows them.
+    shadowed = sorted(
+        (placeholder[len(unit.names.builtin("")) :], name)
+        for placeholder, name in chosen.items()
+        if placeholder.startswith(unit.names.builtin("")) and name != placeholder[len(unit.names.builtin("")) :]
+    )
+    imports = [cst.parse_statement(f"from builtins import {builtin} as {name}") for builtin, name in shadowed]
+    body = list(module.body)
+    module = module.with_changes(body=[*body[: len(header)], *imports, *body[len(header) :]])
     return parenthesize(module.visit(_PlainImports())), chosen
 
 

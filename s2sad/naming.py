@@ -54,6 +54,10 @@ class Names:
         """Placeholder for a module a rule calls as ``np``, ``_rt`` or ``math``."""
         return self.role({"np": "np", "_rt": "rt", "math": "math"}[alias])
 
+    def builtin(self, name: str) -> str:
+        """Placeholder for a builtin generated code calls (range, len): renamed if a user name shadows it."""
+        return f"{self.prefix}b_{name}"
+
     def is_placeholder(self, name: str) -> bool:
         return name.startswith(self.prefix)
 
@@ -116,6 +120,9 @@ def finalize(node: cst.CSTNode, names: Names) -> tuple[cst.CSTNode, dict[str, st
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
         elif re.fullmatch(r"[nr]\d+", body):
             name = pick(f"_t{i}" for i in temps)
+        elif body.startswith("b_"):  # a builtin: its own name unless the code uses that name otherwise
+            stem = body[2:]
+            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
         elif body.startswith("v_"):  # a variable s2sad adds, named by its role: v_broke_2 -> broke
             stem = re.sub(r"_\d+$", "", body[2:])
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))

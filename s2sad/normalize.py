@@ -432,7 +432,7 @@ class _Lowering:
                 count = lengths[0]
                 if len(lengths) > 1:
                     count = cst.Name(self.temp())
-                    shortest = cst.Call(func=cst.Name("min"), args=[cst.Arg(n) for n in lengths])
+                    shortest = cst.Call(func=cst.Name(self.names.builtin("min")), args=[cst.Arg(n) for n in lengths])
                     self.emit_assign(count.value, shortest, None, {}, False, self.origin)
                 items = [_index(h, index_name) for h in held]
                 prologue = list(zip([e.value for e in targets.elements], items))
@@ -605,6 +605,7 @@ class _Lowering:
     def helper_call(self, name: str, *args: cst.BaseExpression) -> cst.Name:
         """A temporary holding ``name(*args)`` for a helper s2sad itself calls (len, range)."""
         value, _, _, inactive_only = self.apply(name, None, list(args), {}, kind=rules.kind(name))
+        value = value.with_changes(func=cst.Name(self.names.builtin(name.rpartition(".")[2])))
         held = self.temp()
         self.emit_assign(held, value, None, {}, inactive_only, self.origin)
         return cst.Name(held)

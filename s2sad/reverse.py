@@ -334,10 +334,10 @@ class _Transform:
         self.adjoints = outside
         self.owned -= carried
         if loop.target is not None:
-            iterations = call(cst.Name("reversed"), self.tape("pop"))
+            iterations = call(cst.Name(self.names.builtin("reversed")), self.tape("pop"))
             target = cst.Name(loop.target)
         else:
-            iterations = call(cst.Name("range"), self.tape("pop"))
+            iterations = call(cst.Name(self.names.builtin("range")), self.tape("pop"))
             target = cst.Name(self.names.role(f"v_step_{next(self.counters)}"))
         header = cst.For(target=target, iter=iterations, body=cst.IndentedBlock(body=[]))
         self.out.append(Compound(header, tuple(lines) or (Line(cst.Pass()),), (), loop.origin))

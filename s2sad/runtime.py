@@ -349,6 +349,90 @@ def norm_adjoint(g, out, x, ord, axis, keepdims):
 
 
 # ---------------------------------------------------------------------------
+# tangents (forward mode)
+
+
+def power_log_factor(out, x1):
+    """d(x1 ** x2)/dx2 = x1 ** x2 * log(x1), given ``out = x1 ** x2``; 0 where x1 <= 0 (no real log).
+
+    numpy operations throughout, so a Python float never raises (``log`` of 1.0 where x1 <= 0).
+    """
+    if type(x1) is float:  # a Python float factor: float32 arrays stay float32
+        return out * (float(np.log(x1)) if x1 > 0 else 0.0)
+    return (out * np.log(np.where(np.greater(x1, 0), x1, 1.0)))[()]
+
+
+def _reduced_last(x, axis):
+    """``x`` with the reduced axes moved last and flattened into one, and the kept shape."""
+    x = np.asanyarray(x)
+    axes = _reduced_axes(axis, x.ndim)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    return moved.reshape(moved.shape[: len(kept)] + (-1,)), axes
+
+
+def _keep_reduced(value, x, axes, keepdims):
+    """A reduction's result (the kept axes only) with the reduced axes put back as 1s if ``keepdims``."""
+    if keepdims and np.ndim(x):
+        return np.expand_dims(value, axes)
+    return value
+
+
+def prod_tangent(d_x, x, axis, keepdims):
+    """Tangent of ``np.prod(x, axis)``: sum over the reduced elements of d_x times the product of
+    the others (exclusive prefix and suffix products, so zeros in ``x`` are exact)."""
+    if np.ndim(x) == 0:
+        return d_x
+    flat, axes = _reduced_last(x, axis)
+    d_flat, _ = _reduced_last(np.broadcast_to(d_x, np.shape(x)), axis)
+    before = np.cumprod(flat, axis=-1)
+    after = np.flip(np.cumprod(np.flip(flat, -1), axis=-1), -1)
+    ones = np.ones_like(flat[..., :1])
+    others = np.concatenate([ones, before[..., :-1]], axis=-1) * np.concatenate([after[..., 1:], ones], axis=-1)
+    return _keep_reduced(np.sum(others * d_flat, axis=-1), x, axes, keepdims)
+
+
+def extremum_tangent(d_x, out, x, axis, keepdims):
+    """Tangent of max/min over ``axis``: the mean of d_x over the elements equal to the extreme (ties shared)."""
+    if np.ndim(x) == 0:
+        return d_x
+    axes = _reduced_axes(axis, np.ndim(x))
+    extreme = out if keepdims else np.expand_dims(out, axes)
+    hits = np.equal(x, extreme)
+    total = np.sum(np.where(hits, d_x, 0.0), axis=axes, keepdims=keepdims)
+    return total / np.sum(hits, axis=axes, keepdims=keepdims).astype(np.result_type(total))
+
+
+def norm_tangent(d_x, out, x, ord, axis, keepdims):
+    """Tangent of the vector 2-norm / Frobenius norm: <x, d_x> / norm (0 where the norm is 0)."""
+    vector = len(_reduced_axes(axis, np.ndim(x))) == 1
+    if not (ord is None or (ord == 2 and vector) or (ord == "fro" and not vector)):
+        raise BadArgument(
+            f"np.linalg.norm with ord={ord!r} has no derivative rule in s2sad "
+            "(the 2-norm of vectors and the Frobenius norm of matrices have one)",
+            hint="write that norm with np.abs, np.max or np.sum, or give it a rule with @s2sad.rule",
+        )
+    axes = None if axis is None else _reduced_axes(axis, np.ndim(x))
+    inner = np.sum(x * d_x, axis=axes, keepdims=keepdims)
+    return np.where(out == 0, 0.0, inner / np.where(out == 0, 1.0, out))[()]
+
+
+def sum_tangent(items):
+    """Tangent of the builtin ``sum(items)``: the items' tangents added (broadcasting), starting from 0."""
+    total = 0
+    for item in items:
+        total = total + item
+    return total
+
+
+def solve_tangent_matrix(d_a, x, a):
+    """The part of the tangent of ``x = solve(a, b)`` from ``a``: -solve(a, d_a x)."""
+    if _solves_vectors(x, a):
+        return -np.linalg.solve(a, d_a @ x[..., None])[..., 0]
+    return -np.linalg.solve(a, d_a @ x)
+
+
+# ---------------------------------------------------------------------------
 # run-time checks of how a derivative is called
 
 

@@ -42,3 +42,29 @@ def test_vjp_seed_avoids_user_names(tmp_path):
     d_x, d_scale = pullback(x, scale, d_out)
     np.testing.assert_allclose(d_x, d_out * scale)
     np.testing.assert_allclose(d_scale, d_out * x)
+
+
+def test_user_names_shadowing_builtins_the_generated_code_calls(tmp_path):
+    """A variable called range or min does not break the loops s2sad writes (range, len, min, reversed)."""
+    source = """
+import numpy as np
+
+
+def f(x, y):
+    range = np.max(x) - np.min(x)
+    min = 0.0
+    total = 0.0
+    for a, b in zip(x, y):
+        total = total + a * b * range + min
+    v = total
+    while v > 1.0:
+        v = v * 0.5
+    for row in x[::-1]:
+        total = total + row * v
+    return total
+"""
+    module = write_module(tmp_path, source)
+    args = [np.array([0.5, 2.0, 1.5]), np.array([1.0, -0.5, 2.0])]
+    gradient = s2sad.grad(module.f, wrt=(0, 1))
+    assert_gradients_close(gradient(*args), numeric_vjp(module.f, args, (0, 1), 1.0), args, (0, 1))
+    assert "from builtins import range as range_1" in s2sad.source(gradient)

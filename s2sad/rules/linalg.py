@@ -6,7 +6,7 @@ det's gradient is the cofactor matrix, computed without an inverse, so singular 
 import numpy as np
 
 from s2sad import runtime as _rt
-from s2sad.rules import Example, adjoint
+from s2sad.rules import Example, adjoint, tangent
 
 _WELL_CONDITIONED = {"a": "spd"}
 
@@ -25,6 +25,11 @@ def norm_adjoint(d_out, out, x, ord=None, axis=None, keepdims=False):
     return _rt.norm_adjoint(d_out, out, x, ord, axis, keepdims)
 
 
+@tangent("numpy.linalg.norm")
+def norm_tangent(d_x, out, x, ord=None, axis=None, keepdims=False):
+    return _rt.norm_tangent(d_x, out, x, ord, axis, keepdims)
+
+
 @adjoint(
     "numpy.linalg.inv",
     domain=_WELL_CONDITIONED,
@@ -32,6 +37,12 @@ def norm_adjoint(d_out, out, x, ord=None, axis=None, keepdims=False):
 )
 def inv_adjoint(d_out, out, a):
     return -(out.mT @ d_out @ out.mT)
+
+
+@tangent("numpy.linalg.inv")
+def inv_tangent(d_a, out, a):
+    # d(A^-1) = -A^-1 dA A^-1
+    return -(out @ d_a @ out)
 
 
 @adjoint(
@@ -50,6 +61,12 @@ def solve_adjoint(d_out, out, a, b):
     return _rt.solve_adjoint_matrix(d_b, out, a), _rt.unbroadcast(d_b, b)
 
 
+@tangent("numpy.linalg.solve")
+def solve_tangent(d_a, d_b, out, a, b):
+    # A x = b: A dx = db - dA x
+    return _rt.solve_tangent_matrix(d_a, out, a), np.linalg.solve(a, d_b)
+
+
 @adjoint(
     "numpy.linalg.det",
     domain=_WELL_CONDITIONED,
@@ -62,3 +79,9 @@ def solve_adjoint(d_out, out, a, b):
 )
 def det_adjoint(d_out, out, a):
     return np.expand_dims(d_out, (-2, -1)) * _rt.det_cofactor(a)
+
+
+@tangent("numpy.linalg.det")
+def det_tangent(d_a, out, a):
+    # d det(A) = <cofactor(A), dA>, also where A is singular
+    return np.sum(_rt.det_cofactor(a) * d_a, axis=(-2, -1))

@@ -6,8 +6,10 @@ type, which the derivative ignores); ``out`` is not supported, so ``keepdims``,
 which numpy puts after it, is keyword-only.
 """
 
+import numpy as np
+
 from s2sad import runtime as _rt
-from s2sad.rules import Example, adjoint
+from s2sad.rules import Example, adjoint, tangent
 
 _CUBE = {"a": (2, 3, 4)}
 _REDUCTION_EXAMPLES = (
@@ -46,6 +48,11 @@ def sum_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.unreduce(d_out, a, axis, keepdims)
 
 
+@tangent("numpy.sum")
+def sum_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
+    return np.sum(d_a, axis, keepdims=keepdims)
+
+
 @adjoint(
     "numpy.mean",
     keyword_only=("keepdims",),
@@ -53,6 +60,11 @@ def sum_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
 )
 def mean_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.mean_adjoint(d_out, a, axis, keepdims)
+
+
+@tangent("numpy.mean")
+def mean_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
+    return np.mean(d_a, axis, keepdims=keepdims)
 
 
 @adjoint(
@@ -66,11 +78,26 @@ def prod_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.prod_adjoint(d_out, a, axis, keepdims)
 
 
+@tangent("numpy.prod")
+def prod_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
+    return _rt.prod_tangent(d_a, a, axis, keepdims)
+
+
 @adjoint("numpy.max", aliases=("numpy.amax",), keyword_only=("keepdims",), examples=_examples("np.max", "max"))
 def max_adjoint(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
 
 
+@tangent("numpy.max")
+def max_tangent(d_a, out, a, axis=None, keepdims=False):
+    return _rt.extremum_tangent(d_a, out, a, axis, keepdims)
+
+
 @adjoint("numpy.min", aliases=("numpy.amin",), keyword_only=("keepdims",), examples=_examples("np.min", "min"))
 def min_adjoint(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
+
+
+@tangent("numpy.min")
+def min_tangent(d_a, out, a, axis=None, keepdims=False):
+    return _rt.extremum_tangent(d_a, out, a, axis, keepdims)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from s2sad import runtime as _rt
-from s2sad.rules import Example, adjoint
+from s2sad.rules import Example, adjoint, tangent
 
 
 @adjoint(
@@ -25,6 +25,11 @@ def getitem_adjoint(d_out, out, a, index):
     return _rt.getitem_adjoint(d_out, a, index), None
 
 
+@tangent("operator.getitem")
+def getitem_tangent(d_a, d_index, out, a, index):
+    return d_a[index], None
+
+
 @adjoint(
     "numpy.dot",
     examples=(
@@ -37,6 +42,11 @@ def getitem_adjoint(d_out, out, a, index):
 )
 def dot_adjoint(d_out, out, a, b):
     return _rt.dot_adjoint_left(d_out, a, b), _rt.dot_adjoint_right(d_out, a, b)
+
+
+@tangent("numpy.dot")
+def dot_tangent(d_a, d_b, out, a, b):
+    return np.dot(d_a, b), np.dot(a, d_b)
 
 
 @adjoint(
@@ -54,12 +64,22 @@ def matmul_adjoint(d_out, out, x1, x2):
     return _rt.matmul_adjoint_left(d_out, x1, x2), _rt.matmul_adjoint_right(d_out, x1, x2)
 
 
+@tangent("numpy.matmul")
+def matmul_tangent(d_x1, d_x2, out, x1, x2):
+    return np.matmul(d_x1, x2), np.matmul(x1, d_x2)
+
+
 @adjoint("numpy.outer", examples=(Example("np.outer(a, b)", {"a": (3,), "b": (2, 2)}),))
 def outer_adjoint(d_out, out, a, b):
     return (
         np.reshape(d_out @ np.ravel(b), np.shape(a)),
         np.reshape(np.ravel(a) @ d_out, np.shape(b)),
     )
+
+
+@tangent("numpy.outer")
+def outer_tangent(d_a, d_b, out, a, b):
+    return np.outer(d_a, b), np.outer(a, d_b)
 
 
 @adjoint(
@@ -72,6 +92,11 @@ def outer_adjoint(d_out, out, a, b):
 )
 def inner_adjoint(d_out, out, a, b):
     return _rt.inner_adjoint_left(d_out, a, b), _rt.inner_adjoint_right(d_out, a, b)
+
+
+@tangent("numpy.inner")
+def inner_tangent(d_a, d_b, out, a, b):
+    return np.inner(d_a, b), np.inner(a, d_b)
 
 
 @adjoint(
@@ -87,6 +112,11 @@ def transpose_adjoint(d_out, out, a, axes=None):
     return _rt.transpose_adjoint(d_out, axes)
 
 
+@tangent("numpy.transpose")
+def transpose_tangent(d_a, out, a, axes=None):
+    return np.transpose(d_a, axes)
+
+
 @adjoint(
     "numpy.reshape",
     examples=(
@@ -100,9 +130,19 @@ def reshape_adjoint(d_out, out, a, shape):
     return np.reshape(d_out, np.shape(a)), None
 
 
+@tangent("numpy.reshape")
+def reshape_tangent(d_a, d_shape, out, a, shape):
+    return np.reshape(d_a, shape), None
+
+
 @adjoint("numpy.ravel", examples=(Example("np.ravel(a)", {"a": (2, 3)}), Example("a.ravel()", {"a": (3, 2)})))
 def ravel_adjoint(d_out, out, a):
     return np.reshape(d_out, np.shape(a))
+
+
+@tangent("numpy.ravel")
+def ravel_tangent(d_a, out, a):
+    return np.ravel(d_a)
 
 
 @adjoint(
@@ -111,6 +151,11 @@ def ravel_adjoint(d_out, out, a):
 )
 def expand_dims_adjoint(d_out, out, a, axis):
     return np.reshape(d_out, np.shape(a)), None
+
+
+@tangent("numpy.expand_dims")
+def expand_dims_tangent(d_a, d_axis, out, a, axis):
+    return np.expand_dims(d_a, axis), None
 
 
 @adjoint(
@@ -125,6 +170,11 @@ def squeeze_adjoint(d_out, out, a, axis=None):
     return np.reshape(d_out, np.shape(a))
 
 
+@tangent("numpy.squeeze")
+def squeeze_tangent(d_a, out, a, axis=None):
+    return np.squeeze(d_a, axis)
+
+
 @adjoint(
     "numpy.broadcast_to",
     examples=(
@@ -134,6 +184,11 @@ def squeeze_adjoint(d_out, out, a, axis=None):
 )
 def broadcast_to_adjoint(d_out, out, array, shape):
     return _rt.unbroadcast(d_out, array), None
+
+
+@tangent("numpy.broadcast_to")
+def broadcast_to_tangent(d_array, d_shape, out, array, shape):
+    return np.broadcast_to(d_array, shape), None
 
 
 @adjoint(
@@ -149,6 +204,11 @@ def concatenate_adjoint(d_out, out, arrays, axis=0):
     return _rt.split_like(d_out, arrays, axis)
 
 
+@tangent("numpy.concatenate")
+def concatenate_tangent(d_arrays, out, arrays, axis=0):
+    return np.concatenate(d_arrays, axis)
+
+
 @adjoint(
     "numpy.stack",
     sequences=("arrays",),
@@ -160,6 +220,11 @@ def concatenate_adjoint(d_out, out, arrays, axis=0):
 )
 def stack_adjoint(d_out, out, arrays, axis=0):
     return np.moveaxis(d_out, axis, 0)
+
+
+@tangent("numpy.stack")
+def stack_tangent(d_arrays, out, arrays, axis=0):
+    return np.stack(d_arrays, axis)
 
 
 @adjoint(
@@ -174,6 +239,11 @@ def array_adjoint(d_out, out, object):
     return d_out
 
 
+@tangent("numpy.array")
+def array_tangent(d_object, out, object):
+    return np.array(d_object)
+
+
 @adjoint(
     "numpy.full",
     examples=(
@@ -186,6 +256,11 @@ def full_adjoint(d_out, out, shape, fill_value):
     return None, _rt.unbroadcast(d_out, fill_value)
 
 
+@tangent("numpy.full")
+def full_tangent(d_shape, d_fill_value, out, shape, fill_value):
+    return None, np.full(shape, d_fill_value)
+
+
 @adjoint(
     "numpy.full_like",
     examples=(
@@ -195,6 +270,11 @@ def full_adjoint(d_out, out, shape, fill_value):
 )
 def full_like_adjoint(d_out, out, a, fill_value):
     return None, _rt.unbroadcast(d_out, fill_value)
+
+
+@tangent("numpy.full_like")
+def full_like_tangent(d_a, d_fill_value, out, a, fill_value):
+    return None, np.full_like(out, d_fill_value)
 
 
 @adjoint(
@@ -209,6 +289,11 @@ def list_adjoint(d_out, out, items):
     return d_out
 
 
+@tangent("s2sad.list")
+def list_tangent(d_items, out, items):
+    return _rt.as_list(d_items)
+
+
 @adjoint(
     "builtins.sum",
     sequences=("iterable",),
@@ -216,3 +301,8 @@ def list_adjoint(d_out, out, items):
 )
 def builtin_sum_adjoint(d_out, out, iterable, start=0):
     return _rt.sum_adjoint(d_out, iterable)
+
+
+@tangent("builtins.sum")
+def builtin_sum_tangent(d_iterable, out, iterable, start=0):
+    return _rt.sum_tangent(d_iterable)

@@ -1,0 +1,236 @@
+"""Every tangent (forward-mode) rule against central finite differences, generated from the table.
+
+For each rule's examples (for elementwise rules without examples, the broadcasting
+shapes tests/test_rules.py generates), the example is normalized, and at each
+statement applying the rule the tangent rule function is called directly on the
+values bound to its parameters, with a random tangent for every float argument.
+The terms' sum is compared with the central difference (f(x + h v) - f(x - h v)) / 2h.
+"""
+
+import functools
+import importlib
+import math
+import operator
+import warnings
+
+import libcst as cst
+import numpy as np
+import pytest
+
+from s2sad import ir, rules, runtime
+from tests.checks import ATOL, RTOL, STEP, random_value
+from tests.passes import run_until
+from tests.test_rules import body, examples
+
+_CODE = cst.Module([]).code_for_node
+
+CASES = [
+    pytest.param(name, index, id=f"{name}-{index}")
+    for name, rule in sorted(rules.RULES.items())
+    for index in range(len(examples(rule)))
+]
+
+
+@pytest.mark.parametrize("name", sorted(rules.RULES))
+def test_every_rule_has_a_tangent(name):
+    rule = rules.RULES[name]
+    assert name in rules.TANGENTS, f"{name} has no @tangent rule"
+    assert len(rule.tangent.results) == len(rule.differentiable)
+
+
+def _primal(name: str):
+    """The function a rule differentiates, called with the values bound to its parameters."""
+    special = {
+        "s2sad.copy": lambda x: np.copy(x) if isinstance(x, np.ndarray) else x,
+        "s2sad.list": lambda items: list(items),
+        "operator.getitem": operator.getitem,
+        "builtins.sum": sum,
+    }
+    if name in special:
+        return special[name]
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
+
+
+@functools.lru_cache(maxsize=None)
+def _normalized(name: str, index: int):
+    """The example's normalized statements, and its argument names."""
+    rule = rules.RULES[name]
+    example = examples(rule)[index]
+    names = list(example.shapes)
+    source = f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        unit = run_until(Path(folder), source, "normalize", wrt=tuple(names), kind="vjp")
+    namespace = {unit.names.module("np"): np, unit.names.module("math"): math, unit.names.module("_rt"): runtime}
+    return rule, example, names, tuple(unit.ir.body), namespace
+
+
+def _is_float(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return True
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "f"
+
+
+def _random_tangent(value, rng):
+    if isinstance(value, float) and not isinstance(value, np.generic):
+        return float(rng.uniform(-1.0, 1.0))
+    tangent = rng.uniform(-1.0, 1.0, np.shape(value)).astype(value.dtype)
+    return tangent[()] if isinstance(value, np.generic) else tangent
+
+
+def _zero_tangent(value):
+    return 0.0 if isinstance(value, float) and not isinstance(value, np.generic) else np.zeros_like(value)
+
+
+def _calls(name: str, index: int, float32: bool, rng):
+    """For each statement applying the rule: (argument values, tangents, whether each atom is moved)."""
+    rule, example, names, statements, namespace = _normalized(name, index)
+    scope = dict(namespace)
+    for n in names:
+        value = random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng)
+        if float32 and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            value = value.astype(np.float32)
+        scope[n] = value
+    calls = []
+    for statement in statements:
+        if isinstance(statement, ir.Return):
+            break
+        if isinstance(statement, ir.Assign) and statement.rule == name:
+            values, tangents, moved = {}, {}, {}
+            for parameter, operand in statement.operands.items():
+                if parameter in rule.sequences and isinstance(operand, tuple):
+                    items = [eval(_CODE(atom), scope) for atom in operand]
+                    movable = [isinstance(atom, cst.Name) for atom in operand]
+                elif parameter in rule.sequences:
+                    items = list(eval(_CODE(operand), scope))
+                    movable = [True] * len(items)
+                else:
+                    items = None
+                    value = eval(_CODE(operand), scope)
+                if items is not None:
+                    values[parameter] = items
+                    if parameter in rule.differentiable:
+                        tangents[parameter] = [
+                            _random_tangent(v, rng) if m and _is_float(v) else _zero_tangent(v)
+                            for v, m in zip(items, movable)
+                        ]
+                        moved[parameter] = [m and _is_float(v) for v, m in zip(items, movable)]
+                    continue
+                values[parameter] = value
+                if parameter in rule.differentiable and _is_float(value):
+                    movable = isinstance(operand, cst.Name)
+                    tangents[parameter] = _random_tangent(value, rng) if movable else _zero_tangent(value)
+                    moved[parameter] = movable
+            calls.append((values, tangents, moved))
+        if isinstance(statement, ir.Assign):
+            scope[statement.target] = eval(_CODE(statement.value), scope)
+        elif isinstance(statement, ir.Append):
+            scope[statement.target].append(eval(_CODE(statement.value), scope))
+        else:
+            raise AssertionError(f"unexpected statement {type(statement).__name__} in an example")
+    assert calls, f"no statement applies {name}"
+    return rule, calls
+
+
+def _call_primal(rule, values):
+    positional = [values[p] for p in rule.differentiable]
+    options = {p: v for p, v in values.items() if p not in rule.differentiable}
+    return _primal(rule.name)(*positional, **options)
+
+
+def _tangent_terms(rule, values, tangents):
+    out = _call_primal(rule, values)
+    arguments = [tangents.get(p) for p in rule.differentiable]
+    terms = rules.TANGENTS[rule.name](*arguments, out, **values)
+    if len(rule.differentiable) == 1:
+        terms = (terms,)
+    assert len(terms) == len(rule.differentiable)
+    return out, terms
+
+
+def _moved(value, tangent, moved, step):
+    if isinstance(value, list):
+        return [_moved(v, t, m, step) for v, t, m in zip(value, tangent, moved)]
+    if not moved:
+        return value
+    shifted = value + step * tangent
+    return float(shifted) if isinstance(value, float) and not isinstance(value, np.generic) else shifted
+
+
+def _compare(actual, expected, where):
+    if isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), where
+        for a, e in zip(actual, expected):
+            _compare(a, e, where)
+        return
+    assert np.shape(actual) == np.shape(expected), f"{where}: tangent of shape {np.shape(actual)}, output {np.shape(expected)}"
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=where)
+
+
+def _difference(plus, minus):
+    if isinstance(plus, list):
+        return [_difference(p, m) for p, m in zip(plus, minus)]
+    return (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * STEP)
+
+
+@pytest.mark.parametrize("name, index", CASES)
+def test_tangent_matches_finite_differences(name, index):
+    rng = np.random.default_rng(sum(map(ord, name)) + index)
+    rule, calls = _calls(name, index, False, rng)
+    for values, tangents, moved in calls:
+        out, terms = _tangent_terms(rule, values, tangents)
+        active = [t for t in terms if t is not None]
+        assert active, f"{name}: every term is None"
+        total = active[0]
+        for term in active[1:]:
+            total = total + term
+        shifted = []
+        for sign in (1.0, -1.0):
+            trial = {
+                p: _moved(v, tangents[p], moved[p], sign * STEP) if p in tangents else v for p, v in values.items()
+            }
+            shifted.append(_call_primal(rule, trial))
+        _compare(total, _difference(*shifted), f"{name} example {index}")
+
+
+def _dtypes(value):
+    if isinstance(value, list):
+        return [d for item in value for d in _dtypes(item)]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return [value.dtype]
+    return []
+
+
+@pytest.mark.parametrize("name, index", CASES)
+def test_tangent_keeps_float32(name, index):
+    """float32 arguments and tangents give float32 terms (Python floats stay as they come)."""
+    rng = np.random.default_rng(sum(map(ord, name)) + index + 1)
+    rule, calls = _calls(name, index, True, rng)
+    for values, tangents, _ in calls:
+        out, terms = _tangent_terms(rule, values, tangents)
+        if np.float32 not in _dtypes(values) + _dtypes(list(tangents.values())) or np.float64 in _dtypes(out):
+            continue  # nothing in float32, or the call asks for float64 (dtype=np.float64)
+        for term in terms:
+            for dtype in _dtypes(term):
+                assert dtype == np.float32, f"{name} example {index}: a term in {dtype}"
+
+
+_SINGULAR = {
+    "math.log": 0.0, "math.sqrt": 0.0, "numpy.log": 0.0, "numpy.sqrt": 0.0, "numpy.log1p": -1.0,
+    "numpy.log2": 0.0, "numpy.log10": 0.0, "numpy.arcsin": 1.0, "numpy.arccos": 1.0, "numpy.reciprocal": 0.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SINGULAR))
+def test_python_float_at_a_singular_point_gives_inf_or_nan(name):
+    x = _SINGULAR[name]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        out = _primal(name)(x) if not name.startswith("math.") else {"math.log": -math.inf, "math.sqrt": 0.0}[name]
+        term = rules.TANGENTS[name](1.0, out, x)
+    assert not np.isfinite(term)
