@@ -49,6 +49,25 @@ def vjp(function, wrt: Wrt = 0):
     return pullback
 
 
+def jvp(function, wrt: Wrt = 0):
+    """Forward mode: ``jvp(f, wrt)(*args, tangent) -> (value, d_value)``, the Jacobian-vector product.
+
+    ``tangent`` has the shape of the ``wrt`` argument (a tuple of them when
+    ``wrt`` is a tuple); ``d_value`` has the shape of ``f``'s output.
+    """
+    generated = _generate(function, wrt, "jvp")
+    seeds = list(inspect.signature(generated).parameters)[-(len(wrt) if isinstance(wrt, tuple) else 1):]
+
+    @functools.wraps(generated)
+    def pushforward(*args, **keywords):
+        *primal, tangent = args
+        tangents = tangent if isinstance(wrt, tuple) else (tangent,)
+        return generated(*primal, **keywords, **dict(zip(seeds, tangents)))
+
+    pushforward.__s2sad_source__ = generated.__s2sad_source__
+    return pushforward
+
+
 def source(function) -> str:
     """The source of the module s2sad generated for ``function`` (a result of grad, vjp, ...)."""
     text = getattr(function, "__s2sad_source__", None)
@@ -118,7 +137,7 @@ def _generate(function, wrt: Wrt, kind: Kind):
         return pipeline.compile_unit(load.from_function(function), Options(kind=kind)).compiled  # raises
     where = Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
     names = _wrt(wrt, _parameters(function), function.__name__, where)
-    options = Options(kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple))
+    options = Options(kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse")
     cached = cache.load(function, options)
     if cached is not None:
         return emit.compile_source(cached, f"{kind}_{function.__name__}", load.live_namespace(function))

@@ -150,7 +150,15 @@ def _replace_in(item, replacements):
     node = item.node
     if not hasattr(node, "value"):
         return item
-    return dataclasses.replace(item, node=node.with_changes(value=substitute(node.value, replacements)))
+    node = node.with_changes(value=substitute(node.value, replacements))
+    if isinstance(node, cst.Assign):
+        node = node.with_changes(
+            targets=[t.with_changes(target=substitute(t.target, replacements)) if isinstance(t.target, cst.Subscript)
+                     else t for t in node.targets]
+        )
+    elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
+        node = node.with_changes(target=substitute(node.target, replacements))
+    return dataclasses.replace(item, node=node)
 
 
 def _map_blocks(block, rewrite):
@@ -170,7 +178,8 @@ def _map_blocks(block, rewrite):
 
 
 def _inline_forward(generated: Generated, names: Names):
-    temporary = re.compile(re.escape(names.prefix) + r"n\d+$")
+    # Temporaries, and (forward mode) their tangents.
+    temporary = re.compile("(" + re.escape(names.prefix) + "d_)?" + re.escape(names.prefix) + r"n\d+$")
     counts = _use_counts(generated)
     forward = _map_blocks(generated.forward, lambda block: _inline(block, counts, temporary.match))
     if forward is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-Kind = Literal["grad", "value_and_grad", "vjp"]
+Kind = Literal["grad", "value_and_grad", "vjp", "jvp"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,4 +15,4 @@ class Options:
     kind: Kind = "grad"
     wrt: tuple[str, ...] = ()
     wrt_tuple: bool = False
-    mode: Literal["reverse"] = "reverse"
+    mode: Literal["reverse", "forward"] = "reverse"

@@ -1,9 +1,9 @@
 """The compiler's passes, in order, and the one function that runs them.
 
-    check -> resolve -> normalize -> analyse -> reverse -> optimize -> emit
+    check -> resolve -> normalize -> analyse -> transform (reverse or forward) -> optimize -> emit
 
 Each pass is ``run(unit, options) -> unit``; passes never call each other.
-``S2SAD_DUMP_AFTER=normalize,optimize`` prints the code after the named passes
+``S2SAD_DUMP_AFTER=normalize,transform`` prints the code after the named passes
 to stderr.
 """
 
@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import activity, check, emit, normalize, optimize, resolve, reverse
+from s2sad import activity, check, emit, forward, normalize, optimize, resolve, reverse
 from s2sad.options import Options
 from s2sad.unit import Unit
 
@@ -30,7 +30,7 @@ PIPELINE = (
     Pass("resolve", resolve.run),
     Pass("normalize", normalize.run),
     Pass("analyse", activity.run),
-    Pass("reverse", reverse.run),
+    Pass("transform", lambda unit, options: (forward if options.mode == "forward" else reverse).run(unit, options)),
     Pass("optimize", optimize.run),
     Pass("emit", emit.run),
 )

@@ -64,8 +64,15 @@ def expressions_in(block) -> list[cst.BaseExpression]:
             found.extend(item.header_expressions())
             found.extend(expressions_in(item.body))
             found.extend(expressions_in(item.orelse))
-        elif hasattr(item.node, "value"):  # not `break` or `pass`
-            found.append(item.node.value)
+        else:
+            node = item.node
+            if hasattr(node, "value"):  # not `break` or `pass`
+                found.append(node.value)
+            # `y[i] = v` reads y and i too
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
+            if isinstance(node, cst.AugAssign):
+                targets.append(node.target)
+            found.extend(t for t in targets if isinstance(t, cst.Subscript))
     return found
 
 

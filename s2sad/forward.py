@@ -1,0 +1,285 @@
+"""Forward transform: the normalized program with each active statement followed by its tangent.
+
+Requires: the program and its activity. Tangents (``d_<name>``) flow forward
+with the values, through the same branches and loops, so nothing is saved:
+
+    h = np.tanh(_t1)        ...        h = np.tanh(_t1)
+                                       d_h = d_t1 * (1.0 - h * h)
+
+A tangent is symbolic zero until a statement gives it a value; across a
+branch or loop it lives in a variable, zero where a path gives it none. The
+tangent of each statement comes from the rule table's tangent rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import Counter
+
+import libcst as cst
+
+from s2sad import ir, rules, templates
+from s2sad.naming import Names
+from s2sad.options import Options
+from s2sad.target import Compound, Generated, Line, assign, attribute, call, string
+from s2sad.unit import Unit
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    return dataclasses.replace(unit, generated=_Forward(unit, options).generate())
+
+
+class _Forward:
+    def __init__(self, unit: Unit, options: Options):
+        self.options = options
+        self.function = unit.ir
+        self.activity = unit.activity
+        self.names: Names = unit.names
+        self.temps = itertools.count(1)
+        self.tangents: dict[str, cst.BaseExpression] = {}  # name -> its tangent (absent: zero)
+        self.assignments = Counter(
+            s.target for s in ir.walk(unit.ir.body) if isinstance(s, (ir.Assign, ir.Append, ir.SetItem))
+        )
+
+    def rt(self, *attributes: str) -> cst.BaseExpression:
+        return attribute(self.names.module("_rt"), *attributes)
+
+    def generate(self) -> Generated:
+        returned = self.function.body[-1]
+        for name in self.options.wrt:
+            self.tangents[name] = cst.Name(self.names.adjoint(name))
+        checks = tuple(
+            Line(cst.Expr(call(self.rt("require_float"), cst.Name(n), string(n),
+                               string(str(self.function.parameter_origins[n])))))
+            for n in self.options.wrt
+        )
+        body = self.block(self.function.body[:-1])
+        body[:0] = self.unbound(self.function.body[:-1])
+        value = returned.value
+        tangent = self.tangents.get(value.value) if isinstance(value, cst.Name) else None
+        if tangent is None:
+            tangent = call(self.rt("zeros_like"), value)
+        result = cst.Tuple(elements=[cst.Element(value), cst.Element(call(self.rt("like"), tangent, value))])
+        return Generated(
+            name=f"jvp_{self.function.name}",
+            parameters=self.parameters(),
+            docstring=f"Value and tangent (Jacobian-vector product) of {self.function.name} "
+            f"along {', '.join('d_' + n for n in self.options.wrt)}.",
+            checks=checks,
+            forward=tuple(body),
+            reverse=(),
+            result=result.with_changes(lpar=[], rpar=[]),
+        )
+
+    def parameters(self) -> cst.Parameters:
+        signature = self.function.signature
+        seeds = [cst.Param(name=cst.Name(self.names.adjoint(n))) for n in self.options.wrt]
+        return signature.with_changes(
+            star_arg=cst.ParamStar() if not signature.kwonly_params else signature.star_arg,
+            kwonly_params=[*signature.kwonly_params, *seeds],
+        )
+
+    # -- statements ------------------------------------------------------------------
+
+    def block(self, statements) -> list:
+        lines: list = []
+        for statement in statements:
+            if isinstance(statement, ir.Guard):
+                lines.append(Line(cst.Expr(statement.value), statement.origin))
+            elif isinstance(statement, ir.Assign):
+                lines.append(assign(statement.target, statement.value, statement.origin))
+                lines.extend(self.assign(statement))
+            elif isinstance(statement, ir.Append):
+                lines.extend(self.append(statement))
+            elif isinstance(statement, ir.SetItem):
+                lines.extend(self.set_item(statement))
+            elif isinstance(statement, ir.If):
+                lines.append(self.branch(statement))
+            else:
+                lines.extend(self.loop(statement))
+        return lines
+
+    def assign(self, statement: ir.Assign) -> list[Line]:
+        parameters = self.activity.active_operands.get(statement.id, ())
+        rule = rules.lookup(statement.rule) if statement.rule else None
+        lines: list[Line] = []
+        terms = []
+        if rule is not None and parameters:
+            tangents = {p: self.operand_tangent(statement.operands[p]) for p in rule.differentiable}
+            wanted = tuple(
+                rule.differentiable.index(p) for p in parameters if tangents[p] is not None
+            )
+            if wanted:
+                if rule.tangent is None:
+                    raise AssertionError(f"no tangent rule for {rule.name}")  # every rule has one (tested)
+                bindings = {"out": cst.Name(statement.target)}
+                for parameter, operand in statement.operands.items():
+                    bindings[parameter] = (
+                        cst.List(elements=[cst.Element(a) for a in operand]) if isinstance(operand, tuple) else operand
+                    )
+                for parameter in rule.differentiable:
+                    bindings[f"d_{parameter}"] = tangents[parameter] or cst.Float("0.0")
+                for alias in templates.MODULE_NAMES:
+                    bindings[alias] = cst.Name(self.names.module(alias))
+                setup, results = templates.instantiate(rule.tangent, bindings, wanted, self.fresh)
+                lines += [assign(name, value, statement.origin) for name, value in setup]
+                terms = [results[i] for i in wanted]
+        if not terms:
+            self.tangents.pop(statement.target, None)
+            return lines
+        total = terms[0]
+        for term in terms[1:]:
+            total = cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
+        tangent = self.names.adjoint(statement.target)
+        lines.append(assign(tangent, total, statement.origin))
+        self.tangents[statement.target] = cst.Name(tangent)
+        return lines
+
+    def operand_tangent(self, operand) -> cst.BaseExpression | None:
+        """The tangent of an operand: of a name, or a list of them (zeros for items with none)."""
+        if isinstance(operand, tuple):
+            items = [self.operand_tangent(item) for item in operand]
+            if all(item is None for item in items):
+                return None
+            return cst.List(elements=[
+                cst.Element(t if t is not None else call(self.rt("zeros_like"), a)) for a, t in zip(operand, items)
+            ])
+        if isinstance(operand, cst.Name):
+            return self.tangents.get(operand.value)
+        return None
+
+    def append(self, statement: ir.Append) -> list[Line]:
+        lines = [Line(cst.Expr(call(attribute(statement.target, "append"), statement.value)), statement.origin)]
+        value = self.operand_tangent(statement.value)
+        if value is None and statement.target not in self.tangents:
+            return lines
+        if statement.target not in self.tangents:
+            # The items already there have zero tangents.
+            lines.insert(0, self.materialized(statement.target, statement.origin))
+        piece = value if value is not None else call(self.rt("zeros_like"), statement.value)
+        tangent = self.names.adjoint(statement.target)
+        lines.append(Line(cst.Expr(call(attribute(tangent, "append"), piece)), statement.origin))
+        return lines
+
+    def set_item(self, statement: ir.SetItem) -> list[Line]:
+        part = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
+        primal = (
+            cst.AugAssign(target=part, operator=cst.AddAssign(), value=statement.value)
+            if statement.augmented
+            else cst.Assign(targets=[cst.AssignTarget(target=part)], value=statement.value)
+        )
+        lines = [Line(primal, statement.origin)]
+        value = self.operand_tangent(statement.value)
+        if value is None and (statement.target not in self.tangents or statement.augmented):
+            return lines
+        tangent = self.names.adjoint(statement.target)
+        if statement.target in self.tangents:
+            # Updated in place below: a copy of its own, whatever else shares it.
+            copy = cst.Attribute(value=self.tangents[statement.target], attr=cst.Name("copy"))
+            lines.append(assign(tangent, call(copy), statement.origin))
+        else:
+            lines.append(self.materialized(statement.target, statement.origin))
+        self.tangents[statement.target] = cst.Name(tangent)
+        slot = cst.Subscript(value=cst.Name(tangent), slice=statement.index)
+        if statement.augmented:
+            lines.append(Line(cst.AugAssign(target=slot, operator=cst.AddAssign(), value=value), statement.origin))
+        else:
+            lines.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=value or cst.Float("0.0")),
+                              statement.origin))
+        return lines
+
+    def materialized(self, name: str, origin) -> Line:
+        """``d_name`` as a variable: its tangent so far, or zeros shaped like the value."""
+        current = self.tangents.get(name)
+        value = current if current is not None else call(self.rt("zeros_like"), cst.Name(name))
+        self.tangents[name] = cst.Name(self.names.adjoint(name))
+        return assign(self.names.adjoint(name), value, origin)
+
+    def carry(self, names, origin) -> list[Line]:
+        """Materialize the tangents of ``names`` that are not yet in their variables."""
+        lines = []
+        for name in sorted(names):
+            current = self.tangents.get(name)
+            if isinstance(current, cst.Name) and current.value == self.names.adjoint(name):
+                continue
+            lines.append(self.materialized(name, origin))
+        return lines
+
+    def branch(self, statement: ir.If) -> Compound:
+        entering = dict(self.tangents)
+        blocks, ends = [], []
+        for block in (statement.body, statement.orelse):
+            self.tangents = dict(entering)
+            blocks.append(self.block(block))
+            ends.append(self.tangents)
+        # Where the paths leave different tangents, each path puts its own in the variable;
+        # a temporary made in one arm only is not used after the branch.
+        made_once = {n for n, count in self.assignments.items() if count == 1}
+        arms = [ir.assigned(statement.body), ir.assigned(statement.orelse)]
+        differing = {
+            n for n in set(ends[0]) | set(ends[1])
+            if not (n in ends[0] and n in ends[1] and ends[0][n].deep_equals(ends[1][n]))
+            and not (self._temporary(n) and n in made_once and (n in arms[0]) != (n in arms[1]))
+        }
+        for end in ends:
+            for name in set(end) - differing - (set(ends[0]) & set(ends[1])):
+                del end[name]
+        for lines, end in zip(blocks, ends):
+            self.tangents = end
+            lines.extend(self.carry(differing, statement.origin))
+        self.tangents = {n: e for n, e in ends[0].items() if n not in differing}
+        self.tangents.update({n: cst.Name(self.names.adjoint(n)) for n in differing})
+        header = cst.If(test=statement.test, body=cst.IndentedBlock(body=[]))
+        return Compound(header, tuple(blocks[0]) or (Line(cst.Pass()),), tuple(blocks[1]), statement.origin)
+
+    def loop(self, loop: ir.Loop) -> list:
+        # Tangents that may change in the loop are carried in variables around it.
+        changing = {
+            s.target for s in ir.walk(loop.body) if isinstance(s, (ir.Assign, ir.Append, ir.SetItem))
+        } & self._may_have_tangent(loop)
+        # A temporary is made and used within one iteration: its tangent need not go around.
+        changing = {n for n in changing if not self._temporary(n)}
+        lines = self.carry(changing, loop.origin)
+        body = self.block(loop.body)
+        body.extend(self.carry(changing, loop.origin))
+        if loop.exit_test is not None:
+            header = cst.If(test=loop.exit_test, body=cst.IndentedBlock(body=[]))
+            body.append(Compound(header, (Line(cst.Break()),), (), loop.origin))
+        if loop.target is not None:
+            header = cst.For(target=cst.Name(loop.target), iter=loop.iterable, body=cst.IndentedBlock(body=[]))
+            lines.append(Compound(header, tuple(body), (), loop.origin))
+        else:
+            lines.extend(self.block(loop.test_block))
+            header = cst.While(test=loop.test, body=cst.IndentedBlock(body=[]))
+            lines.append(Compound(header, tuple(body + self.block(loop.test_block)), (), loop.origin))
+        return lines
+
+    def _temporary(self, name: str) -> bool:
+        return self.names.is_placeholder(name) and name[len(self.names.prefix) :].startswith("n")
+
+    def _may_have_tangent(self, loop: ir.Loop) -> set[str]:
+        found = set(self.tangents)
+        for statement in ir.walk(loop.body):
+            if statement.id in self.activity.active_operands:
+                found.add(statement.target)
+        return found
+
+    def unbound(self, body) -> list[Line]:
+        """``name = None`` for names first given a value inside a branch or loop whose tangent may
+        start at zero there (shaped like the value, which a path may never have assigned)."""
+        names = []
+        seen = set(self.function.parameters)
+        for statement in body:
+            inner = ir.assigned([statement]) if isinstance(statement, (ir.If, ir.Loop)) else set()
+            inner -= {s.target for s in ir.walk([statement]) if isinstance(s, ir.Loop)}  # loop variables: no tangent
+            names.extend(sorted(n for n in inner - seen if not self._temporary(n)))
+            seen |= inner | ir.assigned([statement])
+        if not names:
+            return []
+        targets = [cst.AssignTarget(target=cst.Name(n)) for n in names]
+        return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None,
+                     heading="zero tangents take their shape; they have no value yet")]
+
+    def fresh(self) -> str:
+        return self.names.temp("r", next(self.temps))

@@ -1,0 +1,95 @@
+"""Forward mode (jvp) against reverse mode (vjp): the dot-product test <J v, w> == <v, J^T w>.
+
+Over every fixture and every control-flow case of the reverse-mode suites, with
+random v (one per differentiated argument) and w (shaped like the output).
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import s2sad
+from tests import test_control_flow, test_control_review
+from tests.checks import write_module
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+MODELS = [
+    ("logistic", "loss", ("w", "b")),
+    ("mlp", "loss", ("W1", "b1", "W2", "b2")),
+    ("gaussian", "nll", ("mu", "log_sigma")),
+    ("least_squares", "validation_loss", ("lam", "x_train")),
+    ("rnn", "loss", ("W", "U", "b", "h0")),
+    ("rnn", "loss_with_states", ("W", "U", "b", "xs")),
+    ("heat", "final_energy", ("u0", "kappa")),
+    ("heat", "final_energy_inplace", ("u0", "kappa")),
+    ("newton", "sqrt_newton", ("a",)),
+    ("newton", "fixed_point", ("theta", "x0")),
+    ("piecewise", "loss", ("w",)),
+    ("helpers_model", "loss", ("W1", "b1", "W2", "b2")),
+]
+
+
+def dot_product_gap(function, args, wrt_names, rng) -> tuple[float, float]:
+    """(<J v, w>, <v, J^T w>) for random v and w."""
+    names = list(__import__("inspect").signature(function).parameters)
+    positions = [names.index(n) for n in wrt_names]
+    v = tuple(
+        float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i]))
+        for i in positions
+    )
+    value, tangent = s2sad.jvp(function, wrt=tuple(wrt_names))(*args, v)
+    w = float(rng.normal()) if np.ndim(value) == 0 else rng.normal(size=np.shape(value))
+    cotangents = s2sad.vjp(function, wrt=tuple(wrt_names))(*args, w)
+    forward = float(np.sum(np.asarray(tangent) * w))
+    backward = float(sum(np.sum(np.asarray(a) * b) for a, b in zip(v, cotangents)))
+    np.testing.assert_allclose(value, function(*args), rtol=1e-12, atol=0)
+    return forward, backward
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fixtures_on_path():
+    sys.path.insert(0, str(FIXTURES))
+    yield
+    sys.path.remove(str(FIXTURES))
+
+
+@pytest.mark.parametrize("stem, name, wrt", MODELS, ids=[f"{m[0]}.{m[1]}" for m in MODELS])
+def test_fixture_dot_product(stem, name, wrt):
+    module = importlib.import_module(stem)
+    try:
+        inputs = module.example_inputs(name)
+    except TypeError:
+        inputs = module.example_inputs()
+    function = getattr(module, name)
+    args = [inputs[n] for n in list(__import__("inspect").signature(function).parameters) if n in inputs]
+    forward, backward = dot_product_gap(function, args, wrt, np.random.default_rng(1))
+    assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
+
+
+def _cases(module):
+    for item in module.CASES:
+        for label, _ in item.inputs:
+            yield pytest.param(module, item, label, id=f"{module.__name__.split('.')[-1]}:{item.id}:{label}")
+
+
+@pytest.mark.parametrize("module, item, label", [*_cases(test_control_flow), *_cases(test_control_review)])
+def test_control_flow_dot_product(module, item, label, tmp_path):
+    f = write_module(tmp_path, module.HEADER + item.source).f
+    if module is test_control_flow:
+        args = module.make_args(item, label, np.random.default_rng(0))
+    else:
+        args = module.make_args(item, label)
+    names = list(__import__("inspect").signature(f).parameters)
+    wrt = item.wrt if isinstance(item.wrt, tuple) else (item.wrt,)
+    wrt = tuple(names[w] if isinstance(w, int) else w for w in wrt)
+    try:
+        forward, backward = dot_product_gap(f, args, wrt, np.random.default_rng(2))
+    except s2sad.S2SADError:
+        if getattr(item, "refusal_ok", False):
+            return
+        raise
+    assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
