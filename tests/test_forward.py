@@ -93,3 +93,15 @@ def test_control_flow_dot_product(module, item, label, tmp_path):
             return
         raise
     assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
+
+
+def test_jvp_api(tmp_path):
+    source = "import numpy as np\n\ndef f(x, s, k=2.0):\n    return np.sin(x) * s * k\n"
+    f = write_module(tmp_path, source).f
+    x, s = np.array([0.1, 0.7]), 1.5
+    value, tangent = s2sad.jvp(f, wrt="x")(x, s, np.array([1.0, 0.0]))
+    np.testing.assert_allclose(value, f(x, s))
+    np.testing.assert_allclose(tangent, [np.cos(0.1) * s * 2.0, 0.0])
+    value, tangent = s2sad.jvp(f, wrt=(0, 1))(x, s, (np.zeros(2), 1.0), k=3.0)
+    np.testing.assert_allclose(tangent, np.sin(x) * 3.0)
+    assert "def jvp_f(x, s, k=2.0, *, d_x, d_s):" in s2sad.source(s2sad.jvp(f, wrt=(0, 1)))

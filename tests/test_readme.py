@@ -32,3 +32,20 @@ def test_readme_generated_code_is_current():
 def test_readme_rnn_tour_is_current():
     snapshot = (ROOT / "tests" / "snapshots" / "rnn_grad.py").read_text()
     assert snapshot[snapshot.index("def grad_loss") :] in README
+
+
+def test_readme_forward_mode_excerpt_is_current():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    try:
+        import rnn
+
+        import s2sad
+
+        generated = s2sad.source(s2sad.jvp(rnn.loss, wrt=(0, 1, 2, 4)))
+    finally:
+        sys.path.remove(str(ROOT / "fixtures"))
+    start = README.index("    for t in _t1:\n        _t2 = xs[t]\n        d_t3")
+    excerpt = README[start : README.index("```", start)]
+    assert excerpt in generated
