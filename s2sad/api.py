@@ -11,6 +11,8 @@ import functools
 import inspect
 import types
 
+import numpy as np
+
 from s2sad import cache, emit, load, pipeline, rules
 from s2sad.errors import BadArgument, Origin
 from s2sad.options import Kind, Options
@@ -66,6 +68,45 @@ def jvp(function, wrt: Wrt = 0):
 
     pushforward.__s2sad_source__ = generated.__s2sad_source__
     return pushforward
+
+
+def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
+    """The Jacobian of ``function`` with respect to ``wrt``: shape ``output.shape + argument.shape``.
+
+    ``mode="reverse"`` pulls back one output component at a time (few outputs),
+    ``mode="forward"`` pushes forward one input direction at a time (few
+    inputs); both give the same matrix. A tuple ``wrt`` gives a tuple.
+    """
+    if mode not in ("reverse", "forward"):
+        raise BadArgument(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    derivative = vjp(function, wrt) if mode == "reverse" else jvp(function, wrt)
+    several = isinstance(wrt, tuple)
+
+    def jacobian_of(*args, **keywords):
+        names = _parameters(function)
+        where = Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
+        positions = [names.index(n) for n in _wrt(wrt, names, function.__name__, where)]
+        inputs = [args[p] for p in positions]
+        output = function(*args, **keywords)
+        blocks = [np.zeros(np.shape(output) + np.shape(x), dtype=np.result_type(output, x)) for x in inputs]
+        if mode == "reverse":
+            for index in np.ndindex(np.shape(output)):
+                seed = np.zeros_like(output, dtype=blocks[0].dtype)
+                seed[index] = 1.0
+                rows = derivative(*args, seed, **keywords)
+                for block, row in zip(blocks, rows if several else (rows,)):
+                    block[index] = row
+        else:
+            for argument, (block, x) in enumerate(zip(blocks, inputs)):
+                for index in np.ndindex(np.shape(x)):
+                    directions = [np.zeros(np.shape(y), dtype=block.dtype) for y in inputs]
+                    directions[argument][index] = 1.0
+                    tangents = [d if np.ndim(y) else float(d) for d, y in zip(directions, inputs)]
+                    _, column = derivative(*args, tuple(tangents) if several else tangents[0], **keywords)
+                    block[(Ellipsis, *index)] = column
+        return tuple(blocks) if several else blocks[0]
+
+    return jacobian_of
 
 
 def source(function) -> str:

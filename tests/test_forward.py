@@ -105,3 +105,34 @@ def test_jvp_api(tmp_path):
     value, tangent = s2sad.jvp(f, wrt=(0, 1))(x, s, (np.zeros(2), 1.0), k=3.0)
     np.testing.assert_allclose(tangent, np.sin(x) * 3.0)
     assert "def jvp_f(x, s, k=2.0, *, d_x, d_s):" in s2sad.source(s2sad.jvp(f, wrt=(0, 1)))
+
+
+JACOBIAN_SOURCE = """
+import numpy as np
+
+
+def f(x, s):
+    y = np.zeros(4)
+    for i in range(4):
+        y[i] = np.sin(x[i % 3]) * s + x[(i + 1) % 3] ** 2
+    if s > 0:
+        y = y * np.exp(-s)
+    return y
+"""
+
+
+@pytest.mark.parametrize("s", [0.7, -0.4], ids=["then", "else"])
+def test_jacobians_agree_in_both_modes_and_with_finite_differences(s, tmp_path):
+    f = write_module(tmp_path, JACOBIAN_SOURCE).f
+    x = np.array([0.3, -0.5, 1.1])
+    reverse_x, reverse_s = s2sad.jacobian(f, wrt=(0, 1), mode="reverse")(x, s)
+    forward_x, forward_s = s2sad.jacobian(f, wrt=(0, 1), mode="forward")(x, s)
+    assert reverse_x.shape == (4, 3) and reverse_s.shape == (4,)
+    np.testing.assert_allclose(forward_x, reverse_x, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(forward_s, reverse_s, rtol=1e-12, atol=1e-14)
+    step = 1e-6
+    numeric = np.stack(
+        [(f(x + step * e, s) - f(x - step * e, s)) / (2 * step) for e in np.eye(3)], axis=1
+    )
+    np.testing.assert_allclose(reverse_x, numeric, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(reverse_s, (f(x, s + step) - f(x, s - step)) / (2 * step), rtol=1e-5, atol=1e-6)
