@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         "--mode",
         choices=("reverse", "forward"),
         default="reverse",
-        help="reverse (the default) or forward mode; forward mode is not available yet",
+        help="reverse (the default): print grad_NAME; forward: print jvp_NAME(*args, *, d_<wrt>...) -> "
+        "(value, tangent), the Jacobian-vector product",
     )
     grad.add_argument(
         "-o",
@@ -199,8 +200,8 @@ class _Target:
 
 
 def _grad(arguments: argparse.Namespace) -> int:
-    if arguments.mode == "forward":
-        raise UsageError("forward mode is not available yet; use --mode reverse")
+    if arguments.mode == "forward" and arguments.check:
+        raise UsageError("--check compares gradients (reverse mode); run it without --mode forward")
     if arguments.shapes is not None and not arguments.check:
         raise UsageError("--shapes gives the inputs of --check; add --check")
     targets = _targets(arguments.targets)
@@ -225,8 +226,9 @@ def _grad(arguments: argparse.Namespace) -> int:
             status = 2
             continue
         try:
+            kind = "jvp" if arguments.mode == "forward" else "grad"
             target.unit = pipeline.compile_unit(
-                unit, Options(kind="grad", wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode="reverse")
+                unit, Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode)
             )
         except S2SADError as error:
             print(error, file=sys.stderr)

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import s2sad
 from s2sad import rules
+from tests.checks import write_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_M = [sys.executable, "-m", "s2sad"]
@@ -239,11 +241,23 @@ def test_bad_wrt_is_a_usage_error(runs):
     assert "--wrt w,z: 'z' is not a parameter of loss (w, b, x, y)" in completed.stderr
 
 
-def test_forward_mode_is_not_available_yet(runs):
+def test_forward_mode_prints_a_jvp(runs, tmp_path):
     completed = runs["forward"]
-    assert completed.returncode == 2
-    assert completed.stdout == ""
-    assert "forward mode is not available yet; use --mode reverse" in completed.stderr
+    assert completed.returncode == 0, completed.stderr
+    assert "def jvp_loss(w, b, x, y, *, d_w):" in completed.stdout
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    try:
+        generated = write_module(tmp_path, completed.stdout)
+        import logistic
+
+        inputs = logistic.example_inputs()
+        direction = np.array([0.3, -1.0, 0.5])
+        value, tangent = generated.jvp_loss(*inputs.values(), d_w=direction)
+        gradient = s2sad.grad(logistic.loss)(*inputs.values())
+        assert value == pytest.approx(logistic.loss(*inputs.values()), rel=1e-12)
+        assert tangent == pytest.approx(float(np.dot(gradient, direction)), rel=1e-10)
+    finally:
+        sys.path.remove(str(ROOT / "fixtures"))
 
 
 def test_output_file(runs, work):
