@@ -268,13 +268,11 @@ class _Forward:
     def unbound(self, body) -> list[Line]:
         """``name = None`` for names first given a value inside a branch or loop whose tangent may
         start at zero there (shaped like the value, which a path may never have assigned)."""
-        names = []
-        seen = set(self.function.parameters)
-        for statement in body:
-            inner = ir.assigned([statement]) if isinstance(statement, (ir.If, ir.Loop)) else set()
-            inner -= {s.target for s in ir.walk([statement]) if isinstance(s, ir.Loop)}  # loop variables: no tangent
-            names.extend(sorted(n for n in inner - seen if not self._temporary(n)))
-            seen |= inner | ir.assigned([statement])
+        loop_variables = {s.target for s in ir.walk(body) if isinstance(s, ir.Loop)}  # they have no tangent
+        names = [
+            n for n in ir.first_bound_inside(body, self.function.parameters)
+            if not self._temporary(n) and n not in loop_variables
+        ]
         if not names:
             return []
         targets = [cst.AssignTarget(target=cst.Name(n)) for n in names]

@@ -202,6 +202,17 @@ def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
     return tuple(renamed)
 
 
+def first_bound_inside(body, parameters) -> list[str]:
+    """Names (loop variables too) whose first assignment is inside a branch or loop: unbound on some paths."""
+    found: list[str] = []
+    seen = set(parameters)
+    for statement in body:
+        if isinstance(statement, (If, Loop)):
+            found.extend(sorted(assigned([statement]) - seen))
+        seen |= assigned([statement])
+    return found
+
+
 def rebound(statements) -> set[str]:
     """Names bound to a new value anywhere in ``statements`` (not updated in place)."""
     names = set()

@@ -101,12 +101,7 @@ class _Transform:
         """``name = None`` for each name first assigned inside a branch or loop that the tape
         saves or a zero adjoint is shaped like: on a path that never assigned it, it has no value.
         """
-        first_inside = []
-        seen = set(self.function.parameters)
-        for statement in body:
-            inner = ir.assigned([statement]) if isinstance(statement, (ir.If, ir.Loop)) else set()
-            first_inside.extend(sorted(inner - seen))
-            seen |= inner | ir.assigned([statement])
+        first_inside = ir.first_bound_inside(body, self.function.parameters)
         saved = {getattr(s, "target", None) for s in ir.walk(body) if s.id in self.activity.recorded}
         zeroed = set().union(*self.activity.zeros_before.values(), *self.activity.zeros_after.values())
         names = [name for name in first_inside if name in saved | zeroed]
