@@ -124,8 +124,8 @@ def differentiable(function=None, *, wrt: Wrt = 0):
     """Decorator: generate the derivatives of ``function`` when it is defined, and attach them.
 
     The function itself is returned unchanged, carrying ``.grad``,
-    ``.value_and_grad`` and ``.vjp`` (as ``s2sad.grad(function, wrt)`` and so
-    on) and ``.source`` (the gradient's generated module). An unsupported
+    ``.value_and_grad``, ``.vjp`` and ``.jvp`` (as ``s2sad.grad(function, wrt)``
+    and so on) and ``.source`` (the gradient's generated module). An unsupported
     construct fails here, at import, with its location. Generated modules are
     cached on disk (see s2sad.cache), so the next import is fast. Functions it
     calls must be defined before it.
@@ -140,6 +140,7 @@ def differentiable(function=None, *, wrt: Wrt = 0):
     function.grad = grad(function, wrt)
     function.value_and_grad = value_and_grad(function, wrt)
     function.vjp = vjp(function, wrt)
+    function.jvp = jvp(function, wrt)
     function.source = source(function.grad)
     return function
 

@@ -48,6 +48,7 @@ def test_function_unchanged_and_derivatives_attached(tmp_path, cache_dir):
     value, gradients = module.loss.value_and_grad(w, b, x)
     assert value == module.loss(w, b, x)
     np.testing.assert_allclose(module.scale.vjp(np.ones(2), np.array([1.0, 2.0])), [3.0, 6.0])
+    np.testing.assert_allclose(module.scale.jvp(np.ones(2), np.array([1.0, 2.0]))[1], [3.0, 6.0])
     assert "def grad_loss(w, b, x):" in module.loss.source
 
 
@@ -60,7 +61,7 @@ def test_unsupported_construct_fails_the_import(tmp_path, cache_dir):
 
 def test_second_import_uses_the_cache(tmp_path, cache_dir, monkeypatch):
     write_module(tmp_path, MODEL, stem="cached_model")
-    assert len(list(cache_dir.glob("*.json"))) == 6  # grad, value_and_grad, vjp of two functions
+    assert len(list(cache_dir.glob("*.json"))) == 8  # grad, value_and_grad, vjp, jvp of two functions
 
     def no_compiling(*args):
         raise AssertionError("compiled again instead of reading the cache")
