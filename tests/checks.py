@@ -101,3 +101,24 @@ def as_tuple(result, wrt):
 def copies(values):
     """Copies of the arrays among ``values`` (to check a function leaves its inputs alone)."""
     return [np.copy(v) if isinstance(v, np.ndarray) else v for v in values]
+
+
+def control_path(function, args) -> list[int]:
+    """The sequence of lines ``function`` executes in its own file (loops and branches as they went)."""
+    filename = function.__code__.co_filename
+    path = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != filename:
+            return None
+        if event == "line":
+            path.append(frame.f_lineno)
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        function(*copies(args))
+    finally:
+        sys.settrace(previous)
+    return path

@@ -28,14 +28,13 @@ import ast
 import dataclasses
 import inspect
 import re
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple, copies
+from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple, copies, control_path
 
 SEEDS = 2  # random inputs per (case, label)
 
@@ -1133,26 +1132,6 @@ def lines_to_cover(source: str) -> set[int]:
     return lines
 
 
-def executed_lines(function, args) -> set[int]:
-    filename = function.__code__.co_filename
-    seen = set()
-
-    def tracer(frame, event, arg):
-        if frame.f_code.co_filename != filename:
-            return None
-        if event == "line":
-            seen.add(frame.f_lineno)
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        function(*copies(args))
-    finally:
-        sys.settrace(previous)
-    return seen
-
-
 GROUPS = sorted({item.group for item in CASES})
 
 
@@ -1165,7 +1144,7 @@ def test_inputs_take_every_branch(group, folder):
         for label, _ in item.inputs:
             for seed in range(SEEDS):
                 rng = np.random.default_rng([seed, *map(ord, item.id + label)])
-                seen |= executed_lines(f, make_args(item, label, rng))
+                seen |= set(control_path(f, make_args(item, label, rng)))
     source = HEADER + members[0].source
     missing = sorted(lines_to_cover(source) - seen)
     text = source.splitlines()

@@ -28,14 +28,13 @@ float32 inputs keep float32 gradients through branches and loops.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, write_module, positions, as_tuple, copies
+from tests.checks import assert_gradients_close, numeric_vjp, write_module, positions, as_tuple, copies, control_path
 
 HEADER = "import math\nimport numpy as np\n\n"
 
@@ -956,27 +955,6 @@ def test_matches_finite_differences(item, label, folder):
 
 
 # -- the inputs are away from branch boundaries (checks the table itself; needs no s2sad) -------------------
-
-
-def control_path(function, args) -> list[int]:
-    """The sequence of lines ``function`` executes in its own file (loops and branches as they went)."""
-    filename = function.__code__.co_filename
-    path = []
-
-    def tracer(frame, event, arg):
-        if frame.f_code.co_filename != filename:
-            return None
-        if event == "line":
-            path.append(frame.f_lineno)
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        function(*copies(args))
-    finally:
-        sys.settrace(previous)
-    return path
 
 
 @pytest.mark.parametrize("item, label", [pytest.param(i, l, id=f"{i.id}:{l}") for i in CASES for l, _ in i.inputs])
