@@ -709,8 +709,9 @@ def _rules(arguments: argparse.Namespace) -> int:
             notes.append(f"same as {rules.spelling(canonical)}")
         if name in _OPERATORS:
             notes.append(f"also the {_OPERATORS[name]} operator")
-        derivative.append((rules.spelling(name), "reverse", "; ".join(notes)))
-    helpers = [(rules.spelling(n), "zero derivative", "") for n in rules.ZERO_DERIVATIVE]
+        modes = "reverse, forward" if canonical in rules.TANGENTS else "reverse"
+        derivative.append((rules.spelling(name), modes, "; ".join(notes)))
+    helpers = [(rules.spelling(n), "zero derivative", "") for n in rules.ZERO_DERIVATIVE if _user_facing(n)]
     helpers += [
         (rules.spelling(n), "inactive only", "its arguments must not depend on what is differentiated")
         for n in rules.INACTIVE_ONLY
@@ -719,7 +720,7 @@ def _rules(arguments: argparse.Namespace) -> int:
     helpers.sort(key=lambda row: _order(row[0]))
     width = max(len(row[0]) for row in derivative + helpers) + 2
     lines = [f"# functions with a derivative rule ({len(derivative)}), and the modes they support"]
-    lines += [f"{s:<{width}}{modes:<10}{note}".rstrip() for s, modes, note in derivative]
+    lines += [f"{s:<{width}}{modes:<18}{note}".rstrip() for s, modes, note in derivative]
     lines += ["", f"# pass-through helpers: no derivative flows through them ({len(helpers)})"]
     lines += [f"{s:<{width}}{what:<18}{note}".rstrip() for s, what, note in helpers]
     sys.stdout.write("\n".join(lines) + "\n")

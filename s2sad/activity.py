@@ -66,7 +66,7 @@ def run(unit: Unit, options: Options) -> Unit:
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
     same_shape = _same_shape(function)
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
-    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by)
+    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(function))
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)
     return dataclasses.replace(
@@ -339,8 +339,9 @@ class _Recorder:
     start pending: reassigning one records it.
     """
 
-    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by):
+    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by, seen_through):
         self.active = active
+        self.seen_through = seen_through
         self.shaped_by = shaped_by
         self.same_shape = same_shape
         self.zeros_before = zeros_before
@@ -355,7 +356,7 @@ class _Recorder:
                     # Read where the old values are back: the target is restored first
                     # unless the adjoint reads the value the statement assigned.
                     shaped = self.same_shape.get(statement.id, frozenset())
-                    pending |= reverse_reads(statement, active, shaped, self.shaped_by)
+                    pending |= self.with_bases(reverse_reads(statement, active, shaped, self.shaped_by))
                 if statement.target in pending:
                     self.recorded.add(statement.id)
                     pending.discard(statement.target)
@@ -366,7 +367,7 @@ class _Recorder:
                     # Saved and undone in reverse; later updates of the same object must be too.
                     self.recorded.add(statement.id)
                 if statement.id in self.active and isinstance(statement, ir.SetItem):
-                    pending |= ir.names_read(statement.index_value) | ir.names_read(statement.value)
+                    pending |= self.with_bases(ir.names_read(statement.index_value) | ir.names_read(statement.value))
             elif isinstance(statement, ir.If):
                 pending |= self.zeros_after[statement.id]
                 pending = self.block(statement.body, set(pending)) | self.block(statement.orelse, set(pending))
@@ -384,6 +385,18 @@ class _Recorder:
                 pending = head | self.zeros_before[statement.id]
                 pending.discard(statement.target)
         return pending
+
+
+    def with_bases(self, names: set[str]) -> set[str]:
+        """``names`` and the arrays they may be views of: reading a view reads its base, so an
+        in-place update of the base before the reverse sweep reads the view must be undone."""
+        return set(names).union(*(self.seen_through.get(name, ()) for name in names))
+
+
+def _updated_bases(function: ir.Function) -> dict[str, frozenset[str]]:
+    """Per name, the arrays it may be a view of that are updated in place somewhere."""
+    updated = {s.target for s in ir.walk(function.body) if isinstance(s, (ir.Append, ir.SetItem))}
+    return {name: bases & updated for name, bases in ir.views(function.body, rules.VIEWS).items() if bases & updated}
 
 
 def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozenset[int]:

@@ -1,4 +1,4 @@
-"""The Python entry points: grad, value_and_grad, vjp, source.
+"""The Python entry points: grad, value_and_grad, vjp, jvp, jacobian, hvp, hessian, source.
 
 Each validates its arguments, builds Options, runs the pipeline on the live
 function, and returns the generated function itself (so ``inspect.getsource``
@@ -13,7 +13,7 @@ import types
 
 import numpy as np
 
-from s2sad import cache, emit, load, pipeline, rules
+from s2sad import cache, compose, emit, load, pipeline, rules
 from s2sad.errors import BadArgument, Origin
 from s2sad.options import Kind, Options
 
@@ -84,8 +84,7 @@ def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
 
     def jacobian_of(*args, **keywords):
         names = _parameters(function)
-        where = Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
-        positions = [names.index(n) for n in _wrt(wrt, names, function.__name__, where)]
+        positions = [names.index(n) for n in _wrt(wrt, names, function.__name__, _where(function))]
         inputs = [args[p] for p in positions]
         output = function(*args, **keywords)
         blocks = [np.zeros(np.shape(output) + np.shape(x), dtype=np.result_type(output, x)) for x in inputs]
@@ -107,6 +106,39 @@ def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
         return tuple(blocks) if several else blocks[0]
 
     return jacobian_of
+
+
+def hvp(function, wrt: Wrt = 0):
+    """Hessian-vector product of a scalar ``function``: ``hvp(f, wrt)(*args, v) -> H v``, never forming H.
+
+    ``v`` has the shape of the ``wrt`` argument (a tuple of them when ``wrt`` is
+    a tuple; then the result is a tuple too). Generated as the gradient of the
+    generated jvp's tangent output (reverse over forward; see s2sad.compose).
+    """
+    names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
+    jvp_function = _generate(function, names if isinstance(wrt, tuple) else names[0], "jvp")
+    directions = compose.direction_names(function, names)
+    slope = compose.slope(function, jvp_function, names, directions)
+    generated = _generate(slope, names if isinstance(wrt, tuple) else names[0], "grad")
+
+    @functools.wraps(generated)
+    def product(*args, **keywords):
+        *primal, v = args
+        return generated(*primal, **keywords, **dict(zip(directions, v if isinstance(wrt, tuple) else (v,))))
+
+    return product
+
+
+def hessian(function, wrt: Wrt = 0):
+    """The Hessian of a scalar ``function``: ``hessian(f, wrt)(*args)``, shape ``x.shape + x.shape``.
+
+    One Hessian-vector product per input direction (``hvp``). A tuple ``wrt``
+    gives a tuple of rows of blocks: ``H[i][j]`` has shape ``x_i.shape + x_j.shape``.
+    """
+    product = hvp(function, wrt)
+    names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
+    positions = [_parameters(function).index(name) for name in names]
+    return compose.hessian_from_products(product, positions, isinstance(wrt, tuple))
 
 
 def source(function) -> str:
@@ -177,16 +209,27 @@ def rule(function=None, *, elementwise: bool = False):
 def _generate(function, wrt: Wrt, kind: Kind):
     if not isinstance(function, types.FunctionType):
         return pipeline.compile_unit(load.from_function(function), Options(kind=kind)).compiled  # raises
-    where = Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
-    names = _wrt(wrt, _parameters(function), function.__name__, where)
+    if hasattr(function, "__s2sad_derivative__"):
+        # A generated gradient g = grad(f, x): its gradient is that of the slope of f along 1.0.
+        compose.refuse_derivative_of(function, kind)
+        _, original, (name,), _ = function.__s2sad_derivative__
+        function = compose.slope(original, _generate(original, name, "jvp"), (name,), None)
+    names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
     options = Options(kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse")
     cached = cache.load(function, options)
     if cached is not None:
-        return emit.compile_source(cached, f"{kind}_{function.__name__}", load.live_namespace(function))
-    unit = pipeline.compile_unit(load.from_function(function), options)
-    if not unit.foreign:  # globals of other modules are found through their live functions
-        cache.store(function, options, unit.source, unit.dependencies)
-    return unit.compiled
+        generated = emit.compile_source(cached, f"{kind}_{function.__name__}", load.live_namespace(function))
+    else:
+        unit = pipeline.compile_unit(load.from_function(function), options)
+        if not unit.foreign:  # globals of other modules are found through their live functions
+            cache.store(function, options, unit.source, unit.dependencies)
+        generated = unit.compiled
+    generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
+    return generated
+
+
+def _where(function) -> Origin:
+    return Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
 
 
 def _parameters(function) -> list[str]:

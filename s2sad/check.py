@@ -143,6 +143,8 @@ class _Gate(cst.CSTVisitor):
             if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:
                     self.refuse(node.value, "this call of append is", "append one value: hs.append(h)")
+            elif isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
+                node.value.visit(self)  # normalize keeps it if it is a run-time check (_rt.require_...), refuses it otherwise
             elif not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
                 self.refuse(
                     node,

@@ -79,7 +79,7 @@ def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     imports = [cst.parse_statement(f"from builtins import {builtin} as {name}") for builtin, name in shadowed]
     body = list(module.body)
     module = module.with_changes(body=[*body[: len(header)], *imports, *body[len(header) :]])
-    return parenthesize(module.visit(_PlainImports())), chosen
+    return parenthesize(module.visit(_PlainImports()).visit(_OneLine())), chosen
 
 
 def _header(unit: Unit) -> list[cst.BaseStatement]:
@@ -118,6 +118,14 @@ class _PlainImports(cst.CSTTransformer):
         if updated.asname is not None and updated.asname.name.deep_equals(updated.name):
             return updated.with_changes(asname=None)
         return updated
+
+
+class _OneLine(cst.CSTTransformer):
+    """Line breaks copied from inside the user's parentheses, which may no longer be there: black
+    lays the lines out again."""
+
+    def leave_ParenthesizedWhitespace(self, original, updated) -> cst.SimpleWhitespace:
+        return cst.SimpleWhitespace(" ")
 
 
 def _posix(path: str) -> str:

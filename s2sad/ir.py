@@ -235,6 +235,64 @@ def assigned(statements) -> set[str]:
     return names
 
 
+def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
+    """Per name, every name whose memory it may share (through views and plain copies), transitively."""
+    direct: dict[str, set[str]] = {}
+    for statement in walk(statements):
+        if isinstance(statement, Assign) and (
+            statement.rule in rules_sharing_memory or isinstance(statement.value, cst.Name)
+        ):
+            direct.setdefault(statement.target, set()).update(names_read(statement.value))
+    closed: dict[str, frozenset[str]] = {}
+    for name in direct:
+        seen, frontier = set(), [name]
+        while frontier:
+            for base in direct.get(frontier.pop(), ()):
+                if base not in seen:
+                    seen.add(base)
+                    frontier.append(base)
+        closed[name] = frozenset(seen - {name})
+    return closed
+
+
+def live_after(statements, at_end: frozenset[str]) -> dict[int, frozenset[str]]:
+    """Per statement id, the names some later statement reads before binding them again (loops go round)."""
+    found: dict[int, frozenset[str]] = {}
+
+    def block(body, live: frozenset[str]) -> frozenset[str]:
+        for statement in reversed(body):
+            found[statement.id] = found.get(statement.id, frozenset()) | live
+            live = before(statement, live)
+        return live
+
+    def before(statement, live: frozenset[str]) -> frozenset[str]:
+        if isinstance(statement, Assign):
+            return (live - {statement.target}) | names_read(statement.value)
+        if isinstance(statement, (Append, SetItem)):
+            extra = names_read(statement.index_value) if isinstance(statement, SetItem) else frozenset()
+            return live | {statement.target} | names_read(statement.value) | extra
+        if isinstance(statement, (Guard, Return)):
+            return live | names_read(statement.value)
+        if isinstance(statement, If):
+            return block(statement.body, live) | block(statement.orelse, live) | names_read(statement.test)
+        head = live  # where each iteration starts: live after the loop, or in the next iteration
+        while True:
+            if statement.target is not None:
+                exit_reads = names_read(statement.exit_test) if statement.exit_test is not None else frozenset()
+                entry = block(statement.body, head | exit_reads) - {statement.target}
+            else:
+                entry = block(statement.test_block, block(statement.body, head) | names_read(statement.test) | live)
+            if entry <= head:
+                break
+            head = head | entry
+        if statement.target is None:
+            return block(statement.test_block, head | names_read(statement.test))
+        return head | names_read(statement.iterable)
+
+    block(statements, frozenset(at_end))
+    return found
+
+
 @dataclasses.dataclass(frozen=True)
 class Function:
     name: str

@@ -24,8 +24,9 @@ import json
 from collections.abc import Iterator
 
 import libcst as cst
+import libcst.matchers as m
 
-from s2sad import check, ir, load, resolve, rules
+from s2sad import check, ir, load, resolve, rules, templates
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.naming import Names, names_in
 from s2sad.options import Options
@@ -101,12 +102,16 @@ class _Context:
 def module_name(names: Names, dotted_name: str) -> cst.BaseExpression:
     """The canonical spelling of a library name in generated code: ``np.linalg.solve``."""
     spelled = rules.spelling(dotted_name).split(".")
-    if spelled[0] in ("np", "math"):
+    if spelled[0] in templates.MODULE_NAMES:
         spelled[0] = names.module(spelled[0])
     expression: cst.BaseExpression = cst.Name(spelled[0])
     for attribute in spelled[1:]:
         expression = cst.Attribute(value=expression, attr=cst.Name(attribute))
     return expression
+
+
+def _is_append(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "append"
 
 
 class _Inlined(Exception):
@@ -202,6 +207,8 @@ class _Lowering:
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
         self.shared: set[str] = set()
+        self.caller_views: set[str] = set()  # names that may see an argument's array (here)
+        self.updates_of_shared: list = []  # (statement, target node, what it does), checked at the end
 
     # -- helpers -------------------------------------------------------------
 
@@ -219,12 +226,16 @@ class _Lowering:
 
     def emit_assign(self, target, value, rule, operands, inactive_only, origin):
         self.statements.append(ir.Assign(next(self.ids), target, value, rule, operands, origin, inactive_only))
-        if rule == "s2sad.list" or (isinstance(value, cst.Name) and value.value in self.lists):
+        if rule == "s2sad.list" or (isinstance(value, cst.Name) and value.value in self.lists) or self.zero_list(value):
             self.lists.add(target)
             self.ever_lists.add(target)
         else:
             self.lists.discard(target)
-        viewed = names_in(value) if rule in _VIEWS or isinstance(value, cst.Name) else []
+        viewed = names_in(value) if rule in rules.VIEWS or isinstance(value, cst.Name) else []
+        if any(name in self.caller_views for name in viewed):
+            self.caller_views.add(target)
+        else:
+            self.caller_views.discard(target)
         if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
             self.shared.add(target)
             if not self.names.is_placeholder(target):
@@ -264,8 +275,8 @@ class _Lowering:
     def body(self, parameters) -> tuple[list[ir.Statement], cst.BaseExpression | list[cst.BaseExpression]]:
         """The function's body lowered, and what it returns: an atom, or atoms for a tuple."""
         definition = self.unit.function
-        self.parameter_names = set(parameters)
         self.shared.update(parameters)
+        self.caller_views.update(parameters)
         items = _items(definition.body)
         returns = [s for s in _nested_smalls(definition.body) if isinstance(s, cst.Return)]
         sizes = {len(r.value.elements) if isinstance(r.value, cst.Tuple) else None for r in returns}
@@ -290,6 +301,7 @@ class _Lowering:
             self.flag(self.returned, False)
             body.insert(0, self.statements.pop())
             self.value = [cst.Name(r) for r in self.results] if self.arity else cst.Name(self.results[0])
+        self.check_updates_of_shared(body, self.value)
         return body, self.value
 
     def flag(self, name: str, value: bool) -> None:
@@ -345,8 +357,10 @@ class _Lowering:
             if isinstance(node.operator, cst.SubtractAssign):
                 value = cst.UnaryOperation(operator=cst.Minus(), expression=value)
             self.set_item(node.target, value, augmented=True)
-        elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):  # only `name.append(value)`
+        elif isinstance(node, cst.Expr) and _is_append(node.value):
             self.append(node.value)
+        elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            self.check_call(node)
         elif isinstance(node, cst.Assign):
             self.assign(node.targets, node.value)
         elif isinstance(node, cst.AnnAssign):
@@ -571,7 +585,8 @@ class _Lowering:
                 root = text.split(".")[0]
                 if found.kind == "global" and root not in renames:
                     renames[root] = self.names.role(f"v_{root}_{lowering.serial}")
-                    self.context.foreign[renames[root]] = (callee.live_globals or callee.module_name, root)
+                    where = callee.live_globals if callee.live_globals is not None else callee.module_name  # an empty dict reads live
+                    self.context.foreign[renames[root]] = (where, root)
         for name, argument in arguments.items():
             self.assign_name(renames[name], argument)
         self.statements.extend(ir.rename(defaults, renames))
@@ -615,16 +630,34 @@ class _Lowering:
         if name not in self.lists:
             self.refuse(call.func, f"appending to '{name}', which is not a list built in this function, is",
                         f"start it here: {name} = []")
-        self.refuse_shared(call.func.value, "appending to")
         value = self.atom(call.args[0].value)
         self.statements.append(ir.Append(next(self.ids), name, value, self.origin))
+        self.refuse_shared(call.func.value, "appending to", self.statements[-1])
+
+    def zero_list(self, value: cst.BaseExpression) -> bool:
+        """``_rt.zeros_like(hs)`` of a list (generated code's zero tangent of a list) is a list."""
+        return (
+            m.matches(value, m.Call(func=m.Attribute(value=m.Name(self.names.module("_rt")), attr=m.Name("zeros_like"))))
+            and isinstance(value.args[0].value, cst.Name)
+            and value.args[0].value.value in self.lists
+        )
+
+    def check_call(self, node: cst.Expr) -> None:
+        """A call made for its check alone (``_rt.require_float(...)`` in generated code): kept as it is."""
+        text = dotted(node.value.func)
+        if text is None or self.resolution(text) != "check":
+            self.refuse(node, "expression statements (a value computed and dropped) are",
+                        "assign the value to a name, or remove the line")
+        positional = [arg.value for arg in node.value.args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in node.value.args if arg.keyword is not None}
+        value, *_ = self.apply(self.unit.resolutions[text].name, node.value, positional, keywords, kind="check")
+        self.statements.append(ir.Guard(next(self.ids), value, self.origin))
 
     def set_item(self, target: cst.Subscript, value: cst.BaseExpression, augmented: bool) -> None:
         name = target.value.value
         if name in self.lists or name not in self.unit.local_names:
             self.refuse(target, f"assigning into '{name}' (not an array made in this function) is",
                         "make a new array first, for example y = np.zeros_like(x)")
-        self.refuse_shared(target.value, "updating part of")
         atom = self.atom(value)
         elements = self.index_elements(target)
         index_value = cst.Subscript(
@@ -633,13 +666,33 @@ class _Lowering:
         self.statements.append(
             ir.SetItem(next(self.ids), name, tuple(elements), index_value, atom, augmented, self.origin)
         )
+        self.refuse_shared(target.value, "updating part of", self.statements[-1])
 
-    def refuse_shared(self, target: cst.Name, doing: str) -> None:
+    def refuse_shared(self, target: cst.Name, doing: str, statement: ir.Append | ir.SetItem) -> None:
+        """An in-place update the caller would see is refused; one another name sees, if that name is read later."""
         name = target.value
-        if name in self.shared:
-            whose = "an argument: the caller's" if name in self.parameter_names else "one another name also sees:"
-            self.refuse(target, f"{doing} '{name}' in place (it is {whose} array) is",
+        if name in self.caller_views:
+            self.refuse(target, f"{doing} '{name}' in place (it is an argument: the caller's array) is",
                         f"work on a copy: {name} = {name}.copy()")
+        if name in self.shared:
+            self.updates_of_shared.append((statement, target, doing))
+
+    def check_updates_of_shared(self, body, value) -> None:
+        """Refuse an in-place update if a name that may see the same array (or list) is read after it."""
+        if not self.updates_of_shared:
+            return
+        live = ir.live_after(body, frozenset(names_in(value) if not isinstance(value, list) else
+                                             {n for v in value for n in names_in(v)}))
+        array_views = ir.views(body, rules.VIEWS)
+        copies = ir.views(body, ())  # appending changes no item: only the list itself is seen
+        for statement, target, doing in self.updates_of_shared:
+            seen = array_views if isinstance(statement, ir.SetItem) else copies
+            name = statement.target
+            others = {n for n, bases in seen.items() if name in bases or n in seen.get(name, ()) or bases & seen.get(name, frozenset())}
+            read_later = sorted(n for n in others - {name} if n in live.get(statement.id, ()))
+            if read_later:
+                self.refuse(target, f"{doing} '{name}' in place while '{read_later[0]}', which sees the same array, "
+                            "is read afterwards is", f"work on a copy: {name} = {name}.copy()")
 
     def guard_shared_update(self, target: cst.BaseAssignTargetExpression) -> None:
         """``a += e`` rebinds a number but updates an array in place, which another name may see.
@@ -1020,15 +1073,6 @@ class _Lowering:
 
 
 # Functions whose result may be a view of their argument (basic indexing, reshapes).
-_VIEWS = {
-    "operator.getitem",
-    "numpy.transpose",
-    "numpy.reshape",
-    "numpy.ravel",
-    "numpy.squeeze",
-    "numpy.expand_dims",
-    "numpy.broadcast_to",
-}
 _EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
 

@@ -26,6 +26,7 @@ import re
 from collections import Counter
 
 import libcst as cst
+import libcst.matchers as m
 
 from s2sad.naming import Names, names_in
 from s2sad.reverse import fresh
@@ -253,8 +254,8 @@ def _propagate_copies(generated: Generated, names: Names):
             if isinstance(value, cst.Name):
                 if value.value in _assigned(rest):
                     continue
-            elif _number(value) is None:
-                continue
+            elif _number(value) is None or _indexed(name, rest):
+                continue  # `1.0[i]` would not parse: a number only replaces a name used as a value
             return block[:position] + [_replace_in(item, {name: value}) for item in rest], {name: value}
         return None
 
@@ -272,6 +273,12 @@ def _propagate_copies(generated: Generated, names: Names):
         result = substitute(generated.result, replacement) if replacement else generated.result
         return dataclasses.replace(generated, **{section: tuple(changed)}, result=result), True
     return generated, False
+
+
+def _indexed(name: str, block) -> bool:
+    """Whether ``name`` is subscripted or has an attribute read (``name[i]``, ``name.T``) in ``block``."""
+    pattern = m.Subscript(value=m.Name(name)) | m.Attribute(value=m.Name(name))
+    return any(m.findall(expression, pattern) for expression in expressions_in(block))
 
 
 def _remove_dead(generated: Generated, names: Names):

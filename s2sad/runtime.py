@@ -352,14 +352,14 @@ def norm_adjoint(g, out, x, ord, axis, keepdims):
 # tangents (forward mode)
 
 
-def power_log_factor(out, x1):
-    """d(x1 ** x2)/dx2 = x1 ** x2 * log(x1), given ``out = x1 ** x2``; 0 where x1 <= 0 (no real log).
+def power_log_factor(value, x1):
+    """d(x1 ** x2)/dx2 = x1 ** x2 * log(x1), given ``value = x1 ** x2``; 0 where x1 <= 0 (no real log).
 
     numpy operations throughout, so a Python float never raises (``log`` of 1.0 where x1 <= 0).
     """
     if type(x1) is float:  # a Python float factor: float32 arrays stay float32
-        return out * (float(np.log(x1)) if x1 > 0 else 0.0)
-    return (out * np.log(np.where(np.greater(x1, 0), x1, 1.0)))[()]
+        return value * (float(np.log(x1)) if x1 > 0 else 0.0)
+    return (value * np.log(np.where(np.greater(x1, 0), x1, 1.0)))[()]
 
 
 def _reduced_last(x, axis):
@@ -430,6 +430,83 @@ def solve_tangent_matrix(d_a, x, a):
     if _solves_vectors(x, a):
         return -np.linalg.solve(a, d_a @ x[..., None])[..., 0]
     return -np.linalg.solve(a, d_a @ x)
+
+
+# ---------------------------------------------------------------------------
+# second derivatives: what the rules for the helpers above call (s2sad.rules.generated)
+
+
+def power_curvature(x1, x2):
+    """d(power_slope(x1, x2))/dx1 = x2 * (x2 - 1) * x1 ** (x2 - 2); 0 where x2 is 0 or 1 (also at x1 = 0)."""
+    flat = np.logical_or(np.equal(x2, 0), np.equal(x2, 1))
+    return np.where(flat, 0.0, x2 * (x2 - 1) * np.power(x1, x2 - 2))[()]
+
+
+def power_log_slope(value, x1):
+    """d(power_log_factor(value, x1))/dx1 = value / x1; 0 where x1 <= 0 (where the factor is 0).
+
+    A Python float ``x1`` stays a Python number, so float32 arrays stay float32.
+    """
+    if type(x1) is float:
+        return value / x1 if x1 > 0 else value * 0.0
+    positive = np.greater(x1, 0)
+    return np.where(positive, value / np.where(positive, x1, 1.0), 0.0)[()]
+
+
+def prod_curvature(d_x, x, axis):
+    """For each element j of ``x``: the sum over reduced i != j of d_x[i] times the product of the
+    x[k], k not in {i, j} (shaped like x): the derivative of ``prod_tangent(d_x, x, ...)`` in x.
+
+    Exclusive prefix and suffix products and their tangents, so zeros in ``x`` are exact (no
+    division); O(n) in the reduced length n, as a Python loop of n steps over the kept axes.
+    """
+    x = np.asanyarray(x)
+    flat, axes = _reduced_last(x, axis)
+    d_flat, _ = _reduced_last(np.broadcast_to(d_x, x.shape), axis)
+    dtype = np.result_type(flat, d_flat)
+    left, right = np.ones(flat.shape, dtype), np.ones(flat.shape, dtype)  # products of x[k], k < j / k > j
+    d_left, d_right = np.zeros(flat.shape, dtype), np.zeros(flat.shape, dtype)  # ... and their tangents
+    n = flat.shape[-1]
+    for j in range(1, n):
+        d_left[..., j] = d_left[..., j - 1] * flat[..., j - 1] + left[..., j - 1] * d_flat[..., j - 1]
+        left[..., j] = left[..., j - 1] * flat[..., j - 1]
+        i = n - 1 - j
+        d_right[..., i] = d_right[..., i + 1] * flat[..., i + 1] + right[..., i + 1] * d_flat[..., i + 1]
+        right[..., i] = right[..., i + 1] * flat[..., i + 1]
+    kept = [a for a in range(x.ndim) if a not in axes]
+    curvature = (d_left * right + left * d_right).reshape(tuple(x.shape[a] for a in kept + list(axes)))
+    return np.transpose(curvature, np.argsort(kept + list(axes)))
+
+
+def solve_tangent_adjoint_x(d_c, d_a, x, a):
+    """Contribution to ``x`` of ``solve_tangent_matrix(d_a, x, a) = -solve(a, d_a x)``, given
+    ``d_c = solve(a^T, g)`` for its adjoint ``g``: -d_a^T d_c, summed down to x's shape."""
+    d_a_t = np.swapaxes(d_a, -1, -2)
+    if _solves_vectors(x, a):
+        return unbroadcast(-(d_a_t @ d_c[..., None])[..., 0], x)
+    return unbroadcast(-(d_a_t @ d_c), x)
+
+
+def det_cofactor_tangent(d_a, cofactor, a):
+    """Tangent of ``cofactor = det_cofactor(a)``: tr(a^-1 d_a) cofactor - cofactor d_a^T a^-T.
+
+    From cofactor = det(a) a^-T, so exact only where ``a`` is invertible: at a singular ``a``
+    (where the cofactor itself is still exact) this inverse formula is used all the same, and
+    fails (np.linalg.LinAlgError) or loses accuracy.
+    """
+    inverse_t = np.swapaxes(np.linalg.inv(a), -1, -2)
+    trace = np.sum(inverse_t * d_a, axis=(-2, -1))
+    return trace[..., None, None] * cofactor - cofactor @ np.swapaxes(d_a, -1, -2) @ inverse_t
+
+
+def det_cofactor_adjoint(g, cofactor, a):
+    """Adjoint of ``cofactor = det_cofactor(a)``: <g, cofactor> a^-T - a^-T g^T cofactor.
+
+    The inverse formula, exact only where ``a`` is invertible, as in ``det_cofactor_tangent``.
+    """
+    inverse_t = np.swapaxes(np.linalg.inv(a), -1, -2)
+    inner = np.sum(g * cofactor, axis=(-2, -1))
+    return inner[..., None, None] * inverse_t - inverse_t @ np.swapaxes(g, -1, -2) @ cofactor
 
 
 # ---------------------------------------------------------------------------

@@ -577,6 +577,20 @@ CASES = [
         (0, 1),
     ),
     case(
+        "row-view-read-by-the-reverse-sweep-then-overwritten",
+        """
+        def f(w, y):
+            y = y * 1.0
+            z = np.sum(w * y[0])
+            y[0] = 7.0
+            t = np.sum(np.tanh(y.T[1]) * w[1])
+            y[1] = y[1] * 0.5
+            return z + t + np.sum(y * w)
+        """,
+        {"2x3": dict(w=np.array([0.3, -1.1, 0.8]), y=np.array([[1.0, 2.0, 3.0], [-0.5, 0.4, 1.5]]))},
+        (0, 1),
+    ),
+    case(
         "setitem-zeroes-slots-in-branch",
         """
         def f(x, w):

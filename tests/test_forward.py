@@ -70,22 +70,31 @@ def test_fixture_dot_product(stem, name, wrt):
     assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
 
 
-def _cases(module):
-    for item in module.CASES:
-        for label, _ in item.inputs:
-            yield pytest.param(module, item, label, id=f"{module.__name__.split('.')[-1]}:{item.id}:{label}")
+def control_flow_cases(scalar_only: bool = False):
+    """Every case (and input label) of the reverse-mode control-flow suites; ``scalar_only``: grad cases."""
+    for module in (test_control_flow, test_control_review):
+        for item in module.CASES:
+            if scalar_only and item.vjp:
+                continue
+            for label, _ in item.inputs:
+                yield pytest.param(module, item, label, id=f"{module.__name__.split('.')[-1]}:{item.id}:{label}")
 
 
-@pytest.mark.parametrize("module, item, label", [*_cases(test_control_flow), *_cases(test_control_review)])
-def test_control_flow_dot_product(module, item, label, tmp_path):
-    f = write_module(tmp_path, module.HEADER + item.source).f
+def control_flow_case(module, item, label, folder):
+    """The case's function, its arguments for ``label``, and its wrt as names."""
+    f = write_module(folder, module.HEADER + item.source).f
     if module is test_control_flow:
         args = module.make_args(item, label, np.random.default_rng(0))
     else:
         args = module.make_args(item, label)
     names = list(__import__("inspect").signature(f).parameters)
     wrt = item.wrt if isinstance(item.wrt, tuple) else (item.wrt,)
-    wrt = tuple(names[w] if isinstance(w, int) else w for w in wrt)
+    return f, args, tuple(names[w] if isinstance(w, int) else w for w in wrt)
+
+
+@pytest.mark.parametrize("module, item, label", list(control_flow_cases()))
+def test_control_flow_dot_product(module, item, label, tmp_path):
+    f, args, wrt = control_flow_case(module, item, label, tmp_path)
     try:
         forward, backward = dot_product_gap(f, args, wrt, np.random.default_rng(2))
     except s2sad.S2SADError:

@@ -60,7 +60,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
     exercised = set()
     for index, example in enumerate(examples(rule)):
         names = [n for n in example.shapes if example.domain.get(n, rule.domain.get(n)) != "bool"]
-        source = f"import math\nimport numpy as np\n\ndef f({', '.join(example.shapes)}):\n" + body(example.call)
+        source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n" + body(example.call)
         unit = run_until(tmp_path / str(index), source, "analyse", wrt=names, kind="vjp")
         for statement in unit.ir.body:
             if getattr(statement, "rule", None) == rule.name and unit.activity.is_active(statement):
@@ -73,7 +73,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
 def test_rule_matches_finite_differences(rule, example, tmp_path):
     rng = np.random.default_rng(sum(map(ord, example.call)))
     names = list(example.shapes)
-    source = f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call)
+    source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call)
     module = write_module(tmp_path, source)
     args = [random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng) for n in names]
     wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, bool) and np.asarray(a).dtype.kind == "f")
@@ -90,7 +90,7 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     """Gradients come back in their argument's type: float32 stays float32, a Python float stays a float."""
     rng = np.random.default_rng(sum(map(ord, example.call)) + 1)
     names = list(example.shapes)
-    module = write_module(tmp_path, f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call))
+    module = write_module(tmp_path, f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call))
     args = []
     for n in names:
         value = random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng)

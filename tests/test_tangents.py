@@ -58,7 +58,7 @@ def _normalized(name: str, index: int):
     rule = rules.RULES[name]
     example = examples(rule)[index]
     names = list(example.shapes)
-    source = f"import math\nimport numpy as np\n\ndef f({', '.join(names)}):\n" + body(example.call)
+    source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call)
     import tempfile
     from pathlib import Path
 

@@ -131,6 +131,8 @@ def spelling(name: str) -> str:
         return "np." + rest
     if module == "builtins":
         return rest
+    if name.startswith("s2sad.runtime."):
+        return "_rt." + name.removeprefix("s2sad.runtime.")
     return name
 
 
@@ -139,7 +141,18 @@ CUSTOM: dict[str, Rule] = {}  # rules users give for their own functions (s2sad.
 ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
+CHECKS: set[str] = set()  # run-time checks: a statement of their own, kept as written
 CONSTANTS: set[str] = set()
+# Their result may share memory with their first argument (numpy returns a view).
+VIEWS = {
+    "operator.getitem",
+    "numpy.transpose",
+    "numpy.reshape",
+    "numpy.ravel",
+    "numpy.squeeze",
+    "numpy.expand_dims",
+    "numpy.broadcast_to",
+}
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
 
@@ -257,6 +270,10 @@ def inactive_only(*names: str) -> None:
     INACTIVE_ONLY.update(names)
 
 
+def checks(*names: str) -> None:
+    CHECKS.update(names)
+
+
 def constant(*names: str) -> None:
     CONSTANTS.update(names)
 
@@ -270,13 +287,14 @@ def lookup(name: str) -> Rule | None:
 
 
 def kind(name: str) -> str | None:
-    """'rule', 'zero_derivative', 'inactive_only', 'constant', 'iteration', or None if unknown."""
+    """'rule', 'zero_derivative', 'inactive_only', 'check', 'constant', 'iteration', or None if unknown."""
     name = canonical(name)
     if name in RULES or name in CUSTOM:
         return "rule"
     for label, names in (
         ("zero_derivative", ZERO_DERIVATIVE),
         ("inactive_only", INACTIVE_ONLY),
+        ("check", CHECKS),
         ("constant", CONSTANTS),
         ("iteration", ITERATION),
     ):
@@ -286,7 +304,7 @@ def kind(name: str) -> str | None:
 
 
 def known_names() -> list[str]:
-    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CONSTANTS | ITERATION)
+    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CHECKS | CONSTANTS | ITERATION)
 
 
 def objects_by_identity() -> dict[int, str]:
@@ -303,5 +321,5 @@ def objects_by_identity() -> dict[int, str]:
 
 
 # The rule families register themselves when imported.
-for _family in ("elementwise", "linalg", "reductions", "scalar_math", "shape", "passive"):
+for _family in ("elementwise", "linalg", "reductions", "scalar_math", "shape", "passive", "generated"):
     importlib.import_module(f"s2sad.rules.{_family}")

@@ -4,9 +4,10 @@ zero_derivative: piecewise constant in every argument, so nothing flows back
 (np.floor, comparisons' helpers, shapes). inactive_only: their result depends
 smoothly on their arguments but s2sad has no rule, so an argument that depends
 on what is differentiated is refused (np.arange(start, ...) with a float start).
+checks: run-time checks generated code makes (a statement of their own, no value).
 """
 
-from s2sad.rules import constant, inactive_only, zero_derivative
+from s2sad.rules import checks, constant, inactive_only, zero_derivative
 
 zero_derivative(
     "builtins.len",
@@ -60,6 +61,8 @@ zero_derivative(
 
 inactive_only(
     "builtins.range",
+    "builtins.min",
+    "builtins.max",
     "numpy.arange",
     "numpy.linspace",
     "numpy.zeros",
@@ -75,6 +78,7 @@ constant(
     "numpy.inf",
     "numpy.nan",
     "numpy.newaxis",
+    "numpy.s_",
     "numpy.euler_gamma",
     "numpy.float64",
     "numpy.float32",
@@ -85,4 +89,12 @@ constant(
     "math.tau",
     "math.inf",
     "math.nan",
+)
+
+checks(
+    "s2sad.runtime.require_float",
+    "s2sad.runtime.require_scalar",
+    "s2sad.runtime.require_unshared",
+    "s2sad.runtime.require_length",
+    "s2sad.runtime.require_distinct",
 )

@@ -1,0 +1,260 @@
+"""Rules for the runtime helpers s2sad's own generated code calls (``_rt.like``, ``_rt.power_slope``,
+``_rt.prod_tangent``, ...), so generated code can be differentiated again (second derivatives, Hessians).
+
+A helper's parameter named like the rule convention's own (``d_x``, ``out``) is renamed in its rule
+(``dx``, ``extreme``, ``norm``): generated code passes them positionally. The derivative of the
+cofactor (for det's second derivative) uses the inverse, so it is exact where the matrix is
+invertible only (see ``_rt.det_cofactor_tangent``).
+"""
+
+import numpy as np
+
+from s2sad import runtime as _rt
+from s2sad.rules import Example, adjoint, tangent, zero_derivative
+
+zero_derivative("s2sad.runtime.zeros_like")
+
+_SPD = {"a": "spd"}
+
+
+# ---------------------------------------------------------------------------
+# conversions: the value of g in x's type (x gives the type only)
+
+
+_CONVERSIONS = (
+    Example("_rt.like(g, x)", {"g": (3,), "x": (3,)}),
+    Example("_rt.like(g, x)", {"g": (2, 3), "x": (2, 3)}),
+    Example("_rt.like(g, x)", {"g": None, "x": ()}),
+    Example("_rt.like(g, x)", {"g": (), "x": None}),
+    Example("_rt.like(g * x, x)", {"g": (4,), "x": (4,)}),
+    Example("_rt.copy_like(g * x, x)", {"g": (4,), "x": (4,)}),
+)
+
+
+@adjoint("s2sad.runtime.like", aliases=("s2sad.runtime.copy_like",), examples=_CONVERSIONS)
+def like_adjoint(d_out, out, g, x):
+    return _rt.like(d_out, g), None
+
+
+@tangent("s2sad.runtime.like")
+def like_tangent(d_g, d_x, out, g, x):
+    return _rt.like(d_g, x), None
+
+
+# ---------------------------------------------------------------------------
+# power: the slope in the base and the log factor of the exponent
+
+
+_BROADCASTING = (
+    ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), (None, (2, 3)), ((3, 1), None), ((), (2,)), (None, None)
+)
+
+
+def _broadcast_examples(call: str, first: str, second: str) -> tuple[Example, ...]:
+    """``call`` over the broadcasting shapes the rule tests give elementwise rules without examples."""
+    return tuple(Example(call, {first: s1, second: s2}) for s1, s2 in _BROADCASTING)
+
+
+@adjoint(
+    "s2sad.runtime.power_slope",
+    elementwise=True,
+    domain={"x1": "positive"},
+    examples=_broadcast_examples("_rt.power_slope(x1, x2)", "x1", "x2")
+    + (
+        Example("_rt.power_slope(x1, 3.0)", {"x1": (4,)}, {"x1": "real"}),
+        Example("_rt.power_slope(x1, 2.0)", {"x1": (2, 3)}, {"x1": "real"}),
+        Example("_rt.power_slope(x1, 1.0)", {"x1": (3,)}),
+        Example("_rt.power_slope(x1, -0.5)", {"x1": None}),
+    ),
+)
+def power_slope_adjoint(d_out, out, x1, x2):
+    # d/dx2 of x2 * x1 ** (x2 - 1): x1 ** (x2 - 1) + x2 * x1 ** (x2 - 1) * log(x1)
+    return d_out * _rt.power_curvature(x1, x2), d_out * (np.power(x1, x2 - 1) + _rt.power_log_factor(out, x1))
+
+
+@tangent("s2sad.runtime.power_slope")
+def power_slope_tangent(d_x1, d_x2, out, x1, x2):
+    return _rt.power_curvature(x1, x2) * d_x1, (np.power(x1, x2 - 1) + _rt.power_log_factor(out, x1)) * d_x2
+
+
+@adjoint(
+    "s2sad.runtime.power_log_factor",
+    elementwise=True,
+    domain={"x1": "positive"},
+    examples=_broadcast_examples("_rt.power_log_factor(value, x1)", "value", "x1")
+    + (Example("_rt.power_log_factor(x1 ** 2.5, x1)", {"x1": (3,)}),),
+)
+def power_log_factor_adjoint(d_out, out, value, x1):
+    return _rt.power_log_factor(d_out, x1), _rt.power_log_slope(d_out * value, x1)
+
+
+@tangent("s2sad.runtime.power_log_factor")
+def power_log_factor_tangent(d_value, d_x1, out, value, x1):
+    return _rt.power_log_factor(d_value, x1), _rt.power_log_slope(value, x1) * d_x1
+
+
+# ---------------------------------------------------------------------------
+# reductions' tangents: linear in the tangent dx
+
+
+@adjoint(
+    "s2sad.runtime.prod_tangent",
+    examples=(
+        Example("_rt.prod_tangent(d, x, 1, False)", {"d": (3, 4), "x": (3, 4)}),
+        Example("_rt.prod_tangent(d, x, -1, True)", {"d": (3, 4), "x": (3, 4)}),
+        Example("_rt.prod_tangent(d, x, None, False)", {"d": (2, 3), "x": (2, 3)}),
+        Example("_rt.prod_tangent(d, x, None, True)", {"d": (2, 3), "x": (2, 3)}),
+        Example("_rt.prod_tangent(d, x, (0, 2), False)", {"d": (2, 3, 4), "x": (2, 3, 4)}),
+        Example("_rt.prod_tangent(d, x, 0, False)", {"d": (4,), "x": (3, 4)}),
+        Example("_rt.prod_tangent(d, x, 1, True)", {"d": (3, 1), "x": (3, 4)}),
+        Example("_rt.prod_tangent(d, x, 0, False)", {"d": (5,), "x": (5,)}),
+        Example("_rt.prod_tangent(d, x * (x > 0.5), 0, False)", {"d": (6,), "x": (6,)}),
+        Example("_rt.prod_tangent(d, x, None, False)", {"d": (), "x": ()}),
+    ),
+)
+def prod_tangent_adjoint(d_out, out, dx, x, axis=None, keepdims=False):
+    return (
+        _rt.unbroadcast(_rt.prod_adjoint(d_out, x, axis, keepdims), dx),
+        _rt.prod_curvature(dx, x, axis) * _rt.expand_reduced(d_out, x, axis, keepdims),
+    )
+
+
+@tangent("s2sad.runtime.prod_tangent")
+def prod_tangent_tangent(d_dx, d_x, out, dx, x, axis=None, keepdims=False):
+    curvature = _rt.prod_curvature(dx, x, axis)
+    return _rt.prod_tangent(d_dx, x, axis, keepdims), np.sum(curvature * d_x, axis, keepdims=keepdims)
+
+
+def _scores_example(call: str, d_shape=(3, 4)) -> Example:
+    """``call`` on integer scores ``k`` (ties included). Not floats: the tangent tests move each float
+    argument on its own, and a moved ``extreme`` would then match no element of a moved ``x``."""
+    shapes = {"d": d_shape, "x": (3, 4), "y": (3, 4)}
+    return Example("k = x + 2 * y; " + call, shapes, {"x": "bool", "y": "bool"})
+
+
+@adjoint(
+    "s2sad.runtime.extremum_tangent",
+    examples=(
+        _scores_example("_rt.extremum_tangent(d, np.max(k, 1), k, 1, False)"),
+        _scores_example("_rt.extremum_tangent(d, np.min(k, 0, keepdims=True), k, 0, True)"),
+        _scores_example("_rt.extremum_tangent(d, np.max(k), k, None, False)"),
+        _scores_example("_rt.extremum_tangent(d, np.max(k, 1), k, 1, False)", (4,)),
+        _scores_example("_rt.extremum_tangent(d, np.min(k, 1, keepdims=True), k, 1, True)", (3, 1)),
+    ),
+)
+def extremum_tangent_adjoint(d_out, out, dx, extreme, x, axis=None, keepdims=False):
+    return _rt.unbroadcast(_rt.extremum_adjoint(d_out, extreme, x, axis, keepdims), dx), None, None
+
+
+@tangent("s2sad.runtime.extremum_tangent")
+def extremum_tangent_tangent(d_dx, d_extreme, d_x, out, dx, extreme, x, axis=None, keepdims=False):
+    return _rt.extremum_tangent(d_dx, extreme, x, axis, keepdims), None, None
+
+
+def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
+    return Example(f"_rt.norm_tangent(d, np.linalg.norm({norm}), x, {options})", {"d": shape, "x": shape})
+
+
+@adjoint(
+    "s2sad.runtime.norm_tangent",
+    examples=(
+        _norm_example("x", "None, None, False", (4,)),
+        _norm_example("x", "None, None, False", (3, 2)),
+        _norm_example("x, axis=1", "None, 1, False", (3, 4)),
+        _norm_example("x, 2, 0, True", "2, 0, True", (3, 4)),
+        _norm_example("x, 'fro'", "'fro', None, False", (3, 4)),
+        # a norm of its own (not x's): its derivative alone
+        Example(
+            "_rt.norm_tangent(d, n, x, None, None, False)", {"d": (3,), "n": None, "x": (3,)}, {"n": "positive"}
+        ),
+    ),
+)
+def norm_tangent_adjoint(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+    # out = <x, dx> / norm over the reduced axes (0 where norm == 0, where out is 0 too)
+    return (
+        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, x, ord, axis, keepdims), dx),
+        -d_out * out / np.where(norm == 0, 1.0, norm),
+        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, dx, ord, axis, keepdims), x),
+    )
+
+
+@tangent("s2sad.runtime.norm_tangent")
+def norm_tangent_tangent(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+    return (
+        _rt.norm_tangent(d_dx, norm, x, ord, axis, keepdims),
+        -d_norm * out / np.where(norm == 0, 1.0, norm),
+        _rt.norm_tangent(dx, norm, d_x, ord, axis, keepdims),
+    )
+
+
+@adjoint(
+    "s2sad.runtime.sum_tangent",
+    sequences=("items",),
+    examples=(
+        Example("_rt.sum_tangent([a, b, a])", {"a": (3,), "b": (2, 3)}),
+        Example("_rt.sum_tangent([a, b])", {"a": None, "b": None}),
+        Example("_rt.sum_tangent([a, b * a])", {"a": (), "b": (2,)}),
+    ),
+)
+def sum_tangent_adjoint(d_out, out, items):
+    return _rt.sum_adjoint(d_out, items)
+
+
+@tangent("s2sad.runtime.sum_tangent")
+def sum_tangent_tangent(d_items, out, items):
+    return _rt.sum_tangent(d_items)
+
+
+# ---------------------------------------------------------------------------
+# linear algebra
+
+
+@adjoint(
+    "s2sad.runtime.solve_tangent_matrix",
+    domain=_SPD,
+    examples=(
+        Example("_rt.solve_tangent_matrix(d, x, a)", {"d": (3, 3), "x": (3,), "a": (3, 3)}),
+        Example("_rt.solve_tangent_matrix(d, x, a)", {"d": (3, 3), "x": (3, 2), "a": (3, 3)}),
+        Example("_rt.solve_tangent_matrix(d, x, a)", {"d": (2, 3, 3), "x": (2, 3, 2), "a": (2, 3, 3)}),
+        Example("_rt.solve_tangent_matrix(d, x, a)", {"d": (2, 3, 3), "x": (2, 3), "a": (2, 3, 3)}),
+        Example("_rt.solve_tangent_matrix(d, np.linalg.solve(a, b), a)", {"d": (3, 3), "a": (3, 3), "b": (3,)}),
+    ),
+)
+def solve_tangent_matrix_adjoint(d_out, out, da, x, a):
+    # out = -solve(a, da x): with d_c = solve(a^T, d_out), da gets -d_c x^T, x gets -da^T d_c, a gets -d_c out^T
+    d_c = _rt.solve_adjoint_rhs(d_out, x, a)
+    return (
+        _rt.unbroadcast(_rt.solve_adjoint_matrix(d_c, x, a), da),
+        _rt.solve_tangent_adjoint_x(d_c, da, x, a),
+        _rt.solve_adjoint_matrix(d_c, out, a),
+    )
+
+
+@tangent("s2sad.runtime.solve_tangent_matrix")
+def solve_tangent_matrix_tangent(d_da, d_x, d_a, out, da, x, a):
+    # d(-a^-1 da x) = -a^-1 d_da x - a^-1 da d_x - a^-1 d_a out
+    return (
+        _rt.solve_tangent_matrix(d_da, x, a),
+        _rt.solve_tangent_matrix(da, d_x, a),
+        _rt.solve_tangent_matrix(d_a, out, a),
+    )
+
+
+@adjoint(
+    "s2sad.runtime.det_cofactor",
+    domain=_SPD,
+    examples=(
+        Example("_rt.det_cofactor(a)", {"a": (3, 3)}),
+        Example("_rt.det_cofactor(a)", {"a": (2, 3, 3)}),
+        Example("_rt.det_cofactor(a)", {"a": (2, 2)}),
+        Example("_rt.det_cofactor(a)", {"a": (1, 1)}),
+    ),
+)
+def det_cofactor_adjoint(d_out, out, a):
+    return _rt.det_cofactor_adjoint(d_out, out, a)
+
+
+@tangent("s2sad.runtime.det_cofactor")
+def det_cofactor_tangent(d_a, out, a):
+    # exact where a is invertible (the inverse formula; see _rt.det_cofactor_tangent)
+    return _rt.det_cofactor_tangent(d_a, out, a)
