@@ -49,3 +49,14 @@ def test_readme_forward_mode_excerpt_is_current():
     start = README.index("    for t in _t1:\n        _t2 = xs[t]\n        d_t3")
     excerpt = README[start : README.index("```", start)]
     assert excerpt in generated
+
+
+def test_readme_scipy_example_runs_and_prints_what_it_says(capsys, monkeypatch, tmp_path):
+    start = README.index("from scipy.optimize import minimize")
+    block = README[README.rindex("```python", 0, start) + len("```python") : README.index("```", start)]
+    printed = block[block.rindex("# ") + 2 :].strip()
+    (tmp_path / "readme_scipy.py").write_text(block)  # a file, so s2sad can read the function's source
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("readme_scipy")
+    assert capsys.readouterr().out.strip() == printed
+
