@@ -22,6 +22,7 @@ import libcst as cst
 from s2sad import ir, rules, templates
 from s2sad.naming import Names
 from s2sad.options import Options
+from s2sad.reverse import fresh
 from s2sad.target import Compound, Generated, Line, assign, attribute, call, string
 from s2sad.unit import Unit
 
@@ -38,6 +39,7 @@ class _Forward:
         self.names: Names = unit.names
         self.temps = itertools.count(1)
         self.tangents: dict[str, cst.BaseExpression] = {}  # name -> its tangent (absent: zero)
+        self.owned: set[str] = set()  # names whose tangent variable no other variable refers to
         self.assignments = Counter(
             s.target for s in ir.walk(unit.ir.body) if isinstance(s, (ir.Assign, ir.Append, ir.SetItem))
         )
@@ -134,7 +136,22 @@ class _Forward:
         tangent = self.names.adjoint(statement.target)
         lines.append(assign(tangent, total, statement.origin))
         self.tangents[statement.target] = cst.Name(tangent)
+        self.track_ownership(statement.target, total)
         return lines
+
+    def track_ownership(self, name: str, value: cst.BaseExpression) -> None:
+        """``d_name = value``: a new array is owned; otherwise it may share whatever it reads.
+
+        A temporary's tangent is read only within its source statement, before
+        that statement updates anything in place: it takes no ownership away.
+        """
+        if fresh(value):
+            self.owned.add(name)
+            return
+        self.owned.discard(name)
+        if not self._temporary(name):
+            read = ir.names_read(value)
+            self.owned = {n for n in self.owned if self.names.adjoint(n) not in read}
 
     def operand_tangent(self, operand) -> cst.BaseExpression | None:
         """The tangent of an operand: of a name, or a list of them (zeros for items with none)."""
@@ -174,12 +191,13 @@ class _Forward:
         if value is None and (statement.target not in self.tangents or statement.augmented):
             return lines
         tangent = self.names.adjoint(statement.target)
-        if statement.target in self.tangents:
-            # Updated in place below: a copy of its own, whatever else shares it.
+        if statement.target not in self.tangents:
+            lines.append(self.materialized(statement.target, statement.origin))
+        elif statement.target not in self.owned or not self.tangents[statement.target].deep_equals(cst.Name(tangent)):
+            # Updated in place below: a copy of its own, as something else may share it.
             copy = cst.Attribute(value=self.tangents[statement.target], attr=cst.Name("copy"))
             lines.append(assign(tangent, call(copy), statement.origin))
-        else:
-            lines.append(self.materialized(statement.target, statement.origin))
+            self.owned.add(statement.target)
         self.tangents[statement.target] = cst.Name(tangent)
         slot = cst.Subscript(value=cst.Name(tangent), slice=statement.index)
         if statement.augmented:
@@ -194,6 +212,8 @@ class _Forward:
         current = self.tangents.get(name)
         value = current if current is not None else call(self.rt("zeros_like"), cst.Name(name))
         self.tangents[name] = cst.Name(self.names.adjoint(name))
+        if not (isinstance(current, cst.Name) and current.value == self.names.adjoint(name)):
+            self.track_ownership(name, value)
         return assign(self.names.adjoint(name), value, origin)
 
     def carry(self, names, origin) -> list[Line]:
@@ -207,12 +227,13 @@ class _Forward:
         return lines
 
     def branch(self, statement: ir.If) -> Compound:
-        entering = dict(self.tangents)
-        blocks, ends = [], []
+        entering, owned_entering = dict(self.tangents), set(self.owned)
+        blocks, ends, owned_ends = [], [], []
         for block in (statement.body, statement.orelse):
-            self.tangents = dict(entering)
+            self.tangents, self.owned = dict(entering), set(owned_entering)
             blocks.append(self.block(block))
             ends.append(self.tangents)
+            owned_ends.append(self.owned)
         # Where the paths leave different tangents, each path puts its own in the variable;
         # a temporary made in one arm only is not used after the branch.
         made_once = {n for n, count in self.assignments.items() if count == 1}
@@ -225,9 +246,10 @@ class _Forward:
         for end in ends:
             for name in set(end) - differing - (set(ends[0]) & set(ends[1])):
                 del end[name]
-        for lines, end in zip(blocks, ends):
-            self.tangents = end
+        for lines, end, owned in zip(blocks, ends, owned_ends):
+            self.tangents, self.owned = end, owned
             lines.extend(self.carry(differing, statement.origin))
+        self.owned = owned_ends[0] & owned_ends[1]
         self.tangents = {n: e for n, e in ends[0].items() if n not in differing}
         self.tangents.update({n: cst.Name(self.names.adjoint(n)) for n in differing})
         header = cst.If(test=statement.test, body=cst.IndentedBlock(body=[]))
@@ -241,8 +263,15 @@ class _Forward:
         # A temporary is made and used within one iteration: its tangent need not go around.
         changing = {n for n in changing if not self._temporary(n)}
         lines = self.carry(changing, loop.origin)
+        owned_entering = set(self.owned)
         body = self.block(loop.body)
         body.extend(self.carry(changing, loop.origin))
+        # The next iteration updates in place what this one did: own those again if the body shared them.
+        updated = {s.target for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)}
+        for name in sorted((owned_entering - self.owned) & updated & set(self.tangents)):
+            copy = cst.Attribute(value=cst.Name(self.names.adjoint(name)), attr=cst.Name("copy"))
+            body.append(assign(self.names.adjoint(name), call(copy), loop.origin))
+        self.owned = owned_entering & (self.owned | updated)
         if loop.exit_test is not None:
             header = cst.If(test=loop.exit_test, body=cst.IndentedBlock(body=[]))
             body.append(Compound(header, (Line(cst.Break()),), (), loop.origin))

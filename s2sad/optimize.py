@@ -90,6 +90,15 @@ def _writes(item) -> set[str]:
     return found
 
 
+def _updates_in_place(item) -> bool:
+    """``y[i] = ...`` or ``y[i] += ...``."""
+    node = item.node
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
+    if isinstance(node, cst.AugAssign):
+        targets.append(node.target)
+    return any(isinstance(target, cst.Subscript) for target in targets)
+
+
 def _method_calls(node: cst.CSTNode) -> set[str]:
     """Names whose mutating methods (append, pop) ``node`` calls."""
     found = set()
@@ -226,6 +235,8 @@ def _inline(lines: list, counts: Counter, inlinable) -> list | None:
             for name in wanted:
                 del available[name]
         written = _writes(result[position])
+        if _updates_in_place(result[position]):
+            available.clear()  # a value read before may be a view of the updated array
         available = {n: e for n, e in available.items() if not written & (e[2] | {n})}
         name = _target(result[position])
         if name is not None and inlinable(name) and counts[name] == 1:

@@ -591,6 +591,19 @@ CASES = [
         (0, 1),
     ),
     case(
+        "row-of-a-matrix-updated-from-itself-every-trip",
+        """
+        def f(w, y):
+            y = y * w
+            for k in range(3):
+                y[0] = y[0] * w + np.sin(y[1])
+                y[1] = y[1] * y[0]
+            return np.sum(y * y)
+        """,
+        {"2x3": dict(w=0.7, y=np.array([[0.5, -1.0, 0.3], [0.2, 0.9, -0.4]]))},
+        (0, 1),
+    ),
+    case(
         "setitem-zeroes-slots-in-branch",
         """
         def f(x, w):
