@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 import libcst as cst
+import libcst.matchers as m
 
 from s2sad import ir, rules
 from s2sad.errors import UnsupportedSyntax
@@ -417,53 +418,156 @@ def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
     """Per elementwise statement, the parameters whose operand has the output's shape for sure.
 
     Each assignment makes a new version of its name; versions fall into shape
-    classes: an elementwise operation whose name operands share one class
-    (literals broadcast without changing shape) gives an output of that class.
-    A name assigned inside a branch or loop gets a new, unknown version there
-    and after it.
+    classes (union-find): an elementwise operation whose non-scalar name
+    operands share one class (numbers broadcast without changing shape) gives
+    an output of that class. One class is "a scalar": numbers, results of math.*
+    functions and of full reductions, elementwise results of scalars, and the
+    arguments of math.* functions (they raise on arrays) together with what they
+    were computed from elementwise. A name assigned inside a branch or loop gets
+    a new version there and after it: a scalar one where every path leaves a
+    scalar (loops: assumed at the head, then checked at the end of the body).
     """
-    versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
-    fresh = itertools.count(1)
-    parent: dict[tuple[str, int], tuple[str, int]] = {}
-    found: dict[int, frozenset[str]] = {}
+    shapes = _ShapeClasses()
+    shapes.block(function.body, depth=0)
+    return shapes.same_shape()
 
-    def root(key: tuple[str, int]) -> tuple[str, int]:
-        while parent.get(key, key) != key:
-            key = parent[key]
+
+_SCALAR = ("", 0)
+_FULL_REDUCTIONS = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod"}
+
+
+class _ShapeClasses:
+    def __init__(self):
+        self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
+        self.fresh = itertools.count(1)
+        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+        self.depth_of: dict[tuple[str, int], int] = {}  # version -> how many branches/loops enclose its assignment
+        self.operands_of: dict[tuple[str, int], list] = {}  # elementwise output version -> operand versions
+        self.elementwise: dict[int, tuple] = {}  # statement id -> (output version, {parameter: operand version})
+
+    def key(self, name: str) -> tuple[str, int]:
+        return (name, self.versions[name])
+
+    def root(self, key):
+        while self.parent.get(key, key) != key:
+            key = self.parent[key]
         return key
 
-    def forget(statements) -> None:
-        for name in ir.assigned(statements):
-            versions[name] = next(fresh)
+    def scalar(self, key) -> bool:
+        return self.root(key) == _SCALAR
 
-    def block(statements) -> None:
+    def new_version(self, name: str, depth: int):
+        self.versions[name] = next(self.fresh)
+        self.depth_of[self.key(name)] = depth
+        return self.key(name)
+
+    def make_scalar(self, key, depth: int) -> None:
+        """``key`` is a scalar; so are the operands it was computed from elementwise at the same depth."""
+        pending, seen = [key], set()
+        while pending:
+            key = pending.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            if not self.scalar(key):
+                self.parent[self.root(key)] = _SCALAR
+            pending += [k for k in self.operands_of.get(key, ()) if self.depth_of.get(k, 0) == depth]
+
+    def forget(self, statements, depth: int) -> None:
+        for name in sorted(ir.assigned(statements)):
+            self.new_version(name, depth)
+
+    def state(self):
+        return (Counter(self.versions), dict(self.parent), dict(self.operands_of), dict(self.elementwise))
+
+    def restore(self, state) -> None:
+        versions, self.parent, self.operands_of, self.elementwise = state
+        self.versions = Counter(versions)
+
+    def same_shape(self) -> dict[int, frozenset[str]]:
+        """From the classes as finally known (later facts, like a math.* call, tell about earlier values)."""
+        found = {}
+        for statement_id, (output, keys) in self.elementwise.items():
+            same = frozenset(p for p, k in keys.items() if self.root(k) == self.root(output))
+            if same:
+                found[statement_id] = same
+        return found
+
+    def block(self, statements, depth: int) -> None:
         for statement in statements:
             if isinstance(statement, ir.If):
-                entering = Counter(versions)
-                for branch in (statement.body, statement.orelse):
-                    versions.clear()
-                    versions.update(entering)  # each arm starts from what held before the branch
-                    block(branch)
-                versions.clear()
-                versions.update(entering)
-                forget(statement.body + statement.orelse)
+                self.branch(statement, depth)
             elif isinstance(statement, ir.Loop):
-                forget([statement])
-                block(_body(statement))
-                forget([statement])
+                self.loop(statement, depth)
             elif isinstance(statement, ir.Assign):
-                rule = rules.lookup(statement.rule) if statement.rule else None
-                operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
-                names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
-                others = [o for p, o in operands.items() if p not in names]
-                classes = {root((name, versions[name])) for name in names.values()}
-                versions[statement.target] = next(fresh)
-                if rule and rule.elementwise and len(classes) == 1 and all(_is_number(o) for o in others):
-                    parent[(statement.target, versions[statement.target])] = classes.pop()
-                    found[statement.id] = frozenset(names)
+                self.assign(statement, depth)
 
-    block(function.body)
-    return found
+    def branch(self, statement: ir.If, depth: int) -> None:
+        entering = Counter(self.versions)
+        ends = []
+        for arm in (statement.body, statement.orelse):
+            self.versions = Counter(entering)  # each arm starts from what held before the branch
+            self.block(arm, depth + 1)
+            ends.append(Counter(self.versions))
+        self.versions = Counter(entering)
+        assigned = ir.assigned(statement.body + statement.orelse)
+        scalar = {n for n in assigned if all(n in end and self.scalar((n, end[n])) for end in ends)}
+        self.forget(statement.body + statement.orelse, depth)
+        for name in scalar:
+            self.parent[self.key(name)] = _SCALAR
+
+    def loop(self, statement: ir.Loop, depth: int) -> None:
+        assigned = ir.assigned([statement])
+        # Scalars before the loop stay scalars if the body keeps them so (checked, else dropped).
+        assumed = {n for n in assigned if n in self.versions and self.scalar(self.key(n))}
+        before = self.state()
+        while True:
+            self.forget([statement], depth + 1)
+            for name in assumed | ({statement.target} if statement.target else set()):
+                self.parent[self.key(name)] = _SCALAR  # the loop variable counts iterations
+            self.block(_body(statement), depth + 1)
+            kept = {n for n in assumed if self.scalar(self.key(n))}
+            if kept == assumed:
+                break
+            self.restore(before)
+            assumed = kept
+        self.forget([statement], depth)
+        for name in assumed:
+            self.parent[self.key(name)] = _SCALAR
+
+    def assign(self, statement: ir.Assign, depth: int) -> None:
+        rule = rules.lookup(statement.rule) if statement.rule else None
+        operands = {p: statement.operands.get(p) for p in rule.differentiable} if rule else {}
+        names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
+        others = [o for p, o in operands.items() if p not in names]
+        keys = {p: self.key(n) for p, n in names.items()}
+        if rule is not None and rule.name.startswith("math."):
+            for key in keys.values():  # math.* raises on an array: its arguments are scalars
+                if self.depth_of.get(key, 0) == depth:
+                    self.make_scalar(key, depth)
+        output = self.new_version(statement.target, depth)
+        if rule is None:
+            if _is_number(statement.value):
+                self.parent[output] = _SCALAR
+            return
+        if rule.elementwise and all(_is_number(o) for o in others):
+            self.operands_of[output] = list(keys.values())
+            self.elementwise[statement.id] = (output, keys)
+            classes = {self.root(k) for k in keys.values()} - {_SCALAR}
+            if not classes:
+                self.parent[output] = _SCALAR
+            elif len(classes) == 1:
+                self.parent[output] = classes.pop()
+        elif rule.name in _FULL_REDUCTIONS and _full_reduction(statement):
+            self.parent[output] = _SCALAR
+
+
+def _full_reduction(statement: ir.Assign) -> bool:
+    """``np.sum(x)``: no axis and no keepdims given (or given as None / False)."""
+    axis, keepdims = statement.operands.get("axis"), statement.operands.get("keepdims")
+    return (axis is None or m.matches(axis, m.Name("None"))) and (
+        keepdims is None or m.matches(keepdims, m.Name("False"))
+    )
 
 
 def _is_number(node) -> bool:

@@ -23,6 +23,8 @@ def unbroadcast(g, x, *more):
     With ``more``, down to the shape ``x`` and ``more`` broadcast to together
     (the shape of a value computed elementwise from them, no longer kept).
     """
+    if type(g) is float and type(x) is float and not more:
+        return g  # scalar code: nothing to sum
     shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     g_shape = np.shape(g)
     if g_shape == shape:

@@ -13,65 +13,59 @@ def grad_loss(W, U, b, xs, h0, target):
     # forward sweep
     tape = []
     # the tape saves these, or zero adjoints take their shape; they have no value yet
-    _t1 = _t2 = _t3 = _t4 = _t5 = _t6 = None
+    _t1 = _t2 = _t3 = _t4 = _t5 = None
     # rnn.py:13: h = h0
     h = h0
     # rnn.py:14: total = 0.0
     total = 0.0
     # rnn.py:15: for t in range(xs.shape[0]):
-    _t7 = range(xs.shape[0])
-    for t in _t7:
-        tape.append(_t4)  # the reverse sweep reads the old value
-        _t4 = W @ h
-        tape.append(_t6)  # the reverse sweep reads the old value
-        _t6 = xs[t]
-        tape.append(_t5)  # the reverse sweep reads the old value
-        _t5 = U @ _t6
-        tape.append(h)  # the reverse sweep reads the old value
-        h = np.tanh(_t4 + _t5 + b)
-        # rnn.py:17: total = total + 0.5 * np.sum((h - target[t]) ** 2)
+    _t6 = range(xs.shape[0])
+    for t in _t6:
         tape.append(_t3)  # the reverse sweep reads the old value
-        _t3 = h - target[t]
+        _t3 = W @ h
+        tape.append(_t5)  # the reverse sweep reads the old value
+        _t5 = xs[t]
+        tape.append(_t4)  # the reverse sweep reads the old value
+        _t4 = U @ _t5
+        tape.append(h)  # the reverse sweep reads the old value
+        h = np.tanh(_t3 + _t4 + b)
+        # rnn.py:17: total = total + 0.5 * np.sum((h - target[t]) ** 2)
         tape.append(_t2)  # the reverse sweep reads the old value
-        _t2 = _t3**2
+        _t2 = h - target[t]
         tape.append(_t1)  # the reverse sweep reads the old value
-        _t1 = np.sum(_t2)
-        tape.append(total)  # the reverse sweep reads the old value
-        total = total + 0.5 * _t1
-    tape.append(_t7)  # the iterations run
+        _t1 = _t2**2
+        total = total + 0.5 * np.sum(_t1)
+    tape.append(_t6)  # the iterations run
     # rnn.py:18: return total / xs.shape[0]
-    _t8 = xs.shape[0]
-    _rt.require_scalar(total / _t8, "fixtures/rnn.py:18:12")
+    _t7 = xs.shape[0]
+    _rt.require_scalar(total / _t7, "fixtures/rnn.py:18:12")
     # reverse sweep
     # adjoint of rnn.py:18: return total / xs.shape[0]
-    d_total = _rt.unbroadcast(1.0 / _t8, total)
+    d_total = _rt.unbroadcast(1.0 / _t7, total)
     # adjoint of rnn.py:15: for t in range(xs.shape[0]):
     d_U = _rt.zeros_like(U)
     d_W = _rt.zeros_like(W)
     d_b = _rt.zeros_like(b)
     d_h = _rt.zeros_like(h)
     for t in reversed(tape.pop()):
-        total = tape.pop()  # restored
-        d_t9 = d_total
-        d_total = _rt.unbroadcast(d_t9, total)
-        d_t1 = _rt.unbroadcast(d_t9, _t1) * 0.5
+        d_t8 = d_total
+        d_total = d_t8
+        d_t1 = _rt.unreduce(d_t8 * 0.5, _t1, None, False)
         _t1 = tape.pop()  # restored
-        d_t2 = _rt.unreduce(d_t1, _t2, None, False)
+        d_t2 = d_t1 * (2 * _t2)
         _t2 = tape.pop()  # restored
-        d_t3 = d_t2 * (2 * _t3)
-        _t3 = tape.pop()  # restored
-        d_h = d_h + _rt.unbroadcast(d_t3, h)
+        d_h = d_h + _rt.unbroadcast(d_t2, h)
         # adjoint of rnn.py:16: h = np.tanh(W @ h + U @ xs[t] + b)
-        d_t10 = d_h * (1.0 - h * h)
+        d_t9 = d_h * (1.0 - h * h)
         h = tape.pop()  # restored
-        d_t11 = _rt.unbroadcast(d_t10, _t4, _t5)
-        d_b = d_b + _rt.unbroadcast(d_t10, b)
-        d_t4 = _rt.unbroadcast(d_t11, _t4)
-        d_t5 = _rt.unbroadcast(d_t11, _t5)
-        _t5 = tape.pop()  # restored
-        d_U = d_U + _rt.matmul_adjoint_left(d_t5, U, _t6)
-        _t6 = tape.pop()  # restored
+        d_t10 = _rt.unbroadcast(d_t9, _t3, _t4)
+        d_b = d_b + _rt.unbroadcast(d_t9, b)
+        d_t3 = _rt.unbroadcast(d_t10, _t3)
+        d_t4 = _rt.unbroadcast(d_t10, _t4)
         _t4 = tape.pop()  # restored
-        d_W = d_W + _rt.matmul_adjoint_left(d_t4, W, h)
-        d_h = _rt.matmul_adjoint_right(d_t4, W, h)
+        d_U = d_U + _rt.matmul_adjoint_left(d_t4, U, _t5)
+        _t5 = tape.pop()  # restored
+        _t3 = tape.pop()  # restored
+        d_W = d_W + _rt.matmul_adjoint_left(d_t3, W, h)
+        d_h = _rt.matmul_adjoint_right(d_t3, W, h)
     return _rt.like(d_W, W), _rt.like(d_U, U), _rt.like(d_b, b), _rt.like(d_h, h0)
