@@ -39,3 +39,25 @@ def test_inactive_wrt_gives_zero_gradient_without_reverse_code(tmp_path):
     unit = run_until(tmp_path, "def f(x, y):\n    return y * 2.0\n", "emit", wrt=("x",))
     assert "reverse sweep" not in unit.source
     assert "return _rt.zeros_like(x)" in unit.source
+
+
+SCALAR_LOOP = """
+import math
+def f(x0, a, n):
+    x = x0
+    total = 0.0
+    for i in range(n):
+        x = x * a + 0.1 * math.sin(x)
+        total = total + math.cos(x)
+    return total / n
+"""
+
+
+def test_scalars_need_no_unbroadcast_and_no_tape_for_their_shape(tmp_path):
+    """math.* arguments and results, and sums of them, are scalars: their adjoints are not summed
+    down to a shape, and nothing is saved just to know a shape."""
+    unit = run_until(tmp_path, SCALAR_LOOP, "analyse", wrt=("x0", "a"))
+    loop = next(s for s in unit.ir.body if hasattr(s, "body") and s.target)
+    total_update = next(s for s in loop.body if getattr(s, "target", None) == "total")
+    assert unit.activity.same_shape[total_update.id]  # the old total has the new total's shape
+    assert total_update.id not in unit.activity.recorded

@@ -603,6 +603,46 @@ CASES = [
         {"2x3": dict(w=0.7, y=np.array([[0.5, -1.0, 0.3], [0.2, 0.9, -0.4]]))},
         (0, 1),
     ),
+    # -- shape classes: a math.* call proves a scalar only where it runs -------------------------------
+    case(
+        "math-call-in-an-arm-never-taken-on-an-array",
+        """
+        def f(x, s):
+            y = s * x
+            for i in range(3):
+                if i == 5:
+                    y = math.sin(y)
+                y = y * s + 0.5
+            return np.sum(y * y)
+        """,
+        {"len=4": dict(x=X4, s=0.7)},
+        (0, 1),
+    ),
+    case(
+        "math-call-in-a-loop-that-runs-zero-times",
+        """
+        def f(x, s, n):
+            y = s * x
+            z = 0.0
+            for i in range(n):
+                z = z + math.sin(y)
+            return np.sum(y * s) + z
+        """,
+        {"zero-trips": dict(x=X4, s=0.7, n=0)},
+        (0, 1),
+    ),
+    case(
+        "scalar-loop-with-array-parameter-broadcast-after",
+        """
+        def f(a, x):
+            t = a
+            for i in range(4):
+                t = t * a + math.sin(t)
+            return np.sum(t * x)
+        """,
+        {"scalar-a": dict(a=0.6, x=X4)},
+        (0, 1),
+    ),
     case(
         "setitem-zeroes-slots-in-branch",
         """
