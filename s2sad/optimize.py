@@ -31,7 +31,7 @@ import libcst.matchers as m
 from s2sad.naming import Names, names_in
 from s2sad.reverse import fresh
 from s2sad.options import Options
-from s2sad.target import Compound, Generated, expressions_in, lines_in
+from s2sad.target import Compound, Generated, Line, expressions_in, lines_in
 from s2sad.templates import names_read, substitute
 from s2sad.unit import Unit
 
@@ -46,9 +46,12 @@ def run(unit: Unit, options: Options) -> Unit:
             for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
                 generated, did = rewrite(generated, names)
                 changed = changed or did
+        generated = _detach_results(generated, names)
+        if options.mode == "reverse":
+            generated = _release_dead(generated)
     finally:
         _NAMES.clear()
-    return dataclasses.replace(unit, generated=_detach_results(generated, names))
+    return dataclasses.replace(unit, generated=generated)
 
 
 # The names in each expression, by node: the rewrites ask again and again about the same
@@ -408,6 +411,48 @@ def _called(node: cst.Call, name: str) -> bool:
 
 
 # -- results ------------------------------------------------------------------------
+
+def _release_dead(generated: Generated) -> Generated:
+    """``del`` each array once nothing later reads it, at the top level of the sweeps.
+
+    Otherwise every temporary lives until the function returns: more memory at
+    once, and (glibc returning the heap's top to the system at each return)
+    fresh pages to fault in on every call, which costs more than the arithmetic
+    on arrays of some thousand entries. Only names the top level has certainly
+    bound are released (a name bound in one branch may be unbound), never a
+    parameter, and not numbers.
+    """
+    items = [("forward", item) for item in generated.forward] + [("reverse", item) for item in generated.reverse]
+    reads = [set(_names_of_block([item])) for _, item in items]
+    later = [set(names_in(generated.result))]
+    for read in reversed(reads):
+        later.append(later[-1] | read)
+    later = later[::-1][1:]  # later[i]: names read after item i
+    cheap = {_target(item) for _, item in items if isinstance(item, Line) and _target(item) and _cheap(item.node.value)}
+    bound: set[str] = set()
+    released: set[str] = set()
+    sections: dict[str, list] = {"forward": [], "reverse": []}
+    for index, (section, item) in enumerate(items):
+        sections[section].append(item)
+        if isinstance(item, Line):
+            bound |= _writes(item)
+        dead = sorted(n for n in bound - released - cheap if n not in later[index] and (n in reads[index] or n in _writes(item)))
+        if dead and index + 1 < len(items):
+            released |= set(dead)
+            node = cst.Del(target=cst.Tuple(elements=[cst.Element(cst.Name(n)) for n in dead], lpar=[], rpar=[])
+                           if len(dead) > 1 else cst.Name(dead[0]))
+            sections[section].append(Line(node, item.origin))
+    return dataclasses.replace(generated, forward=tuple(sections["forward"]), reverse=tuple(sections["reverse"]))
+
+
+def _cheap(value: cst.BaseExpression) -> bool:
+    """A number, None, or a list (the tape, empty by the end): nothing worth releasing."""
+    return _number(value) is not None or isinstance(value, cst.List) or m.matches(value, m.Name("None"))
+
+
+def _names_of_block(block) -> list[str]:
+    return [name for expression in expressions_in(block) for name in _names_of(expression)]
+
 
 def _detach_results(generated: Generated, names: Names) -> Generated:
     """Copy each returned gradient that may be the caller's array, a view of one, or another gradient."""

@@ -231,7 +231,12 @@ def _expand_matrix_vector(g, a, b):
 
 def matmul_adjoint_left(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``a`` (1-D and batched operands included)."""
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
+    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    if a_ndim == 2 and b_ndim == 2:
+        return g @ b.T
+    if a_ndim == 2 and b_ndim == 1:
+        return np.outer(g, b)
+    if a_ndim == 1 and b_ndim == 1:
         return g * b
     g2, _, b2 = _expand_matrix_vector(g, a, b)
     d_a = g2 @ np.swapaxes(b2, -1, -2)
@@ -242,7 +247,12 @@ def matmul_adjoint_left(g, a, b):
 
 def matmul_adjoint_right(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``b``."""
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
+    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    if a_ndim == 2 and b_ndim == 2:
+        return a.T @ g
+    if a_ndim == 2 and b_ndim == 1:
+        return g @ a
+    if a_ndim == 1 and b_ndim == 1:
         return g * a
     g2, a2, _ = _expand_matrix_vector(g, a, b)
     d_b = np.swapaxes(a2, -1, -2) @ g2

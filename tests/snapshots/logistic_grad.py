@@ -14,6 +14,7 @@ def grad_loss(w, b, x, y):
     z = _t1 + b
     # logistic.py:8: p = 1.0 / (1.0 + np.exp(-z))
     _t2 = np.exp(-z)
+    del z
     _t3 = 1.0 + _t2
     p = 1.0 / _t3
     # logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
@@ -24,14 +25,22 @@ def grad_loss(w, b, x, y):
     # reverse sweep
     # adjoint of logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     d_t6 = _rt.mean_adjoint(-1.0, _t6, None, False)
+    del _t6
     d_t5 = np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * _t4, p), _t5)
+    del _t4, _t5
     d_p = -d_t5
+    del d_t5
     d_p = d_p + np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * y, p), p)
+    del d_t6
     # adjoint of logistic.py:8: p = 1.0 / (1.0 + np.exp(-z))
     d_t3 = -d_p * p / _t3
+    del d_p, _t3, p
     d_z = -(d_t3 * _t2)
+    del d_t3, _t2
     # adjoint of logistic.py:7: z = x @ w + b
     d_t1 = _rt.unbroadcast(d_z, _t1)
+    del _t1
     d_b = _rt.unbroadcast(d_z, b)
+    del d_z
     d_w = _rt.matmul_adjoint_right(d_t1, x, w)
     return _rt.like(d_w, w), _rt.copy_like(d_b, b)

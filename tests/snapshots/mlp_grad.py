@@ -32,26 +32,41 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     # reverse sweep
     # adjoint of mlp.py:11: return -np.sum(labels * log_probs) / x.shape[0]
     d_t7 = -_rt.unbroadcast(1.0 / _t8, _t7)
+    del _t7, _t8
     d_t6 = _rt.unreduce(d_t7, _t6, None, False)
+    del d_t7, _t6
     d_log_probs = _rt.unbroadcast(d_t6 * labels, log_probs)
+    del d_t6, log_probs
     # adjoint of mlp.py:10: log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     d_shifted = _rt.unbroadcast(d_log_probs, shifted)
+    del shifted
     d_t5 = np.divide(_rt.unbroadcast(-d_log_probs, _t5), _t5)
+    del d_log_probs, _t5
     d_t4 = _rt.unreduce(d_t5, _t4, 1, True)
+    del d_t5
     d_shifted = d_shifted + d_t4 * _t4
+    del d_t4, _t4
     # adjoint of mlp.py:9: shifted = logits - np.max(logits, axis=1, keepdims=True)
     d_logits = _rt.unbroadcast(d_shifted, logits)
     d_t3 = _rt.unbroadcast(-d_shifted, _t3)
+    del d_shifted
     d_logits = d_logits + _rt.extremum_adjoint(d_t3, _t3, logits, 1, True)
+    del d_t3, _t3, logits
     # adjoint of mlp.py:8: logits = hidden @ W2 + b2
     d_t2 = _rt.unbroadcast(d_logits, _t2)
+    del _t2
     d_b2 = _rt.unbroadcast(d_logits, b2)
+    del d_logits
     d_hidden = _rt.matmul_adjoint_left(d_t2, hidden, W2)
     d_W2 = _rt.matmul_adjoint_right(d_t2, hidden, W2)
+    del d_t2
     # adjoint of mlp.py:7: hidden = np.tanh(x @ W1 + b1)
     d_t9 = d_hidden * (1.0 - hidden * hidden)
+    del d_hidden, hidden
     d_t1 = _rt.unbroadcast(d_t9, _t1)
+    del _t1
     d_b1 = _rt.unbroadcast(d_t9, b1)
+    del d_t9
     d_W1 = _rt.matmul_adjoint_right(d_t1, x, W1)
     return (
         _rt.like(d_W1, W1),

@@ -28,6 +28,7 @@ def grad_sqrt_newton(a, tol=1e-12):
         _t2 = x * x
         _t3 = _t2 - a
         _t4 = abs(_t3)
+    del _t4, _t3, _t2
     tape.append(steps)  # iterations run
     # newton.py:18: return x
     _rt.require_scalar(x, "fixtures/newton.py:18:12")
@@ -43,6 +44,7 @@ def grad_sqrt_newton(a, tol=1e-12):
         d_a = d_a + _rt.unbroadcast(d_t1 / x, a)
         d_x = d_x + _rt.unbroadcast(-d_t1 * _t1 / x, x)
         _t1 = tape.pop()  # restored
+    del x
     # adjoint of newton.py:15: x = 0.5 * (a + 1.0)
     d_a = d_a + d_x * 0.5
     return _rt.like(d_a, a)
