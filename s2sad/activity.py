@@ -444,6 +444,7 @@ class _ShapeClasses:
         self.depth_of: dict[tuple[str, int], int] = {}  # version -> how many branches/loops enclose its assignment
         self.operands_of: dict[tuple[str, int], list] = {}  # elementwise output version -> operand versions
         self.elementwise: dict[int, tuple] = {}  # statement id -> (output version, {parameter: operand version})
+        self.indexed: dict[tuple, tuple[str, int]] = {}  # (class of x, index signature) -> a version of x[index]
 
     def key(self, name: str) -> tuple[str, int]:
         return (name, self.versions[name])
@@ -478,10 +479,11 @@ class _ShapeClasses:
             self.new_version(name, depth)
 
     def state(self):
-        return (Counter(self.versions), dict(self.parent), dict(self.operands_of), dict(self.elementwise))
+        return (Counter(self.versions), dict(self.parent), dict(self.operands_of), dict(self.elementwise),
+                dict(self.indexed))
 
     def restore(self, state) -> None:
-        versions, self.parent, self.operands_of, self.elementwise = state
+        versions, self.parent, self.operands_of, self.elementwise, self.indexed = state
         self.versions = Counter(versions)
 
     def same_shape(self) -> dict[int, frozenset[str]]:
@@ -560,6 +562,54 @@ class _ShapeClasses:
                 self.parent[output] = classes.pop()
         elif rule.name in _FULL_REDUCTIONS and _full_reduction(statement):
             self.parent[output] = _SCALAR
+        elif rule.name == "operator.getitem" and isinstance(statement.operands.get("a"), cst.Name):
+            # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
+            signature = _index_signature(statement.operands.get("index"))
+            if signature is not None:
+                place = (self.root(self.key(statement.operands["a"].value)), signature)
+                if place in self.indexed:
+                    self.parent[output] = self.root(self.indexed[place])
+                else:
+                    self.indexed[place] = output
+
+
+def _index_signature(index) -> tuple | None:
+    """What the shape of ``x[index]`` depends on besides x's shape, for literal basic indices.
+
+    Per axis: ("trim", k) for a slice leaving out k items in all (``1:-1``, ``2:``,
+    ``:-2``; ``:`` is trim 0), ("first", k) for ``:k``, ("drop",) for an integer.
+    None for anything else (names, steps, arrays, None, ...).
+    """
+    if not m.matches(index, m.Subscript(value=m.Attribute(attr=m.Name("s_")))):
+        return None
+    signature = []
+    for element in index.slice:
+        item = element.slice
+        if isinstance(item, cst.Index):
+            if _literal_int(item.value) is None:
+                return None
+            signature.append(("drop",))
+            continue
+        if not isinstance(item, cst.Slice) or item.step is not None:
+            return None
+        lower = 0 if item.lower is None else _literal_int(item.lower)
+        upper = None if item.upper is None else _literal_int(item.upper)
+        if lower is None or lower < 0 or (item.upper is not None and upper is None):
+            return None
+        if upper is None or upper < 0:
+            signature.append(("trim", lower - (upper or 0)))
+        elif lower == 0:
+            signature.append(("first", upper))
+        else:
+            return None
+    return tuple(signature)
+
+
+def _literal_int(node) -> int | None:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = _literal_int(node.expression)
+        return None if value is None else -value
+    return int(node.value) if isinstance(node, cst.Integer) else None
 
 
 def _full_reduction(statement: ir.Assign) -> bool:

@@ -94,16 +94,18 @@ def _writes(item) -> set[str]:
 
 
 def _updates_in_place(item) -> bool:
-    """``y[i] = ...`` or ``y[i] += ...``."""
+    """``y[i] = ...``, ``y[i] += ...`` or ``_rt.add_at(y, ...)``: a view of y read before changes too."""
     node = item.node
     targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
     if isinstance(node, cst.AugAssign):
         targets.append(node.target)
+    if isinstance(node, cst.Expr) and m.matches(node.value, m.Call(func=m.Attribute(attr=m.Name("add_at")))):
+        return True
     return any(isinstance(target, cst.Subscript) for target in targets)
 
 
 def _method_calls(node: cst.CSTNode) -> set[str]:
-    """Names whose mutating methods (append, pop) ``node`` calls."""
+    """Names ``node`` updates in place: their append or pop methods, or ``_rt.add_at`` on them."""
     found = set()
 
     class Finder(cst.CSTVisitor):
@@ -111,6 +113,8 @@ def _method_calls(node: cst.CSTNode) -> set[str]:
             func = call.func
             if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in ("append", "pop"):
                 found.add(func.value.value)
+            elif isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name):
+                found.add(call.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
 
     node.visit(Finder())
     return found

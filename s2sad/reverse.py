@@ -58,6 +58,7 @@ class _Transform:
         self.counters = itertools.count(1)
         self.adjoints: dict[str, cst.BaseExpression] = {}  # name -> its adjoint so far (absent: zero)
         self.owned: set[str] = set()  # names whose adjoint variable nothing else shares (may be updated in place)
+        self.updated_in_place: set[str] = set()  # names whose adjoint variable some line updates in place
         self.foreign: dict[str, tuple[object, str]] = {}  # globals users' rules read (see Unit.foreign)
         self.out: list = []  # where reverse lines go
 
@@ -319,15 +320,19 @@ class _Transform:
         carried = self.activity.zeros_before[loop.id]
         self.materialize(carried, loop.origin)
         outside = dict(self.adjoints)
-        # Each reversed iteration may start with what the one before left: shared, as far as we know.
-        self.owned -= ir.assigned(loop.body) | carried
+        # Each reversed iteration starts with what the one before left: owned if the body keeps it so.
+        owned_start = set(self.owned)
+        updated_outside, self.updated_in_place = self.updated_in_place, set()
         lines = self.reverse_block(loop.body)
         saved, self.out = self.out, lines
         # For the iteration before: zero where this one consumed an adjoint and gave none back.
         self.materialize(self.activity.zeros_after[loop.id], loop.origin)
+        for name in sorted((owned_start - self.owned) & self.updated_in_place):
+            self.own(name, loop.origin)  # the next iteration updates it in place again
         self.out = saved
         self.adjoints = outside
-        self.owned -= carried
+        self.owned &= owned_start
+        self.updated_in_place |= updated_outside
         if loop.target is not None:
             iterations = call(cst.Name(self.names.builtin("reversed")), self.tape("pop"))
             target = cst.Name(loop.target)
@@ -371,6 +376,7 @@ class _Transform:
 
     def own(self, name: str, origin) -> None:
         """Make the adjoint of ``name`` an array no other variable shares, before updating it in place."""
+        self.updated_in_place.add(name)
         if name in self.owned:
             return
         adjoint = self.names.adjoint(name)
@@ -451,6 +457,17 @@ class _Transform:
                 contribution = call(self.rt("as_list"), contribution)
             owned = True
         elif current is not None:
+            if (
+                name in self.owned
+                and current.deep_equals(cst.Name(adjoint))
+                and isinstance(contribution, cst.Call)
+                and contribution.func.deep_equals(self.rt("getitem_adjoint"))
+            ):
+                # The adjoint of x[index] added into x's own adjoint in place: no array of zeros.
+                g, _, index = (arg.value for arg in contribution.args)
+                self.updated_in_place.add(name)
+                self.out.append(Line(cst.Expr(call(self.rt("add_at"), cst.Name(adjoint), index, g)), statement.origin))
+                return
             contribution = cst.BinaryOperation(left=current, operator=cst.Add(), right=contribution)
             owned = True
         else:

@@ -25,8 +25,10 @@ def unbroadcast(g, x, *more):
     """
     if type(g) is float and type(x) is float and not more:
         return g  # scalar code: nothing to sum
-    shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     g_shape = np.shape(g)
+    if np.shape(x) == g_shape or any(np.shape(value) == g_shape for value in more):
+        return g  # g has the broadcast shape: if one of them has it too, so do they all together
+    shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
@@ -121,6 +123,14 @@ def getitem_adjoint(g, x, index):
     else:
         np.add.at(d_x, index, g)
     return d_x
+
+
+def add_at(d_x, index, g):
+    """``d_x[index] += g`` in place, repeated integer indices summed: the adjoint of ``x[index]``, accumulated."""
+    if _is_basic_index(index):
+        d_x[index] += g
+    else:
+        np.add.at(d_x, index, g)
 
 
 def split_like(g, arrays, axis):

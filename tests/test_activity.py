@@ -61,3 +61,22 @@ def test_scalars_need_no_unbroadcast_and_no_tape_for_their_shape(tmp_path):
     total_update = next(s for s in loop.body if getattr(s, "target", None) == "total")
     assert unit.activity.same_shape[total_update.id]  # the old total has the new total's shape
     assert total_update.id not in unit.activity.recorded
+
+
+STENCIL = """
+import numpy as np
+def f(u, v):
+    lap = u[2:] - 2.0 * u[1:-1] + u[:-2]
+    odd = u[1:] * v[:-2]
+    return np.sum(lap * lap) + np.sum(odd)
+"""
+
+
+def test_slices_leaving_out_as_many_items_share_a_shape(tmp_path):
+    """u[2:], u[1:-1] and u[:-2] have one shape whatever u's is; u[1:] and v[:-2] need not."""
+    unit = run_until(tmp_path, STENCIL, "analyse", wrt=("u", "v"))
+    body = unit.ir.body[:-1]
+    stencil = [s for s in body if s.rule in ("numpy.add", "numpy.subtract")]
+    assert stencil and all(unit.activity.same_shape.get(s.id) == {"x1", "x2"} for s in stencil)
+    (odd,) = [s for s in body if s.target == "odd"]
+    assert odd.id not in unit.activity.same_shape
