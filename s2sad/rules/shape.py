@@ -17,6 +17,7 @@ from s2sad.rules import Example, adjoint, tangent
         Example("a[..., 1]", {"a": (2, 3, 4)}),
         Example("a[None, 1]", {"a": (3, 2)}),
         Example("a[np.array([0, 2, 2, 1])]", {"a": (3, 2)}),
+        Example("a[np.array([-1, 0, -1, 2])]", {"a": (3, 2, 2)}),
         Example("a[:, np.array([1, 1, 0])]", {"a": (3, 2)}),
         Example("a[a > 0.0]", {"a": (3, 4)}),
     ),
