@@ -51,6 +51,7 @@ class Activity:
     # (statement id, operand) -> the names whose shapes broadcast to the operand's shape (it came
     # from an elementwise operation on them), so unbroadcasting to it reads them, not it.
     shaped_by: Mapping[tuple[int, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    scalar_result: bool = False  # the function certainly returns a scalar (np.sum(...), math.*, a number)
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands
@@ -65,7 +66,9 @@ def run(unit: Unit, options: Options) -> Unit:
     active = dict(sorted(useful.active.items()))
     names = {id_: frozenset(varied.names.get(id_, ())) for id_ in active}
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
-    same_shape = _same_shape(function)
+    shapes = _ShapeClasses()
+    shapes.block(function.body, depth=0)
+    same_shape = shapes.same_shape()
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
     recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(function))
     recorder.block(function.body, set(options.wrt))
@@ -73,7 +76,8 @@ def run(unit: Unit, options: Options) -> Unit:
     return dataclasses.replace(
         unit,
         activity=Activity(
-            active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse, shaped_by
+            active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse, shaped_by,
+            shapes.returns_scalar(function.body[-1]),
         ),
     )
 
@@ -414,29 +418,26 @@ def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozense
     return frozenset(found)
 
 
-def _same_shape(function: ir.Function) -> dict[int, frozenset[str]]:
-    """Per elementwise statement, the parameters whose operand has the output's shape for sure.
-
-    Each assignment makes a new version of its name; versions fall into shape
-    classes (union-find): an elementwise operation whose non-scalar name
-    operands share one class (numbers broadcast without changing shape) gives
-    an output of that class. One class is "a scalar": numbers, results of math.*
-    functions and of full reductions, elementwise results of scalars, and the
-    arguments of math.* functions (they raise on arrays) together with what they
-    were computed from elementwise. A name assigned inside a branch or loop gets
-    a new version there and after it: a scalar one where every path leaves a
-    scalar (loops: assumed at the head, then checked at the end of the body).
-    """
-    shapes = _ShapeClasses()
-    shapes.block(function.body, depth=0)
-    return shapes.same_shape()
-
-
 _SCALAR = ("", 0)
 _FULL_REDUCTIONS = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod"}
 
 
 class _ShapeClasses:
+    """Per elementwise statement, the parameters whose operand has the output's shape for sure.
+
+    Each assignment makes a new version of its name; versions fall into shape
+    classes (union-find): an elementwise operation whose non-scalar name
+    operands share one class (numbers broadcast without changing shape) gives
+    an output of that class; so do equal literal slices of one class
+    (``u[1:-1]``, ``u[2:]``). One class is "a scalar": numbers, results of
+    math.* functions and of full reductions, elementwise results of scalars,
+    and the arguments of math.* functions (they raise on arrays) together with
+    what they were computed from elementwise. A name assigned inside a branch
+    or loop gets a new version there and after it: a scalar one where every
+    path leaves a scalar (loops: assumed at the head, then checked at the end
+    of the body).
+    """
+
     def __init__(self):
         self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
         self.fresh = itertools.count(1)
@@ -485,6 +486,10 @@ class _ShapeClasses:
     def restore(self, state) -> None:
         versions, self.parent, self.operands_of, self.elementwise, self.indexed = state
         self.versions = Counter(versions)
+
+    def returns_scalar(self, returned: ir.Return) -> bool:
+        value = returned.value
+        return _is_number(value) or (isinstance(value, cst.Name) and self.scalar(self.key(value.value)))
 
     def same_shape(self) -> dict[int, frozenset[str]]:
         """From the classes as finally known (later facts, like a math.* call, tell about earlier values)."""

@@ -236,7 +236,7 @@ class _Transform:
     def returned_value(self, returned: ir.Return, forward: list) -> cst.BaseExpression:
         """The primal result, checked scalar for grad, and kept safe from the reverse sweep's restores."""
         value = returned.value
-        if self.options.kind != "vjp":
+        if self.options.kind != "vjp" and not self.activity.scalar_result:
             where = string(str(returned.origin))
             forward.append(Line(cst.Expr(call(self.rt("require_scalar"), value, where)), returned.origin))
         restored = {

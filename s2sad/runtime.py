@@ -28,6 +28,8 @@ def unbroadcast(g, x, *more):
     g_shape = np.shape(g)
     if np.shape(x) == g_shape or any(np.shape(value) == g_shape for value in more):
         return g  # g has the broadcast shape: if one of them has it too, so do they all together
+    if not more and type(x) is float:
+        return float(np.add.reduce(g, axis=None))  # the common reduction to a Python float: one call
     shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     if g_shape == shape:
         return g
@@ -62,6 +64,8 @@ def unreduce(g, x, axis, keepdims):
     """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``, in x's dtype."""
     if np.ndim(x) == 0:
         return g
+    if axis is None and np.ndim(g) == 0:
+        return np.full_like(x, g)  # the common full reduction: one call
     spread = np.empty_like(x)
     spread[...] = expand_reduced(g, x, axis, keepdims)
     return spread
@@ -69,6 +73,8 @@ def unreduce(g, x, axis, keepdims):
 
 def mean_adjoint(g, x, axis, keepdims):
     """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
+    if axis is None and np.ndim(g) == 0 and np.ndim(x) > 0:
+        return np.full_like(x, g / np.size(x))  # the common full mean: one call
     shape = np.shape(x)
     count = 1
     for a in _reduced_axes(axis, len(shape)):
