@@ -320,26 +320,34 @@ def reads_output(statement: ir.Assign, parameters) -> bool:
     return any("out" in rule.adjoint.reads(rule.differentiable.index(p)) for p in parameters)
 
 
-def reverse_reads(statement: ir.Assign, parameters, same_shape, shaped_by) -> set[str]:
-    """Names the adjoint of ``statement`` reads (besides its own target), for contributions to ``parameters``."""
+def reverse_reads(statement: ir.Assign, parameters, same_shape, shaped_by) -> tuple[set[str], set[str]]:
+    """Names the adjoint of ``statement`` reads (besides its own target), for contributions to
+    ``parameters``: those whose values it reads, and those it reads only the shape of."""
     rule = rules.lookup(statement.rule)
-    read: set[str] = set()
+    values: set[str] = set()
+    shapes: set[str] = set()
     for parameter in parameters:
         index = rule.differentiable.index(parameter)
+        value_parameters = rule.adjoint.reads(index, values_only=True)
         for used in rule.adjoint.reads(index):
             if used != "out":
-                read |= statement.operand_names(used)
+                (values if used in value_parameters else shapes).update(statement.operand_names(used))
         if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
             for name in statement.operand_names(parameter):  # unbroadcast reads its shape
-                read |= set(shaped_by.get((statement.id, name), (name,)))
-    return read
+                shapes.update(shaped_by.get((statement.id, name), (name,)))
+    return values, shapes - values
+
+
+_SHAPE = "shape of "  # pending entry for a name whose shape alone the reverse sweep reads
 
 
 class _Recorder:
     """Forward: which assignments overwrite a value that the reverse sweep reads at an earlier point.
 
     ``pending`` holds the names whose current value the reverse sweep reads
-    somewhere before this point (so it must find that value again there). The
+    somewhere before this point (so it must find that value again there), and
+    ``"shape of " + name`` for those it reads only the shape of: rebinding one
+    records it, updating part of it in place (same shape) does not. The
     gradients are returned in their arguments' types, so the ``wrt`` arguments
     start pending: reassigning one records it.
     """
@@ -361,14 +369,15 @@ class _Recorder:
                     # Read where the old values are back: the target is restored first
                     # unless the adjoint reads the value the statement assigned.
                     shaped = self.same_shape.get(statement.id, frozenset())
-                    pending |= self.with_bases(reverse_reads(statement, active, shaped, self.shaped_by))
-                if statement.target in pending:
+                    values, shapes = reverse_reads(statement, active, shaped, self.shaped_by)
+                    pending |= self.with_bases(values) | {_SHAPE + name for name in shapes}
+                if statement.target in pending or _SHAPE + statement.target in pending:
                     self.recorded.add(statement.id)
-                    pending.discard(statement.target)
+                    pending -= {statement.target, _SHAPE + statement.target}
                 if active is not None and reads_output(statement, active):
                     pending.add(statement.target)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
-                if statement.target in pending:
+                if statement.target in pending or (isinstance(statement, ir.Append) and _SHAPE + statement.target in pending):
                     # Saved and undone in reverse; later updates of the same object must be too.
                     self.recorded.add(statement.id)
                 if statement.id in self.active and isinstance(statement, ir.SetItem):
@@ -378,17 +387,17 @@ class _Recorder:
                 pending = self.block(statement.body, set(pending)) | self.block(statement.orelse, set(pending))
                 pending |= self.zeros_before[statement.id]
             elif isinstance(statement, ir.Loop):
-                if statement.target in pending:
+                if statement.target in pending or _SHAPE + str(statement.target) in pending:
                     self.recorded.add(statement.id)
                 head = pending | self.zeros_after[statement.id]
                 while True:
                     end = self.block(_body(statement), set(head))
-                    end.discard(statement.target)  # the reversed loop sets it again itself
+                    end -= {statement.target, _SHAPE + str(statement.target)}  # the reversed loop sets it again
                     if end <= head:
                         break
                     head |= end
                 pending = head | self.zeros_before[statement.id]
-                pending.discard(statement.target)
+                pending -= {statement.target, _SHAPE + str(statement.target)}
         return pending
 
 

@@ -172,7 +172,7 @@ class _Transform:
                 if statement.id in self.activity.recorded:
                     saved = call(self.rt("take"), cst.Name(statement.target), statement.index_value)
                     lines.append(Line(cst.Expr(self.tape("append", saved)), statement.origin))
-                if statement.id in self.activity.active_operands:
+                if statement.id in self.activity.active_operands and not _slices_only(statement.index):
                     check = call(self.rt("require_distinct"), statement.index_value, string(str(statement.origin)))
                     lines.append(Line(cst.Expr(check), statement.origin))
                 operator = cst.AddAssign() if statement.augmented else None
@@ -502,6 +502,15 @@ ALLOCATING = {
     "dot_adjoint_left", "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint",
     "solve_adjoint_matrix", "add_lists", "as_list", "sum_adjoint",
 }
+
+
+def _slices_only(index) -> bool:
+    """An index of slices and integer literals: it cannot repeat a position (an array index might)."""
+    return all(
+        isinstance(element.slice, cst.Slice)
+        or (isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Integer))
+        for element in index
+    )
 
 
 def _plus_one(name: str) -> cst.BinaryOperation:

@@ -13,6 +13,20 @@ import numpy as np
 from s2sad.errors import BadArgument, Origin
 
 
+# Arguments of these helpers whose shape, dtype or type alone is read (never their values),
+# by position: analysis needs no saved copy of an array updated in place that only these see.
+SHAPE_ONLY = {
+    "unbroadcast": slice(1, None),
+    "unreduce": slice(1, 2),
+    "mean_adjoint": slice(1, 2),
+    "getitem_adjoint": slice(1, 2),
+    "zeros_like": slice(0, 1),
+    "like": slice(1, 2),
+    "copy_like": slice(1, 2),
+    "split_like": slice(1, 2),
+    "sum_adjoint": slice(1, 2),
+}
+
 # ---------------------------------------------------------------------------
 # broadcasting and reductions
 

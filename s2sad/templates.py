@@ -42,21 +42,62 @@ class Template:
     results: tuple[cst.BaseExpression | None, ...] = dataclasses.field(repr=False)
     globals: frozenset[str] = frozenset()  # a user's rule: names it reads from its module
 
-    def reads(self, index: int) -> frozenset[str]:
-        """Parameters that result ``index`` reads, directly or through setup lines."""
+    def reads(self, index: int, values_only: bool = False) -> frozenset[str]:
+        """Parameters that result ``index`` reads, directly or through setup lines.
+
+        ``values_only``: leave out those read only for their shape (see runtime.SHAPE_ONLY).
+        """
         result = self.results[index]
         if result is None:
             return frozenset()
-        needed = names_read(result)
+        read = values_read if values_only else names_read
+        needed = read(result)
         for local, value in reversed(self.setup):
             if local in needed:
-                needed = (needed - {local}) | names_read(value)
+                needed = (needed - {local}) | read(value)
         return frozenset(needed & set(self.params))
 
 
 def names_read(node: cst.CSTNode) -> set[str]:
     """Names an expression reads: not attribute names, not keyword names."""
     return set(names_in(node))
+
+
+def values_read(node: cst.CSTNode) -> set[str]:
+    """Names whose values an expression reads: not those passed to ``_rt`` helpers for their shape only."""
+    from s2sad.runtime import SHAPE_ONLY
+
+    found: set[str] = set()
+
+    class Reader(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> bool:
+            func = call.func
+            shape_only = (
+                SHAPE_ONLY.get(func.attr.value)
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "_rt"
+                else None
+            )
+            if shape_only is None:
+                return True
+            skipped = set(range(len(call.args))[shape_only])
+            for position, arg in enumerate(call.args):
+                if position not in skipped:
+                    arg.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+    node.visit(Reader())
+    return found
 
 
 def parse(function: Callable, result_count: int, free_globals: bool = False) -> Template:

@@ -1,5 +1,6 @@
 """analyse: only what depends on wrt and reaches the result is active; only needed overwrites are saved."""
 
+from s2sad import ir
 from tests.passes import run_until
 
 SOURCE = """
@@ -80,3 +81,26 @@ def test_slices_leaving_out_as_many_items_share_a_shape(tmp_path):
     assert stencil and all(unit.activity.same_shape.get(s.id) == {"x1", "x2"} for s in stencil)
     (odd,) = [s for s in body if s.target == "odd"]
     assert odd.id not in unit.activity.same_shape
+
+
+IN_PLACE = """
+import numpy as np
+def f(x, k):
+    u = x * 1.0
+    v = x * 1.0
+    for i in range(3):
+        a = u[1:-1] * 2.0 + (u[2:] - u[:-2]) * k
+        u[1:-1] = a
+        w = v * v
+        v[0] = 2.0
+    return np.sum(u * u) + np.sum(w)
+"""
+
+
+def test_updating_part_of_an_array_read_only_for_its_shape_saves_nothing(tmp_path):
+    """u's old values are never read (its slices' adjoints need only its shape): u[1:-1] = ... is
+    not saved; v's are (v * v reads them), so v[0] = ... is."""
+    unit = run_until(tmp_path, IN_PLACE, "analyse", wrt=("x", "k"))
+    updates = {s.target: s for s in ir.walk(unit.ir.body) if isinstance(s, ir.SetItem)}
+    assert updates["u"].id not in unit.activity.recorded
+    assert updates["v"].id in unit.activity.recorded

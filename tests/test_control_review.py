@@ -644,6 +644,18 @@ CASES = [
         (0, 1),
     ),
     case(
+        "stencil-slice-updated-in-place-its-old-values-unread",
+        """
+        def f(u0, kappa):
+            u = u0 * 1.0
+            for step in range(4):
+                u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+            return np.sum(u * u)
+        """,
+        {"len=6": dict(u0=np.array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9]), kappa=0.2)},
+        (0, 1),
+    ),
+    case(
         "setitem-zeroes-slots-in-branch",
         """
         def f(x, w):
