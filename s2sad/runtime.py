@@ -51,8 +51,9 @@ def unbroadcast(g, x, *more):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
     )
-    summed = np.sum(g, axis=axes, keepdims=False) if axes else g
-    summed = np.reshape(summed, shape)
+    summed = np.add.reduce(g, axis=axes) if axes else g
+    if np.shape(summed) != shape:
+        summed = np.reshape(summed, shape)
     if all(type(value) is float for value in (x, *more)):
         return float(summed)
     return summed
