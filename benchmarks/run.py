@@ -285,9 +285,9 @@ def main(argv=None) -> None:
         wanted = options.cases.split(",")
         cases = [c for c in cases if c.name in wanted]
     available = set() if options.no_peers else installed()
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"Run: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}; peers: {', '.join(sorted(available)) or 'none installed'}; "
-          f"median of {rounds} rounds; BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}", flush=True)
+          f"median of {rounds} rounds; BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}\n", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as name:
         sys.path.insert(0, name)
