@@ -79,7 +79,7 @@ def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     imports = [cst.parse_statement(f"from builtins import {builtin} as {name}") for builtin, name in shadowed]
     body = list(module.body)
     module = module.with_changes(body=[*body[: len(header)], *imports, *body[len(header) :]])
-    return parenthesize(module.visit(_PlainImports()).visit(_OneLine())), chosen
+    return parenthesize(module.visit(_Tidy())), chosen
 
 
 def _header(unit: Unit) -> list[cst.BaseStatement]:
@@ -111,18 +111,14 @@ def _header(unit: Unit) -> list[cst.BaseStatement]:
     return statements
 
 
-class _PlainImports(cst.CSTTransformer):
-    """``import math as math`` -> ``import math``."""
+class _Tidy(cst.CSTTransformer):
+    """``import math as math`` -> ``import math``; and no line breaks copied from inside the
+    user's parentheses, which may no longer be there (black lays the lines out again)."""
 
     def leave_ImportAlias(self, original: cst.ImportAlias, updated: cst.ImportAlias) -> cst.ImportAlias:
         if updated.asname is not None and updated.asname.name.deep_equals(updated.name):
             return updated.with_changes(asname=None)
         return updated
-
-
-class _OneLine(cst.CSTTransformer):
-    """Line breaks copied from inside the user's parentheses, which may no longer be there: black
-    lays the lines out again."""
 
     def leave_ParenthesizedWhitespace(self, original, updated) -> cst.SimpleWhitespace:
         return cst.SimpleWhitespace(" ")

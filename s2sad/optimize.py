@@ -51,12 +51,14 @@ def run(unit: Unit, options: Options) -> Unit:
             generated = _release_dead(generated)
     finally:
         _NAMES.clear()
+        _CALLS.clear()
     return dataclasses.replace(unit, generated=generated)
 
 
 # The names in each expression, by node: the rewrites ask again and again about the same
 # (immutable) nodes. Held with the node, so an id is not reused while its entry lives.
 _NAMES: dict[int, tuple[cst.CSTNode, list[str]]] = {}
+_CALLS: dict[int, tuple[cst.CSTNode, set[str]]] = {}  # likewise, the names each expression updates in place
 
 
 def _names_of(node: cst.CSTNode) -> list[str]:
@@ -106,6 +108,13 @@ def _updates_in_place(item) -> bool:
 
 def _method_calls(node: cst.CSTNode) -> set[str]:
     """Names ``node`` updates in place: their append or pop methods, or ``_rt.add_at`` on them."""
+    entry = _CALLS.get(id(node))
+    if entry is None:
+        entry = _CALLS[id(node)] = (node, _find_method_calls(node))
+    return entry[1]
+
+
+def _find_method_calls(node: cst.CSTNode) -> set[str]:
     found = set()
 
     class Finder(cst.CSTVisitor):
