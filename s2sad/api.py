@@ -157,8 +157,9 @@ def differentiable(function=None, *, wrt: Wrt = 0):
 
     The function itself is returned unchanged, carrying ``.grad``,
     ``.value_and_grad``, ``.vjp`` and ``.jvp`` (as ``s2sad.grad(function, wrt)``
-    and so on) and ``.source`` (the gradient's generated module). An unsupported
-    construct fails here, at import, with its location. Generated modules are
+    and so on; all but ``.grad`` are generated on first use) and ``.source``
+    (the gradient's generated module). An unsupported construct fails here, at
+    import, with its location. Generated modules are
     cached on disk (see s2sad.cache), so the next import is fast. Functions it
     calls must be defined before it.
 
@@ -170,11 +171,31 @@ def differentiable(function=None, *, wrt: Wrt = 0):
     if function is None:
         return functools.partial(differentiable, wrt=wrt)
     function.grad = grad(function, wrt)
-    function.value_and_grad = value_and_grad(function, wrt)
-    function.vjp = vjp(function, wrt)
-    function.jvp = jvp(function, wrt)
+    function.value_and_grad = _OnFirstUse(value_and_grad, function, wrt)
+    function.vjp = _OnFirstUse(vjp, function, wrt)
+    function.jvp = _OnFirstUse(jvp, function, wrt)
     function.source = source(function.grad)
     return function
+
+
+class _OnFirstUse:
+    """A derivative generated when first called (or looked at): the decorator makes ``.grad`` at
+    once, which finds any construct s2sad refuses, and leaves the others to the code that uses them."""
+
+    def __init__(self, make, function, wrt: Wrt):
+        self._make, self._function, self._wrt = make, function, wrt
+        self._made = None
+
+    def _generated(self):
+        if self._made is None:
+            self._made = self._make(self._function, self._wrt)
+        return self._made
+
+    def __call__(self, *args, **keywords):
+        return self._generated()(*args, **keywords)
+
+    def __getattr__(self, name: str):
+        return getattr(self._generated(), name)  # __s2sad_source__, __name__, __doc__ ...
 
 
 def rule(function=None, *, elementwise: bool = False):

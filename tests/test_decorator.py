@@ -59,8 +59,26 @@ def test_unsupported_construct_fails_the_import(tmp_path, cache_dir):
     assert ":5:12: error: list comprehensions are not supported" in str(caught.value)
 
 
+def _use_every_derivative(module):
+    w, b, x = _inputs()
+    module.loss.value_and_grad(w, b, x)
+    module.loss.vjp(w, b, x, 1.0)
+    module.loss.jvp(w, b, x, (w, b))
+    v = np.ones(2)
+    module.scale.vjp(v, v)
+    module.scale.jvp(v, v)
+    assert "def value_and_grad_scale" in module.scale.value_and_grad.__s2sad_source__  # looking makes it too
+
+
+def test_grad_at_import_the_others_on_first_use(tmp_path, cache_dir):
+    module = write_module(tmp_path, MODEL, stem="lazy_model")
+    assert len(list(cache_dir.glob("*.json"))) == 2  # .grad of the two functions
+    _use_every_derivative(module)
+    assert len(list(cache_dir.glob("*.json"))) == 8  # and value_and_grad, vjp, jvp of each
+
+
 def test_second_import_uses_the_cache(tmp_path, cache_dir, monkeypatch):
-    write_module(tmp_path, MODEL, stem="cached_model")
+    _use_every_derivative(write_module(tmp_path, MODEL, stem="cached_model"))
     assert len(list(cache_dir.glob("*.json"))) == 8  # grad, value_and_grad, vjp, jvp of two functions
 
     def no_compiling(*args):
@@ -68,13 +86,14 @@ def test_second_import_uses_the_cache(tmp_path, cache_dir, monkeypatch):
 
     monkeypatch.setattr(pipeline, "compile_unit", no_compiling)
     module = write_module(tmp_path, MODEL, stem="cached_model")
+    _use_every_derivative(module)
     w, b, x = _inputs()
     assert_gradients_close(module.loss.grad(w, b, x), numeric_vjp(module.loss, [w, b, x], (0, 1), 1.0),
                            [w, b, x], (0, 1))
 
 
 def test_corrupt_or_stale_entries_are_rebuilt(tmp_path, cache_dir):
-    write_module(tmp_path, MODEL, stem="corrupt_model")
+    _use_every_derivative(write_module(tmp_path, MODEL, stem="corrupt_model"))
     entries = sorted(cache_dir.glob("*.json"))
     entries[0].write_text("{ not json")
     entries[1].write_text(json.dumps({"key": "other", "version": "0", "dependencies": {}, "source": "x = 1"}))
@@ -82,6 +101,7 @@ def test_corrupt_or_stale_entries_are_rebuilt(tmp_path, cache_dir):
     entry["source"] = ""
     entries[2].write_text(json.dumps(entry))
     module = write_module(tmp_path, MODEL, stem="corrupt_model")
+    _use_every_derivative(module)
     w, b, x = _inputs()
     assert_gradients_close(module.loss.grad(w, b, x), numeric_vjp(module.loss, [w, b, x], (0, 1), 1.0),
                            [w, b, x], (0, 1))
