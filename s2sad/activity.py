@@ -52,6 +52,7 @@ class Activity:
     # from an elementwise operation on them), so unbroadcasting to it reads them, not it.
     shaped_by: Mapping[tuple[int, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
     scalar_result: bool = False  # the function certainly returns a scalar (np.sum(...), math.*, a number)
+    shape_only: frozenset[int] = frozenset()  # recorded assignments whose old value is read for its shape alone
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands
@@ -77,7 +78,7 @@ def run(unit: Unit, options: Options) -> Unit:
         unit,
         activity=Activity(
             active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse, shaped_by,
-            shapes.returns_scalar(function.body[-1]),
+            shapes.returns_scalar(function.body[-1]), frozenset(recorder.shape_only),
         ),
     )
 
@@ -360,6 +361,8 @@ class _Recorder:
         self.zeros_before = zeros_before
         self.zeros_after = zeros_after
         self.recorded: set[int] = set()
+        self.shape_only: set[int] = set()  # of those, the ones whose old value only gives a shape
+        self.value_saved: set[int] = set()
 
     def block(self, statements, pending: set[str]) -> set[str]:
         for statement in statements:
@@ -373,6 +376,9 @@ class _Recorder:
                     pending |= self.with_bases(values) | {_SHAPE + name for name in shapes}
                 if statement.target in pending or _SHAPE + statement.target in pending:
                     self.recorded.add(statement.id)
+                    if statement.target in pending:
+                        self.value_saved.add(statement.id)
+                    self.shape_only = (self.shape_only | {statement.id}) - self.value_saved
                     pending -= {statement.target, _SHAPE + statement.target}
                 if active is not None and reads_output(statement, active):
                     pending.add(statement.target)
@@ -381,7 +387,9 @@ class _Recorder:
                     # Saved and undone in reverse; later updates of the same object must be too.
                     self.recorded.add(statement.id)
                 if statement.id in self.active and isinstance(statement, ir.SetItem):
-                    pending |= self.with_bases(ir.names_read(statement.index_value) | ir.names_read(statement.value))
+                    # Its adjoint takes d_target[index] and sums it to the value's shape.
+                    pending |= self.with_bases(ir.names_read(statement.index_value))
+                    pending |= {_SHAPE + name for name in ir.names_read(statement.value)}
             elif isinstance(statement, ir.If):
                 pending |= self.zeros_after[statement.id]
                 pending = self.block(statement.body, set(pending)) | self.block(statement.orelse, set(pending))

@@ -161,7 +161,10 @@ class _Transform:
             if isinstance(statement, ir.Guard):
                 lines.append(Line(cst.Expr(statement.value), statement.origin))
             elif isinstance(statement, ir.Assign):
-                if statement.id in self.activity.recorded:
+                if statement.id in self.activity.shape_only:
+                    push = self.tape("append", call(self.rt("shape_of"), cst.Name(statement.target)))
+                    lines.append(Line(cst.Expr(push), statement.origin, "the reverse sweep reads the old shape"))
+                elif statement.id in self.activity.recorded:
                     push = self.tape("append", cst.Name(statement.target))
                     lines.append(Line(cst.Expr(push), statement.origin, "the reverse sweep reads the old value"))
                 lines.append(assign(statement.target, statement.value, statement.origin))

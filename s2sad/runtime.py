@@ -27,6 +27,39 @@ SHAPE_ONLY = {
     "sum_adjoint": slice(1, 2),
 }
 
+class Shape:
+    """What the tape keeps of an array whose old value the reverse sweep reads for its shape alone."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def shape_of(x):
+    """An array's shape and dtype (no copy of its values kept alive); anything else as it is."""
+    return Shape(x.shape, x.dtype) if isinstance(x, np.ndarray) and x.ndim else x
+
+
+def _dtype(x):
+    """The dtype of an array, a Shape, or anything numpy makes an array of (a list of arrays)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
+
+
+def _zeros(x):
+    """Zeros shaped like ``x`` (an array or a Shape), in its dtype."""
+    return np.zeros(np.shape(x), dtype=_dtype(x))
+
+
 # ---------------------------------------------------------------------------
 # broadcasting and reductions
 
@@ -80,8 +113,8 @@ def unreduce(g, x, axis, keepdims):
     if np.ndim(x) == 0:
         return g
     if axis is None and np.ndim(g) == 0:
-        return np.full_like(x, g)  # the common full reduction: one call
-    spread = np.empty_like(x)
+        return np.full(np.shape(x), g, dtype=_dtype(x))  # the common full reduction: one call
+    spread = np.empty(np.shape(x), dtype=_dtype(x))
     spread[...] = expand_reduced(g, x, axis, keepdims)
     return spread
 
@@ -89,7 +122,7 @@ def unreduce(g, x, axis, keepdims):
 def mean_adjoint(g, x, axis, keepdims):
     """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
     if axis is None and np.ndim(g) == 0 and np.ndim(x) > 0:
-        return np.full_like(x, g / np.size(x))  # the common full mean: one call
+        return np.full(np.shape(x), g / np.size(x), dtype=_dtype(x))  # the common full mean: one call
     shape = np.shape(x)
     count = 1
     for a in _reduced_axes(axis, len(shape)):
@@ -140,7 +173,7 @@ def getitem_adjoint(g, x, index):
         return d_x
     if _gathers_rows(x, index):
         return _scatter_rows(g, x, index)
-    d_x = np.zeros_like(x)
+    d_x = _zeros(x)
     if _is_basic_index(index):
         d_x[index] = g
     else:
@@ -152,7 +185,7 @@ def _gathers_rows(x, index) -> bool:
     """``x[index]`` with one integer array: rows of x, some perhaps many times."""
     return (
         isinstance(index, np.ndarray) and index.ndim == 1 and index.dtype.kind in "iu"
-        and isinstance(x, np.ndarray) and x.ndim >= 1
+        and isinstance(x, (np.ndarray, Shape)) and x.ndim >= 1
     )
 
 
@@ -194,7 +227,8 @@ def like(g, x):
     if isinstance(x, np.generic):
         return g if type(g) is type(x) else type(x)(g)
     dtype = getattr(x, "dtype", None)
-    if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is type(x)):
+    kind = np.ndarray if isinstance(x, Shape) else type(x)
+    if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is kind):
         return g
     return np.full_like(x, g) if np.ndim(g) == 0 and np.ndim(x) == 0 else g.astype(dtype)
 
@@ -213,6 +247,8 @@ def zeros_like(x):
         return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
     if isinstance(x, list):
         return [zeros_like(item) for item in x]
+    if isinstance(x, Shape):
+        return _zeros(x)
     return np.zeros_like(x)
 
 

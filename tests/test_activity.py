@@ -104,3 +104,23 @@ def test_updating_part_of_an_array_read_only_for_its_shape_saves_nothing(tmp_pat
     updates = {s.target: s for s in ir.walk(unit.ir.body) if isinstance(s, ir.SetItem)}
     assert updates["u"].id not in unit.activity.recorded
     assert updates["v"].id in unit.activity.recorded
+
+
+SHAPE_ONLY = """
+import numpy as np
+def f(W, h, b):
+    total = 0.0
+    for t in range(3):
+        z = W @ h
+        h = np.tanh(z + b)
+        total = total + np.sum(h)
+    return total
+"""
+
+
+def test_a_value_read_for_its_shape_alone_saves_only_its_shape(tmp_path):
+    """The adjoint of z + b sums down to z's shape: each overwritten z is saved as a shape, h in full."""
+    unit = run_until(tmp_path, SHAPE_ONLY, "analyse", wrt=("W", "h", "b"))
+    saved = {s.target: s.id for s in ir.walk(unit.ir.body) if s.id in unit.activity.recorded}
+    assert saved["z"] in unit.activity.shape_only
+    assert saved["h"] not in unit.activity.shape_only

@@ -21,18 +21,18 @@ def grad_loss(W, U, b, xs, h0, target):
     # rnn.py:15: for t in range(xs.shape[0]):
     _t6 = range(xs.shape[0])
     for t in _t6:
-        tape.append(_t3)  # the reverse sweep reads the old value
+        tape.append(_rt.shape_of(_t3))  # the reverse sweep reads the old shape
         _t3 = W @ h
         tape.append(_t5)  # the reverse sweep reads the old value
         _t5 = xs[t]
-        tape.append(_t4)  # the reverse sweep reads the old value
+        tape.append(_rt.shape_of(_t4))  # the reverse sweep reads the old shape
         _t4 = U @ _t5
         tape.append(h)  # the reverse sweep reads the old value
         h = np.tanh(_t3 + _t4 + b)
         # rnn.py:17: total = total + 0.5 * np.sum((h - target[t]) ** 2)
         tape.append(_t2)  # the reverse sweep reads the old value
         _t2 = h - target[t]
-        tape.append(_t1)  # the reverse sweep reads the old value
+        tape.append(_rt.shape_of(_t1))  # the reverse sweep reads the old shape
         _t1 = _t2**2
         total = total + 0.5 * np.sum(_t1)
     tape.append(_t6)  # the iterations run
