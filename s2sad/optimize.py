@@ -14,6 +14,10 @@ run until none applies:
   (``1.0 * 2.0 * x`` -> ``2.0 * x``); never at the top of a value;
 - dead code: generated names assigned and never read.
 
+Then, in reverse mode, two adjoint helpers fuse where the pair has a cheaper
+form (s2sad/fusion.py), and a loop's per-trip products with one matrix become
+one product after the loop (s2sad/stacking.py).
+
 Last, the gradients returned are made safe to update in place: one that may
 share memory with the caller's arrays or with another gradient is copied.
 """
@@ -29,6 +33,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from s2sad.naming import Names, names_in
+from s2sad import fusion, stacking
 from s2sad.reverse import fresh
 from s2sad.options import Options
 from s2sad.target import Compound, Generated, Line, expressions_in, lines_in
@@ -46,6 +51,8 @@ def run(unit: Unit, options: Options) -> Unit:
             for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
                 generated, did = rewrite(generated, names)
                 changed = changed or did
+        if options.mode == "reverse":
+            generated = stacking.run(fusion.run(generated, names), names)
         generated = _detach_results(generated, names)
         if options.mode == "reverse":
             generated = _release_dead(generated)

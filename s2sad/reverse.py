@@ -503,7 +503,7 @@ ALLOCATING = {
     "where", "outer", "solve", "inv", "zeros_like", "copy", "take", "unreduce", "mean_adjoint",
     "extremum_adjoint", "prod_adjoint", "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right",
     "dot_adjoint_left", "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint",
-    "solve_adjoint_matrix", "add_lists", "as_list", "sum_adjoint",
+    "solve_adjoint_matrix", "add_lists", "as_list", "sum_adjoint", "getitem_matmul_adjoint",
 }
 
 

@@ -55,6 +55,15 @@ def _dtype(x):
     return dtype if dtype is not None else np.asarray(x).dtype
 
 
+def _shape(x):
+    """``np.shape(x)`` without its dispatch cost for an array: helpers run once per loop trip."""
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
+def _ndim(x):
+    return x.ndim if type(x) is np.ndarray else np.ndim(x)
+
+
 def _zeros(x):
     """Zeros shaped like ``x`` (an array or a Shape), in its dtype."""
     return np.zeros(np.shape(x), dtype=_dtype(x))
@@ -72,8 +81,8 @@ def unbroadcast(g, x, *more):
     """
     if type(g) is float and type(x) is float and not more:
         return g  # scalar code: nothing to sum
-    g_shape = np.shape(g)
-    if np.shape(x) == g_shape or any(np.shape(value) == g_shape for value in more):
+    g_shape = _shape(g)
+    if _shape(x) == g_shape or any(_shape(value) == g_shape for value in more):
         return g  # g has the broadcast shape: if one of them has it too, so do they all together
     if not more and type(x) is float:
         return float(np.add.reduce(g, axis=None))  # the common reduction to a Python float: one call
@@ -110,10 +119,10 @@ def expand_reduced(g, x, axis, keepdims):
 
 def unreduce(g, x, axis, keepdims):
     """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``, in x's dtype."""
-    if np.ndim(x) == 0:
+    if _ndim(x) == 0:
         return g
-    if axis is None and np.ndim(g) == 0:
-        return np.full(np.shape(x), g, dtype=_dtype(x))  # the common full reduction: one call
+    if axis is None and _ndim(g) == 0:
+        return np.full(_shape(x), g, dtype=_dtype(x))  # the common full reduction: one call
     spread = np.empty(np.shape(x), dtype=_dtype(x))
     spread[...] = expand_reduced(g, x, axis, keepdims)
     return spread
@@ -195,6 +204,22 @@ def _scatter_rows(g, x, index):
     flat = ((index % rows)[:, None] * width + np.arange(width)).ravel()
     weights = np.broadcast_to(g, (len(index),) + x.shape[1:]).ravel()
     return np.bincount(flat, weights=weights, minlength=rows * width).reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def getitem_matmul_adjoint(g, a, b, x, index):
+    """``getitem_adjoint(matmul_adjoint_left(g, a, b), x, index)``, for ``a = x[index]``.
+
+    When ``a`` gathers rows of a matrix ``x`` (an embedding lookup), ``g`` is
+    summed per row of ``x`` before the product, so the adjoint of ``a`` (as
+    large as ``a``) is never built.
+    """
+    if _gathers_rows(x, index) and _ndim(x) == 2 and _ndim(a) == 2 and x.shape[0] <= len(index):
+        if _ndim(b) == 1 and _ndim(g) == 1:
+            per_row = np.bincount(index % x.shape[0], weights=g, minlength=x.shape[0])
+            return np.outer(per_row, b).astype(_dtype(x), copy=False)
+        if _ndim(b) == 2 and _ndim(g) == 2:
+            return (_scatter_rows(g, Shape((x.shape[0], g.shape[1]), g.dtype), index) @ b.T).astype(_dtype(x), copy=False)
+    return getitem_adjoint(matmul_adjoint_left(g, a, b), x, index)
 
 
 def add_at(d_x, index, g):
@@ -318,7 +343,7 @@ def _expand_matrix_vector(g, a, b):
 
 def matmul_adjoint_left(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``a`` (1-D and batched operands included)."""
-    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
     if a_ndim == 2 and b_ndim == 2:
         return g @ b.T
     if a_ndim == 2 and b_ndim == 1:
@@ -334,7 +359,7 @@ def matmul_adjoint_left(g, a, b):
 
 def matmul_adjoint_right(g, a, b):
     """Contribution of ``a @ b``'s adjoint ``g`` to ``b``."""
-    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
     if a_ndim == 2 and b_ndim == 2:
         return a.T @ g
     if a_ndim == 2 and b_ndim == 1:
@@ -346,6 +371,26 @@ def matmul_adjoint_right(g, a, b):
     if np.ndim(b) == 1:
         d_b = np.squeeze(d_b, -1)
     return unbroadcast(d_b, b)
+
+
+def matmul_adjoint_left_stacked(gs, a, bs):
+    """The sum of ``matmul_adjoint_left(g, a, b)`` over pairs of ``gs`` and ``bs``, as one matrix product."""
+    if np.ndim(a) == 2 and gs:
+        if all(np.ndim(g) == 1 for g in gs) and all(np.ndim(b) == 1 for b in bs):
+            return np.stack(gs, axis=1) @ np.stack(bs)
+        if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(b) == 2 for b in bs):
+            return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
+    return sum((matmul_adjoint_left(g, a, b) for g, b in zip(gs, bs)), 0.0)
+
+
+def matmul_adjoint_right_stacked(gs, a_items, b):
+    """The sum of ``matmul_adjoint_right(g, a, b)`` over pairs of ``gs`` and ``a_items``, as one matrix product."""
+    if np.ndim(b) == 2 and gs:
+        if all(np.ndim(g) == 1 for g in gs) and all(np.ndim(a) == 1 for a in a_items):
+            return np.stack(a_items, axis=1) @ np.stack(gs)
+        if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(a) == 2 for a in a_items):
+            return np.concatenate(a_items, axis=0).T @ np.concatenate(gs, axis=0)
+    return sum((matmul_adjoint_right(g, a, b) for g, a in zip(gs, a_items)), 0.0)
 
 
 def _check_dot(a, b):

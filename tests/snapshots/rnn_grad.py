@@ -49,6 +49,10 @@ def grad_loss(W, U, b, xs, h0, target):
     d_W = _rt.zeros_like(W)
     d_b = _rt.zeros_like(b)
     d_h = _rt.zeros_like(h)
+    U_adjoints = []  # for one product with U after the loop
+    U_factors = []  # for one product with U after the loop
+    W_adjoints = []  # for one product with W after the loop
+    W_factors = []  # for one product with W after the loop
     for t in reversed(tape.pop()):
         d_t8 = d_total
         d_total = d_t8
@@ -65,9 +69,14 @@ def grad_loss(W, U, b, xs, h0, target):
         d_t3 = _rt.unbroadcast(d_t10, _t3)
         d_t4 = _rt.unbroadcast(d_t10, _t4)
         _t4 = tape.pop()  # restored
-        d_U = d_U + _rt.matmul_adjoint_left(d_t4, U, _t5)
+        U_adjoints.append(d_t4)
+        U_factors.append(_t5)
         _t5 = tape.pop()  # restored
         _t3 = tape.pop()  # restored
-        d_W = d_W + _rt.matmul_adjoint_left(d_t3, W, h)
+        W_adjoints.append(d_t3)
+        W_factors.append(h)
         d_h = _rt.matmul_adjoint_right(d_t3, W, h)
+    del d_total, h
+    d_U = d_U + _rt.matmul_adjoint_left_stacked(U_adjoints, U, U_factors)
+    d_W = d_W + _rt.matmul_adjoint_left_stacked(W_adjoints, W, W_factors)
     return _rt.like(d_W, W), _rt.like(d_U, U), _rt.like(d_b, b), _rt.like(d_h, h0)
