@@ -57,7 +57,10 @@ def _dtype(x):
 
 def _shape(x):
     """``np.shape(x)`` without its dispatch cost for an array: helpers run once per loop trip."""
-    return x.shape if type(x) is np.ndarray else np.shape(x)
+    kind = type(x)
+    if kind is np.ndarray or kind is Shape:
+        return x.shape
+    return () if kind is float else np.shape(x)
 
 
 def _ndim(x):
@@ -170,6 +173,8 @@ def prod_adjoint(g, x, axis, keepdims):
 
 def _is_basic_index(index) -> bool:
     """Integers, slices, None and Ellipsis select each element at most once."""
+    if type(index) is slice:  # the common case, first
+        return True
     items = index if isinstance(index, tuple) else (index,)
     return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
 
@@ -667,7 +672,7 @@ def require_float(value, name: str, where: str):
     if type(value) is float:
         return
     dtype = getattr(value, "dtype", None)
-    if dtype is not None and np.issubdtype(dtype, np.floating):
+    if getattr(dtype, "kind", None) == "f":  # np.issubdtype(dtype, np.floating), without its cost per call
         return
     kind = f"{type(value).__name__} with dtype {dtype}" if dtype is not None else type(value).__name__
     raise BadArgument(
