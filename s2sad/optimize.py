@@ -7,7 +7,8 @@ run until none applies:
   into the expression that reads it (``_n1 = x @ w; z = _n1 + b`` -> ``z = x @ w + b``),
   and so does the adjoint of such a temporary in the reverse sweep;
 - copies: ``d_a = d_b`` (or ``d_a = -1.0``) is dropped and ``d_a`` read as ``d_b``
-  when ``d_b`` does not change while ``d_a`` is read;
+  when ``d_b`` does not change while ``d_a`` is read; ``d_b = d_a`` after
+  ``d_a = d_b``, neither changed between, is dropped;
 - folding: arithmetic on literals (``2 - 1`` -> ``1``), the slope of a power
   with a number written out (``_rt.power_slope(x, 2)`` -> ``2 * x``) and, in
   the reverse sweep inside a larger expression, multiplying by one
@@ -48,7 +49,7 @@ def run(unit: Unit, options: Options) -> Unit:
     try:
         while changed:
             changed = False
-            for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _fold_lines, _remove_dead):
+            for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _drop_round_trips, _fold_lines, _remove_dead):
                 generated, did = rewrite(generated, names)
                 changed = changed or did
         if options.mode == "reverse":
@@ -307,6 +308,32 @@ def _propagate_copies(generated: Generated, names: Names):
         result = substitute(generated.result, replacement) if replacement else generated.result
         return dataclasses.replace(generated, **{section: tuple(changed)}, result=result), True
     return generated, False
+
+
+def _drop_round_trips(generated: Generated, names: Names):
+    """``a = b`` then ``b = a``, neither changed between: the second line changes nothing."""
+
+    def rewrite(block: list):
+        for position, line in enumerate(block):
+            copied = _target(line)
+            if copied is None or not isinstance(line.node.value, cst.Name):
+                continue
+            source = line.node.value.value
+            for later, item in enumerate(block[position + 1 :], position + 1):
+                if isinstance(item, Compound):
+                    break
+                if _target(item) == source and m.matches(item.node.value, m.Name(copied)):
+                    return block[:later] + block[later + 1 :]
+                if {copied, source} & _writes(item):
+                    break
+        return None
+
+    changed = {}
+    for section in ("forward", "reverse"):
+        new = _map_blocks(getattr(generated, section), rewrite)
+        if new is not None:
+            changed[section] = new
+    return (dataclasses.replace(generated, **changed), True) if changed else (generated, False)
 
 
 def _indexed(name: str, block) -> bool:

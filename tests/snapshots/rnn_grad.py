@@ -54,20 +54,18 @@ def grad_loss(W, U, b, xs, h0, target):
     W_adjoints = []  # for one product with W after the loop
     W_factors = []  # for one product with W after the loop
     for t in reversed(tape.pop()):
-        d_t8 = d_total
-        d_total = d_t8
-        d_t1 = _rt.unreduce(d_t8 * 0.5, _t1, None, False)
+        d_t1 = _rt.unreduce(d_total * 0.5, _t1, None, False)
         _t1 = tape.pop()  # restored
         d_t2 = d_t1 * (2 * _t2)
         _t2 = tape.pop()  # restored
         d_h = d_h + _rt.unbroadcast(d_t2, h)
         # adjoint of rnn.py:16: h = np.tanh(W @ h + U @ xs[t] + b)
-        d_t9 = d_h * (1.0 - h * h)
+        d_t8 = d_h * (1.0 - h * h)
         h = tape.pop()  # restored
-        d_t10 = _rt.unbroadcast(d_t9, _t3, _t4)
-        d_b = d_b + _rt.unbroadcast(d_t9, b)
-        d_t3 = _rt.unbroadcast(d_t10, _t3)
-        d_t4 = _rt.unbroadcast(d_t10, _t4)
+        d_t9 = _rt.unbroadcast(d_t8, _t3, _t4)
+        d_b = d_b + _rt.unbroadcast(d_t8, b)
+        d_t3 = _rt.unbroadcast(d_t9, _t3)
+        d_t4 = _rt.unbroadcast(d_t9, _t4)
         _t4 = tape.pop()  # restored
         U_adjoints.append(d_t4)
         U_factors.append(_t5)
