@@ -133,11 +133,29 @@ class _Forward:
         total = terms[0]
         for term in terms[1:]:
             total = cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
+        if rule.elementwise and self.may_be_smaller(statement, rule, tangents, wanted):
+            # `x2 + x1` with a tangent for x1 alone: d_x1 may be smaller than the value it belongs to.
+            total = call(self.rt("broadcast_like"), total, cst.Name(statement.target))
         tangent = self.names.adjoint(statement.target)
         lines.append(assign(tangent, total, statement.origin))
         self.tangents[statement.target] = cst.Name(tangent)
         self.track_ownership(statement.target, total)
         return lines
+
+    def may_be_smaller(self, statement: ir.Assign, rule, tangents, wanted) -> bool:
+        """Whether an elementwise result's tangent may lack axes an operand without a tangent broadcast it to.
+
+        Not if the tangent reads that operand (``x2 * d_x1``) or the value itself, or one
+        operand with a tangent is known to have the value's shape.
+        """
+        read = set().union(*(rule.tangent.reads(index) for index in wanted))
+        without = {
+            p for p in rule.differentiable
+            if tangents[p] is None and p not in read and not _is_number(statement.operands.get(p))
+        }
+        with_tangents = {p for p in rule.differentiable if tangents[p] is not None}
+        shaped_like_value = self.activity.same_shape.get(statement.id, frozenset())
+        return bool(without) and "out" not in read and not with_tangents & shaped_like_value
 
     def track_ownership(self, name: str, value: cst.BaseExpression) -> None:
         """``d_name = value``: a new array is owned; otherwise it may share whatever it reads.
@@ -310,3 +328,10 @@ class _Forward:
 
     def fresh(self) -> str:
         return self.names.temp("r", next(self.temps))
+
+
+def _is_number(operand) -> bool:
+    """A literal number (``2.0``, ``-1``): a scalar, which broadcasts nothing."""
+    if isinstance(operand, cst.UnaryOperation):
+        operand = operand.expression
+    return isinstance(operand, (cst.Integer, cst.Float))

@@ -422,6 +422,9 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
         operation = _ARITHMETIC.get(type(node.operator))
         if operation and a is not None and b is not None:
             return _literal(operation(a, b))
+        if isinstance(node.operator, cst.Multiply):
+            left, right = _unspread(left, right), _unspread(right, left)
+            node = node.with_changes(left=left, right=right)
         if operand and identities and isinstance(node.operator, cst.Multiply):
             if a == 1:
                 return right
@@ -451,6 +454,21 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
             return fold(slope, operand, identities=True)
         return node
     return node
+
+
+def _unspread(spread: cst.BaseExpression, other: cst.BaseExpression) -> cst.BaseExpression:
+    """``_rt.broadcast_like(d, x)`` times a product with the factor ``x``: ``d`` alone spreads the same."""
+    if isinstance(spread, cst.Call) and _called(spread, "broadcast_like") and len(spread.args) == 2:
+        value = spread.args[1].value
+        if any(value.deep_equals(factor) for factor in _factors(other)):
+            return spread.args[0].value
+    return spread
+
+
+def _factors(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
 
 
 def _called(node: cst.Call, name: str) -> bool:

@@ -249,6 +249,12 @@ def split_like(g, arrays, axis):
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
 
+def broadcast_like(tangent, value):
+    """A tangent spread to the shape of its value: an operand with no tangent may have broadcast the value."""
+    shape = _shape(value)
+    return tangent if _shape(tangent) == shape else np.broadcast_to(tangent, shape)
+
+
 def like(g, x):
     """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
     the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype."""

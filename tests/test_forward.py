@@ -145,3 +145,28 @@ def test_jacobians_agree_in_both_modes_and_with_finite_differences(s, tmp_path):
     )
     np.testing.assert_allclose(reverse_x, numeric, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(reverse_s, (f(x, s + step) - f(x, s - step)) / (2 * step), rtol=1e-5, atol=1e-6)
+
+
+# An operand with no tangent can broadcast the value: the tangent must still have the value's shape.
+BROADCAST_BY_INACTIVE = [
+    ("sum-after-adding-a-larger-inactive-array", "y = c + x\n    return np.sum(y)"),
+    ("subtracted-from-a-larger-array-then-augmented", "x = c - x\n    x *= np.tanh(x)\n    return x"),
+    ("where-with-a-larger-inactive-branch", "return np.sum(np.where(c > 0.0, x, c) ** 2)"),
+    ("maximum-with-a-larger-inactive-array", "return np.sum(np.maximum(x, c))"),
+    ("returned-as-it-is", "return c + x"),
+    # the spread is dropped where the tangent multiplies the value (2 * t * d_x): the product spreads it
+    ("squared-after-subtracting-from-a-larger-array", "return np.sum((c - x) ** 2)"),
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in BROADCAST_BY_INACTIVE], ids=[c[0] for c in BROADCAST_BY_INACTIVE])
+@pytest.mark.parametrize("x", [0.3, np.array([0.3]), np.array([[0.2], [-0.4]])], ids=["float", "(1,)", "(2,1)"])
+def test_tangent_spreads_over_an_inactive_operands_axes(body, x, tmp_path):
+    module = write_module(tmp_path, f"import numpy as np\n\ndef f(x, c):\n    {body}\n")
+    c = np.array([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]])
+    v = 0.7 if isinstance(x, float) else np.full(np.shape(x), 0.7)
+    value, tangent = s2sad.jvp(module.f, wrt="x")(x, c, v)
+    step = 1e-6
+    expected = (module.f(x + step * v, c) - module.f(x - step * v, c)) / (2 * step)
+    assert np.shape(tangent) == np.shape(value)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)

@@ -41,6 +41,25 @@ def like_tangent(d_g, d_x, out, g, x):
     return _rt.like(d_g, x), None
 
 
+_SPREADS = (
+    Example("_rt.broadcast_like(t, v)", {"t": (), "v": (3,)}),
+    Example("_rt.broadcast_like(t, v)", {"t": (3,), "v": (2, 3)}),
+    Example("_rt.broadcast_like(t, v)", {"t": (2, 1), "v": (2, 3)}),
+    Example("_rt.broadcast_like(t, v)", {"t": (2, 3), "v": (2, 3)}),
+    Example("_rt.broadcast_like(t, v)", {"t": None, "v": None}),
+)
+
+
+@adjoint("s2sad.runtime.broadcast_like", examples=_SPREADS)
+def broadcast_like_adjoint(d_out, out, tangent, value):
+    return _rt.unbroadcast(d_out, tangent), None
+
+
+@tangent("s2sad.runtime.broadcast_like")
+def broadcast_like_tangent(d_tangent, d_value, out, tangent, value):
+    return _rt.broadcast_like(d_tangent, value), None
+
+
 # ---------------------------------------------------------------------------
 # power: the slope in the base and the log factor of the exponent
 
