@@ -649,4 +649,6 @@ def _is_number(node) -> bool:
 
 
 def _names(names: set[str]) -> str:
-    return ", ".join(f"'{n}'" for n in sorted(names))
+    """The user's names among ``names``, for a message (s2sad's own temporaries mean nothing to a user)."""
+    shown = sorted(n for n in names if not n.startswith("_s2sad_"))
+    return ", ".join(f"'{n}'" for n in shown) if shown else "an intermediate value"

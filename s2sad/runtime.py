@@ -133,6 +133,8 @@ def unreduce(g, x, axis, keepdims):
 
 def mean_adjoint(g, x, axis, keepdims):
     """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
+    if np.size(x) == 0:
+        return _zeros(x)  # an empty mean: no element to give an adjoint to
     if axis is None and np.ndim(g) == 0 and np.ndim(x) > 0:
         return np.full(np.shape(x), g / np.size(x), dtype=_dtype(x))  # the common full mean: one call
     shape = np.shape(x)
@@ -294,7 +296,7 @@ def zeros_like(x):
 
 def add_lists(a: list, b) -> list:
     """Two adjoints of one list, added item by item."""
-    return [x + y for x, y in zip(a, b)]
+    return [add_lists(x, y) if isinstance(x, list) else x + y for x, y in zip(a, b)]
 
 
 def as_list(items) -> list:
@@ -691,10 +693,12 @@ def require_float(value, name: str, where: str):
 
 def require_scalar(value, where: str):
     """grad needs a scalar output; a vector output needs vjp or jacobian."""
-    if np.ndim(value) == 0 and np.size(value) == 1:
+    numeric = isinstance(value, (float, int, np.number, np.ndarray)) and np.asarray(value).dtype.kind in "biuf"
+    if numeric and np.ndim(value) == 0:
         return
+    returned = f"shape {np.shape(value)}" if numeric else type(value).__name__
     raise BadArgument(
-        f"grad needs a scalar output, but this returns shape {np.shape(value)}",
+        f"grad needs a scalar output, but this returns {returned}",
         _origin(where),
         hint="reduce it to a scalar (np.sum, np.mean), or use s2sad.vjp for a vector output",
     )
