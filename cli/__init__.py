@@ -22,9 +22,11 @@ import importlib
 import inspect
 import linecache
 import os
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import traceback
 import types
 
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     try:
-        return arguments.run(arguments)
+        with _terminated_like_interrupted():
+            return arguments.run(arguments)
     except UsageError as error:
         print(f"s2sad {arguments.command}: error: {error}", file=sys.stderr)
         return 2
@@ -186,6 +189,27 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `s2sad rules | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: what was half done is undone on the way here (_write_atomically)
+        print(f"s2sad {arguments.command}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+
+
+@contextlib.contextmanager
+def _terminated_like_interrupted():
+    """SIGTERM (`kill`, a CI timeout) unwinds the stack like Ctrl-C does, so that -o removes its
+    temporary file; it exits with the usual status 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can handle signals
+        return
+
+    def terminate(number, frame):
+        raise SystemExit(128 + number)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)  # None: set outside Python
 
 
 # -- s2sad grad ------------------------------------------------------------------------------

@@ -237,16 +237,26 @@ def _generate(function, wrt: Wrt, kind: Kind):
         function = compose.slope(original, _generate(original, name, "jvp"), (name,), None)
     names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
     options = Options(kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse")
-    cached = cache.load(function, options)
-    if cached is not None:
-        generated = emit.compile_source(cached, f"{kind}_{function.__name__}", load.live_namespace(function))
-    else:
+    generated = _from_cache(function, options)
+    if generated is None:
         unit = pipeline.compile_unit(load.from_function(function), options)
         if not unit.foreign:  # globals of other modules are found through their live functions
             cache.store(function, options, unit.source, unit.dependencies)
         generated = unit.compiled
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
     return generated
+
+
+def _from_cache(function, options: Options):
+    """The derivative from the on-disk cache, or None. An entry that does not compile (damaged on
+    disk, edited) is not trusted: the derivative is generated again and the entry replaced."""
+    cached = cache.load(function, options)
+    if cached is None:
+        return None
+    try:
+        return emit.compile_source(cached, f"{options.kind}_{function.__name__}", load.live_namespace(function))
+    except Exception:
+        return None
 
 
 def _where(function) -> Origin:

@@ -146,6 +146,7 @@ class _Gate(cst.CSTVisitor):
             elif isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
                 node.value.visit(self)  # normalize keeps it if it is a run-time check (_rt.require_...), refuses it otherwise
             elif not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
+                node.value.visit(self)  # `yield x`, `await y`: refused as what they are
                 self.refuse(
                     node,
                     "expression statements (a value computed and dropped) are",

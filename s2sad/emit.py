@@ -17,17 +17,45 @@ import os
 import libcst as cst
 
 from s2sad import naming, rules
-from s2sad.errors import Origin
+from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
 from s2sad.precedence import parenthesize
 from s2sad.target import Compound, Generated, Line
 from s2sad.unit import Unit
 
 
+# Python's tokenizer allows 100 levels of indentation: a function's body and 98 blocks in it.
+MAX_BLOCK_DEPTH = 98
+
+
 def run(unit: Unit, options: Options) -> Unit:
+    _refuse_deep_blocks(unit.generated)
     source, chosen = _render(unit)
     compiled = _compile(unit, source, chosen) if unit.live_globals is not None else None
     return dataclasses.replace(unit, source=source, compiled=compiled)
+
+
+def _refuse_deep_blocks(generated: Generated) -> None:
+    """Generated code Python would not compile (too many levels of indentation) is refused, located."""
+    depth, origin = max((_depth(block) for _, block in generated.sections()), key=lambda found: found[0])
+    if depth > MAX_BLOCK_DEPTH:
+        raise UnsupportedSyntax(
+            f"the derivative would nest {depth} blocks deep, more than Python allows ({MAX_BLOCK_DEPTH})",
+            origin,
+            hint="each elif, and each early return or break followed by more code, nests the generated code "
+            "one level deeper: pick the case first (np.select, np.where) or return once at the end",
+        )
+
+
+def _depth(block) -> tuple[int, Origin | None]:
+    """How deep ``block`` nests compound statements, and where the outermost of the deepest starts."""
+    deepest = (0, None)
+    for item in block:
+        if isinstance(item, Compound):
+            inner = max(_depth(item.body), _depth(item.orelse), key=lambda found: found[0])
+            if inner[0] + 1 > deepest[0]:
+                deepest = (inner[0] + 1, item.origin or inner[1])
+    return deepest
 
 
 def render(unit: Unit) -> str:
@@ -69,7 +97,7 @@ def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     """The unit's module with readable names and the parentheses it needs, before formatting."""
     header = _header(unit)
     module = cst.Module(body=[*header, _function(unit.generated)])
-    module, chosen = naming.finalize(module, unit.names)
+    module, chosen = naming.finalize(module, unit.names, _shadowing(unit))
     # Builtins the generated code calls, under another name where a user name shadows them.
     shadowed = sorted(
         (placeholder[len(unit.names.builtin("")) :], name)
@@ -80,6 +108,13 @@ def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     body = list(module.body)
     module = module.with_changes(body=[*body[: len(header)], *imports, *body[len(header) :]])
     return parenthesize(module.visit(_Tidy())), chosen
+
+
+def _shadowing(unit: Unit) -> set[str]:
+    """Names generated code finds before the builtins: a live function's globals and closure
+    (its namespace reads them). The CLI's module imports only the globals it reads."""
+    live = unit.live_globals
+    return set() if live is None else {*live.user_globals, *live.closure}
 
 
 def _header(unit: Unit) -> list[cst.BaseStatement]:

@@ -10,8 +10,10 @@ Every message has the shape of a compiler diagnostic::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import linecache
+import sys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,3 +74,30 @@ class NotFound(S2SADError):
 
 class BadArgument(S2SADError):
     """A derivative was called with values it cannot differentiate (run time)."""
+
+
+# libcst recurses once or twice per level of nesting, so an expression nested a few hundred
+# deep (x + x + ... + x, -(-(...)), f(f(...))) needs more than Python's default 1000 frames.
+RECURSION_LIMIT = 20_000
+
+
+@contextlib.contextmanager
+def deep_nesting(origin: Origin | None):
+    """Room for the compiler to recurse through deeply nested code; past it, a located error.
+
+    A RecursionError inside the block becomes an UnsupportedSyntax at ``origin``.
+    """
+    before = sys.getrecursionlimit()
+    raised = max(before, RECURSION_LIMIT)
+    sys.setrecursionlimit(raised)
+    try:
+        yield
+    except RecursionError:
+        raise UnsupportedSyntax(
+            "this is nested too deeply for s2sad to compile (Python's recursion limit was reached)",
+            origin,
+            hint="split the deepest expression into several assignments",
+        ) from None
+    finally:
+        if sys.getrecursionlimit() == raised:  # unless someone else changed it meanwhile
+            sys.setrecursionlimit(before)

@@ -7,15 +7,18 @@ Loading from a path reads the file as text and never executes it.
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
+import tokenize
 import types
+from io import BytesIO
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from s2sad.errors import NotFound, Origin, UnsupportedSyntax
+from s2sad.errors import NotFound, Origin, UnsupportedSyntax, deep_nesting
 from s2sad.unit import Unit
 
 
@@ -40,24 +43,77 @@ def _parse(text: str, path: str) -> tuple[cst.Module, dict]:
 
 
 def _parse_text(text: str, path: str) -> tuple[cst.Module, dict]:
+    with deep_nesting(Origin(path, 1, 0)):
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as error:
+            raise UnsupportedSyntax(
+                f"cannot parse the file: {error.message}",
+                Origin(path, error.raw_line, error.raw_column),
+                hint="fix the syntax error; s2sad reads the file as Python source",
+            ) from None
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        return module, dict(wrapper.resolve(PositionProvider))
+
+
+def read_source(filename: str) -> str:
+    """The text of a Python file, decoded as Python decodes it: a BOM or a coding line, else UTF-8."""
+    path = display_path(filename)
     try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
+        raw = Path(filename).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no such file: {filename}", hint="give the model file's path, relative to this folder") from None
+    except OSError as error:
+        raise NotFound(f"cannot read {filename}: {error.strerror}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(raw).readline)
+        problem = None
+    except SyntaxError as error:  # an unknown encoding, or no declaration and not UTF-8
+        encoding, problem = "utf-8", error
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
         raise UnsupportedSyntax(
-            f"cannot parse the file: {error.message}",
-            Origin(path, error.raw_line, error.raw_column),
-            hint="fix the syntax error; s2sad reads the file as Python source",
+            f"cannot read the file: it is not valid {encoding} ({error.reason})",
+            Origin(path, raw.count(b"\n", 0, error.start) + 1, error.start - line_start),
+            hint="save the file as UTF-8, or declare its encoding in a first line like # -*- coding: latin-1 -*-",
         ) from None
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    return module, dict(wrapper.resolve(PositionProvider))
+    if problem is not None:
+        raise UnsupportedSyntax(
+            f"cannot read the file: {problem.msg}", Origin(path, problem.lineno or 1, 0),
+            hint="declare an encoding Python knows, or save the file as UTF-8",
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # newlines as Python reads them
+
+
+def parse_file(filename: str) -> cst.Module:
+    """The libcst tree of a Python file read as text (never run); a syntax error is located."""
+    text = read_source(filename)
+    path = display_path(filename)
+    module, _ = _parse(text, path)
+    linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)
+    return module
 
 
 def from_function(function) -> Unit:
     """The Unit of a live Python function, found in its file through linecache."""
     if not isinstance(function, types.FunctionType):
+        hint = "wrap the computation in a def function"
+        if isinstance(function, types.MethodType):
+            got, hint = f"the method {function.__qualname__}", (
+                "differentiate a function defined with def at the top level of a module, taking the values "
+                "as parameters (methods and their self are not supported)"
+            )
+        elif inspect.isclass(function):
+            got = f"the class {function.__qualname__}"
+        elif isinstance(getattr(function, "__wrapped__", None), types.FunctionType):
+            got, hint = type(function).__name__, "differentiate the function it wraps: its __wrapped__"
+            function = function.__wrapped__
+        else:
+            got = type(function).__name__
         raise NotFound(
-            f"s2sad differentiates Python functions defined with def; got {type(function).__name__}",
-            hint="wrap the computation in a def function",
+            f"s2sad differentiates Python functions defined with def; got {got}", _defined_at(function), hint=hint
         )
     code = function.__code__
     path = display_path(code.co_filename)
@@ -96,6 +152,22 @@ def from_function(function) -> Unit:
     )
 
 
+def _defined_at(thing) -> Origin | None:
+    """Where a method or class is defined, if its source can be found."""
+    try:
+        filename = inspect.getsourcefile(thing)
+        _, line = inspect.findsource(thing)
+    except (TypeError, OSError):
+        return None
+    if filename is None:
+        return None
+    path = display_path(filename)
+    text = linecache.getline(filename, line + 1)
+    if path != filename:
+        linecache.cache.setdefault(path, (0, None, linecache.getlines(filename), path))
+    return Origin(path, line + 1, len(text) - len(text.lstrip()))
+
+
 def live_namespace(function: types.FunctionType) -> "_LiveNames":
     """What generated code for ``function`` reads its globals and closure through."""
     closure = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
@@ -105,15 +177,10 @@ def live_namespace(function: types.FunctionType) -> "_LiveNames":
 def from_file(filename: str, name: str) -> Unit:
     """The Unit of the top-level function ``name`` in ``filename``, read as text."""
     path = display_path(filename)
-    try:
-        text = Path(filename).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no such file: {filename}", hint="give the model file's path, relative to this folder") from None
-    except OSError as error:
-        raise NotFound(f"cannot read {filename}: {error.strerror}") from None
-    module, positions = _parse(text, path)
+    text = read_source(filename)
     linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)
-    for statement in module.body:
+    module, positions = _parse(text, path)
+    for statement in reversed(module.body):  # defined twice: the last definition is the one Python keeps
         if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             return Unit(
                 path=path,
@@ -153,8 +220,10 @@ def _find_functions(module: cst.Module):
     found = []
 
     class Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            found.append(node)
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.FunctionDef):
+                found.append(node)
+            return not isinstance(node, cst.BaseExpression)  # definitions are statements: expressions hold none
 
     module.visit(Finder())
     return found

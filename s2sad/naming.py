@@ -92,13 +92,18 @@ def names_in(node: cst.CSTNode) -> list[str]:
     return found
 
 
-def finalize(node: cst.CSTNode, names: Names) -> tuple[cst.CSTNode, dict[str, str]]:
+def finalize(
+    node: cst.CSTNode, names: Names, shadowing: Iterable[str] = ()
+) -> tuple[cst.CSTNode, dict[str, str]]:
     """Rename every placeholder in ``node`` to a readable name no other name in it uses.
 
+    ``shadowing``: names the code looks up before the builtins (the user's globals, for code
+    run in a namespace reading them); a builtin the code calls is never called by one of them.
     Returns the renamed node and the names chosen, by placeholder.
     """
     appearing = names_in(node)
     taken = {name for name in appearing if not names.is_placeholder(name)} | set(keyword.kwlist)
+    shadowing = set(shadowing)
     chosen: dict[str, str] = {}
     temps = itertools.count(1)
 
@@ -120,9 +125,10 @@ def finalize(node: cst.CSTNode, names: Names) -> tuple[cst.CSTNode, dict[str, st
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
         elif re.fullmatch(r"[nr]\d+", body):
             name = pick(f"_t{i}" for i in temps)
-        elif body.startswith("b_"):  # a builtin: its own name unless the code uses that name otherwise
+        elif body.startswith("b_"):  # a builtin: its own name unless the code (or a global) uses it otherwise
             stem = body[2:]
-            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
+            candidates = itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1)))
+            name = pick(candidate for candidate in candidates if candidate not in shadowing)
         elif body.startswith("v_"):  # a variable s2sad adds, named by its role: v_broke_2 -> broke
             stem = re.sub(r"_\d+$", "", body[2:])
             name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))

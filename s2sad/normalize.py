@@ -27,7 +27,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from s2sad import check, ir, load, resolve, rules, templates
-from s2sad.errors import Origin, UnsupportedSyntax
+from s2sad.errors import NotFound, Origin, UnsupportedSyntax
 from s2sad.naming import Names, names_in
 from s2sad.options import Options
 from s2sad.resolve import dotted
@@ -213,8 +213,10 @@ class _Lowering:
     # -- helpers -------------------------------------------------------------
 
     def where(self, node: cst.CSTNode) -> Origin:
-        start = self.unit.positions[node].start
-        return Origin(self.unit.path, start.line, start.column)
+        position = self.unit.positions.get(node)
+        if position is None:  # a node made here (a loop's item, an unpacked value): the statement's place
+            return self.origin
+        return Origin(self.unit.path, position.start.line, position.start.column)
 
     def refuse(self, node: cst.CSTNode, what: str, hint: str | None = None):
         raise UnsupportedSyntax(
@@ -330,6 +332,10 @@ class _Lowering:
         if isinstance(node, cst.Return):
             self.origin = self.returned_at = self.where(node.value)
             values = [e.value for e in node.value.elements] if self.arity else [node.value]
+            for value in values:
+                if m.matches(self.literal(value), m.Name("None") | m.SimpleString() | m.ConcatenatedString()):
+                    self.refuse(value, "returning None or a string from a function to differentiate is",
+                                "return the number or array to differentiate")
             if not self.nested_returns:
                 atoms = [self.atom(v) for v in values]
                 self.value = atoms if self.arity else atoms[0]
@@ -417,13 +423,20 @@ class _Lowering:
             self.refuse(node.orelse, "for ... else is", "move the else part after the loop, behind a flag")
         origin = self.where(node)
         iterable = _bare(node.iter)
-        if isinstance(iterable, cst.Name) and iterable.value in self.tuples or (
-            isinstance(iterable, cst.Tuple) and self.literal(iterable) is None
-        ):
-            return self.unrolled_loop(node, iterable)
+        if self.is_static_tuple(iterable):
+            return self.unrolled_loop(node, lambda: self.static_tuple(iterable))
         text = dotted(iterable.func) if isinstance(iterable, cst.Call) else None
         called = self.unit.resolutions.get(text) if text else None
         called = called.name if called is not None and text.split(".")[0] not in self.unit.local_names else None
+        if called in ("builtins.zip", "builtins.enumerate"):
+            args = [arg.value for arg in iterable.args if arg.keyword is None]
+            sequences = args if called == "builtins.zip" else args[:1]
+            tuples = [arg for arg in sequences if self.is_static_tuple(arg)]
+            if tuples and len(tuples) == len(sequences):
+                return self.unrolled_loop(node, lambda: self.zipped(called, iterable))
+            if tuples:
+                self.refuse(tuples[0], f"{called.split('.')[1]}() over a tuple together with arrays or lists is",
+                            "make them all tuples (the loop is then unrolled), or all arrays or lists")
         index_name = self.temp()
         prologue: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []  # (target, value) per iteration
         if called == "builtins.range":
@@ -467,7 +480,7 @@ class _Lowering:
             loop_range = cst.Name(range_name)
         return self._loop(node, origin, index_name, loop_range, None, (), prologue)
 
-    def unrolled_loop(self, node: cst.For, iterable) -> set[str]:
+    def unrolled_loop(self, node: cst.For, make_items) -> set[str]:
         """``for w in (w1, w2)``: the items are known here, so the body is repeated for each."""
         jumps = _nested_smalls(node.body, stop_at_loops=True) + [
             s for s in _nested_smalls(node.body) if isinstance(s, cst.Return)
@@ -475,13 +488,27 @@ class _Lowering:
         if any(isinstance(s, (cst.Break, cst.Continue, cst.Return)) for s in jumps):
             self.refuse(node, "break, continue or return in a loop over a tuple is",
                         "loop over an array, or over range(len(...)), instead")
-        items = self.static_tuple(iterable)
+        items = make_items()
         origin = self.origin
         for item in items:
             self.origin = origin
             self.assign_targets(node.target, item)
             self.statements.extend(self.block(_items(node.body)))
         return set()
+
+    def zipped(self, called: str, iterable: cst.Call) -> list[cst.BaseExpression]:
+        """The items of ``zip(t1, t2)`` or ``enumerate(t, start)`` over tuples: tuples of atoms."""
+        args = [arg.value for arg in iterable.args if arg.keyword is None]
+        if called == "builtins.zip":
+            columns = [self.static_tuple(arg) for arg in args]
+            return [cst.Tuple(elements=[cst.Element(value=v) for v in row]) for row in zip(*columns)]
+        columns = [self.static_tuple(args[0])]
+        start = args[1] if len(args) > 1 else next((a.value for a in iterable.args if a.keyword is not None), None)
+        start = None if start is None else self.atom(start)
+        numbers = [cst.Integer(str(i)) for i in range(len(columns[0]))]
+        if start is not None:
+            numbers = [cst.BinaryOperation(left=start, operator=cst.Add(), right=n) for n in numbers]
+        return [cst.Tuple(elements=[cst.Element(value=n), cst.Element(value=v)]) for n, v in zip(numbers, columns[0])]
 
     def while_loop(self, node: cst.While) -> set[str]:
         if node.orelse is not None:
@@ -558,7 +585,12 @@ class _Lowering:
         the one tape; recursion cannot be inlined and is refused.
         """
         source = resolution.source
-        callee = load.from_function(source) if callable(source) else load.from_file(*source)
+        try:
+            callee = load.from_function(source) if callable(source) else load.from_file(*source)
+        except NotFound as error:
+            if error.origin is not None:
+                raise
+            raise NotFound(f"{error.message}, which is called here", self.where(node), error.hint) from None
         key = (callee.path, callee.name)
         if key in self.context.stack:
             self.refuse(node, f"a recursive call of '{callee.name}' is",
@@ -571,6 +603,11 @@ class _Lowering:
         declared = [*params.posonly_params, *params.params, *params.kwonly_params]
         parameters = [p.name.value for p in declared]
         arguments = self.bind(node, callee, declared, positional, keywords)
+        for name, argument in arguments.items():
+            items = self.static_tuple(argument) if self.is_static_tuple(argument) else None
+            if items is not None:  # a tuple: the callee uses its items, as the caller would
+                lowering.tuples[name] = items
+                arguments[name] = cst.Tuple(elements=[cst.Element(value=i) for i in items])
         self.context.stack.append(key)
         defaults = []
         for param in declared:
@@ -630,7 +667,7 @@ class _Lowering:
         if name not in self.lists:
             self.refuse(call.func, f"appending to '{name}', which is not a list built in this function, is",
                         f"start it here: {name} = []")
-        value = self.atom(call.args[0].value)
+        value = self.plain(self.atom(call.args[0].value))  # a tuple appended carries no derivative
         self.statements.append(ir.Append(next(self.ids), name, value, self.origin))
         self.refuse_shared(call.func.value, "appending to", self.statements[-1])
 
@@ -810,11 +847,21 @@ class _Lowering:
             return cst.Name(held)
         return atom
 
+    def is_static_tuple(self, value: cst.BaseExpression) -> bool:
+        """Whether ``value`` is a tuple whose items are known here (a name holding one, or one written out)."""
+        value = _bare(value)
+        return (isinstance(value, cst.Name) and value.value in self.tuples) or (
+            isinstance(value, cst.Tuple) and self.literal(value) is None
+        )
+
     def static_tuple(self, value: cst.BaseExpression) -> list[cst.BaseExpression] | None:
         """The items of a tuple written out, of a name holding one, or returned by a function of the user's."""
         value = _bare(value)
         if isinstance(value, cst.Name) and value.value in self.tuples:
             return self.tuples[value.value]
+        if isinstance(value, cst.Subscript):
+            item = self.tuple_item(value)  # `t[0]` of a tuple of tuples
+            return self.tuples[item.value] if isinstance(item, cst.Name) and item.value in self.tuples else None
         if isinstance(value, cst.Tuple) and self.literal(value) is None:
             return [self.snapshot(element.value) for element in value.elements]
         returned = self.returned_tuple(value)
@@ -870,6 +917,18 @@ class _Lowering:
                 return module_name(self.names, found.name)
         return None
 
+    def plain(self, atom: cst.BaseExpression) -> cst.BaseExpression:
+        """``atom``; for a tuple whose items are known here, that tuple made as a value of its own.
+
+        Such a value carries no derivative: analyse refuses it if anything differentiated is in it.
+        """
+        if not (isinstance(atom, cst.Name) and atom.value in self.tuples):
+            return atom
+        held = self.temp()
+        items = cst.Tuple(elements=[cst.Element(value=self.plain(i)) for i in self.tuples[atom.value]])
+        self.emit_assign(held, items, None, {}, True, self.origin)
+        return cst.Name(held)
+
     def operand(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """An operand: an atom, or a tuple/list of atoms written out (a shape, a list of arrays)."""
         node = _bare(node)
@@ -890,7 +949,11 @@ class _Lowering:
         if isinstance(node, cst.List):
             # A list the function builds (and may append to): its adjoint is a list too.
             items = tuple(self.atom(element.value) for element in node.elements)
-            return cst.List(elements=[cst.Element(value=i) for i in items]), "s2sad.list", {"items": items}, False
+            value = cst.List(elements=[cst.Element(value=i) for i in items])
+            if any(self.is_static_tuple(item) for item in items):
+                # A list of tuples carries no derivative: nothing differentiated may go into it.
+                return value.with_changes(elements=[cst.Element(self.plain(i)) for i in items]), None, {}, True
+            return value, "s2sad.list", {"items": items}, False
         if isinstance(node, cst.Tuple):
             # A tuple built from values (a shape): it carries no derivative, so
             # nothing that depends on what is differentiated may go into it.
@@ -900,6 +963,10 @@ class _Lowering:
             value = cst.BinaryOperation(left=left, operator=node.operator, right=right)
             if isinstance(node.operator, _PASSIVE_BINARY):
                 return value, None, {}, False
+            if any(self.is_static_tuple(a) or isinstance(a, cst.Name) and a.value in self.lists for a in (left, right)):
+                # `t + (y,)`, `hs * 2`: joining or repeating tuples and lists, which carries no
+                # derivative, so nothing differentiated may go into it (analyse refuses that).
+                return value.with_changes(left=self.plain(left), right=self.plain(right)), None, {}, True
             return value, _BINARY[type(node.operator)], {"x1": left, "x2": right}, False
         if isinstance(node, cst.UnaryOperation):
             operand = self.atom(node.expression)
@@ -921,6 +988,9 @@ class _Lowering:
             for value in (node.body, node.orelse):
                 saved, self.statements = self.statements, []
                 self.assign_name(held, value)
+                if self.tuples.pop(held, None) is not None:
+                    self.refuse(value, "a tuple chosen by a conditional expression is",
+                                "choose each item: a = x if c else y, or use arrays")
                 branches.append(tuple(self.statements))
                 self.statements = saved
             self.statements.append(ir.If(next(self.ids), test, branches[0], branches[1], self.origin))
@@ -935,16 +1005,26 @@ class _Lowering:
             return self.call(node)
         self.refuse(node, f"{type(node).__name__} expressions are")
 
+    def tuple_item(self, node: cst.Subscript) -> cst.BaseExpression | None:
+        """The item ``t[i]`` of a tuple whose items are known here; None if ``node`` indexes something else."""
+        value = _bare(node.value)
+        items = self.tuples.get(value.value) if isinstance(value, cst.Name) else None
+        if items is None:
+            return None
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        number = self.literal(index.value) if isinstance(index, cst.Index) else None
+        if not isinstance(number, (cst.Integer, cst.UnaryOperation)):
+            self.refuse(node, "indexing a tuple other than with a number written out is",
+                        "index it with a number, or unpack it")
+        position = int(cst.Module([]).code_for_node(number))
+        if not -len(items) <= position < len(items):
+            raise UnsupportedSyntax(f"tuple index {position} is out of range: the tuple has {len(items)} items",
+                                    self.where(node), hint="index within the tuple")
+        return items[position]
+
     def subscript(self, node: cst.Subscript):
-        items = self.tuples.get(node.value.value) if isinstance(node.value, cst.Name) else None
-        if items is not None:
-            index = node.slice[0].slice if len(node.slice) == 1 else None
-            number = self.literal(index.value) if isinstance(index, cst.Index) else None
-            if not isinstance(number, (cst.Integer, cst.UnaryOperation)):
-                self.refuse(node, "indexing a tuple other than with a number written out is",
-                            "index it with a number, or unpack it")
-            position = int(cst.Module([]).code_for_node(number))
-            item = items[position]
+        item = self.tuple_item(node)
+        if item is not None:
             return (item, "s2sad.copy", {"x": item}, False) if isinstance(item, cst.Name) else (item, None, {}, False)
         base = self.atom(node.value)
         elements = self.index_elements(node)

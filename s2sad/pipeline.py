@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 
 from s2sad import activity, check, emit, forward, normalize, optimize, resolve, reverse
+from s2sad.errors import Origin, deep_nesting
 from s2sad.options import Options
 from s2sad.unit import Unit
 
@@ -38,10 +39,12 @@ PIPELINE = (
 
 def compile_unit(unit: Unit, options: Options) -> Unit:
     dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
-    for stage in PIPELINE:
-        unit = stage.run(unit, options)
-        if stage.name in dump_after:
-            print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
+    start = unit.positions[unit.function.name].start
+    with deep_nesting(Origin(unit.path, start.line, start.column)):
+        for stage in PIPELINE:
+            unit = stage.run(unit, options)
+            if stage.name in dump_after:
+                print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
     return unit
 
 

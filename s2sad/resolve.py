@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
-from s2sad import rules
+from s2sad import load, rules
 from s2sad.errors import Ambiguous, NoRule, Origin, UnsupportedSyntax
 from s2sad.options import Options
 from s2sad.unit import Unit
@@ -126,7 +126,7 @@ class StaticResolver:
             elif qualified.source is QualifiedNameSource.IMPORT and not rules.kind(qualified.name):
                 module, _, function = qualified.name.rpartition(".")
                 path = _module_file(module, self.unit.path)
-                if path is not None and _defines_function(cst.parse_module(path.read_text()), function):
+                if path is not None and _defines_function(load.parse_file(str(path)), function):
                     return (str(path), function)
         return None
 

@@ -122,3 +122,18 @@ def control_path(function, args) -> list[int]:
     finally:
         sys.settrace(previous)
     return path
+
+
+def assert_located(message: str, path: str, source: str, marker: str) -> None:
+    """``message`` is a located refusal: ``path:line:col: error: ...``, the line, a caret under the
+    first ``marker`` in ``source`` (outside import lines), and a hint."""
+    lines = source.splitlines()
+    line_number = next(i for i, line in enumerate(lines, 1) if marker in line and not line.startswith("import"))
+    text = lines[line_number - 1]
+    column = text.index(marker)
+    first, shown, caret, *rest = message.splitlines()
+    assert first.startswith(f"{path}:{line_number}:{column + 1}: error: "), first
+    assert shown == "    " + text.strip()
+    indent = len(text) - len(text.lstrip())
+    assert caret == "    " + " " * (column - indent) + "^"
+    assert rest and rest[-1].startswith("hint: "), "every refusal says what to do"

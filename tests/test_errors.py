@@ -9,7 +9,7 @@ import pytest
 
 import s2sad
 from s2sad import errors
-from tests.checks import write_module
+from tests.checks import assert_located, write_module
 
 # (body of `f(x, y)`, the text the caret must point at, error kind, words the message must hold)
 GENERATION_ERRORS = [
@@ -40,19 +40,6 @@ def _source_of(body: str) -> str:
     return f"import numpy as np\n\n\ndef f(x, y):\n    {body}\n"
 
 
-def _assert_located(message: str, path: str, source: str, marker: str) -> None:
-    lines = source.splitlines()
-    line_number = next(i for i, line in enumerate(lines, 1) if marker in line and not line.startswith("import"))
-    text = lines[line_number - 1]
-    column = text.index(marker)
-    first, shown, caret, *rest = message.splitlines()
-    assert first.startswith(f"{path}:{line_number}:{column + 1}: error: "), first
-    assert shown == "    " + text.strip()
-    indent = len(text) - len(text.lstrip())
-    assert caret == "    " + " " * (column - indent) + "^"
-    assert rest and rest[-1].startswith("hint: "), "every refusal says what to do"
-
-
 @pytest.mark.parametrize("body, marker, kind, words", GENERATION_ERRORS, ids=[c[3] for c in GENERATION_ERRORS])
 def test_generation_error_is_located(body, marker, kind, words, tmp_path):
     source = _source_of(body)
@@ -61,7 +48,7 @@ def test_generation_error_is_located(body, marker, kind, words, tmp_path):
         s2sad.grad(module.f)
     message = str(caught.value)
     assert words in message
-    _assert_located(message, caught.value.origin.path, source, marker)
+    assert_located(message, caught.value.origin.path, source, marker)
     assert caught.value.origin.path.endswith(f"{module.__name__}.py")
 
 
@@ -72,7 +59,7 @@ def test_non_scalar_output_for_grad(tmp_path):
     with pytest.raises(errors.BadArgument) as caught:
         gradient(np.ones(3), 1.0)
     assert "grad needs a scalar output, but this returns shape (3,)" in str(caught.value)
-    _assert_located(str(caught.value), caught.value.origin.path, source, "x * 2.0")
+    assert_located(str(caught.value), caught.value.origin.path, source, "x * 2.0")
 
 
 @pytest.mark.parametrize("value", [np.arange(3), 3, True, np.array([True, False])], ids=["int array", "int", "bool", "bool array"])
@@ -83,7 +70,7 @@ def test_integer_wrt_argument(value, tmp_path):
     with pytest.raises(errors.BadArgument) as caught:
         gradient(value, 1.0)
     assert "argument 'x' is differentiated but holds" in str(caught.value)
-    _assert_located(str(caught.value), caught.value.origin.path, source, "x, y")
+    assert_located(str(caught.value), caught.value.origin.path, source, "x, y")
 
 
 @pytest.mark.parametrize(
