@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections import Counter
 
 import libcst as cst
 
@@ -40,9 +39,6 @@ class _Forward:
         self.temps = itertools.count(1)
         self.tangents: dict[str, cst.BaseExpression] = {}  # name -> its tangent (absent: zero)
         self.owned: set[str] = set()  # names whose tangent variable no other variable refers to
-        self.assignments = Counter(
-            s.target for s in ir.walk(unit.ir.body) if isinstance(s, (ir.Assign, ir.Append, ir.SetItem))
-        )
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
         return attribute(self.names.module("_rt"), *attributes)
@@ -253,13 +249,13 @@ class _Forward:
             ends.append(self.tangents)
             owned_ends.append(self.owned)
         # Where the paths leave different tangents, each path puts its own in the variable;
-        # a temporary made in one arm only is not used after the branch.
-        made_once = {n for n, count in self.assignments.items() if count == 1}
+        # a temporary made in one arm only (perhaps twice: `a if c else b` there) belongs to a
+        # statement inside that arm, so it is not used after the branch.
         arms = [ir.assigned(statement.body), ir.assigned(statement.orelse)]
         differing = {
             n for n in set(ends[0]) | set(ends[1])
             if not (n in ends[0] and n in ends[1] and ends[0][n].deep_equals(ends[1][n]))
-            and not (self._temporary(n) and n in made_once and (n in arms[0]) != (n in arms[1]))
+            and not (self._temporary(n) and (n in arms[0]) != (n in arms[1]))
         }
         for end in ends:
             for name in set(end) - differing - (set(ends[0]) & set(ends[1])):

@@ -80,9 +80,9 @@ def _target(item) -> str | None:
     if isinstance(item, Compound):
         return None
     node = item.node
-    if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Name):
+    if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
         return node.targets[0].target.value
-    return None
+    return None  # `a = b = None` binds two names: no rewrite may treat it as a's alone
 
 
 def _writes(item) -> set[str]:
@@ -97,6 +97,8 @@ def _writes(item) -> set[str]:
     for target in targets:
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             found.add(target.value.value)
+        elif isinstance(target, cst.Name):
+            found.add(target.value)
     for inner in expressions_in([item]):
         for called in _method_calls(inner):
             found.add(called)

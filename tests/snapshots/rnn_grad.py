@@ -74,7 +74,7 @@ def grad_loss(W, U, b, xs, h0, target):
         W_adjoints.append(d_t3)
         W_factors.append(h)
         d_h = _rt.matmul_adjoint_right(d_t3, W, h)
-    del d_total, h
+    del d_total, _t1, _t2, _t3, _t4, _t5, h
     d_U = d_U + _rt.matmul_adjoint_left_stacked(U_adjoints, U, U_factors)
     d_W = d_W + _rt.matmul_adjoint_left_stacked(W_adjoints, W, W_factors)
     return _rt.like(d_W, W), _rt.like(d_U, U), _rt.like(d_b, b), _rt.like(d_h, h0)

@@ -1,0 +1,1273 @@
+"""Hypothesis strategies that write random numeric functions in s2sad's language (DESIGN.md section 3).
+
+``programs()`` draws a ``Program``: the source of a module defining ``f`` (and
+the helpers it calls), the shape of each of f's parameters, which of them to
+differentiate, and the shape of f's result. The functions mix s2sad's rules
+and its control flow: elementwise math, broadcasting ((n, 1) with (1, m), rows
+with matrices, scalars with anything), reductions with and without ``axis``,
+matmul and dot, indexing and slicing reads, assignment into local arrays,
+augmented assignment, tuple unpacking, if/elif/else and conditional
+expressions on data, for loops over ranges, rows, ``enumerate`` and ``zip``
+with loop-carried values, while loops (counted, or on data with a bound that
+certainly ends them), break and continue, early returns, and helper functions
+(keyword arguments, defaults, tuple returns, helpers calling helpers).
+
+Every function is valid where its inputs are drawn (uniform in [-2, 2], as
+``tests.checks.random_value(..., "real")``) and smooth almost everywhere: the
+generator tracks what it knows of each value it writes (``Value``): its shape,
+a bound on its magnitude (values beyond ``LARGEST`` are scaled down, and
+``exp`` and friends see squashed arguments), and a positive lower bound for
+values built to be positive, the only ones ``log``, ``sqrt``, division and
+fractional powers are given. Kinks and jumps remain (``abs``, ``max``,
+``np.where``, branches and loops on data); the test recognizes the rare input
+that lands next to one.
+
+Loops keep their values bounded by construction: a value carried from one
+trip to the next (``_Loop.carried``) is either replaced by something squashed
+into [-1, 1] or grows by at most 1 per trip. Arrays are updated in place
+(``+=`` on an array, ``y[i] = ...``) only while no other name can see them
+(``Value.fresh``): s2sad refuses, with a hint, in-place updates of the
+caller's arrays and of arrays another name still reads.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+INPUT_BOUND = 2.0  # |input| <= 2
+HELPER_ARGUMENT_BOUND = 2.0  # helpers are written for arguments within this; callers squash theirs
+LARGEST = 30.0  # no value the generator writes exceeds this in magnitude
+MAX_PARAMETERS = 4
+MAX_NESTING = 2  # branches and loops inside each other
+MAX_HELPER_LEVEL = 2  # f calls helpers, which may call helpers
+THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0")  # what conditions compare data with
+
+Shape = tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """A module defining ``f``; ``shapes`` maps f's parameters, in order, to shapes (``()`` is a Python float)."""
+
+    source: str
+    shapes: dict[str, Shape]
+    wrt: str | tuple[str, ...]
+    output_shape: Shape
+
+
+AVOIDABLE = frozenset({"conditional-expression", "return-in-loop"})
+
+
+@st.composite
+def programs(draw, max_statements: int = 12, avoid: frozenset[str] = frozenset()) -> Program:
+    """Programs of 1 to ``max_statements`` statements in all (f's and its helpers'; a loop or a branch
+    counts one, and so does each statement in its body).
+
+    ``avoid``: constructs (of AVOIDABLE) not to write, while a known bug in s2sad fails them.
+    """
+    assert avoid <= AVOIDABLE, f"unknown constructs: {sorted(avoid - AVOIDABLE)}"
+    return _Module(draw, draw(st.integers(1, max_statements)), avoid).program()
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """An expression as written, with what the generator knows of it; a name in scope is one too."""
+
+    text: str
+    shape: Shape
+    bound: float  # |value| <= bound everywhere
+    low: float | None = None  # value >= low > 0 everywhere: built to be positive
+    fresh: bool = True  # a new array no other name sees, so it may be updated in place
+    sees: frozenset[str] = frozenset()  # the names whose arrays it may be a view of
+    atom: bool = True  # needs no parentheses as an operand
+
+
+def operand(value: Value) -> str:
+    return value.text if value.atom else f"({value.text})"
+
+
+def shape_text(shape: Shape) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else str(shape)
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def fits(small: Shape, shape: Shape) -> bool:
+    """Whether a value of shape ``small`` broadcasts to ``shape``."""
+    return len(small) <= len(shape) and all(s in (1, t) for s, t in zip(reversed(small), reversed(shape)))
+
+
+def operand_shapes(shape: Shape) -> list[Shape]:
+    """The shapes that broadcast to ``shape`` (itself first, then a scalar), none made of 1s only."""
+    found = [shape, ()]
+    for rank in range(1, len(shape) + 1):
+        tail = shape[len(shape) - rank :]
+        for ones in itertools.product((False, True), repeat=rank):
+            candidate = tuple(1 if one else size for one, size in zip(ones, tail))
+            if candidate not in found and set(candidate) != {1}:
+                found.append(candidate)
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class _Helper:
+    name: str
+    parameters: tuple[tuple[str, Shape], ...]
+    defaults: dict[str, str]  # parameter -> default, as written
+    results: tuple[Shape, ...]  # one shape, or several for a tuple return
+    bounds: tuple[float, ...]
+
+
+@dataclasses.dataclass
+class _Loop:
+    """What a loop body may do to the names it did not create."""
+
+    trips: int  # at most this many
+    carried: dict[str, str]  # name -> "squash" (replaced by values in [-1, 1]) or "accumulate" (grows <= 1 a trip)
+    can_continue: bool
+    accumulated: set[str] = dataclasses.field(default_factory=set)  # grown already in this body
+    updated: set[str] = dataclasses.field(default_factory=set)
+    local: set[str] = dataclasses.field(default_factory=set)  # names first assigned in this body
+    shared: set[str] = dataclasses.field(default_factory=set)  # names another name came to see
+    entry: dict[str, Value] = dataclasses.field(default_factory=dict)  # the scope before the loop
+    declared: dict[str, Value] = dataclasses.field(default_factory=dict)  # what holds for carried names on every trip
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unary:
+    template: str  # "{}" is the operand
+    limit: float | None  # the operand is squashed into [-limit, limit] first
+    bound: object  # the result's bound from the operand's
+    low: object = None  # the result's positive lower bound from the operand's bound
+    scalar_only: bool = False  # math functions: Python scalars
+
+
+_UNARY = (
+    _Unary("np.sin({})", None, lambda b: min(b, 1.0)),
+    _Unary("np.tanh({})", None, lambda b: min(b, 1.0)),
+    _Unary("np.cos({})", None, lambda b: 1.0),
+    _Unary("np.exp({})", 2.0, math.exp, lambda b: math.exp(-b)),
+    _Unary("{} ** 2", 5.0, lambda b: b * b),
+    _Unary("-{}", None, lambda b: b),
+    _Unary("np.square({})", 5.0, lambda b: b * b),
+    _Unary("{} ** 3", 3.0, lambda b: b**3),
+    _Unary("np.arctan({})", None, lambda b: min(b, math.pi / 2)),
+    _Unary("np.sinh({})", 2.0, math.sinh),
+    _Unary("np.cosh({})", 2.0, math.cosh, lambda b: 1.0),
+    _Unary("np.expm1({})", 2.0, math.expm1),
+    _Unary("np.tan({})", 1.0, math.tan),
+    _Unary("np.arcsin({})", 0.5, math.asin),
+    _Unary("np.arccos({})", 0.5, lambda b: math.pi, lambda b: math.acos(b)),
+    _Unary("np.negative({})", None, lambda b: b),
+    _Unary("math.sin({})", None, lambda b: min(b, 1.0), scalar_only=True),
+    _Unary("math.cos({})", None, lambda b: 1.0, scalar_only=True),
+    _Unary("math.tanh({})", None, lambda b: min(b, 1.0), scalar_only=True),
+    _Unary("math.exp({})", 2.0, math.exp, lambda b: math.exp(-b), scalar_only=True),
+    _Unary("math.tan({})", 1.0, math.tan, scalar_only=True),
+)
+
+
+class _Module:
+    """The module being written: its sizes, its helpers so far, and fresh names."""
+
+    def __init__(self, draw, budget: int, avoid: frozenset[str]):
+        self.draw = draw
+        self.budget = budget  # statements left to write
+        self.avoid = avoid
+        self.sizes = (draw(st.integers(2, 4)), draw(st.integers(2, 4)))
+        n, m = self.sizes
+        self.shapes = list(dict.fromkeys([(), (n,), (m,), (n, m), (m, n), (n, 1), (1, m)]))
+        self.helpers: list[_Helper] = []
+        self.definitions: list[str] = []
+        self.counts = collections.Counter()
+
+    def name(self, prefix: str) -> str:
+        self.counts[prefix] += 1
+        return f"{prefix}{self.counts[prefix]}"
+
+    def program(self) -> Program:
+        output_shape = self.draw(st.sampled_from([(), (), (), *self.shapes[1:]]))
+        main = _Function(self, (), results=(output_shape,), level=0)
+        for _ in range(self.draw(st.integers(1, 2))):
+            main.add_parameter(self.draw(st.sampled_from(self.shapes)))
+        main.statements(self.budget)
+        main.write_return()
+        names = list(main.parameters)
+        chosen = set(self.draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
+        wrt = tuple(name for name in names if name in chosen)
+        if len(wrt) == 1 and self.draw(st.booleans()):
+            wrt = wrt[0]
+        definitions = [*self.definitions, main.definition("f")]
+        source = "import math\n\nimport numpy as np\n\n\n" + "\n\n".join(definitions)
+        return Program(source, dict(main.parameters), wrt, output_shape)
+
+    def helper(self, results: tuple[Shape, ...], level: int) -> _Helper:
+        """A new helper function returning values of ``results``' shapes (defined before its first caller)."""
+        count = self.draw(st.integers(1, 3))
+        shapes = [results[0], *(self.draw(st.sampled_from(self.shapes)) for _ in range(count - 1))]
+        parameters = tuple(zip("abc", shapes))
+        defaults = {}
+        if count > 1 and shapes[-1] == () and self.draw(st.booleans()):
+            defaults[parameters[-1][0]] = self.draw(st.sampled_from(["0.5", "1.5", "-1.0"]))
+        writer = _Function(self, parameters, results=results, level=level, argument_bound=HELPER_ARGUMENT_BOUND)
+        writer.statements(self.draw(st.integers(0, 3)))
+        writer.write_return()
+        name = self.name("g")
+        signature = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p, _ in parameters)
+        self.definitions.append(writer.definition(name, signature))
+        bounds = tuple(max(bounds) for bounds in zip(*writer.returned))
+        helper = _Helper(name, parameters, defaults, results, bounds)
+        self.helpers.append(helper)
+        return helper
+
+
+class _Function:
+    """Writes one function's body, knowing what each name in scope holds."""
+
+    def __init__(self, module: _Module, parameters, results: tuple[Shape, ...], level: int,
+                 argument_bound: float = INPUT_BOUND):
+        self.module = module
+        self.draw = module.draw
+        self.results = results
+        self.level = level  # 0: f, which may grow new parameters; 1, 2: helpers
+        self.argument_bound = argument_bound
+        self.parameters: dict[str, Shape] = {}
+        self.scope: dict[str, Value] = {}
+        self.unused: list[str] = []  # assigned and not read since: what the result should read
+        self.lines: list[str] = []
+        self.indent = 1
+        self.nesting = 0
+        self.loops: list[_Loop] = []
+        self.indices: list[tuple[str, int]] = []  # loop variables in scope: name, stop (0 <= name < stop)
+        self.returned: list[tuple[float, ...]] = []  # bounds of each return statement's values
+        for name, shape in parameters:
+            self.declare_parameter(name, shape)
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def choose(self, options):
+        return self.draw(st.sampled_from(list(options)))
+
+    def pick(self, weighted):
+        """One of ``(weight, option)`` pairs; shrinking goes to the first."""
+        return self.choose([option for weight, option in weighted for _ in range(weight)])
+
+    def chance(self, percent: int) -> bool:
+        return self.draw(st.integers(0, 99)) >= 100 - percent
+
+    def number(self, low: int, high: int) -> int:
+        return self.draw(st.integers(low, high))
+
+    # -- names and lines ---------------------------------------------------------------------------
+
+    def definition(self, name: str, signature: str | None = None) -> str:
+        signature = ", ".join(self.parameters) if signature is None else signature
+        return f"def {name}({signature}):\n" + "\n".join(self.lines) + "\n"
+
+    def write(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    @contextlib.contextmanager
+    def block(self, header: str):
+        self.write(header)
+        self.indent += 1
+        self.nesting += 1
+        written = len(self.lines)
+        try:
+            yield
+        finally:
+            if len(self.lines) == written:
+                self.write("pass")
+            self.indent -= 1
+            self.nesting -= 1
+
+    def declare_parameter(self, name: str, shape: Shape) -> None:
+        self.parameters[name] = shape
+        self.scope[name] = Value(name, shape, self.argument_bound, fresh=False)
+
+    def add_parameter(self, shape: Shape) -> Value:
+        name = self.module.name("x")
+        self.declare_parameter(name, shape)
+        return self.read(name)
+
+    def read(self, name: str) -> Value:
+        if name in self.unused:
+            self.unused.remove(name)
+        return dataclasses.replace(self.scope[name], fresh=False, sees=frozenset({name}))
+
+    def bind(self, name: str, value: Value) -> None:
+        """``name = value``: what the scope knows afterwards."""
+        for seen in value.sees:
+            self.share(seen)
+        if name not in self.scope and self.loops:
+            self.loops[-1].local.add(name)
+        self.scope[name] = Value(name, value.shape, value.bound, value.low, value.fresh and not value.sees)
+        if name in self.unused:
+            self.unused.remove(name)
+        self.unused.append(name)
+
+    def share(self, name: str) -> None:
+        """Another name now sees ``name``'s array: neither may be updated in place any more."""
+        if name in self.scope:
+            self.scope[name] = dataclasses.replace(self.scope[name], fresh=False)
+        for loop in self.loops:
+            loop.shared.add(name)
+
+    def writable(self, name: str) -> bool:
+        """Whether statements may assign ``name``: in a loop body, only names the body made."""
+        return not self.loops or name in self.loops[-1].local
+
+    def some_shape(self) -> Shape:
+        return self.choose(dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())]))
+
+    def array_shapes(self) -> list[Shape]:
+        return [shape for shape in dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())])
+                if shape]
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def limited(self, value: Value) -> Value:
+        """``value``, scaled down by a power of ten if it could exceed LARGEST."""
+        if value.bound <= LARGEST:
+            return value
+        scale = 10.0 ** -math.ceil(math.log10(value.bound / LARGEST))
+        low = value.low * scale if value.low else None
+        return Value(f"{scale!r} * {operand(value)}", value.shape, value.bound * scale, low, value.fresh,
+                     value.sees, atom=False)
+
+    def squash(self, value: Value, limit: float = 1.0) -> Value:
+        """``value`` if it stays within [-limit, limit], else a squashed version of it that does."""
+        if value.bound <= limit:
+            return value
+        if limit < 1.0:
+            return Value(f"0.5 * np.tanh({value.text})", value.shape, 0.5, atom=False)
+        if value.low:  # keeps it positive
+            return Value(f"np.tanh({value.text})", value.shape, 1.0, math.tanh(value.low))
+        template = self.choose(["np.tanh({})", "np.sin({})", "np.cos({})"])
+        return Value(template.format(value.text), value.shape, 1.0)
+
+    def expression(self, shape: Shape, depth: int) -> Value:
+        """An expression of exactly ``shape``, nested about ``depth`` deep."""
+        if depth <= 0:
+            return self.leaf(shape)
+        build = self.pick([
+            (4, self.leaf),
+            (4, self.elementwise),
+            (6, self.arithmetic),
+            (2, self.through_positive),
+            (2, self.reduction),
+            (2, self.product),
+            (2, self.indexing),
+            (1, self.reshaping),
+            (1, self.joining),
+            (1, self.kink),
+            (1, self.linear_algebra),
+            (0 if "conditional-expression" in self.module.avoid else 1, self.conditional),
+            (1, self.helper_call),
+        ])
+        value = build(shape, depth - 1)
+        return self.leaf(shape) if value is None else value
+
+    def leaf(self, shape: Shape, depth: int = 0) -> Value:
+        names = [name for name, value in self.scope.items() if value.shape == shape]
+        bridges = self.bridges(shape)
+        options = [(6, "name")] if names else []
+        if self.level == 0 and len(self.parameters) < MAX_PARAMETERS:
+            options.append((1 if names else 3, "parameter"))
+        if bridges:
+            options.append((1 if names else 6, "bridge"))
+        options.append((1, "constant"))
+        kind = self.pick(options)
+        if kind == "name":
+            return self.read(self.choose(names))
+        if kind == "parameter":
+            return self.add_parameter(shape)
+        if kind == "bridge":
+            name, template = self.choose(bridges)
+            value = self.read(name)
+            copied = template.startswith(("np.full", "np.mean", "np.sum"))
+            bound = value.bound * math.prod(value.shape) if template.startswith("np.sum") else value.bound
+            low = None if template.startswith("np.sum") else value.low
+            return Value(template.format(value.text), shape, bound, low, copied, frozenset() if copied else value.sees)
+        return self.constant(shape)
+
+    def bridges(self, shape: Shape) -> list[tuple[str, str]]:
+        """Ways to get a value of ``shape`` from one name in scope: (name, template)."""
+        found = []
+        for name, value in self.scope.items():
+            have = value.shape
+            if have == shape:
+                continue
+            if have == ():
+                found.append((name, f"np.full({shape_text(shape)}, {{}})"))
+            elif shape == ():
+                found += [(name, "np.mean({})"), (name, "np.sum({})")]
+            elif fits(have, shape):
+                found.append((name, f"np.broadcast_to({{}}, {shape_text(shape)})"))
+            elif len(have) == 2 and have[::-1] == shape:
+                found.append((name, "{}.T"))
+            elif len(shape) == 1 and len(have) == 2 and shape[0] in have:
+                axis = 1 if have[0] == shape[0] else 0
+                found.append((name, f"np.mean({{}}, axis={axis})"))
+            elif len(shape) == 1 and math.prod(have) == shape[0]:
+                found.append((name, "{}.ravel()"))
+        return found
+
+    def constant(self, shape: Shape) -> Value:
+        if shape == ():
+            arrays = [name for name, value in self.scope.items() if value.shape]
+            options = ["literal", *(["size"] if arrays else []), *(["index"] if self.indices else [])]
+            kind = self.choose(options)
+            if kind == "size":
+                name = self.choose(arrays)
+                size = self.scope[name].shape[0]
+                text = self.choose([f"{name}.shape[0]", f"len({name})"])
+                return Value(text, (), float(size), float(size))
+            if kind == "index":
+                index, stop = self.choose(self.indices)
+                return Value(self.choose([f"{index} + 1.0", f"0.5 * {index}"]), (), float(stop), atom=False)
+            literal = self.choose([0.5, 1.5, -0.7, 2.0])
+            return Value(repr(literal), (), abs(literal), literal if literal > 0 else None, atom=literal > 0)
+        size = math.prod(shape)
+        kind = self.choose(["linspace", "ones", "full"])
+        if kind == "ones":
+            return Value(f"np.ones({shape_text(shape)})", shape, 1.0, 1.0)
+        if kind == "full":
+            return Value(f"np.full({shape_text(shape)}, 0.5)", shape, 0.5, 0.5)
+        text = f"np.linspace(-1.0, 1.0, {size})"
+        return Value(text if len(shape) == 1 else f"{text}.reshape{shape}", shape, 1.0)
+
+    def positive(self, shape: Shape, depth: int, at_least: float = 0.1) -> Value:
+        """An expression of ``shape`` whose value is at least ``at_least`` (0.1 or 1) everywhere."""
+        names = [name for name, value in self.scope.items()
+                 if value.shape == shape and value.low is not None and value.low >= at_least]
+        forms = [(3, "name")] if names else []
+        forms += [(3, "1.0 + {} ** 2"), (2, "np.cosh({})"), (1, "np.sqrt({} ** 2 + 1.0)"), (1, "2.0 + np.sin({})")]
+        if at_least < 1.0:
+            forms += [(3, "np.exp({})"), (1, "np.square({}) + 0.5")]
+        form = self.pick(forms)
+        if form == "name":
+            return self.read(self.choose(names))
+        inner = self.expression(shape, depth)
+        if form in ("np.exp({})", "np.cosh({})"):
+            inner = self.squash(inner, 2.0)
+            bound = math.exp(inner.bound) if form == "np.exp({})" else math.cosh(inner.bound)
+            low = math.exp(-inner.bound) if form == "np.exp({})" else 1.0
+            return Value(form.format(inner.text), shape, bound, low, sees=frozenset())
+        if form == "2.0 + np.sin({})":
+            return Value(form.format(inner.text), shape, 3.0, 1.0, atom=False)
+        inner = self.squash(inner, 5.0)
+        if form == "np.sqrt({} ** 2 + 1.0)":
+            return Value(form.format(operand(inner)), shape, math.sqrt(inner.bound**2 + 1.0), 1.0)
+        offset, low = (1.0, 1.0) if form == "1.0 + {} ** 2" else (0.5, 0.5)
+        text = form.format(operand(inner) if "**" in form else inner.text)
+        return Value(text, shape, inner.bound**2 + offset, low, atom=False)
+
+    def split(self, shape: Shape) -> tuple[Shape, Shape]:
+        """Two operand shapes that broadcast together to ``shape``."""
+        shapes = operand_shapes(shape)
+        left = self.pick([(4 if s == shape else 1, s) for s in shapes])
+        right = self.pick([(4 if s == shape else 1, s) for s in shapes if broadcast(left, s) == shape])
+        return left, right
+
+    # -- expression kinds (each returns None when it has nothing of this shape) ---------------------
+
+    def elementwise(self, shape: Shape, depth: int) -> Value | None:
+        unary = self.choose([u for u in _UNARY if shape == () or not u.scalar_only])
+        inner = self.expression(shape, depth)
+        if unary.limit is not None:
+            inner = self.squash(inner, unary.limit)
+        low = unary.low(inner.bound) if unary.low else None
+        if unary.template.startswith(("np.", "math.")):
+            return Value(unary.template.format(inner.text), shape, unary.bound(inner.bound), low)
+        return self.limited(Value(unary.template.format(operand(inner)), shape, unary.bound(inner.bound), low,
+                                  atom=False))
+
+    def arithmetic(self, shape: Shape, depth: int) -> Value | None:
+        left_shape, right_shape = self.split(shape)
+        left, right = self.expression(left_shape, depth), self.expression(right_shape, depth)
+        operator = self.pick([(3, "+"), (2, "-"), (3, "*"), (1, "np.add"), (1, "np.subtract"), (1, "np.multiply")])
+        product = operator in ("*", "np.multiply")
+        bound = left.bound * right.bound if product else left.bound + right.bound
+        low = None
+        if left.low and right.low and operator in ("+", "np.add", "*", "np.multiply"):
+            low = left.low * right.low if product else left.low + right.low
+        if operator.startswith("np."):
+            return self.limited(Value(f"{operator}({left.text}, {right.text})", shape, bound, low))
+        return self.limited(Value(f"{operand(left)} {operator} {operand(right)}", shape, bound, low, atom=False))
+
+    def through_positive(self, shape: Shape, depth: int) -> Value | None:
+        """log, sqrt, division and powers, of values built to be positive."""
+        forms = ["np.log", "np.sqrt", "power", "reciprocal", "divide", "divide", "exponent", "np.arctan2",
+                 "np.log1p", "np.log2", "np.log10", "np.logaddexp"]
+        if shape == ():
+            forms += ["math.log", "math.sqrt", "math.pow"]
+        form = self.choose(forms)
+        if form == "np.logaddexp":  # needs no positive argument, but is a log all the same
+            left_shape, right_shape = self.split(shape)
+            left, right = self.expression(left_shape, depth), self.expression(right_shape, depth)
+            bound = max(left.bound, right.bound) + math.log(2.0)
+            return Value(f"np.logaddexp({left.text}, {right.text})", shape, bound)
+        if form in ("divide", "exponent", "np.arctan2"):
+            left_shape, right_shape = self.split(shape)
+            if form == "exponent":
+                base = self.positive(left_shape, depth)
+                exponent = self.squash(self.expression(right_shape, depth))
+                bound = max(base.bound, 1.0 / base.low) ** exponent.bound
+                text = self.choose([f"{operand(base)} ** {operand(exponent)}", f"np.power({base.text}, {exponent.text})"])
+                return self.limited(Value(text, shape, bound, atom=text.startswith("np.")))
+            numerator = self.expression(left_shape, depth)
+            denominator = self.positive(right_shape, depth)
+            if form == "np.arctan2":
+                return Value(f"np.arctan2({numerator.text}, {denominator.text})", shape, math.pi / 2)
+            text = self.choose([f"{operand(numerator)} / {operand(denominator)}",
+                                f"np.divide({numerator.text}, {denominator.text})"])
+            return self.limited(Value(text, shape, numerator.bound / denominator.low, atom=text.startswith("np.")))
+        argument = self.positive(shape, depth)
+        low, high = argument.low, argument.bound
+        if form in ("np.log", "math.log", "np.log2", "np.log10"):
+            scale = {"np.log2": math.log(2.0), "np.log10": math.log(10.0)}.get(form, 1.0)
+            bound = max(abs(math.log(low)), abs(math.log(high))) / scale
+            return Value(f"{form}({argument.text})", shape, bound, math.log(low) / scale if low > 1.0 else None)
+        if form == "np.log1p":
+            return Value(f"np.log1p({argument.text})", shape, math.log1p(high), math.log1p(low))
+        if form in ("np.sqrt", "math.sqrt"):
+            return Value(f"{form}({argument.text})", shape, math.sqrt(high), math.sqrt(low))
+        if form == "reciprocal":
+            text = self.choose([f"1.0 / {operand(argument)}", f"np.reciprocal({argument.text})"])
+            return self.limited(Value(text, shape, 1.0 / low, 1.0 / high, atom=text.startswith("np.")))
+        power = self.choose([0.5, 1.5, -0.5, 0.7])
+        bound, low = max(low**power, high**power), min(low**power, high**power)
+        if form == "math.pow":
+            return self.limited(Value(f"math.pow({argument.text}, {power})", shape, bound, low))
+        if self.chance(50):
+            return self.limited(Value(f"np.power({argument.text}, {power})", shape, bound, low))
+        return self.limited(Value(f"{operand(argument)} ** {power}", shape, bound, low, atom=False))
+
+    def reduction(self, shape: Shape, depth: int) -> Value | None:
+        sizes = self.module.sizes
+        if shape == ():
+            options = [(source, None, False) for source in self.array_shapes()]
+            options += [((size,), 0, False) for size in sizes]
+        elif len(shape) == 1:
+            options = [((size, *shape), 0, False) for size in sizes] + [((*shape, size), 1, False) for size in sizes]
+        elif shape[1] == 1:
+            options = [((shape[0], size), 1, True) for size in sizes]
+        elif shape[0] == 1:
+            options = [((size, shape[1]), 0, True) for size in sizes]
+        else:
+            return None
+        source, axis, keepdims = self.choose(options)
+        function = self.pick([(4, "sum"), (3, "mean"), (1, "max"), (1, "min"), (1, "prod"), (1, "norm"), (1, "mask")])
+        if function == "mask":
+            if axis is None:
+                values = self.leaf(source)
+                bound = values.bound * math.prod(source)
+                return Value(f"np.sum({operand(values)}[{operand(values)} > {self.choose(THRESHOLDS)}])", (), bound)
+            function = "sum"
+        if function == "norm":
+            inner = self.positive(source, depth)  # the norm has a kink at 0
+        elif function == "prod":
+            inner = self.squash(self.expression(source, depth))
+        else:
+            inner = self.expression(source, depth)
+        count = math.prod(source) if axis is None else source[axis]
+        arguments = []
+        if axis is not None:
+            spelled = self.choose([str(axis), str(axis - len(source))])
+            positional = function != "norm" and not keepdims and self.chance(30)  # norm's second parameter is ord
+            arguments.append(spelled if positional else f"axis={spelled}")
+        if keepdims:
+            arguments.append("keepdims=True")
+        bound = {"sum": inner.bound * count, "norm": inner.bound * math.sqrt(count), "prod": 1.0}.get(function, inner.bound)
+        low = inner.low if function in ("mean", "max", "min") else None
+        if function == "norm":
+            text = f"np.linalg.norm({', '.join([inner.text, *arguments])})"
+            return self.limited(Value(text, shape, bound, inner.low * math.sqrt(count)))
+        if self.chance(30):
+            text = f"{operand(inner)}.{function}({', '.join(arguments)})"
+        else:
+            text = f"np.{function}({', '.join([inner.text, *arguments])})"
+        return self.limited(Value(text, shape, bound, low))
+
+    def product(self, shape: Shape, depth: int) -> Value | None:
+        k = self.choose(self.module.sizes)
+        if shape == ():
+            forms = [("{} @ {}", (k,), (k,)), ("np.dot({}, {})", (k,), (k,)), ("{}.dot({})", (k,), (k,)),
+                     ("np.inner({}, {})", (k,), (k,))]
+        elif len(shape) == 1:
+            (a,) = shape
+            forms = [("{} @ {}", (a, k), (k,)), ("{} @ {}", (k,), (k, a)), ("np.dot({}, {})", (a, k), (k,)),
+                     ("{}.T @ {}", (k, a), (k,)), ("np.matmul({}, {})", (k,), (k, a))]
+        else:
+            a, b = shape
+            forms = [("{} @ {}", (a, k), (k, b)), ("np.outer({}, {})", (a,), (b,)), ("np.matmul({}, {})", (a, k), (k, b)),
+                     ("{}.T @ {}", (k, a), (k, b)), ("{} @ {}.T", (a, k), (b, k))]
+        template, left_shape, right_shape = self.choose(forms)
+        left, right = self.expression(left_shape, depth), self.expression(right_shape, depth)
+        call = template.startswith("np.")
+        text = template.format(left.text if call else operand(left), right.text if call else operand(right))
+        bound = left.bound * right.bound * (1 if template.startswith("np.outer") else k)
+        return self.limited(Value(text, shape, bound, atom=call))
+
+    def indexing(self, shape: Shape, depth: int) -> Value | None:
+        """A read of part of a bigger array: ``shape`` is what the subscript gives."""
+        sizes = self.module.sizes
+        options = []  # (the array's shape, the index, whether the result is a copy)
+        if shape == ():
+            for size in sizes:
+                options.append(((size,), str(self.number(-size, size - 1)), True))
+            n, m = sizes
+            options.append(((n, m), f"{self.number(0, n - 1)}, {self.number(-m, m - 1)}", True))
+            options += [((stop,), index, True) for index, stop in self.indices]
+        elif len(shape) == 1:
+            (a,) = shape
+            k = self.choose(sizes)
+            options += [((k, a), str(self.number(-k, k - 1)), False), ((a, k), f":, {self.number(0, k - 1)}", False),
+                        ((a + 1,), "1:", False), ((a + 1,), ":-1", False), ((a + 2,), "1:-1", False),
+                        ((2 * a,), "::2", False), ((a,), "::-1", False)]
+            positions = [str(self.number(0, k - 1)) for _ in range(a)]
+            options.append(((k,), f"[{', '.join(positions)}]", True))  # integer-array read, may repeat
+            for index, stop in self.indices:
+                options += [((stop, a), index, False), ((a, stop), f":, {index}", False)]
+        else:
+            a, b = shape
+            options += [((a + 1, b), "1:", False), ((a, b + 1), ":, :-1", False), ((a, b), "::-1", False)]
+            if b == 1:
+                options += [((a,), ":, None", False), ((a,), ":, np.newaxis", False)]
+            if a == 1:
+                options += [((b,), "None, :", False), ((b,), "None", False)]
+        source, index, copied = self.choose(options)
+        array = self.expression(source, depth)
+        sees = frozenset() if copied else array.sees
+        return Value(f"{operand(array)}[{index}]", shape, array.bound, array.low, copied, sees)
+
+    def reshaping(self, shape: Shape, depth: int) -> Value | None:
+        options = []  # (the argument's shape, template, whether the result is a copy)
+        if shape == ():
+            options.append(((), "float({})", True))
+        elif len(shape) == 1:
+            (size,) = shape
+            for a in range(1, size + 1):
+                if size % a == 0 and 1 < a < size:
+                    options += [((a, size // a), "{}.reshape(-1)", False), ((a, size // a), "{}.ravel()", False),
+                                ((a, size // a), "np.ravel({})", False), ((a, size // a), "{}.flatten()", True),
+                                ((a, size // a), f"np.reshape({{}}, ({size},))", False)]
+            options += [((size, 1), "np.squeeze({})", False), ((1, size), "{}.squeeze()", False),
+                        ((1, size), "np.squeeze({}, axis=0)", False), ((size,), "{}.copy()", True),
+                        ((size,), "np.copy({})", True)]
+        else:
+            a, b = shape
+            options += [((b, a), "{}.T", False), ((b, a), "np.transpose({})", False), ((b, a), "{}.transpose()", False),
+                        ((a * b,), f"{{}}.reshape({a}, {b})", False), ((a * b,), f"np.reshape({{}}, ({a}, {b}))", False),
+                        ((b,), f"np.broadcast_to({{}}, ({a}, {b}))", False), ((a, b), "{}.copy()", True)]
+            if b == 1:
+                options += [((a,), "np.expand_dims({}, 1)", False), ((a,), f"{{}}.reshape({a}, 1)", False)]
+            if a == 1:
+                options += [((b,), "np.expand_dims({}, 0)", False)]
+        source, template, copied = self.choose(options)
+        inner = self.expression(source, depth)
+        text = template.format(inner.text if template.startswith(("np.", "float")) else operand(inner))
+        return Value(text, shape, inner.bound, inner.low, copied, frozenset() if copied else inner.sees)
+
+    def joining(self, shape: Shape, depth: int) -> Value | None:
+        depth = min(depth, 1)
+        options = []
+        if len(shape) == 1:
+            (size,) = shape
+            if size >= 2:
+                options.append("concatenate")
+            if size <= 4:
+                options.append("array")
+        elif len(shape) == 2:
+            a, b = shape
+            options += ["stack"] if a <= 4 else []
+            options += ["stack-columns"] if b <= 4 else []
+            options += ["concatenate"] if a >= 2 else []
+        if not options:
+            return None
+        kind = self.choose(options)
+        if kind == "array":
+            items = [self.expression((), depth) for _ in range(shape[0])]
+            return Value(f"np.array([{', '.join(i.text for i in items)}])", shape, max(i.bound for i in items))
+        if kind.startswith("stack"):
+            columns = kind == "stack-columns"
+            count, item_shape = (shape[1], (shape[0],)) if columns else (shape[0], shape[1:])
+            items = [self.expression(item_shape, depth) for _ in range(count)]
+            axis = ", axis=1" if columns else ""
+            return Value(f"np.stack([{', '.join(i.text for i in items)}]{axis})", shape, max(i.bound for i in items))
+        first = self.number(1, shape[0] - 1)
+        items = [self.expression((first, *shape[1:]), depth), self.expression((shape[0] - first, *shape[1:]), depth)]
+        return Value(f"np.concatenate([{', '.join(i.text for i in items)}])", shape, max(i.bound for i in items))
+
+    def kink(self, shape: Shape, depth: int) -> Value | None:
+        forms = ["abs", "np.abs", "relu", "np.clip", "np.maximum", "np.minimum", "remainder"]
+        if shape:  # a Python float has no methods; np.where of scalars gives a 0-d array, which is mutable
+            forms += ["clip-method", "np.where"]
+        form = self.choose(forms)
+        if form in ("np.maximum", "np.minimum", "np.where"):
+            left_shape, right_shape = self.split(shape)
+            left, right = self.expression(left_shape, depth), self.expression(right_shape, depth)
+            bound = max(left.bound, right.bound)
+            if form == "np.where":
+                test = self.expression(self.choose(operand_shapes(shape)), depth)
+                text = f"np.where({operand(test)} > {self.choose(THRESHOLDS)}, {left.text}, {right.text})"
+                return Value(text, shape, bound)
+            return Value(f"{form}({left.text}, {right.text})", shape, bound)
+        inner = self.expression(shape, depth)
+        if form == "remainder":
+            return Value(f"{operand(inner)} % 1.5", shape, 1.5, atom=False)
+        if form == "relu":
+            return Value(f"np.maximum({inner.text}, 0.0)", shape, inner.bound)
+        if form == "np.clip":
+            return Value(f"np.clip({inner.text}, -0.5, 0.5)", shape, min(inner.bound, 0.5))
+        if form == "clip-method":
+            return Value(f"{operand(inner)}.clip(-0.5, 0.5)", shape, min(inner.bound, 0.5))
+        return Value(f"{form}({inner.text})", shape, inner.bound, inner.low)
+
+    def linear_algebra(self, shape: Shape, depth: int) -> Value | None:
+        """solve, inv and det of matrices built to be well conditioned."""
+        forms = [("det", size) for size in self.module.sizes] if shape == () else []
+        if len(shape) >= 1 and shape[0] <= 4:
+            forms.append(("solve", shape[0]))
+        if len(shape) == 2 and shape[0] == shape[1]:
+            forms.append(("inv", shape[0]))
+        if not forms:
+            return None
+        form, size = self.choose(forms)
+        # 2 on the diagonal, at most 0.25 elsewhere: its eigenvalues are within 1.25 of 2 (Gershgorin).
+        entries = self.expression((size, size), depth)
+        matrix = f"2.0 * np.eye({size}) + 0.25 * np.tanh({entries.text})"
+        if form == "det":
+            return Value(f"np.linalg.det({matrix})", (), 3.25**size, 0.75**size)
+        if form == "inv":
+            return Value(f"np.linalg.inv({matrix})", shape, size / 0.75)
+        right = self.expression(shape, depth)
+        return self.limited(Value(f"np.linalg.solve({matrix}, {right.text})", shape, right.bound * size / 0.75))
+
+    def conditional(self, shape: Shape, depth: int) -> Value | None:
+        chosen, other = self.expression(shape, depth), self.expression(shape, depth)
+        low = min(chosen.low, other.low) if chosen.low and other.low else None
+        text = f"{operand(chosen)} if {self.condition()} else {operand(other)}"
+        return Value(text, shape, max(chosen.bound, other.bound), low, chosen.fresh and other.fresh,
+                     chosen.sees | other.sees, atom=False)
+
+    def helper_call(self, shape: Shape, depth: int) -> Value | None:
+        helper = self.helper((shape,))
+        if helper is None:
+            return None
+        text, sees = self.call(helper, depth)
+        return Value(text, shape, helper.bounds[0], fresh=False, sees=sees)
+
+    def helper(self, results: tuple[Shape, ...]) -> _Helper | None:
+        """A helper returning ``results``: an existing one, or a new one if helpers may go this deep."""
+        existing = [h for h in self.module.helpers if h.results == results]
+        if existing and self.chance(50):
+            return self.choose(existing)
+        if self.level >= MAX_HELPER_LEVEL:
+            return None
+        return self.module.helper(results, self.level + 1)
+
+    def call(self, helper: _Helper, depth: int) -> tuple[str, frozenset[str]]:
+        """A call of ``helper`` on arguments within its bound: its text, and the names the result may see."""
+        arguments, sees, by_keyword = [], frozenset(), False
+        for position, (name, shape) in enumerate(helper.parameters):
+            if name in helper.defaults and self.chance(50):
+                by_keyword = True  # left out: later arguments must be given by keyword
+                continue
+            value = self.squash(self.expression(shape, depth), HELPER_ARGUMENT_BOUND)
+            sees |= value.sees
+            by_keyword = by_keyword or (position > 0 and self.chance(25))
+            arguments.append(f"{name}={value.text}" if by_keyword else value.text)
+        return f"{helper.name}({', '.join(arguments)})", sees
+
+    def condition(self) -> str:
+        """A test for if, while and conditional expressions: mostly on data."""
+        form = self.pick([(3, "sum"), (2, "scalar"), (1, "mean"), (1, "max"), (1, "any"), (1, "compare"),
+                          (1, "static"), (1, "not"), (1, "and"), (1, "or")])
+        threshold = self.choose(THRESHOLDS)
+        if form in ("not", "and", "or"):
+            first = self.simple_condition()
+            return f"not {first}" if form == "not" else f"{first} {form} {self.simple_condition()}"
+        if form == "static":
+            arrays = [name for name, value in self.scope.items() if value.shape]
+            if arrays:
+                name = self.choose(arrays)
+                return f"{name}.shape[0] > {self.choose([1, 2, 3])}"
+            form = "scalar"
+        if form == "compare":
+            return f"{operand(self.expression((), 1))} < {operand(self.expression((), 1))}"
+        if form == "scalar":
+            return f"{operand(self.expression((), self.number(0, 1)))} > {threshold}"
+        values = self.expression(self.choose(self.array_shapes()), self.number(0, 1))
+        if form == "any":
+            return f"np.any({operand(values)} > {threshold})"
+        return f"np.{form}({values.text}) > {threshold}"
+
+    @staticmethod
+    def grouped(condition: str) -> str:
+        """``condition`` as an operand of ``and``: parenthesized if it is an ``or``."""
+        return f"({condition})" if " or " in condition else condition
+
+    def simple_condition(self) -> str:
+        return f"np.sum({self.expression(self.some_shape(), 0).text}) > {self.choose(THRESHOLDS)}"
+
+    # -- statements ---------------------------------------------------------------------------------
+
+    def statements(self, count: int) -> None:
+        """Up to ``count`` statements, as the module's budget allows."""
+        for _ in range(count):
+            if self.module.budget <= 0:
+                return
+            self.statement()
+
+    def statement(self) -> None:
+        self.module.budget -= 1
+        returns = 0 if self.loops and "return-in-loop" in self.module.avoid else 1
+        kinds = [(6, self.assign), (2, self.reassign), (2, self.augment), (1, self.unpack),
+                 (2, self.build_array), (1, self.write_part), (1, self.call_statement), (returns, self.early_return)]
+        if self.nesting < MAX_NESTING:
+            kinds += [(2, self.branch), (2, self.for_loop), (1, self.while_loop)]
+        if self.loops:
+            kinds += [(4, self.update_carried), (1, self.leave_loop)]
+        if not self.pick(kinds)():
+            self.assign()
+
+    def assign(self) -> bool:
+        shape = self.some_shape()
+        value = self.expression(shape, self.number(1, 3))
+        name = self.module.name("v")
+        self.write(f"{name} = {value.text}")
+        self.bind(name, value)
+        return True
+
+    def reassign(self) -> bool:
+        names = [name for name in self.scope if self.writable(name)]
+        if not names:
+            return False
+        name = self.choose(names)
+        value = self.expression(self.scope[name].shape, self.number(1, 3))
+        self.write(f"{name} = {value.text}")
+        self.bind(name, value)
+        return True
+
+    def augment(self) -> bool:
+        names = [name for name, value in self.scope.items()
+                 if self.writable(name) and (value.shape == () or value.fresh)]
+        if not names:
+            return False
+        name = self.choose(names)
+        target = self.scope[name]
+        operator = self.choose(["+=", "-=", "*=", "/=", "**="])
+        shape = self.pick([(3 if s == target.shape else 1, s) for s in operand_shapes(target.shape)])
+        low = None
+        if operator in ("+=", "-=") and target.bound <= LARGEST - 1.0:
+            value = self.squash(self.expression(shape, self.number(1, 2)), LARGEST - target.bound)
+            bound = target.bound + value.bound
+            if operator == "+=" and target.low and value.low:
+                low = target.low + value.low
+        elif operator == "/=":
+            value = self.positive(shape, self.number(0, 2), at_least=1.0)
+            bound = target.bound
+            low = target.low / value.bound if target.low else None
+        elif operator == "**=" and target.bound <= 5.0:
+            value = Value("2", (), 2.0)
+            bound = target.bound**2
+            low = target.low**2 if target.low else None
+        else:
+            operator = "*="
+            value = self.squash(self.expression(shape, self.number(1, 2)))
+            bound = target.bound
+        self.write(f"{name} {operator} {value.text}")
+        self.scope[name] = dataclasses.replace(target, bound=bound, low=low)
+        return True
+
+    def unpack(self) -> bool:
+        names = [name for name in self.scope if self.writable(name)]
+        same_shape = [(a, b) for a, b in itertools.combinations(names, 2) if self.scope[a].shape == self.scope[b].shape]
+        form = self.choose(["new", "new-list", *(["swap"] if same_shape else []), *(["both"] if len(names) > 1 else [])])
+        if form == "swap":
+            first, second = self.choose(same_shape)
+            targets, values = [first, second], [self.read(second), self.read(first)]
+        elif form == "both":
+            targets = [self.choose(names)]
+            targets.append(self.choose([n for n in names if n != targets[0]]))
+            values = [self.expression(self.scope[t].shape, self.number(0, 2)) for t in targets]
+        else:
+            targets = [self.module.name("v"), self.module.name("v")]
+            values = [self.expression(self.some_shape(), self.number(0, 2)) for _ in targets]
+        left, right = ", ".join(targets), ", ".join(v.text for v in values)
+        self.write(f"[{left}] = [{right}]" if form == "new-list" else f"{left} = {right}")
+        for target, value in zip(targets, values):
+            self.bind(target, value)
+        return True
+
+    def build_array(self) -> bool:
+        """A new local array, then assignments into parts of it."""
+        shape = self.choose(self.array_shapes())
+        like = [name for name, value in self.scope.items() if value.shape == shape]
+        forms = [(2, "np.zeros({})"), (1, "np.ones({})")]
+        if like:
+            forms += [(2, "np.zeros_like({})"), (1, "np.ones_like({})"), (1, "{}.copy()"), (1, "np.copy({})"),
+                      (1, "np.full_like({}, 0.5)")]
+        form = self.pick(forms)
+        if form in ("np.zeros({})", "np.ones({})"):
+            text, bound = form.format(shape_text(shape)), float("ones" in form)
+        else:
+            source = self.read(self.choose(like))
+            text = form.format(source.text)
+            bound = {"np.zeros_like({})": 0.0, "np.ones_like({})": 1.0, "np.full_like({}, 0.5)": 0.5}.get(form, source.bound)
+        name = self.module.name("v")
+        self.write(f"{name} = {text}")
+        self.bind(name, Value(name, shape, bound))
+        for _ in range(self.number(1, 2)):
+            self.write_part(name)
+        return True
+
+    def write_part(self, name: str | None = None) -> bool:
+        """``y[...] = ...``, ``+=`` or ``-=`` into a local array no other name sees."""
+        names = [n for n, value in self.scope.items() if self.writable(n) and value.fresh and value.shape]
+        if name is None:
+            if not names:
+                return False
+            name = self.choose(names)
+        target = self.scope[name]
+        index, part = self.part(target.shape)
+        operator = self.choose(["=", "+=", "-="])
+        shape = self.pick([(3 if s == part else 1, s) for s in operand_shapes(part)])
+        value = self.expression(shape, self.number(1, 2))
+        if operator == "=":
+            value = self.limited(value)
+            bound = max(target.bound, value.bound)
+        else:
+            value = self.squash(value, max(LARGEST - target.bound, 1.0))
+            bound = target.bound + value.bound
+        self.write(f"{name}[{index}] {operator} {value.text}")
+        self.scope[name] = dataclasses.replace(target, bound=bound, low=None)
+        return True
+
+    def part(self, shape: Shape) -> tuple[str, Shape]:
+        """An index into an array of ``shape`` for assignment, and the shape of the part it selects."""
+        options = []
+        if len(shape) == 1:
+            (k,) = shape
+            options += [(str(self.number(-k, k - 1)), ()), ("1:", (k - 1,)), (":-1", (k - 1,)),
+                        ("::2", ((k + 1) // 2,)), (":", (k,))]
+            options += [(index, ()) for index, stop in self.indices if stop <= k]
+        else:
+            a, b = shape
+            options += [(str(self.number(0, a - 1)), (b,)), (f":, {self.number(-b, b - 1)}", (a,)),
+                        (f"{self.number(0, a - 1)}, {self.number(0, b - 1)}", ()), ("1:", (a - 1, b)),
+                        (":, 1:", (a, b - 1))]
+            options += [(index, (b,)) for index, stop in self.indices if stop <= a]
+            options += [(f":, {index}", (a,)) for index, stop in self.indices if stop <= b]
+        return self.choose([(index, part) for index, part in options if 0 not in part])
+
+    def call_statement(self) -> bool:
+        """``v = g(...)`` or ``a, b = g(...)`` with a helper."""
+        results = tuple(self.some_shape() for _ in range(self.choose([1, 1, 2])))
+        helper = self.helper(results)
+        if helper is None:
+            return False
+        text, sees = self.call(helper, self.number(0, 2))
+        targets = [self.module.name("v") for _ in results]
+        self.write(f"{', '.join(targets)} = {text}")
+        for target, shape, bound in zip(targets, helper.results, helper.bounds):
+            self.bind(target, Value(target, shape, bound, fresh=False, sees=sees))
+        return True
+
+    def result(self, shape: Shape) -> Value:
+        """What to return: reads the values written and not read since, brought to ``shape``."""
+        names = [name for name in self.unused if name in self.scope][-3:]
+        if not names:  # return something that depends on the arguments, not a constant
+            names = [self.choose(list(self.scope))]
+        terms = []
+        if shape and not any(self.scope[name].shape == shape for name in names):
+            terms.append(self.expression(shape, 1))
+        for name in names:
+            value = self.read(name)
+            if fits(value.shape, shape):
+                terms.append(value)
+            else:
+                reduce = self.choose(["np.sum", "np.mean"])
+                bound = value.bound * (math.prod(value.shape) if reduce == "np.sum" else 1)
+                terms.append(Value(f"{reduce}({name})", (), bound))
+        if not terms:
+            terms.append(self.expression(shape, 2))
+        if len(terms) == 1:
+            return terms[0]
+        return self.limited(Value(" + ".join(operand(t) for t in terms), shape, sum(t.bound for t in terms), atom=False))
+
+    def write_return(self) -> None:
+        values = [self.result(shape) for shape in self.results]
+        self.write(f"return {', '.join(v.text for v in values)}")
+        self.returned.append(tuple(v.bound for v in values))
+
+    def early_return(self) -> bool:
+        entry, unused = dict(self.scope), list(self.unused)
+        with self.block(f"if {self.condition()}:"):
+            if self.chance(30):
+                self.statement()
+            self.write_return()
+        self.scope, self.unused = entry, unused  # that arm never comes back
+        return True
+
+    def branch(self) -> bool:
+        """if / elif / else; each arm assigns the same new names when there is an else."""
+        arms = self.choose([1, 2, 2, 3])
+        with_else = arms > 1 and self.chance(80)
+        targets = [(self.module.name("v"), self.some_shape()) for _ in range(self.number(0, 2) if with_else else 0)]
+        entry, ends = dict(self.scope), []
+        for arm in range(arms):
+            self.scope = dict(entry)
+            if arm == 0:
+                header = f"if {self.condition()}:"
+            elif arm == arms - 1 and with_else:
+                header = "else:"
+            else:
+                header = f"elif {self.condition()}:"
+            with self.block(header):
+                self.statements(self.number(0 if targets else 1, 2))
+                for name, shape in targets:
+                    value = self.expression(shape, self.number(1, 2))
+                    self.write(f"{name} = {value.text}")
+                    self.bind(name, value)
+            ends.append(self.scope)
+        self.scope = self.merge(ends if with_else else [*ends, entry])
+        return True
+
+    def merge(self, scopes: list[dict[str, Value]]) -> dict[str, Value]:
+        """What is known after paths that end in ``scopes`` join."""
+        merged = {}
+        for name, value in scopes[0].items():
+            values = [scope.get(name) for scope in scopes]
+            if any(v is None or v.shape != value.shape for v in values):
+                continue
+            lows = [v.low for v in values]
+            merged[name] = Value(name, value.shape, max(v.bound for v in values), min(lows) if all(lows) else None,
+                                 all(v.fresh for v in values))
+        self.unused = [name for name in self.unused if name in merged]
+        return merged
+
+    # -- loops ----------------------------------------------------------------------------------------
+
+    def for_loop(self) -> bool:
+        arrays = [name for name, value in self.scope.items() if value.shape]
+        forms = ["range", "range", "range-from-one"] + (["rows", "enumerate", "zip"] if arrays else [])
+        form = self.choose(forms)
+        index = items = None
+        if form.startswith("range"):
+            stop = self.choose(self.module.sizes)
+            sized = [name for name in arrays if self.scope[name].shape[0] == stop]
+            spelled = str(stop)
+            if sized and self.chance(50):
+                name = self.choose(sized)
+                spelled = self.choose([f"{name}.shape[0]", f"len({name})"])
+            index = self.module.name("i")
+            start = 1 if form == "range-from-one" else 0
+            header = f"for {index} in range({spelled}):" if start == 0 else f"for {index} in range(1, {spelled}):"
+            trips = stop - start
+        else:
+            iterated = self.read(self.choose(arrays))
+            self.share(iterated.text)  # each item is a view of it
+            trips = iterated.shape[0]
+            items = [(self.module.name("r"), iterated)]
+            if form == "zip":
+                partners = [n for n in arrays if self.scope[n].shape[0] == trips]
+                items.append((self.module.name("r"), self.read(self.choose(partners))))
+                header = f"for {items[0][0]}, {items[1][0]} in zip({items[0][1].text}, {items[1][1].text}):"
+            elif form == "enumerate":
+                index = self.module.name("i")
+                header = f"for {index}, {items[0][0]} in enumerate({iterated.text}):"
+            else:
+                header = f"for {items[0][0]} in {iterated.text}:"
+        collected = self.module.name("hs") if self.chance(25) else None
+        if collected:
+            self.write(f"{collected} = []")
+        loop = self.enter_loop(trips, can_continue=True)
+        if index is not None:
+            self.indices.append((index, trips + (1 if form == "range-from-one" else 0)))
+        with self.block(header):
+            for name, array in items or []:
+                self.scope[name] = Value(name, array.shape[1:], array.bound, array.low, fresh=False)
+                loop.local.add(name)
+            if collected:  # first, so that every trip appends one item (break and continue come later)
+                item = self.owned(self.expression(self.some_shape(), self.number(1, 2)))
+                self.write(f"{collected}.append({item.text})")
+            self.loop_body(loop)
+        if index is not None:
+            self.indices.pop()
+        self.leave(loop)
+        if collected:
+            self.gather(collected, item, trips)
+        return True
+
+    def gather(self, collected: str, item: Value, trips: int) -> None:
+        """A value from the list a loop appended to (some trips may have been cut by a break)."""
+        form = self.choose(["sum({})", "np.mean(np.stack({}), axis=0)", "np.sum(np.array({}), axis=0)"])
+        bound = item.bound if form.startswith("np.mean") else item.bound * trips
+        value = self.limited(Value(form.format(collected), item.shape, bound))
+        name = self.module.name("v")
+        self.write(f"{name} = {value.text}")
+        self.bind(name, value)
+
+    def owned(self, value: Value) -> Value:
+        """``value``, copied if it may be an array a name sees (a list keeps what it is given)."""
+        if value.shape == () or (value.fresh and not value.sees):
+            return value
+        return Value(f"{operand(value)}.copy()", value.shape, value.bound, value.low)
+
+    def while_loop(self) -> bool:
+        form = self.choose(["counter", "counter-and-data", "until-break", "rising"])
+        if form == "rising":
+            return self.rising_loop()
+        counter = self.module.name("n")
+        trips = self.choose(self.module.sizes)
+        self.write(f"{counter} = 0")
+        header = {
+            "counter": f"while {counter} < {trips}:",
+            "counter-and-data": f"while {counter} < {trips} and {self.grouped(self.condition())}:",
+            "until-break": "while True:",
+        }[form]
+        # In `while True`, a continue would skip the test that ends the loop.
+        loop = self.enter_loop(trips, can_continue=form != "until-break")
+        with self.block(header):
+            self.write(f"{counter} += 1")  # first, so that continue cannot skip it
+            self.loop_body(loop)
+            if form == "until-break":
+                stop = f"{counter} >= {trips}" + (f" or {self.simple_condition()}" if self.chance(60) else "")
+                with self.block(f"if {stop}:"):
+                    self.write("break")
+        self.leave(loop)
+        return True
+
+    def rising_loop(self) -> bool:
+        """``while s < c:`` where every trip adds at least 0.5 to s (which starts in [-1, 1])."""
+        rising = self.module.name("s")
+        start = self.squash(self.expression((), self.number(0, 2)))
+        self.write(f"{rising} = {start.text}")
+        self.bind(rising, start)
+        ceiling = self.choose([1.0, 2.0])
+        trips = math.ceil((ceiling + 1.0) / 0.5)
+        loop = self.enter_loop(trips, can_continue=True, fixed={rising})
+        with self.block(f"while {rising} < {ceiling}:"):
+            step = self.squash(self.positive((), self.number(0, 1)))
+            self.write(f"{rising} = {rising} + 0.5 + {operand(step)}")  # first, so that continue cannot skip it
+            self.scope[rising] = Value(rising, (), ceiling + 1.5, fresh=False)
+            self.loop_body(loop)
+        self.leave(loop)
+        self.scope[rising] = Value(rising, (), ceiling + 1.5)
+        return True
+
+    def enter_loop(self, trips: int, can_continue: bool, fixed: frozenset[str] = frozenset()) -> _Loop:
+        """Chooses the values the loop carries from trip to trip, declaring what holds for them on every trip.
+
+        ``fixed``: names the loop updates in its own way (a while loop's rising value).
+        """
+        enclosing = self.loops[-1] if self.loops else None
+        candidates = [name for name in self.scope if name not in fixed
+                      and (self.writable(name) or (enclosing and name in enclosing.carried))]
+        carried = {}
+        for _ in range(self.number(1, 2)):
+            if candidates and self.chance(60):
+                name = self.choose(candidates)
+            else:
+                name = self.module.name("v")
+                start = self.choose(["zero", "expression"])
+                shape = self.some_shape()
+                if start == "zero":
+                    value = Value("0.0", (), 0.0) if shape == () else Value(f"np.zeros({shape_text(shape)})", shape, 0.0)
+                else:
+                    value = self.expression(shape, self.number(0, 2))
+                self.write(f"{name} = {value.text}")
+                self.bind(name, value)
+            accumulating = self.writable(name) and self.scope[name].bound + trips <= LARGEST
+            carried[name] = self.choose(["squash", "accumulate"] if accumulating else ["squash"])
+        loop = _Loop(trips, carried, can_continue, entry=dict(self.scope))
+        for name, mode in carried.items():
+            value = self.scope[name]
+            bound = max(value.bound, 1.0) + (trips if mode == "accumulate" else 0.0)
+            self.scope[name] = dataclasses.replace(value, bound=bound, low=None)
+        loop.declared = {name: self.scope[name] for name in carried}
+        self.loops.append(loop)
+        return loop
+
+    def loop_body(self, loop: _Loop) -> None:
+        self.statements(self.number(0, 2))
+        for name in loop.carried:
+            if name not in loop.updated:
+                self.update_carried(name)
+
+    def leave(self, loop: _Loop) -> None:
+        """After the loop: its body's names are gone; what it carried keeps the bounds declared for it."""
+        self.loops.pop()
+        after = {}
+        for name, value in loop.entry.items():
+            if name in loop.carried:
+                value = dataclasses.replace(loop.declared[name], fresh=value.fresh)
+            if name in loop.shared:
+                value = dataclasses.replace(value, fresh=False)
+            after[name] = value
+        for name in loop.shared:
+            for enclosing in self.loops:
+                enclosing.shared.add(name)
+        self.scope = after
+        self.unused = [name for name in self.unused if name in after]
+
+    def update_carried(self, name: str | None = None) -> bool:
+        """An update of a value the innermost loop carries that keeps what is declared for it."""
+        loop = self.loops[-1]
+        if name is None:
+            name = self.choose(list(loop.carried))
+        if name not in self.scope:  # dropped after a branch that assigned it on one side only: cannot be
+            return False
+        target = self.scope[name]
+        forms = ["replace", "blend"]
+        if target.shape and target.fresh:
+            forms.append("replace-part")
+        if loop.carried[name] == "accumulate" and name not in loop.accumulated:
+            forms += ["add", "add"]
+            if target.shape == () or target.fresh:
+                forms.append("add-in-place")
+            if target.shape and target.fresh:
+                forms.append("add-part")
+        form = self.choose(forms)
+        if form.endswith("part"):
+            index, part = self.part(target.shape)
+            value = self.squash(self.expression(self.choose(operand_shapes(part)), self.number(1, 2)))
+            self.write(f"{name}[{index}] {'=' if form == 'replace-part' else '+='} {value.text}")
+        else:
+            shape = target.shape if form in ("replace", "blend") else self.choose(operand_shapes(target.shape))
+            value = self.squash(self.expression(shape, self.number(1, 3)))
+            if form == "replace" and (value.sees or not value.fresh):
+                # A view would make the name share an array it updates in place on the next trip.
+                value = Value(f"np.sin({value.text})", shape, 1.0)
+            line = {
+                "replace": f"{name} = {value.text}",
+                "blend": f"{name} = 0.5 * {name} + 0.5 * {operand(value)}",
+                "add": f"{name} = {name} + {operand(value)}",
+                "add-in-place": f"{name} {self.choose(['+=', '-='])} {value.text}",
+            }[form]
+            self.write(line)
+        if form.startswith("add"):
+            loop.accumulated.add(name)
+        loop.updated.add(name)
+        fresh = target.fresh or form in ("replace", "blend", "add")  # those make a new array
+        self.scope[name] = dataclasses.replace(loop.declared[name], fresh=fresh)
+        return True
+
+    def leave_loop(self) -> bool:
+        loop = self.loops[-1]
+        jump = self.choose(["break", "continue"] if loop.can_continue else ["break"])
+        with self.block(f"if {self.condition()}:"):
+            self.write(jump)
+        return True
