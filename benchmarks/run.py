@@ -31,8 +31,10 @@ from pathlib import Path
 
 os.environ.setdefault("S2SAD_CACHE", "0")  # generation is timed: never read it from the cache
 # One BLAS thread: on a small shared machine, threads fighting for cores make matmul times erratic.
+# The peers get one thread too (torch reads OMP_NUM_THREADS; XLA its own flags), so all run the same race.
 for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 
