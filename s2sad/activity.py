@@ -71,7 +71,8 @@ def run(unit: Unit, options: Options) -> Unit:
     shapes.block(function.body, depth=0)
     same_shape = shapes.same_shape()
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
-    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(function))
+    shares = ir.views(function.body, rules.VIEWS)
+    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(shares, function), shares)
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)
     return dataclasses.replace(
@@ -353,9 +354,10 @@ class _Recorder:
     start pending: reassigning one records it.
     """
 
-    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by, seen_through):
+    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by, seen_through, shares):
         self.active = active
         self.seen_through = seen_through
+        self.shares = shares  # per name, the arrays it may be a view or a copy of
         self.shaped_by = shaped_by
         self.same_shape = same_shape
         self.zeros_before = zeros_before
@@ -383,9 +385,13 @@ class _Recorder:
                 if active is not None and reads_output(statement, active):
                     pending.add(statement.target)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
-                if statement.target in pending or (isinstance(statement, ir.Append) and _SHAPE + statement.target in pending):
-                    # Saved and undone in reverse; later updates of the same object must be too.
+                # The update changes the target's own memory, and so the arrays it is a view or a copy of.
+                changed = {statement.target, *self.shares.get(statement.target, ())}
+                if changed & pending or (isinstance(statement, ir.Append) and _SHAPE + statement.target in pending):
+                    # Saved and undone in reverse; later updates of the same object must be too, and
+                    # the target must still name that object when the reverse sweep undoes this one.
                     self.recorded.add(statement.id)
+                    pending.add(statement.target)
                 if statement.id in self.active and isinstance(statement, ir.SetItem):
                     # Its adjoint takes d_target[index] and sums it to the value's shape.
                     pending |= self.with_bases(ir.names_read(statement.index_value))
@@ -415,10 +421,10 @@ class _Recorder:
         return set(names).union(*(self.seen_through.get(name, ()) for name in names))
 
 
-def _updated_bases(function: ir.Function) -> dict[str, frozenset[str]]:
-    """Per name, the arrays it may be a view of that are updated in place somewhere."""
+def _updated_bases(shares, function: ir.Function) -> dict[str, frozenset[str]]:
+    """Per name, the arrays it may be a view of (``shares``) that are updated in place somewhere."""
     updated = {s.target for s in ir.walk(function.body) if isinstance(s, (ir.Append, ir.SetItem))}
-    return {name: bases & updated for name, bases in ir.views(function.body, rules.VIEWS).items() if bases & updated}
+    return {name: bases & updated for name, bases in shares.items() if bases & updated}
 
 
 def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozenset[int]:

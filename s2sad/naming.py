@@ -62,34 +62,40 @@ class Names:
         return name.startswith(self.prefix)
 
 
+class NameCollector(cst.CSTVisitor):
+    """Collects in ``found`` every identifier bound or read as a variable, in order of appearance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+        attribute.value.visit(self)
+        return False
+
+    def visit_Arg(self, arg: cst.Arg) -> bool:
+        arg.value.visit(self)
+        return False
+
+    def visit_ImportAlias(self, alias: cst.ImportAlias) -> bool:
+        if alias.asname is not None:  # `import math as m` binds m, not math
+            alias.asname.visit(self)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
+            alias.visit(self)
+        return False
+
+    def visit_Name(self, name: cst.Name) -> None:
+        self.found.append(name.value)
+
+
 def names_in(node: cst.CSTNode) -> list[str]:
     """Every identifier in ``node`` bound or read as a variable, in order of appearance."""
-    found: list[str] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            attribute.value.visit(self)
-            return False
-
-        def visit_Arg(self, arg: cst.Arg) -> bool:
-            arg.value.visit(self)
-            return False
-
-        def visit_ImportAlias(self, alias: cst.ImportAlias) -> bool:
-            if alias.asname is not None:  # `import math as m` binds m, not math
-                alias.asname.visit(self)
-            return False
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-            for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
-                alias.visit(self)
-            return False
-
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name.value)
-
-    node.visit(Collector())
-    return found
+    collector = NameCollector()
+    node.visit(collector)
+    return collector.found
 
 
 def finalize(

@@ -33,7 +33,7 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import Names, names_in
+from s2sad.naming import NameCollector, Names, names_in
 from s2sad import fusion, stacking
 from s2sad.reverse import fresh
 from s2sad.options import Options
@@ -58,22 +58,56 @@ def run(unit: Unit, options: Options) -> Unit:
         if options.mode == "reverse":
             generated = _release_dead(generated)
     finally:
-        _NAMES.clear()
-        _CALLS.clear()
+        _FACTS.clear()
     return dataclasses.replace(unit, generated=generated)
 
 
-# The names in each expression, by node: the rewrites ask again and again about the same
-# (immutable) nodes. Held with the node, so an id is not reused while its entry lives.
-_NAMES: dict[int, tuple[cst.CSTNode, list[str]]] = {}
-_CALLS: dict[int, tuple[cst.CSTNode, set[str]]] = {}  # likewise, the names each expression updates in place
+# What the rewrites ask again and again about the same (immutable) expressions, by node;
+# held with the node, so an id is not reused while its entry lives.
+_FACTS: dict[int, tuple[cst.CSTNode, "_Facts"]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Facts:
+    names: list[str]  # every name, in order (naming.names_in)
+    updated: set[str]  # names updated in place: their append or pop methods called, or _rt.add_at on them
+    indexed: set[str]  # names subscripted or with an attribute read (``name[i]``, ``name.T``)
+
+
+class _FactCollector(NameCollector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.updated: set[str] = set()
+        self.indexed: set[str] = set()
+
+    def visit_Call(self, call: cst.Call) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in ("append", "pop"):
+            self.updated.add(func.value.value)
+        elif isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name):
+            self.updated.add(call.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
+
+    def visit_Subscript(self, subscript: cst.Subscript) -> None:
+        if isinstance(subscript.value, cst.Name):
+            self.indexed.add(subscript.value.value)
+
+    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+        if isinstance(attribute.value, cst.Name):
+            self.indexed.add(attribute.value.value)
+        return super().visit_Attribute(attribute)
+
+
+def _facts(node: cst.CSTNode) -> _Facts:
+    entry = _FACTS.get(id(node))
+    if entry is None:
+        collector = _FactCollector()
+        node.visit(collector)
+        entry = _FACTS[id(node)] = (node, _Facts(collector.found, collector.updated, collector.indexed))
+    return entry[1]
 
 
 def _names_of(node: cst.CSTNode) -> list[str]:
-    entry = _NAMES.get(id(node))
-    if entry is None:
-        entry = _NAMES[id(node)] = (node, names_in(node))
-    return entry[1]
+    return _facts(node).names
 
 
 def _target(item) -> str | None:
@@ -100,7 +134,7 @@ def _writes(item) -> set[str]:
         elif isinstance(target, cst.Name):
             found.add(target.value)
     for inner in expressions_in([item]):
-        for called in _method_calls(inner):
+        for called in _facts(inner).updated:
             found.add(called)
     return found
 
@@ -114,29 +148,6 @@ def _updates_in_place(item) -> bool:
     if isinstance(node, cst.Expr) and m.matches(node.value, m.Call(func=m.Attribute(attr=m.Name("add_at")))):
         return True
     return any(isinstance(target, cst.Subscript) for target in targets)
-
-
-def _method_calls(node: cst.CSTNode) -> set[str]:
-    """Names ``node`` updates in place: their append or pop methods, or ``_rt.add_at`` on them."""
-    entry = _CALLS.get(id(node))
-    if entry is None:
-        entry = _CALLS[id(node)] = (node, _find_method_calls(node))
-    return entry[1]
-
-
-def _find_method_calls(node: cst.CSTNode) -> set[str]:
-    found = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in ("append", "pop"):
-                found.add(func.value.value)
-            elif isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name):
-                found.add(call.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
-
-    node.visit(Finder())
-    return found
 
 
 def _reads(item) -> set[str]:
@@ -198,19 +209,30 @@ def _replace_in(item, replacements):
 
 
 def _map_blocks(block, rewrite):
-    """Apply ``rewrite`` (a list of items -> a new list, or None) to the first block it changes."""
+    """Apply ``rewrite`` (a list of items -> a new list, or None) to ``block`` and to every block nested
+    in it; None if it changed none. One call makes every change a rewrite finds, not just the first:
+    the optimizer's rounds then number about the depth of the chains of changes, not their count.
+    """
     changed = rewrite(list(block))
-    if changed is not None:
-        return tuple(changed)
-    for position, item in enumerate(block):
+    items = block if changed is None else changed
+    nested = _map_nested(items, rewrite)
+    if nested is not None:
+        return nested
+    return None if changed is None else tuple(changed)
+
+
+def _map_nested(block, rewrite):
+    """``_map_blocks`` on the blocks nested in ``block``'s items, not on ``block`` itself."""
+    items = list(block)
+    changed = False
+    for position, item in enumerate(items):
         if isinstance(item, Compound):
-            for field in ("body", "orelse"):
-                inner = _map_blocks(getattr(item, field), rewrite)
-                if inner is not None:
-                    new = list(block)
-                    new[position] = dataclasses.replace(item, **{field: inner})
-                    return tuple(new)
-    return None
+            inner = {field: _map_blocks(getattr(item, field), rewrite) for field in ("body", "orelse")}
+            inner = {field: value for field, value in inner.items() if value is not None}
+            if inner:
+                items[position] = dataclasses.replace(item, **inner)
+                changed = True
+    return tuple(items) if changed else None
 
 
 def _inline_forward(generated: Generated, names: Names):
@@ -276,40 +298,63 @@ def _propagate_copies(generated: Generated, names: Names):
     assignments = _assignment_counts(generated)
     uses = _use_counts(generated)
     in_result = Counter(names_in(generated.result))
+    replaced: dict[str, cst.BaseExpression] = {}  # every name dropped, by what is read instead
+    sources: set[str] = set()  # names read in place of a dropped one: their uses are no longer counted right
 
     def rewrite(block: list, result_follows: bool):
+        reads, first_read, last_write, indexed = _block_table(block)
+        dropped: dict[int, str] = {}
         for position, line in enumerate(block):
             name = _target(line)
-            if not (name and names.is_placeholder(name)) or assignments[name] != 1:
+            if not (name and names.is_placeholder(name)) or assignments[name] != 1 or name in sources:
                 continue
             if in_result[name] and not result_follows:
                 continue
-            rest = block[position + 1 :]
-            if sum(_names_of(e).count(name) for e in expressions_in(rest)) + in_result[name] != uses[name]:
+            if first_read.get(name, position + 1) <= position or reads[name] + in_result[name] != uses[name]:
                 continue  # read somewhere else (before, or in an enclosing block)
             value = line.node.value
             if isinstance(value, cst.Name):
-                if value.value in _assigned(rest):
+                if value.value in replaced or last_write.get(value.value, -1) > position:
                     continue
-            elif _number(value) is None or _indexed(name, rest):
+                sources.add(value.value)
+            elif _number(value) is None or name in indexed:
                 continue  # `1.0[i]` would not parse: a number only replaces a name used as a value
-            return block[:position] + [_replace_in(item, {name: value}) for item in rest], {name: value}
-        return None
+            replaced[name] = value
+            dropped[position] = name
+        if not dropped:
+            return None
+        replacements = {name: replaced[name] for name in dropped.values()}
+        return [_replace_in(item, replacements) for position, item in enumerate(block) if position not in dropped]
 
+    changed = {}
     for section in ("forward", "reverse"):
-        top = list(getattr(generated, section))
-        found = rewrite(top, result_follows=section == "reverse")
-        replacement = None
-        if found is not None:
-            changed, replacement = found
-        else:
-            nested = _map_blocks(tuple(top), lambda block: (rewrite(block, False) or (None,))[0])
-            if nested is None:
-                continue
-            changed = list(nested)
-        result = substitute(generated.result, replacement) if replacement else generated.result
-        return dataclasses.replace(generated, **{section: tuple(changed)}, result=result), True
-    return generated, False
+        top = rewrite(list(getattr(generated, section)), result_follows=section == "reverse")
+        nested = _map_nested(top or getattr(generated, section), lambda block: rewrite(block, False))
+        if top is not None or nested is not None:
+            changed[section] = nested if nested is not None else tuple(top)
+    if not changed:
+        return generated, False
+    return dataclasses.replace(generated, **changed, result=substitute(generated.result, replaced)), True
+
+
+def _block_table(block: list):
+    """For the rewrites: per name, its reads in ``block`` (nested blocks too), the position of the first,
+    the position of the last line that writes it, and the names subscripted or with an attribute read.
+    """
+    reads: Counter = Counter()
+    first_read: dict[str, int] = {}
+    last_write: dict[str, int] = {}
+    indexed: set[str] = set()
+    for position, item in enumerate(block):
+        for expression in expressions_in([item]):
+            found = _names_of(expression)
+            reads.update(found)
+            for name in found:
+                first_read.setdefault(name, position)
+            indexed |= _facts(expression).indexed
+        for name in _assigned([item]):
+            last_write[name] = position
+    return reads, first_read, last_write, indexed
 
 
 def _drop_round_trips(generated: Generated, names: Names):
@@ -338,27 +383,19 @@ def _drop_round_trips(generated: Generated, names: Names):
     return (dataclasses.replace(generated, **changed), True) if changed else (generated, False)
 
 
-def _indexed(name: str, block) -> bool:
-    """Whether ``name`` is subscripted or has an attribute read (``name[i]``, ``name.T``) in ``block``."""
-    pattern = m.Subscript(value=m.Name(name)) | m.Attribute(value=m.Name(name))
-    return any(m.findall(expression, pattern) for expression in expressions_in(block))
-
-
 def _remove_dead(generated: Generated, names: Names):
     counts = _use_counts(generated)
 
     def rewrite(block: list):
-        for position, item in enumerate(block):
-            name = _target(item)
-            if name and names.is_placeholder(name) and counts[name] == 0:
-                return block[:position] + block[position + 1 :]
-        return None
+        kept = [item for item in block if not ((name := _target(item)) and names.is_placeholder(name) and counts[name] == 0)]
+        return kept if len(kept) < len(block) else None
 
+    changed = {}
     for section in ("checks", "forward", "reverse"):
-        changed = _map_blocks(getattr(generated, section), rewrite)
-        if changed is not None:
-            return dataclasses.replace(generated, **{section: changed}), True
-    return generated, False
+        new = _map_blocks(getattr(generated, section), rewrite)
+        if new is not None:
+            changed[section] = new
+    return (dataclasses.replace(generated, **changed), True) if changed else (generated, False)
 
 
 # -- folding ------------------------------------------------------------------------

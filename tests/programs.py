@@ -662,8 +662,9 @@ class _Function:
                     options += [((a, size // a), "{}.reshape(-1)", False), ((a, size // a), "{}.ravel()", False),
                                 ((a, size // a), "np.ravel({})", False), ((a, size // a), "{}.flatten()", True),
                                 ((a, size // a), f"np.reshape({{}}, ({size},))", False)]
-            options += [((size, 1), "np.squeeze({})", False), ((1, size), "{}.squeeze()", False),
-                        ((1, size), "np.squeeze({}, axis=0)", False), ((size,), "{}.copy()", True),
+            if size > 1:  # squeezing (1, 1) leaves no axis
+                options += [((size, 1), "np.squeeze({})", False), ((1, size), "{}.squeeze()", False)]
+            options += [((1, size), "np.squeeze({}, axis=0)", False), ((size,), "{}.copy()", True),
                         ((size,), "np.copy({})", True)]
         else:
             a, b = shape
