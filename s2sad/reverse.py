@@ -101,11 +101,18 @@ class _Transform:
     def unbound_saved(self, body) -> list[Line]:
         """``name = None`` for each name first assigned inside a branch or loop that the tape
         saves or a zero adjoint is shaped like: on a path that never assigned it, it has no value.
+        Likewise for a name whose first assignment saves its old value (which views may make the
+        activity analysis ask for: it tells views apart by name, not by the point in the code).
         """
         first_inside = ir.first_bound_inside(body, self.function.parameters)
         saved = {getattr(s, "target", None) for s in ir.walk(body) if s.id in self.activity.recorded}
         zeroed = set().union(*self.activity.zeros_before.values(), *self.activity.zeros_after.values())
         names = [name for name in first_inside if name in saved | zeroed]
+        bound = set(self.function.parameters)
+        for statement in body:
+            if isinstance(statement, ir.Assign) and statement.target not in bound and statement.id in self.activity.recorded:
+                names.append(statement.target)
+            bound |= ir.assigned([statement])
         if not names:
             return []
         targets = [cst.AssignTarget(target=cst.Name(name)) for name in names]

@@ -145,6 +145,17 @@ REGRESSIONS = [
         {"x1": (1, 2), "x2": ()}, "x2", (),
     ),
     Regression(
+        "vjp-first-assignment-saved-for-a-later-copy",
+        """
+        def f(x1):
+            v1 = np.sin(x1)
+            v1[0] += 0.5
+            x1 = v1
+            return np.sum(x1)
+        """,
+        {"x1": (3,)}, "x1", (),
+    ),
+    Regression(
         "jvp-return-in-a-loop-of-a-helper",
         """
         def g(a):
