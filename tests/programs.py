@@ -32,6 +32,7 @@ caller's arrays and of arrays another name still reads.
 
 from __future__ import annotations
 
+import ast
 import collections
 import contextlib
 import dataclasses
@@ -87,6 +88,14 @@ class Value:
     fresh: bool = True  # a new array no other name sees, so it may be updated in place
     sees: frozenset[str] = frozenset()  # the names whose arrays it may be a view of
     atom: bool = True  # needs no parentheses as an operand
+
+    def __post_init__(self) -> None:
+        # A wrong atom binds `.T` or `[i]` to part of the expression: a program unlike the one meant.
+        if self.atom:
+            assert not isinstance(ast.parse(self.text, mode="eval").body, _COMPOSITE), self.text
+
+
+_COMPOSITE = (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)
 
 
 def operand(value: Value) -> str:
@@ -523,15 +532,16 @@ class _Function:
                 base = self.positive(left_shape, depth)
                 exponent = self.squash(self.expression(right_shape, depth))
                 bound = max(base.bound, 1.0 / base.low) ** exponent.bound
-                text = self.choose([f"{operand(base)} ** {operand(exponent)}", f"np.power({base.text}, {exponent.text})"])
-                return self.limited(Value(text, shape, bound, atom=text.startswith("np.")))
+                text, call = self.choose([(f"{operand(base)} ** {operand(exponent)}", False),
+                                          (f"np.power({base.text}, {exponent.text})", True)])
+                return self.limited(Value(text, shape, bound, atom=call))
             numerator = self.expression(left_shape, depth)
             denominator = self.positive(right_shape, depth)
             if form == "np.arctan2":
                 return Value(f"np.arctan2({numerator.text}, {denominator.text})", shape, math.pi / 2)
-            text = self.choose([f"{operand(numerator)} / {operand(denominator)}",
-                                f"np.divide({numerator.text}, {denominator.text})"])
-            return self.limited(Value(text, shape, numerator.bound / denominator.low, atom=text.startswith("np.")))
+            text, call = self.choose([(f"{operand(numerator)} / {operand(denominator)}", False),
+                                      (f"np.divide({numerator.text}, {denominator.text})", True)])
+            return self.limited(Value(text, shape, numerator.bound / denominator.low, atom=call))
         argument = self.positive(shape, depth)
         low, high = argument.low, argument.bound
         if form in ("np.log", "math.log", "np.log2", "np.log10"):
@@ -543,8 +553,8 @@ class _Function:
         if form in ("np.sqrt", "math.sqrt"):
             return Value(f"{form}({argument.text})", shape, math.sqrt(high), math.sqrt(low))
         if form == "reciprocal":
-            text = self.choose([f"1.0 / {operand(argument)}", f"np.reciprocal({argument.text})"])
-            return self.limited(Value(text, shape, 1.0 / low, 1.0 / high, atom=text.startswith("np.")))
+            text, call = self.choose([(f"1.0 / {operand(argument)}", False), (f"np.reciprocal({argument.text})", True)])
+            return self.limited(Value(text, shape, 1.0 / low, 1.0 / high, atom=call))
         power = self.choose([0.5, 1.5, -0.5, 0.7])
         bound, low = max(low**power, high**power), min(low**power, high**power)
         if form == "math.pow":
