@@ -528,19 +528,19 @@ def _release_dead(generated: Generated) -> Generated:
     """
     items = [("forward", item) for item in generated.forward] + [("reverse", item) for item in generated.reverse]
     reads = [set(_names_of_block([item])) for _, item in items]
-    later = [set(names_in(generated.result))]
-    for read in reversed(reads):
-        later.append(later[-1] | read)
-    later = later[::-1][1:]  # later[i]: names read after item i
+    last_read = {name: index for index, read in enumerate(reads) for name in read}
+    last_read.update((name, len(items)) for name in names_in(generated.result))
     cheap = {_target(item) for _, item in items if isinstance(item, Line) and _target(item) and _cheap(item.node.value)}
     bound: set[str] = set()
     released: set[str] = set()
     sections: dict[str, list] = {"forward": [], "reverse": []}
     for index, (section, item) in enumerate(items):
         sections[section].append(item)
+        written = _writes(item)
         if isinstance(item, Line):
-            bound |= _writes(item)
-        dead = sorted(n for n in bound - released - cheap if n not in later[index] and (n in reads[index] or n in _writes(item)))
+            bound |= written
+        touched = (reads[index] | written) & bound
+        dead = sorted(n for n in touched - released - cheap if last_read.get(n, -1) <= index)
         if dead and index + 1 < len(items):
             released |= set(dead)
             node = cst.Del(target=cst.Tuple(elements=[cst.Element(cst.Name(n)) for n in dead], lpar=[], rpar=[])
