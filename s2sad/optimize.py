@@ -361,19 +361,21 @@ def _drop_round_trips(generated: Generated, names: Names):
     """``a = b`` then ``b = a``, neither changed between: the second line changes nothing."""
 
     def rewrite(block: list):
+        dropped: set[int] = set()
         for position, line in enumerate(block):
             copied = _target(line)
-            if copied is None or not isinstance(line.node.value, cst.Name):
+            if position in dropped or copied is None or not isinstance(line.node.value, cst.Name):
                 continue
             source = line.node.value.value
             for later, item in enumerate(block[position + 1 :], position + 1):
                 if isinstance(item, Compound):
                     break
                 if _target(item) == source and m.matches(item.node.value, m.Name(copied)):
-                    return block[:later] + block[later + 1 :]
+                    dropped.add(later)
+                    break
                 if {copied, source} & _writes(item):
                     break
-        return None
+        return [item for position, item in enumerate(block) if position not in dropped] if dropped else None
 
     changed = {}
     for section in ("forward", "reverse"):
