@@ -239,10 +239,11 @@ def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
     """Per name, every name whose memory it may share (through views and plain copies), transitively."""
     direct: dict[str, set[str]] = {}
     for statement in walk(statements):
-        if isinstance(statement, Assign) and (
-            statement.rule in rules_sharing_memory or isinstance(statement.value, cst.Name)
-        ):
-            direct.setdefault(statement.target, set()).update(names_read(statement.value))
+        if isinstance(statement, Assign) and isinstance(statement.value, cst.Name):
+            direct.setdefault(statement.target, set()).add(statement.value.value)
+        elif isinstance(statement, Assign) and statement.rule in rules_sharing_memory:
+            # Its operands' names, not the module a call names (np in np.transpose(x)): no view sees np.
+            direct.setdefault(statement.target, set()).update(*map(statement.operand_names, statement.operands))
     closed: dict[str, frozenset[str]] = {}
     for name in direct:
         seen, frontier = set(), [name]

@@ -156,6 +156,19 @@ REGRESSIONS = [
         {"x1": (3,)}, "x1", (),
     ),
     Regression(
+        "two-views-taken-with-np-share-no-array",
+        """
+        def f(x3, x4):
+            x1 = x3 @ x4.T
+            v4 = x1.T
+            v5 = np.linspace(-1.0, 1.0, 2).reshape(1, 2)
+            for i1 in range(2):
+                v5[:, i1] = np.cos(np.mean(v5, axis=1))
+            return np.mean(v4) + np.sum(v5)
+        """,
+        {"x3": (2, 2), "x4": (1, 2)}, ("x3", "x4"), (),
+    ),
+    Regression(
         "jvp-return-in-a-loop-of-a-helper",
         """
         def g(a):
