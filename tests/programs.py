@@ -439,7 +439,8 @@ class _Function:
             if kind == "size":
                 name = self.choose(arrays)
                 size = self.scope[name].shape[0]
-                text = self.choose([f"{name}.shape[0]", f"len({name})"])
+                # a float: an int would make np.full(..., v) an int array, which `v /= 2.0` cannot update
+                text = self.choose([f"float({name}.shape[0])", f"float(len({name}))"])
                 return Value(text, (), float(size), float(size))
             if kind == "index":
                 index, stop = self.choose(self.indices)
