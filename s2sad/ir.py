@@ -235,13 +235,23 @@ def assigned(statements) -> set[str]:
     return names
 
 
+def may_be_view(rule: str | None, operands, rules_sharing_memory) -> bool:
+    """Whether ``rule`` applied to ``operands`` may return a view: indexing with a list literal copies."""
+    if rule not in rules_sharing_memory:
+        return False
+    index = operands.get("index") if rule == "operator.getitem" else None
+    if not isinstance(index, cst.Subscript):
+        return True
+    return not any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.List) for e in index.slice)
+
+
 def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
     """Per name, every name whose memory it may share (through views and plain copies), transitively."""
     direct: dict[str, set[str]] = {}
     for statement in walk(statements):
         if isinstance(statement, Assign) and isinstance(statement.value, cst.Name):
             direct.setdefault(statement.target, set()).add(statement.value.value)
-        elif isinstance(statement, Assign) and statement.rule in rules_sharing_memory:
+        elif isinstance(statement, Assign) and may_be_view(statement.rule, statement.operands, rules_sharing_memory):
             # Its operands' names, not the module a call names (np in np.transpose(x)): no view sees np.
             direct.setdefault(statement.target, set()).update(*map(statement.operand_names, statement.operands))
     closed: dict[str, frozenset[str]] = {}

@@ -233,7 +233,7 @@ class _Lowering:
             self.ever_lists.add(target)
         else:
             self.lists.discard(target)
-        viewed = names_in(value) if rule in rules.VIEWS or isinstance(value, cst.Name) else []
+        viewed = names_in(value) if ir.may_be_view(rule, operands, rules.VIEWS) or isinstance(value, cst.Name) else []
         if any(name in self.caller_views for name in viewed):
             self.caller_views.add(target)
         else:

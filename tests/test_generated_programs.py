@@ -169,6 +169,16 @@ REGRESSIONS = [
         {"x3": (2, 2), "x4": (1, 2)}, ("x3", "x4"), (),
     ),
     Regression(
+        "indexing-with-a-list-copies-so-the-copy-may-be-updated",
+        """
+        def f(x4, x3):
+            v5 = x4[[2, 2, 1]]
+            v5[:] = np.sin(x3) * v5
+            return np.sum(v5 * x4)
+        """,
+        {"x4": (3,), "x3": (3,)}, ("x4", "x3"), (),
+    ),
+    Regression(
         "jvp-return-in-a-loop-of-a-helper",
         """
         def g(a):
