@@ -630,6 +630,14 @@ class _Lowering:
         self.statements.extend(ir.rename(body, renames))
         self.context.lists.update(renames.get(n, n) for n in lowering.ever_lists)
         replacements = {old: cst.Name(new) for old, new in renames.items()}
+        # What the callee returns may be an argument or a view of one (`return a`): the caller
+        # then sees that array through two names, and updating either in place is checked.
+        arguments_seen = {n for argument in arguments.values() for n in names_in(argument)}
+        returned = {renames.get(n, n) for v in (value if isinstance(value, list) else [value]) for n in names_in(v)}
+        if arguments_seen & (self.shared | {n for n in arguments_seen if not self.names.is_placeholder(n)}):
+            self.shared |= returned | arguments_seen
+        if arguments_seen & self.caller_views:
+            self.caller_views |= returned
         if isinstance(value, list):
             return [substitute(v, replacements) for v in value]
         return substitute(value, replacements)
@@ -726,7 +734,8 @@ class _Lowering:
             seen = array_views if isinstance(statement, ir.SetItem) else copies
             name = statement.target
             others = {n for n, bases in seen.items() if name in bases or n in seen.get(name, ()) or bases & seen.get(name, frozenset())}
-            read_later = sorted(n for n in others - {name} if n in live.get(statement.id, ()))
+            # A result variable is bound by a return: no update runs after it in this function.
+            read_later = sorted(n for n in others - {name} - set(self.results) if n in live.get(statement.id, ()))
             if read_later:
                 self.refuse(target, f"{doing} '{name}' in place while '{read_later[0]}', which sees the same array, "
                             "is read afterwards is", f"work on a copy: {name} = {name}.copy()")

@@ -58,7 +58,23 @@ def refusal(id, source, marker, kind, words, **options):
 
 
 U = errors.UnsupportedSyntax
+HELPER_RETURNS_ITS_ARGUMENT = """
+def g(a, c):
+    if c > 0.0:
+        return a
+    return a * 2.0
+
+
+"""
+
 REFUSALS = [
+    # -- an array seen through a helper's result, then updated in place ---------------------------
+    refusal("update-of-an-array-a-helper-returned", HELPER_RETURNS_ITS_ARGUMENT
+            + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
+            "v1[0]", U, "while 't', which sees the same array, is read afterwards"),
+    refusal("update-of-a-helper-result-that-is-the-argument", HELPER_RETURNS_ITS_ARGUMENT
+            + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
+            "t[0]", U, "(it is an argument: the caller's array)"),
     # -- constructs outside the language (check.py) ------------------------------------------------
     refusal("yield", "def f(x):\n    yield x\n    return x\n", "yield x", U, "yield is not supported"),
     refusal("yield-from", "def f(x):\n    y = yield from x\n    return y\n", "yield from", U, "yield is"),

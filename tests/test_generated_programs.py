@@ -179,6 +179,18 @@ REGRESSIONS = [
         {"x4": (3,), "x3": (3,)}, ("x4", "x3"), (),
     ),
     Regression(
+        "update-after-an-early-return-of-the-same-array",
+        """
+        def f(x1, x2):
+            v1 = np.stack([np.full((1,), x1), np.full((1,), x1), np.full((1,), x1)], axis=1)
+            if np.sum(np.square(x2)) > 0.0:
+                return v1
+            v1[0] = np.cos(v1[0]) * x1
+            return v1
+        """,
+        {"x1": (), "x2": (3, 3)}, ("x1", "x2"), (1, 3),
+    ),
+    Regression(
         "jvp-return-in-a-loop-of-a-helper",
         """
         def g(a):
