@@ -634,7 +634,7 @@ class _Lowering:
         # then sees that array through two names, and updating either in place is checked.
         arguments_seen = {n for argument in arguments.values() for n in names_in(argument)}
         returned = {renames.get(n, n) for v in (value if isinstance(value, list) else [value]) for n in names_in(v)}
-        if arguments_seen & (self.shared | {n for n in arguments_seen if not self.names.is_placeholder(n)}):
+        if any(n in self.shared or not self.names.is_placeholder(n) for n in arguments_seen):  # as emit_assign
             self.shared |= returned | arguments_seen
         if arguments_seen & self.caller_views:
             self.caller_views |= returned
