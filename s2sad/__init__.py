@@ -19,8 +19,8 @@ Glossary, used the same way throughout the code:
 - origin: the file, line and column in the user's source a statement comes from.
 """
 
-from s2sad.api import differentiable, grad, hessian, hvp, jacobian, jvp, rule, source, value_and_grad, vjp
+from s2sad.api import differentiable, grad, hessian, hessp, hvp, jacobian, jvp, rule, source, value_and_grad, vjp
 from s2sad.errors import S2SADError
 from s2sad.version import VERSION as __version__
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hvp", "hessian", "source", "differentiable", "rule", "S2SADError", "__version__"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hvp", "hessp", "hessian", "source", "differentiable", "rule", "S2SADError", "__version__"]

@@ -102,6 +102,9 @@ class _Varied:
             if isinstance(statement, ir.Assign):
                 self.assign(statement, varied)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
+                if isinstance(statement, ir.SetItem):
+                    self.refuse_inactive(ir.names_read(statement.index_value) & varied, "the index", self.INDEX_HINT,
+                                         statement)
                 # The updated object keeps its other items: it stays varied if it was.
                 depends = ir.names_read(statement.value) & varied
                 if depends or statement.target in varied:
@@ -129,6 +132,14 @@ class _Varied:
         if statement.rule is None:
             depends = statement.reads() & varied
             if statement.inactive_only and depends:
+                if isinstance(statement.value, cst.Subscript):  # np.s_[...], np.mgrid[...] (issue 13)
+                    raise UnsupportedSyntax(
+                        f"this index or grid depends on {_names(depends)}, which is differentiated, "
+                        "but s2sad carries no derivative through it",
+                        statement.origin,
+                        hint="keep the items of np.s_[...], np.index_exp[...], np.ogrid[...] and np.mgrid[...] "
+                        "independent of the differentiated arguments (index the array directly: x[i:j])",
+                    )
                 raise UnsupportedSyntax(
                     f"this value depends on {_names(depends)}, which is differentiated, "
                     "but goes where s2sad carries no derivative",
@@ -139,6 +150,22 @@ class _Varied:
             varied.discard(statement.target)
             return
         rule = rules.lookup(statement.rule)
+        # An index, a shape or an option (axis, ord, a custom rule's parameter with a default) gets no
+        # derivative: a differentiated value there would be taken for a constant (issue 13).
+        for parameter in statement.operands:
+            if parameter in rule.inactive or parameter not in rule.differentiable:
+                depends = statement.operand_names(parameter) & varied
+                if rule.name == "operator.getitem":
+                    self.refuse_inactive(depends, "the index", self.INDEX_HINT, statement)
+                elif rule.custom:
+                    self.refuse_inactive(depends, f"'{parameter}' of {rules.spelling(rule.name)}",
+                                         f"in the rule of {rules.spelling(rule.name)}, a parameter without a "
+                                         "default gets a derivative; or keep this one independent of the "
+                                         "differentiated arguments", statement)
+                else:
+                    self.refuse_inactive(depends, f"'{parameter}' of {rules.spelling(rule.name)}",
+                                         "keep indices, shapes and options independent of the differentiated "
+                                         "arguments", statement)
         parameters = set()
         names: set[str] = set()
         for index, parameter in enumerate(rule.differentiable):
@@ -162,6 +189,20 @@ class _Varied:
             varied.add(statement.target)
         else:
             varied.discard(statement.target)
+
+    INDEX_HINT = ("index with integers, slices or masks that do not depend on the differentiated arguments "
+                  "(to join arrays, use np.concatenate([a, b]))")
+
+    @staticmethod
+    def refuse_inactive(depends: set[str], what: str, hint: str, statement) -> None:
+        """Refuse a differentiated value (``depends``) reaching ``what``, an operand that carries no derivative."""
+        if depends:
+            raise UnsupportedSyntax(
+                f"{what} depends on {_names(depends)}, which is differentiated, but s2sad carries no derivative "
+                "through it",
+                statement.origin,
+                hint=hint,
+            )
 
 
 class _Useful:

@@ -1,4 +1,4 @@
-"""The Python entry points: grad, value_and_grad, vjp, jvp, jacobian, hvp, hessian, source.
+"""The Python entry points: grad, value_and_grad, vjp, jvp, jacobian, hvp, hessp, hessian, source.
 
 Each validates its arguments, builds Options, runs the pipeline on the live
 function, and returns the generated function itself (so ``inspect.getsource``
@@ -7,14 +7,15 @@ shows generated code), or for ``vjp`` a thin adapter to JAX's calling order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import types
 
 import numpy as np
 
-from s2sad import cache, compose, emit, load, pipeline, rules
-from s2sad.errors import BadArgument, Origin
+from s2sad import cache, compose, emit, load, pipeline, rules, templates
+from s2sad.errors import BadArgument, BadRule, Origin
 from s2sad.options import Kind, Options
 
 Wrt = int | str | tuple[int | str, ...]
@@ -129,6 +130,40 @@ def hvp(function, wrt: Wrt = 0):
     return product
 
 
+def hessp(function, wrt: int | str = 0):
+    """The Hessian-vector product in scipy's order: ``hessp(f)(x, p, *args) -> H p``, never forming H.
+
+    ``p`` comes right after the ``wrt`` argument: ``hessp(x, p, *args)`` is how
+    ``scipy.optimize.minimize`` calls its ``hessp=`` (``hvp`` takes the vector
+    last, so with ``args=`` it would take an extra argument for the vector);
+    ``hessp(f, wrt=1)(a, x, p, *rest)``. The arguments up to ``p`` are passed by
+    position. ``wrt`` is one argument (scipy differentiates one array): for
+    several, use ``hvp``.
+    """
+    names = _parameters(function)
+    hint = "hessp differentiates one positional argument, as scipy does; for several use s2sad.hvp(f, wrt=(...))"
+    if isinstance(wrt, tuple):
+        raise BadArgument(f"hessp takes one wrt argument, not {wrt!r}", _where(function), hint=hint)
+    (name,) = _wrt(wrt, names, function.__name__, _where(function))
+    parameter = inspect.signature(function).parameters[name]
+    if parameter.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        raise BadArgument(f"hessp: {name} is keyword-only, so p cannot follow it", _where(function), hint=hint)
+    position = names.index(name)
+    product = hvp(function, name)
+
+    @functools.wraps(product)
+    def product_in_scipy_order(*args, **keywords):
+        if len(args) < position + 2:
+            raise BadArgument(
+                f"hessp of {function.__name__} takes its arguments up to {name}, then p, by position "
+                f"({', '.join([*names[: position + 1], 'p', *names[position + 1 :]])}); got {len(args)} positional",
+                _where(function),
+            )
+        return product(*args[: position + 1], *args[position + 2 :], args[position + 1], **keywords)
+
+    return product_in_scipy_order
+
+
 def hessian(function, wrt: Wrt = 0):
     """The Hessian of a scalar ``function``: ``hessian(f, wrt)(*args)``, shape ``x.shape + x.shape``.
 
@@ -205,8 +240,14 @@ def rule(function=None, *, elementwise: bool = False):
     rule, written as s2sad's own rules are (s2sad/rules/): the output's adjoint
     ``d_out``, the output ``out``, then the function's parameters; it returns
     one contribution per parameter without a default (``None`` where there is
-    none). It may use numpy as ``np``, ``math``, and its module's globals.
-    ``elementwise=True`` sums contributions down to each argument's shape.
+    none). Its ``.tangent`` decorator, after it, takes the tangent rule that
+    forward mode (``jvp``, ``hvp``, ``hessian``) needs: the tangent ``d_<p>`` of
+    each parameter without a default (``None`` when that argument has none in
+    a call; test it with ``is None``, decided when the code is generated), the
+    output, then the adjoint rule's parameters; it returns the output's tangent.
+    Both may use numpy as ``np``, ``math``, and their module's globals.
+    ``elementwise=True`` broadcasts contributions and tangents like numpy does
+    (an adjoint is summed down to its argument's shape).
 
         @s2sad.rule(elementwise=True)
         def erf(x):
@@ -215,16 +256,38 @@ def rule(function=None, *, elementwise: bool = False):
         @erf.adjoint
         def erf_adjoint(d_out, out, x):
             return d_out * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
+
+        @erf.tangent
+        def erf_tangent(d_x, out, x):
+            return d_x * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
     """
     if function is None:
         return functools.partial(rule, elementwise=elementwise)
 
     def adjoint(adjoint_function):
-        rules.custom(function, adjoint_function, elementwise)
+        with _located(adjoint_function):
+            rules.custom(function, adjoint_function, elementwise)
         return adjoint_function
 
+    def tangent(tangent_function):
+        with _located(tangent_function):
+            rules.custom_tangent(function, tangent_function)
+        return tangent_function
+
     function.adjoint = adjoint
+    function.tangent = tangent
     return function
+
+
+@contextlib.contextmanager
+def _located(rule_function):
+    """A rule s2sad cannot use is refused where it is written."""
+    try:
+        yield
+    except templates.RuleShapeError as error:
+        raise BadRule(
+            str(error), _where(rule_function), hint="write it as s2sad.rule's docstring and README.md show"
+        ) from None
 
 
 def _generate(function, wrt: Wrt, kind: Kind):

@@ -135,10 +135,6 @@ class _Gate(cst.CSTVisitor):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
                 self.target(target, alone=len(targets) == 1)
-            if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
-                if not isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
-                    self.refuse(node.operator, "updating part of an array with this operator is",
-                                "write y[i] = y[i] * v, or use += and -=")
         elif isinstance(node, cst.Expr):
             if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:
@@ -163,8 +159,8 @@ class _Gate(cst.CSTVisitor):
                 if isinstance(element, cst.StarredElement):
                     self.refuse(element, "starred assignment targets are", "assign each name separately")
                 self.target(element.value)
-        elif isinstance(target, cst.Subscript) and alone and isinstance(target.value, cst.Name):
-            return  # y[i] = ...: an update of a local array, checked further by normalize
+        elif isinstance(target, cst.Subscript) and alone:
+            target.value.visit(self)  # y[i] = ..., y.T[i] = ..., rows[0][i] = ...: normalize checks the array
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.refuse(
                 target,

@@ -76,6 +76,10 @@ class BadArgument(S2SADError):
     """A derivative was called with values it cannot differentiate (run time)."""
 
 
+class BadRule(S2SADError):
+    """A user's rule (``@s2sad.rule``) is not written the way s2sad can use it."""
+
+
 # libcst recurses once or twice per level of nesting, so an expression nested a few hundred
 # deep (x + x + ... + x, -(-(...)), f(f(...))) needs more than Python's default 1000 frames.
 RECURSION_LIMIT = 20_000

@@ -18,7 +18,7 @@ import itertools
 
 import libcst as cst
 
-from s2sad import ir, rules, templates
+from s2sad import ir, load, rules, templates
 from s2sad.naming import Names
 from s2sad.options import Options
 from s2sad.reverse import fresh
@@ -27,7 +27,9 @@ from s2sad.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:
-    return dataclasses.replace(unit, generated=_Forward(unit, options).generate())
+    transform = _Forward(unit, options)
+    generated = transform.generate()
+    return dataclasses.replace(unit, generated=generated, foreign={**unit.foreign, **transform.foreign})
 
 
 class _Forward:
@@ -39,6 +41,7 @@ class _Forward:
         self.temps = itertools.count(1)
         self.tangents: dict[str, cst.BaseExpression] = {}  # name -> its tangent (absent: zero)
         self.owned: set[str] = set()  # names whose tangent variable no other variable refers to
+        self.foreign: dict[str, tuple[object, str]] = {}  # globals users' rules read (see Unit.foreign)
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
         return attribute(self.names.module("_rt"), *attributes)
@@ -105,22 +108,24 @@ class _Forward:
         terms = []
         if rule is not None and parameters:
             tangents = {p: self.operand_tangent(statement.operands[p]) for p in rule.differentiable}
-            wanted = tuple(
-                rule.differentiable.index(p) for p in parameters if tangents[p] is not None
-            )
-            if wanted:
-                if rule.tangent is None:
-                    raise AssertionError(f"no tangent rule for {rule.name}")  # every rule has one (tested)
+            present = tuple(p for p in parameters if tangents[p] is not None)
+            if present:
+                template, wanted = rule.tangent_terms(present, statement.origin)
                 bindings = {"out": cst.Name(statement.target)}
                 for parameter, operand in statement.operands.items():
                     bindings[parameter] = (
                         cst.List(elements=[cst.Element(a) for a in operand]) if isinstance(operand, tuple) else operand
                     )
                 for parameter in rule.differentiable:
-                    bindings[f"d_{parameter}"] = tangents[parameter] or cst.Float("0.0")
+                    bindings[f"d_{parameter}"] = tangents[parameter] if parameter in present else cst.Name("None")
                 for alias in templates.MODULE_NAMES:
                     bindings[alias] = cst.Name(self.names.module(alias))
-                setup, results = templates.instantiate(rule.tangent, bindings, wanted, self.fresh)
+                for name in sorted(template.globals):  # a user's rule reads its module's globals
+                    placeholder = self.names.role(f"v_{name}_{len(self.foreign) + 1}")
+                    where = load.live_namespace(rule.tangent_function) if rule.tangent_function else rule.module
+                    self.foreign.setdefault(placeholder, (where, name))
+                    bindings[name] = cst.Name(placeholder)
+                setup, results = templates.instantiate(template, bindings, wanted, self.fresh)
                 lines += [assign(name, value, statement.origin) for name, value in setup]
                 terms = [results[i] for i in wanted]
         if not terms:
@@ -129,7 +134,7 @@ class _Forward:
         total = terms[0]
         for term in terms[1:]:
             total = cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
-        if rule.elementwise and self.may_be_smaller(statement, rule, tangents, wanted):
+        if rule.elementwise and self.may_be_smaller(statement, rule, template, tangents, wanted):
             # `x2 + x1` with a tangent for x1 alone: d_x1 may be smaller than the value it belongs to.
             total = call(self.rt("broadcast_like"), total, cst.Name(statement.target))
         tangent = self.names.adjoint(statement.target)
@@ -138,13 +143,13 @@ class _Forward:
         self.track_ownership(statement.target, total)
         return lines
 
-    def may_be_smaller(self, statement: ir.Assign, rule, tangents, wanted) -> bool:
+    def may_be_smaller(self, statement: ir.Assign, rule, template, tangents, wanted) -> bool:
         """Whether an elementwise result's tangent may lack axes an operand without a tangent broadcast it to.
 
         Not if the tangent reads that operand (``x2 * d_x1``) or the value itself, or one
         operand with a tangent is known to have the value's shape.
         """
-        read = set().union(*(rule.tangent.reads(index) for index in wanted))
+        read = set().union(*(template.reads(index) for index in wanted))
         without = {
             p for p in rule.differentiable
             if tangents[p] is None and p not in read and not _is_number(statement.operands.get(p))

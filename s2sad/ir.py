@@ -130,6 +130,9 @@ class SetItem:
     value: cst.BaseExpression = dataclasses.field(repr=False)
     augmented: bool
     origin: Origin
+    # The user's ``a op= e`` on a name, lowered to ``a[...] op= e`` where ``a`` holds an array
+    # (a number is rebound instead): updating the caller's array there is refused at run time.
+    whole_name: bool = False
 
 
 Statement = Assign | Return | Guard | If | Loop | Append | SetItem

@@ -71,6 +71,11 @@ _METHODS = {
 }
 _PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
 _PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+# numpy's index helpers that join arrays: np.r_[...] and np.c_[...] become np.concatenate of the
+# pieces numpy makes of each item (the rule that makes a piece, the axis joined along).
+_CONCATENATORS = {"numpy.r_": ("numpy.atleast_1d", None), "numpy.c_": ("s2sad.runtime.column", "-1")}
+# The others build an index or a grid, which carries no derivative.
+_INDEX_BUILDERS = {"numpy.s_", "numpy.index_exp", "numpy.ogrid", "numpy.mgrid"}
 
 def run(unit: Unit, options: Options) -> Unit:
     context = _Context(Names.avoiding(names_in(unit.function)), stack=[(unit.path, unit.name)])
@@ -207,8 +212,6 @@ class _Lowering:
         # Names whose array may be seen through another name (or by the caller):
         # updating one in place would change the other.
         self.shared: set[str] = set()
-        self.caller_views: set[str] = set()  # names that may see an argument's array (here)
-        self.updates_of_shared: list = []  # (statement, target node, what it does), checked at the end
 
     # -- helpers -------------------------------------------------------------
 
@@ -234,10 +237,6 @@ class _Lowering:
         else:
             self.lists.discard(target)
         viewed = names_in(value) if ir.may_be_view(rule, operands, rules.VIEWS) or isinstance(value, cst.Name) else []
-        if any(name in self.caller_views for name in viewed):
-            self.caller_views.add(target)
-        else:
-            self.caller_views.discard(target)
         if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
             self.shared.add(target)
             if not self.names.is_placeholder(target):
@@ -278,7 +277,6 @@ class _Lowering:
         """The function's body lowered, and what it returns: an atom, or atoms for a tuple."""
         definition = self.unit.function
         self.shared.update(parameters)
-        self.caller_views.update(parameters)
         items = _items(definition.body)
         returns = [s for s in _nested_smalls(definition.body) if isinstance(s, cst.Return)]
         sizes = {len(r.value.elements) if isinstance(r.value, cst.Tuple) else None for r in returns}
@@ -303,7 +301,6 @@ class _Lowering:
             self.flag(self.returned, False)
             body.insert(0, self.statements.pop())
             self.value = [cst.Name(r) for r in self.results] if self.arity else cst.Name(self.results[0])
-        self.check_updates_of_shared(body, self.value)
         return body, self.value
 
     def flag(self, name: str, value: bool) -> None:
@@ -357,12 +354,9 @@ class _Lowering:
         if isinstance(node, cst.While):
             return self.while_loop(node)
         if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
-            self.set_item(node.targets[0].target, node.value, augmented=False)
+            self.set_item(node.targets[0].target, node.value)
         elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
-            value = node.value
-            if isinstance(node.operator, cst.SubtractAssign):
-                value = cst.UnaryOperation(operator=cst.Minus(), expression=value)
-            self.set_item(node.target, value, augmented=True)
+            self.set_item(node.target, node.value, node.operator)
         elif isinstance(node, cst.Expr) and _is_append(node.value):
             self.append(node.value)
         elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
@@ -373,12 +367,10 @@ class _Lowering:
             if node.value is not None:
                 self.assign([cst.AssignTarget(target=node.target)], node.value)
         elif isinstance(node, cst.AugAssign):
-            self.guard_shared_update(node.target)
-            operator = type(node.operator).__name__.removesuffix("Assign")
-            binary = cst.BinaryOperation(
-                left=node.target, operator=getattr(cst, operator)(), right=node.value
-            )
-            self.assign([cst.AssignTarget(target=node.target)], binary)
+            if node.target.value in self.shared and node.target.value not in self.lists:
+                self.update_if_array(node)
+            else:
+                self.assign([cst.AssignTarget(target=node.target)], _binary(node))
         return set()
 
     # -- control flow --------------------------------------------------------------
@@ -636,8 +628,6 @@ class _Lowering:
         returned = {renames.get(n, n) for v in (value if isinstance(value, list) else [value]) for n in names_in(v)}
         if any(n in self.shared or not self.names.is_placeholder(n) for n in arguments_seen):  # as emit_assign
             self.shared |= returned | arguments_seen
-        if arguments_seen & self.caller_views:
-            self.caller_views |= returned
         if isinstance(value, list):
             return [substitute(v, replacements) for v in value]
         return substitute(value, replacements)
@@ -677,7 +667,6 @@ class _Lowering:
                         f"start it here: {name} = []")
         value = self.plain(self.atom(call.args[0].value))  # a tuple appended carries no derivative
         self.statements.append(ir.Append(next(self.ids), name, value, self.origin))
-        self.refuse_shared(call.func.value, "appending to", self.statements[-1])
 
     def zero_list(self, value: cst.BaseExpression) -> bool:
         """``_rt.zeros_like(hs)`` of a list (generated code's zero tangent of a list) is a list."""
@@ -698,62 +687,69 @@ class _Lowering:
         value, *_ = self.apply(self.unit.resolutions[text].name, node.value, positional, keywords, kind="check")
         self.statements.append(ir.Guard(next(self.ids), value, self.origin))
 
-    def set_item(self, target: cst.Subscript, value: cst.BaseExpression, augmented: bool) -> None:
-        name = target.value.value
-        if name in self.lists or name not in self.unit.local_names:
-            self.refuse(target, f"assigning into '{name}' (not an array made in this function) is",
-                        "make a new array first, for example y = np.zeros_like(x)")
-        atom = self.atom(value)
+    def set_item(self, target: cst.Subscript, value: cst.BaseExpression, operator=None, whole_name=False) -> None:
+        """``y[index] = value``, or ``y[index] op= value``: ``+=`` (and ``-=``) add into y in place;
+        other operators are ``y[index] = y[index] op value``, as numpy computes them."""
+        name = self.updated_array(target)
         elements = self.index_elements(target)
         index_value = cst.Subscript(
             value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
         )
+        if isinstance(operator, cst.SubtractAssign):
+            value = cst.UnaryOperation(operator=cst.Minus(), expression=value)
+        elif operator is not None and not isinstance(operator, cst.AddAssign):
+            part = cst.Name(self.temp())
+            getitem = cst.Subscript(value=cst.Name(name), slice=elements)
+            self.emit_assign(part.value, getitem, "operator.getitem", {"a": cst.Name(name), "index": index_value},
+                             False, self.origin)
+            binary = type(operator).__name__.removesuffix("Assign")
+            value = cst.BinaryOperation(left=part, operator=getattr(cst, binary)(), right=value)
+            operator = None
+        atom = self.atom(value)
         self.statements.append(
-            ir.SetItem(next(self.ids), name, tuple(elements), index_value, atom, augmented, self.origin)
+            ir.SetItem(next(self.ids), name, tuple(elements), index_value, atom, operator is not None, self.origin,
+                       whole_name)
         )
-        self.refuse_shared(target.value, "updating part of", self.statements[-1])
 
-    def refuse_shared(self, target: cst.Name, doing: str, statement: ir.Append | ir.SetItem) -> None:
-        """An in-place update the caller would see is refused; one another name sees, if that name is read later."""
-        name = target.value
-        if name in self.caller_views:
-            self.refuse(target, f"{doing} '{name}' in place (it is an argument: the caller's array) is",
-                        f"work on a copy: {name} = {name}.copy()")
-        if name in self.shared:
-            self.updates_of_shared.append((statement, target, doing))
+    def updated_array(self, target: cst.Subscript) -> str:
+        """The name of the array ``target`` updates: a local array, or a temporary holding
+        the view written (``y.T[0] = ...``, ``rows[0][1] = ...``), which s2sad.memory follows."""
+        held = _bare(target.value)
+        if not isinstance(held, cst.Name):
+            atom = self.atom(held)
+            if not isinstance(atom, cst.Name):
+                self.refuse(target, "assigning into a value that is not an array is")
+            return atom.value
+        name = held.value
+        if name in self.lists or name not in self.unit.local_names:
+            self.refuse(target, f"assigning into '{name}' (not an array made in this function) is",
+                        "make a new array first, for example y = np.zeros_like(x)")
+        return name
 
-    def check_updates_of_shared(self, body, value) -> None:
-        """Refuse an in-place update if a name that may see the same array (or list) is read after it."""
-        if not self.updates_of_shared:
-            return
-        live = ir.live_after(body, frozenset(names_in(value) if not isinstance(value, list) else
-                                             {n for v in value for n in names_in(v)}))
-        array_views = ir.views(body, rules.VIEWS)
-        copies = ir.views(body, ())  # appending changes no item: only the list itself is seen
-        for statement, target, doing in self.updates_of_shared:
-            seen = array_views if isinstance(statement, ir.SetItem) else copies
-            name = statement.target
-            others = {n for n, bases in seen.items() if name in bases or n in seen.get(name, ()) or bases & seen.get(name, frozenset())}
-            # A result variable is bound by a return: no update runs after it in this function.
-            read_later = sorted(n for n in others - {name} - set(self.results) if n in live.get(statement.id, ()))
-            if read_later:
-                self.refuse(target, f"{doing} '{name}' in place while '{read_later[0]}', which sees the same array, "
-                            "is read afterwards is", f"work on a copy: {name} = {name}.copy()")
+    def update_if_array(self, node: cst.AugAssign) -> None:
+        """``a op= e`` on a name another may see: numpy updates an array in place (every name that
+        sees it sees the update) but rebinds a number. Which one ``a`` holds is known at run time:
 
-    def guard_shared_update(self, target: cst.BaseAssignTargetExpression) -> None:
-        """``a += e`` rebinds a number but updates an array in place, which another name may see.
-
-        Which one ``a`` holds is known only at run time, so the forward sweep
-        checks: a number goes on as ``a = a + e``, an array is refused there.
+            _n1 = _rt.is_array(a)
+            if _n1:
+                a[...] op= e
+            else:
+                a = a op e
         """
-        name = target.value
-        if name not in self.shared:
-            return
-        check = cst.Call(
-            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("require_unshared")),
-            args=[cst.Arg(cst.Name(name)), cst.Arg(_string(name)), cst.Arg(_string(str(self.where(target))))],
-        )
-        self.statements.append(ir.Guard(next(self.ids), check, self.origin))
+        name = node.target.value
+        flag = self.temp()
+        test = cst.Call(func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("is_array")),
+                        args=[cst.Arg(cst.Name(name))])
+        self.emit_assign(flag, test, None, {}, False, self.origin)
+        self.depth += 1
+        saved, self.statements = self.statements, []
+        whole = cst.Subscript(value=cst.Name(name), slice=[cst.SubscriptElement(cst.Index(cst.Ellipsis()))])
+        self.set_item(whole, node.value, node.operator, whole_name=True)
+        body, self.statements = self.statements, []
+        self.assign([cst.AssignTarget(target=node.target)], _binary(node))
+        orelse, self.statements = self.statements, saved
+        self.depth -= 1
+        self.statements.append(ir.If(next(self.ids), cst.Name(flag), tuple(body), tuple(orelse), self.origin))
 
     def assign(self, targets, value: cst.BaseExpression) -> None:
         if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
@@ -1035,6 +1031,16 @@ class _Lowering:
         item = self.tuple_item(node)
         if item is not None:
             return (item, "s2sad.copy", {"x": item}, False) if isinstance(item, cst.Name) else (item, None, {}, False)
+        helper = self.index_helper(node.value)
+        if helper in _CONCATENATORS:
+            return self.concatenation(node, helper)
+        if helper in _INDEX_BUILDERS:
+            # np.s_[1:n], np.mgrid[0:n, 0:m]: a new index or grid. It carries no derivative, so
+            # analyse refuses it if it depends on what is differentiated (issue 13).
+            value = node.with_changes(value=self.literal(node.value), slice=self.index_elements(node), lpar=[], rpar=[])
+            return value, None, {}, True
+        # Any other base (an array, a list, a global): the index carries no derivative, and the
+        # operator.getitem rule declares it inactive, so analyse refuses a differentiated value there.
         base = self.atom(node.value)
         elements = self.index_elements(node)
         value = node.with_changes(value=base, slice=elements, lpar=[], rpar=[])
@@ -1042,6 +1048,65 @@ class _Lowering:
             value=cst.Attribute(value=cst.Name(self.names.module("np")), attr=cst.Name("s_")), slice=elements
         )
         return value, "operator.getitem", {"a": base, "index": index_value}, False
+
+    def index_helper(self, base: cst.BaseExpression) -> str | None:
+        """The qualified name of numpy's index helper (``numpy.r_``) that ``base`` names, else None."""
+        text = dotted(_bare(base))
+        if text is None or self.resolution(text) != "constant":
+            return None
+        name = self.unit.resolutions[text].name
+        return name if name in _CONCATENATORS or name in _INDEX_BUILDERS else None
+
+    def concatenation(self, node: cst.Subscript, helper: str):
+        """``np.r_[...]`` / ``np.c_[...]`` as numpy builds them, from rules (issue 13)::
+
+            np.r_[a, 0:3, 2.0]    np.concatenate([np.atleast_1d(a), np.arange(0, 3), np.atleast_1d(2.0)])
+            np.c_[a, b]           np.concatenate([_rt.column(a), _rt.column(b)], axis=-1)
+
+        A slice is a range (np.arange), a list or tuple an array; directive strings (``'r'``,
+        ``'0,2'``) are refused (check.py refuses complex steps such as ``0:1:5j``).
+        """
+        piece_rule, axis = _CONCATENATORS[helper]
+        spelled = rules.spelling(helper)
+        items = [element.slice for element in node.slice]
+        if len(items) == 1 and isinstance(items[0], cst.Index) and isinstance(_bare(items[0].value), cst.Tuple):
+            items = [element.value for element in _bare(items[0].value).elements]  # np.r_[(a, b)] is np.r_[a, b]
+        pieces = []
+        for item in items:
+            if isinstance(item, cst.Index):
+                if item.star is not None:
+                    self.refuse(item, f"unpacking into {spelled}[...] is", _JOIN_HINT[helper])
+                item = item.value
+            if isinstance(item, cst.Slice):  # a range: 1-D already, made a column for np.c_
+                made = self.helper_range(item)
+                pieces.append(made if axis is None else self.held(item, *self.apply(piece_rule, item, [made], {})))
+                continue
+            bare = _bare(item)
+            if isinstance(bare, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+                self.refuse(item, f"a directive string in {spelled}[...] is", _JOIN_HINT[helper])
+            if isinstance(bare, (cst.List, cst.Tuple)) or (
+                isinstance(bare, cst.Name) and (bare.value in self.lists or bare.value in self.tuples)
+            ):
+                made = self.held(item, *self.apply("numpy.array", item, [item], {}))  # numpy makes it an array
+            else:
+                made = self.atom(item)
+            pieces.append(self.held(item, *self.apply(piece_rule, item, [made], {})))
+        keywords = {} if axis is None else {"axis": cst.parse_expression(axis)}
+        return self.apply("numpy.concatenate", node, [cst.List(elements=[cst.Element(p) for p in pieces])], keywords)
+
+    def helper_range(self, item: cst.Slice) -> cst.Name:
+        """A slice in ``np.r_[...]``: ``np.arange(start, stop, step)`` as numpy reads it (no start: 0).
+        Its bounds must stay inactive."""
+        start = item.lower if item.lower is not None else cst.Integer("0")
+        stop = item.upper if item.upper is not None else cst.Name("None")
+        arguments = [start, stop] + ([item.step] if item.step is not None else [])
+        return self.held(item, *self.apply("numpy.arange", item, arguments, {}, kind="inactive_only"))
+
+    def held(self, node: cst.CSTNode, value, rule, operands, inactive_only) -> cst.Name:
+        """A temporary holding one operation made here (``apply``'s result), placed where ``node`` is written."""
+        name = self.temp()
+        self.emit_assign(name, value, rule, operands, inactive_only, self.where(node))
+        return cst.Name(name)
 
     def index_elements(self, node: cst.Subscript) -> list[cst.SubscriptElement]:
         """The subscript's index, its parts made atoms."""
@@ -1164,6 +1229,16 @@ class _Lowering:
 # Functions whose result may be a view of their argument (basic indexing, reshapes).
 _EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
+_JOIN_HINT = {
+    "numpy.r_": "join arrays with np.concatenate([a, b], axis=...), or np.stack([a, b], axis=...) along a new axis",
+    "numpy.c_": "join columns with np.concatenate([a, b], axis=-1) or np.stack([a, b], axis=-1)",
+}
+
+
+def _binary(node: cst.AugAssign) -> cst.BinaryOperation:
+    """``a op= e`` as ``a op e``."""
+    operator = type(node.operator).__name__.removesuffix("Assign")
+    return cst.BinaryOperation(left=node.target, operator=getattr(cst, operator)(), right=node.value)
 
 
 def _string(text: str) -> cst.SimpleString:

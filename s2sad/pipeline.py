@@ -1,6 +1,6 @@
 """The compiler's passes, in order, and the one function that runs them.
 
-    check -> resolve -> normalize -> analyse -> transform (reverse or forward) -> optimize -> emit
+    check -> resolve -> normalize -> memory -> analyse -> transform (reverse or forward) -> optimize -> emit
 
 Each pass is ``run(unit, options) -> unit``; passes never call each other.
 ``S2SAD_DUMP_AFTER=normalize,transform`` prints the code after the named passes
@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import activity, check, emit, forward, normalize, optimize, resolve, reverse
+from s2sad import activity, check, emit, forward, memory, normalize, optimize, resolve, reverse
 from s2sad.errors import Origin, deep_nesting
 from s2sad.options import Options
 from s2sad.unit import Unit
@@ -30,6 +30,7 @@ PIPELINE = (
     Pass("check", check.run),
     Pass("resolve", resolve.run),
     Pass("normalize", normalize.run),
+    Pass("memory", memory.run),
     Pass("analyse", activity.run),
     Pass("transform", lambda unit, options: (forward if options.mode == "forward" else reverse).run(unit, options)),
     Pass("optimize", optimize.run),

@@ -16,6 +16,7 @@ Anything called that is none of these is refused here, with its location.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
@@ -26,8 +27,8 @@ from typing import Literal, Protocol
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
-from s2sad import load, rules
-from s2sad.errors import Ambiguous, NoRule, Origin, UnsupportedSyntax
+from s2sad import load, rules, templates
+from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
 from s2sad.options import Options
 from s2sad.unit import Unit
 
@@ -83,17 +84,19 @@ class StaticResolver:
     def _custom_rules(self) -> dict[str, str]:
         """Functions of this file given a derivative with @s2sad.rule: name -> rule name.
 
-        Read from the text (the file is never run): ``@s2sad.rule`` on ``f`` and
-        ``@f.adjoint`` on its rule, both at the top level.
+        Read from the text (the file is never run): ``@s2sad.rule`` on ``f``,
+        ``@f.adjoint`` on its rule and ``@f.tangent`` on its tangent rule if it has
+        one, all at the top level.
         """
         module = self.unit.module
-        adjoints = {}
+        adjoints, tangents = {}, {}
         for statement in module.body:
             if isinstance(statement, cst.FunctionDef):
                 for decorator in statement.decorators:
-                    target = dotted(decorator.decorator)
-                    if target and target.endswith(".adjoint"):
-                        adjoints[target.removesuffix(".adjoint")] = statement
+                    target = dotted(decorator.decorator) or ""
+                    for suffix, found_rules in ((".adjoint", adjoints), (".tangent", tangents)):
+                        if target.endswith(suffix):
+                            found_rules[target.removesuffix(suffix)] = statement
         found = {}
         for statement in module.body:
             if not isinstance(statement, cst.FunctionDef) or statement.name.value not in adjoints:
@@ -108,13 +111,31 @@ class StaticResolver:
                     for arg in expression.args
                 )
                 rule_function = adjoints[statement.name.value]
+                tangent_function = tangents.get(statement.name.value)
                 parameters = [(p.name.value, p.default is not None) for p in rule_function.params.params[2:]]
                 name = f"{self.unit.module_name}.{statement.name.value}"
-                rules.custom_from_source(
-                    name, self.unit.module_name, module.code_for_node(rule_function), parameters, elementwise
-                )
+                with self._refused_at(rule_function):
+                    rules.custom_from_source(
+                        name, self.unit.module_name, module.code_for_node(rule_function), parameters, elementwise
+                    )
+                if tangent_function is not None:
+                    with self._refused_at(tangent_function):
+                        rules.custom_tangent_from_source(name, module.code_for_node(tangent_function))
                 found[statement.name.value] = name
         return found
+
+    @contextlib.contextmanager
+    def _refused_at(self, rule_function: cst.FunctionDef):
+        """A rule s2sad cannot use is refused where it is written."""
+        try:
+            yield
+        except templates.RuleShapeError as error:
+            start = self.unit.positions[rule_function.name].start
+            raise BadRule(
+                str(error),
+                Origin(self.unit.path, start.line, start.column),
+                hint="write it as s2sad.rule's docstring and README.md show",
+            ) from None
 
     def user_function(self, node, text):
         if text in self.custom:

@@ -251,6 +251,14 @@ def split_like(g, arrays, axis):
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
 
+def column(a):
+    """``a`` as one piece of ``np.c_[...]``: a number as a 1x1 array, a 1-D array as a column,
+    an array of two or more dimensions as it is (np.c_ joins the pieces along the last axis)."""
+    if np.ndim(a) >= 2:
+        return a
+    return np.reshape(a, (-1, 1))
+
+
 def broadcast_like(tangent, value):
     """A tangent spread to the shape of its value: an operand with no tangent may have broadcast the value."""
     shape = _shape(value)
@@ -318,12 +326,17 @@ def take(d_y, index):
 def require_distinct(index, where: str):
     """``y[index] = v`` with an integer array: a repeated index keeps one write, which s2sad cannot tell."""
     items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        if isinstance(item, np.ndarray) and item.dtype.kind in "iu" and len(np.unique(item)) != item.size:
-            raise BadArgument(
-                "assigning into an array through an index with repeated entries", _origin(where),
-                hint="use distinct indices, or np.add.at for accumulation",
-            )
+    arrays = [item for item in items if isinstance(item, np.ndarray) and item.dtype.kind in "iu"]
+    if len(arrays) == len(items) > 1:  # one position per entry of the broadcast arrays
+        positions = np.stack([a.ravel() for a in np.broadcast_arrays(*arrays)], axis=-1)
+        repeated = len(np.unique(positions, axis=0)) != len(positions)
+    else:
+        repeated = any(len(np.unique(a)) != a.size for a in arrays)
+    if repeated:
+        raise BadArgument(
+            "assigning into an array through an index with repeated entries", _origin(where),
+            hint="use distinct indices, or np.add.at for accumulation",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -716,6 +729,11 @@ def require_unshared(value, name: str, where: str):
     )
 
 
+def is_array(value) -> bool:
+    """Whether ``a op= e`` updates ``value`` in place (an array) rather than rebinding a number."""
+    return isinstance(value, np.ndarray)
+
+
 def require_length(value, length: int, where: str):
     """Unpacking ``a, b = value`` needs exactly ``length`` items, as in Python."""
     if len(value) != length:
@@ -723,3 +741,86 @@ def require_length(value, length: int, where: str):
             f"cannot unpack {len(value)} values into {length} names", _origin(where),
             hint="unpack a value with as many items as names",
         )
+
+
+# ---------------------------------------------------------------------------
+# memory seen through several names: an update through a view, made on the array it is part of
+
+
+def _element_offsets(a: np.ndarray):
+    """Byte address of every element of ``a``, in its shape."""
+    offsets = np.full(a.shape, a.__array_interface__["data"][0], dtype=np.int64)
+    for axis, (length, stride) in enumerate(zip(a.shape, a.strides)):
+        offsets += (np.arange(length, dtype=np.int64) * stride).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+    return offsets
+
+
+def _positions_in(base, view):
+    """The flat (C-order) index into ``base`` of each element of ``view``, or None if ``view``
+    does not lie in ``base``'s memory (it is a copy, or another array)."""
+    if not (isinstance(base, np.ndarray) and isinstance(view, np.ndarray)):
+        return None
+    if base.dtype.itemsize != view.dtype.itemsize:
+        return None
+    if view.size == 0:
+        return np.zeros(view.shape, dtype=np.int64)  # nothing to place
+    if not np.may_share_memory(base, view):
+        return None
+    itemsize = base.dtype.itemsize
+    held = _element_offsets(base).ravel()
+    lowest = held.min() if held.size else 0
+    slots = (held - lowest) // itemsize
+    image = np.full(int(slots.max(initial=-1)) + 1, -1, dtype=np.int64)
+    image[slots] = np.arange(base.size)
+    if np.count_nonzero(image >= 0) != base.size:
+        return None  # base sees some element twice (broadcast): no one place per element
+    wanted = _element_offsets(view) - lowest
+    if wanted.size and ((wanted % itemsize).any() or wanted.min() < 0 or wanted.max() // itemsize >= image.size):
+        return None
+    positions = image[wanted // itemsize]
+    return None if (positions < 0).any() else positions
+
+
+def region(base, view, index, view_name: str, base_name: str, where: str):
+    """The index into ``base`` of the elements ``view[index]`` occupies (``view`` lies in ``base``)."""
+    positions = _positions_in(base, view)
+    if positions is None:
+        raise BadArgument(
+            f"'{view_name}' is updated in place as a view of '{base_name}', but here it is a copy "
+            "(numpy copies for some indices and memory layouts)",
+            _origin(where),
+            hint=f"update '{base_name}' directly, or make the copy explicit: {view_name} = {view_name}.copy()",
+        )
+    return np.unravel_index(positions[index], np.shape(base))
+
+
+def lies_in(view, base) -> bool:
+    """Whether ``view`` is a view of ``base`` (numpy made it so) rather than a copy."""
+    return _positions_in(base, view) is not None
+
+
+def reseen(base, view):
+    """``view`` again, after ``base`` was updated in place (same object, so it still sees base)."""
+    return view
+
+
+def reseen_base_adjoint(d_out, base, view):
+    """Adjoint of ``reseen`` for ``base``: d_out placed where ``view`` lies in base (zero if it does not)."""
+    positions = _positions_in(base, view)
+    if positions is None:
+        return _zeros(base)
+    spread = np.broadcast_to(d_out, positions.shape).ravel()
+    return np.bincount(positions.ravel(), weights=spread, minlength=base.size).reshape(base.shape)
+
+
+def reseen_view_adjoint(d_out, base, view):
+    """Adjoint of ``reseen`` for the old ``view``: none if it lies in base (its values are base's)."""
+    return _zeros(view) if _positions_in(base, view) is not None else d_out
+
+
+def reseen_tangent(d_base, d_view, base, view):
+    """Tangent of ``reseen``: base's tangent where ``view`` lies in base, else the view's own."""
+    positions = _positions_in(base, view)
+    if positions is None:
+        return d_view
+    return np.ravel(np.broadcast_to(d_base, np.shape(base)))[positions]

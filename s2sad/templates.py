@@ -14,6 +14,7 @@ element becomes ``-(_t1) * z`` after ``_t1 = d_z / b``, where ``_t1`` is a fresh
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import textwrap
@@ -100,17 +101,24 @@ def values_read(node: cst.CSTNode) -> set[str]:
     return found
 
 
-def parse(function: Callable, result_count: int, free_globals: bool = False) -> Template:
+# What a rule's return holds, for the message when it holds a different number of values.
+CONTRIBUTIONS = "one per differentiable parameter, None where there is none"
+
+
+def parse(function: Callable, result_count: int, free_globals: bool = False, returns: str = CONTRIBUTIONS) -> Template:
     """Parse a rule function into a template, checking it has the inlinable shape.
 
     With ``free_globals`` (a user's rule) the body may read its module's globals
-    too; they are listed in ``Template.globals``.
+    too; they are listed in ``Template.globals``. ``returns`` says what the
+    ``result_count`` values returned are.
     """
     source = textwrap.dedent(inspect.getsource(function))
-    return parse_source(source, f"rule {function.__module__}.{function.__name__}", result_count, free_globals)
+    return parse_source(source, f"rule {function.__module__}.{function.__name__}", result_count, free_globals, returns)
 
 
-def parse_source(source: str, where: str, result_count: int, free_globals: bool = False) -> Template:
+def parse_source(
+    source: str, where: str, result_count: int, free_globals: bool = False, returns: str = CONTRIBUTIONS
+) -> Template:
     """``parse`` for a rule given as source text (a user's rule read from a file, never run)."""
     module = cst.parse_module(source)
     definition = cst.ensure_type(module.body[0], cst.FunctionDef).with_changes(decorators=[])
@@ -138,8 +146,7 @@ def parse_source(source: str, where: str, result_count: int, free_globals: bool 
     results = tuple(None if m.matches(r, m.Name("None")) else r for r in results)
     if len(results) != result_count:
         raise RuleShapeError(
-            f"{where}: returns {len(results)} contributions, expected {result_count} "
-            "(one per differentiable parameter, None where there is none)"
+            f"{where}: returns {len(results)} values, expected {result_count} ({returns})"
         )
 
     known = set(names) | {local for local, _ in setup} | set(MODULE_NAMES) | {"None", "True", "False"}
@@ -154,6 +161,93 @@ def parse_source(source: str, where: str, result_count: int, free_globals: bool 
                 f"own locals and {', '.join(MODULE_NAMES)} (put helpers in s2sad.runtime)"
             )
     return Template(definition.name.value, names, defaults, tuple(setup), results, frozenset(free))
+
+
+def decide_none_tests(template: Template, none: frozenset[str], given: frozenset[str]) -> Template:
+    """``template`` with its tests of parameters against None decided: those in ``none`` are
+    None, those in ``given`` are not (a user's tangent rule receives None for a parameter with no
+    tangent). ``d_x is None``, ``is not None``, ``not``, ``and``, ``or`` of decided tests are
+    decided, and a conditional expression with a decided test becomes the branch taken, so the
+    generated code neither tests nor reads what is None. A literal zero added or subtracted (a
+    tangent's term for a parameter without one) is dropped, through setup lines too::
+
+        along_x = 0.0 if d_x is None else d_x * a        (d_x None)
+        return along_x + d_y * b                         ->  return d_y * b
+    """
+    decide = _DecideNoneTests(none, given)
+    zeros: dict[str, cst.BaseExpression] = {}  # setup locals that are a literal zero
+    setup = []
+    for local, value in template.setup:
+        value = substitute(value, zeros).visit(decide)
+        if _is_zero(value):
+            zeros[local] = value
+        else:
+            setup.append((local, value))
+    results = tuple(None if r is None else substitute(r, zeros).visit(decide) for r in template.results)
+    return dataclasses.replace(template, setup=tuple(setup), results=results)
+
+
+class _DecideNoneTests(cst.CSTTransformer):
+    def __init__(self, none: frozenset[str], given: frozenset[str]):
+        self.none, self.given = none, given
+
+    def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison) -> cst.BaseExpression:
+        if len(updated.comparisons) != 1:
+            return updated
+        (target,) = updated.comparisons
+        operands = (updated.left, target.comparator)
+        is_none_literal = [m.matches(o, m.Name("None")) for o in operands]
+        if not isinstance(target.operator, (cst.Is, cst.IsNot)) or not any(is_none_literal):
+            return updated
+        tested = operands[0] if is_none_literal[1] else operands[1]
+        if not isinstance(tested, cst.Name) or tested.value not in self.none | self.given:
+            return updated
+        is_none = tested.value in self.none
+        return _truth(is_none if isinstance(target.operator, cst.Is) else not is_none)
+
+    def leave_UnaryOperation(self, original: cst.UnaryOperation, updated: cst.UnaryOperation) -> cst.BaseExpression:
+        value = _decided(updated.expression)
+        return _truth(not value) if isinstance(updated.operator, cst.Not) and value is not None else updated
+
+    def leave_BooleanOperation(
+        self, original: cst.BooleanOperation, updated: cst.BooleanOperation
+    ) -> cst.BaseExpression:
+        left = _decided(updated.left)
+        if left is None:
+            return updated
+        if isinstance(updated.operator, cst.And):
+            return updated.right if left else _truth(False)
+        return _truth(True) if left else updated.right
+
+    def leave_IfExp(self, original: cst.IfExp, updated: cst.IfExp) -> cst.BaseExpression:
+        value = _decided(updated.test)
+        if value is None:
+            return updated
+        return updated.body if value else updated.orelse
+
+    def leave_BinaryOperation(self, original: cst.BinaryOperation, updated: cst.BinaryOperation) -> cst.BaseExpression:
+        if not isinstance(updated.operator, (cst.Add, cst.Subtract)):
+            return updated
+        if _is_zero(updated.right):
+            return updated.left
+        if _is_zero(updated.left):
+            if isinstance(updated.operator, cst.Add):
+                return updated.right
+            return cst.UnaryOperation(operator=cst.Minus(), expression=updated.right)
+        return updated
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    return isinstance(node, (cst.Integer, cst.Float)) and ast.literal_eval(node.value) == 0
+
+
+def _truth(value: bool) -> cst.Name:
+    return cst.Name("True" if value else "False")
+
+
+def _decided(node: cst.BaseExpression) -> bool | None:
+    """True or False for the names True and False; None for anything else."""
+    return {"True": True, "False": False}.get(node.value) if isinstance(node, cst.Name) else None
 
 
 class _Substitute(cst.CSTTransformer):

@@ -80,6 +80,19 @@ def numeric_vjp(function, args, wrt: tuple[int, ...], d_out):
     return tuple(gradients)
 
 
+def numeric_hvp(gradient, args, positions, v):
+    """Central differences of ``gradient`` (a tuple of gradients, one per position) along the direction
+    ``v`` (one part per position): the Hessian-vector product H v, given a gradient checked on its own."""
+    shifted = []
+    for sign in (1.0, -1.0):
+        trial = list(args)
+        for p, d in zip(positions, v):
+            moved = np.asarray(args[p], dtype=float) + sign * STEP * np.asarray(d)
+            trial[p] = float(moved) if isinstance(args[p], float) else moved
+        shifted.append(gradient(*trial))
+    return tuple((np.asarray(a) - np.asarray(b)) / (2 * STEP) for a, b in zip(*shifted))
+
+
 def assert_gradients_close(actual, expected, args, wrt):
     for index, got, want in zip(wrt, actual, expected):
         assert np.shape(got) == np.shape(args[index]), f"gradient of argument {index} has shape {np.shape(got)}"

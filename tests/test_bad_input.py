@@ -69,9 +69,6 @@ def g(a, c):
 
 REFUSALS = [
     # -- an array seen through a helper's result, then updated in place ---------------------------
-    refusal("update-of-an-array-a-helper-returned", HELPER_RETURNS_ITS_ARGUMENT
-            + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
-            "v1[0]", U, "while 't', which sees the same array, is read afterwards"),
     refusal("update-of-a-helper-result-that-is-the-argument", HELPER_RETURNS_ITS_ARGUMENT
             + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
             "t[0]", U, "(it is an argument: the caller's array)"),
@@ -316,6 +313,13 @@ VALID = [
           X3),
     valid("list-of-ints-joined", "def f(x):\n    idx = [0] + [2]\n    return np.sum(x[idx] ** 2)\n", X3),
     valid("list-of-lists", "def f(x):\n    rows = [[x, 2.0 * x]]\n    return rows[0][0] * rows[0][1]\n", 1.3),
+    # -- an array seen through a helper's result (which may be the argument), updated in place --------
+    valid("update-of-an-array-a-helper-returned", HELPER_RETURNS_ITS_ARGUMENT
+          + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
+          1.3, 0.5, wrt=(0, 1)),
+    valid("update-of-an-array-a-helper-returned-doubled", HELPER_RETURNS_ITS_ARGUMENT
+          + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
+          1.3, -0.5, wrt=(0, 1)),
     # -- names that are legal but unusual ------------------------------------------------------------
     valid("annotated-assignments", "def f(x: float) -> float:\n    y: float = x * 2.0\n    z: float\n"
           "    z = y * x\n    return z\n", 1.3),

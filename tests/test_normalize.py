@@ -33,12 +33,16 @@ CASES = [
         """,
         """
         def f(x):
-            _s2sad_rt.require_unshared(x, "x", "MODEL:5:5")
-            _s2sad_n1 = _s2sad_np.exp(x)
-            _s2sad_n2 = x + _s2sad_n1
-            x = _s2sad_n2
-            _s2sad_n3 = _s2sad_np.linalg.norm(x)
-            return _s2sad_n3
+            _s2sad_n1 = _s2sad_rt.is_array(x)
+            if _s2sad_n1:
+                _s2sad_n2 = _s2sad_np.exp(x)
+                x[...] += _s2sad_n2
+            else:
+                _s2sad_n3 = _s2sad_np.exp(x)
+                _s2sad_n4 = x + _s2sad_n3
+                x = _s2sad_n4
+            _s2sad_n5 = _s2sad_np.linalg.norm(x)
+            return _s2sad_n5
         """,
     ),
     (

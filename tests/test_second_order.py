@@ -13,21 +13,9 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import ATOL, RTOL, STEP, write_module
+from tests.checks import ATOL, RTOL, STEP, numeric_hvp, write_module
 from tests.test_forward import MODELS, control_flow_case, control_flow_cases
 from tests.test_forward import fixtures_on_path  # noqa: F401  (an autouse fixture: fixtures/ on sys.path)
-
-
-def numeric_hvp(gradient, args, positions, v):
-    """Central differences of ``gradient`` (a tuple of gradients) along the direction ``v``."""
-    shifted = []
-    for sign in (1.0, -1.0):
-        trial = list(args)
-        for p, d in zip(positions, v):
-            moved = np.asarray(args[p], dtype=float) + sign * STEP * np.asarray(d)
-            trial[p] = float(moved) if isinstance(args[p], float) else moved
-        shifted.append(gradient(*trial))
-    return tuple((np.asarray(a) - np.asarray(b)) / (2 * STEP) for a, b in zip(*shifted))
 
 
 def random_direction(args, positions, rng):

@@ -22,6 +22,10 @@ A rule is registered beside its derivative, as a plain function::
   argument's shape (broadcasting), so the rule need not.
 - ``sequences``: parameters that take a literal list of arrays
   (``np.concatenate([a, b])``); their contribution is a sequence, one per item.
+- ``inactive``: differentiable-position parameters the output depends on but
+  no derivative flows through (an index, a shape): their contribution is
+  ``None``, and analyse refuses a value that depends on what is differentiated
+  there, as it does for every option (a parameter with a default).
 - ``examples``: calls the rule tests differentiate against finite differences;
   elementwise rules are also tested over broadcasting shapes automatically.
 
@@ -39,9 +43,11 @@ import inspect
 from collections.abc import Callable, Mapping
 
 import libcst as cst
+import libcst.matchers as m
 import numpy as np
 
 from s2sad import templates
+from s2sad.errors import BadRule, NoRule, Origin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +111,11 @@ class Rule:
     custom: bool = False  # a user's rule: its body may read its module's globals
     source: str | None = None  # a user's rule read from a file (function is None then)
     module: str | None = None  # ... and the module it is in, for its globals
+    # Parameters without a derivative that must not depend on what is differentiated (an index, a shape).
+    inactive: tuple[str, ...] = ()
+    # A user's tangent rule (``@f.tangent``), as written or as read from a file (see ``tangent_terms``).
+    tangent_function: Callable | None = dataclasses.field(default=None, repr=False)
+    tangent_source: str | None = dataclasses.field(default=None, repr=False)
 
     @functools.cached_property
     def adjoint(self) -> templates.Template:
@@ -116,8 +127,93 @@ class Rule:
     @functools.cached_property
     def tangent(self) -> templates.Template | None:
         """The forward-mode rule parsed into a template; None if the rule has none yet."""
+        if self.custom:
+            return self._custom_tangent()
         function = TANGENTS.get(self.name)
-        return None if function is None else templates.parse(function, len(self.differentiable))
+        if function is None:
+            return None
+        template = templates.parse(function, len(self.differentiable))
+        for index, parameter in enumerate(self.differentiable):
+            # The engine binds the tangents of the other parameters to None (see tangent_terms).
+            others = template.reads(index) & {f"d_{p}" for p in self.differentiable if p != parameter}
+            if others:
+                raise templates.RuleShapeError(
+                    f"{template.name}: the term for {parameter} reads {', '.join(sorted(others))}; "
+                    "each term reads no tangent but its own"
+                )
+        return template
+
+    def _custom_tangent(self) -> templates.Template | None:
+        returns = "the output's tangent"
+        if self.tangent_function is not None:
+            template = templates.parse(self.tangent_function, 1, free_globals=True, returns=returns)
+        elif self.tangent_source is not None:
+            template = templates.parse_source(self.tangent_source, f"tangent rule of {self.name}", 1, True, returns)
+        else:
+            return None
+        expected = self.tangent_parameters()
+        if list(template.params) != expected:
+            raise templates.RuleShapeError(
+                f"{template.name}: a tangent rule's parameters are {', '.join(expected)}: the tangents of "
+                f"the parameters without a default, the output, then the adjoint rule's parameters"
+            )
+        with_defaults = [p for p in self.signature.parameters if p in template.defaults]
+        if with_defaults != [p.name for p in self.signature.parameters.values() if p.default is not p.empty]:
+            raise templates.RuleShapeError(
+                f"{template.name}: give the same parameters defaults as the adjoint rule does"
+            )
+        if template.results[0] is None:
+            raise templates.RuleShapeError(
+                f"{template.name}: returns None; a tangent rule returns the output's tangent"
+            )
+        return template
+
+    def tangent_parameters(self) -> list[str]:
+        """A tangent rule's parameters: ``d_<p>`` for each differentiable ``p``, ``out``, then the rule's own."""
+        return [f"d_{p}" for p in self.differentiable] + ["out", *self.signature.parameters]
+
+    def tangent_terms(
+        self, present: tuple[str, ...], origin: Origin | None
+    ) -> tuple[templates.Template, tuple[int, ...]]:
+        """The tangent rule for a call in which the parameters ``present`` have tangents, and which of
+        its results add up to the output's tangent.
+
+        s2sad's own rules return one term per parameter, reading only its own tangent, so the terms
+        of ``present`` are wanted. A user's rule returns the output's whole tangent, given ``None``
+        for a parameter with no tangent; its tests against None are decided here, and reading a
+        tangent that is None is refused (at ``origin``, the call).
+        """
+        template = self.tangent
+        short = self.name.rpartition(".")[2]
+        if template is None:  # s2sad's own rules all have one (tests/test_tangents.py)
+            raise NoRule(
+                f"no tangent rule for '{short}' ({self.name}): forward-mode derivatives "
+                "(jvp, hvp, hessian, --mode forward) need one",
+                origin,
+                hint=f"give it one beside its adjoint: @{short}.tangent on "
+                f"def {short}_tangent({', '.join(self.tangent_parameters())}), returning the output's tangent",
+            )
+        if not self.custom:
+            return template, tuple(self.differentiable.index(p) for p in present)
+        none = frozenset(f"d_{p}" for p in self.differentiable if p not in present)
+        template = templates.decide_none_tests(template, none, frozenset(f"d_{p}" for p in present))
+        unknown = sorted(template.reads(0) & none)
+        if unknown:
+            raise BadRule(
+                f"the tangent rule of '{short}' reads {', '.join(unknown)}, which is None in this call "
+                f"({', '.join(u.removeprefix('d_') for u in unknown)} has no tangent here)",
+                origin,
+                hint=f"test it in the rule: 0.0 if {unknown[0]} is None else ... (s2sad decides such tests "
+                "when it writes the code)",
+            )
+        if m.matches(template.results[0], m.Name("None")):
+            raise BadRule(
+                f"the tangent rule of '{short}' returns None in this call, where {', '.join(present)} "
+                f"{'has a tangent' if len(present) == 1 else 'have tangents'}",
+                origin,
+                hint="return the output's tangent; 0.0 stands for the term of a parameter whose tangent is None",
+            )
+        return template, (0,)
 
     @property
     def spelling(self) -> str:
@@ -146,12 +242,15 @@ CONSTANTS: set[str] = set()
 # Their result may share memory with their first argument (numpy returns a view).
 VIEWS = {
     "operator.getitem",
+    "numpy.atleast_1d",
+    "s2sad.runtime.column",
     "numpy.transpose",
     "numpy.reshape",
     "numpy.ravel",
     "numpy.squeeze",
     "numpy.expand_dims",
     "numpy.broadcast_to",
+    "s2sad.runtime.reseen",
 }
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
@@ -164,6 +263,7 @@ def adjoint(
     aliases: tuple[str, ...] = (),
     sequences: tuple[str, ...] = (),
     keyword_only: tuple[str, ...] = (),
+    inactive: tuple[str, ...] = (),
     domain: Mapping[str, str] | None = None,
     examples: tuple[Example, ...] = (),
 ) -> Callable[[Callable], Callable]:
@@ -179,8 +279,11 @@ def adjoint(
             [p.replace(kind=p.KEYWORD_ONLY) if p.name in keyword_only else p for p in parameters[2:]]
         )
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
+        if not set(inactive) <= set(differentiable):
+            raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
         RULES[name] = Rule(
-            name, primal, differentiable, function, elementwise, sequences, dict(domain or {}), examples
+            name, primal, differentiable, function, elementwise, sequences, dict(domain or {}), examples,
+            inactive=tuple(inactive),
         )
         for alias in aliases:
             ALIASES[alias] = name
@@ -210,6 +313,20 @@ def custom(function: Callable, adjoint_function: Callable, elementwise: bool) ->
     return rule
 
 
+def custom_tangent(function: Callable, tangent_function: Callable) -> Rule:
+    """Give a user's rule its tangent rule: ``tangent_function`` (``@f.tangent``, after ``@f.adjoint``)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    if CUSTOM_OBJECTS.get(id(function), (None,))[0] is not function:
+        raise templates.RuleShapeError(
+            f"{tangent_function.__name__}: give {function.__name__} its adjoint rule (@{function.__name__}.adjoint) "
+            "before its tangent rule"
+        )
+    rule = dataclasses.replace(CUSTOM[name], tangent_function=tangent_function)
+    rule.tangent  # parse now: a malformed rule fails where it is written
+    CUSTOM[name] = rule
+    return rule
+
+
 CUSTOM_OBJECTS: dict[int, tuple[Callable, str]] = {}  # id -> (function, rule name), for live resolution
 
 
@@ -224,6 +341,14 @@ def custom_from_source(name: str, module: str, source: str, parameters, elementw
     differentiable = tuple(p for p, has_default in parameters if not has_default)
     rule = Rule(name, primal, differentiable, None, elementwise, (), {}, (), custom=True, source=source, module=module)
     rule.adjoint  # parse now: a malformed rule fails where it is read
+    CUSTOM[name] = rule
+    return rule
+
+
+def custom_tangent_from_source(name: str, source: str) -> Rule:
+    """Give the rule ``custom_from_source`` registered as ``name`` its tangent rule, read from the same file."""
+    rule = dataclasses.replace(CUSTOM[name], tangent_source=source)
+    rule.tangent  # parse now: a malformed rule fails where it is read
     CUSTOM[name] = rule
     return rule
 

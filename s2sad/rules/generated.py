@@ -12,7 +12,8 @@ import numpy as np
 from s2sad import runtime as _rt
 from s2sad.rules import Example, adjoint, tangent, zero_derivative
 
-zero_derivative("s2sad.runtime.zeros_like")
+zero_derivative("s2sad.runtime.zeros_like", "s2sad.runtime.region", "s2sad.runtime.is_array",
+                "s2sad.runtime.lies_in")
 
 _SPD = {"a": "spd"}
 
@@ -277,3 +278,64 @@ def det_cofactor_adjoint(d_out, out, a):
 def det_cofactor_tangent(d_a, out, a):
     # exact where a is invertible (the inverse formula; see _rt.det_cofactor_tangent)
     return _rt.det_cofactor_tangent(d_a, out, a)
+
+
+# ---------------------------------------------------------------------------
+# a view read again after the array it lies in was updated in place (s2sad.memory)
+
+
+# Where view lies in base, the derivative follows memory, not values (moving base moves view): the
+# rule tests move each argument alone, so they check a view that is not in base; tests/test_memory.py
+# checks views in base end to end, in both modes.
+_RESEEN = (
+    Example("_rt.reseen(b, v)", {"b": (3,), "v": (2,)}),
+    Example("_rt.reseen(b, v)", {"b": (2, 3), "v": (2, 3)}),
+)
+
+
+@adjoint("s2sad.runtime.reseen", examples=_RESEEN)
+def reseen_adjoint(d_out, out, base, view):
+    return _rt.reseen_base_adjoint(d_out, base, out), _rt.reseen_view_adjoint(d_out, base, out)
+
+
+@tangent("s2sad.runtime.reseen")
+def reseen_tangent(d_base, d_view, out, base, view):
+    return _rt.reseen_tangent(d_base, 0.0, base, out), _rt.reseen_tangent(0.0, d_view, base, out)
+
+
+# The reverse and tangent code of reseen, linear in their first arguments (second derivatives).
+_RESEEN_PARTS = (
+    Example("_rt.reseen_base_adjoint(g, b, v)", {"g": (2,), "b": (3,), "v": (2,)}),
+    Example("_rt.reseen_view_adjoint(g, b, v)", {"g": (2,), "b": (3,), "v": (2,)}),
+    Example("_rt.reseen_tangent(t, u, b, v)", {"t": (3,), "u": (2,), "b": (3,), "v": (2,)}),
+)
+
+
+@adjoint("s2sad.runtime.reseen_base_adjoint", examples=_RESEEN_PARTS[:1])
+def reseen_base_adjoint_adjoint(d_out, out, g, base, view):
+    return _rt.reseen_tangent(d_out, _rt.zeros_like(g), base, view), None, None
+
+
+@tangent("s2sad.runtime.reseen_base_adjoint")
+def reseen_base_adjoint_tangent(d_g, d_base, d_view, out, g, base, view):
+    return _rt.reseen_base_adjoint(d_g, base, view), None, None
+
+
+@adjoint("s2sad.runtime.reseen_view_adjoint", examples=_RESEEN_PARTS[1:2])
+def reseen_view_adjoint_adjoint(d_out, out, g, base, view):
+    return _rt.reseen_view_adjoint(d_out, base, view), None, None
+
+
+@tangent("s2sad.runtime.reseen_view_adjoint")
+def reseen_view_adjoint_tangent(d_g, d_base, d_view, out, g, base, view):
+    return _rt.reseen_view_adjoint(d_g, base, view), None, None
+
+
+@adjoint("s2sad.runtime.reseen_tangent", examples=_RESEEN_PARTS[2:])
+def reseen_tangent_adjoint(d_out, out, t_base, t_view, base, view):
+    return _rt.reseen_base_adjoint(d_out, base, view), _rt.reseen_view_adjoint(d_out, base, view), None, None
+
+
+@tangent("s2sad.runtime.reseen_tangent")
+def reseen_tangent_tangent(d_t_base, d_t_view, d_base, d_view, out, t_base, t_view, base, view):
+    return _rt.reseen_tangent(d_t_base, 0.0, base, view), _rt.reseen_tangent(0.0, d_t_view, base, view), None, None

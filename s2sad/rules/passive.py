@@ -78,7 +78,15 @@ constant(
     "numpy.inf",
     "numpy.nan",
     "numpy.newaxis",
+    # numpy's objects read by subscripting: normalize lowers np.r_[...] and np.c_[...] to
+    # np.concatenate; np.s_, np.index_exp, np.ogrid and np.mgrid build indices and grids,
+    # which carry no derivative (a differentiated value in them is refused).
     "numpy.s_",
+    "numpy.index_exp",
+    "numpy.ogrid",
+    "numpy.mgrid",
+    "numpy.r_",
+    "numpy.c_",
     "numpy.euler_gamma",
     "numpy.float64",
     "numpy.float32",

@@ -8,6 +8,7 @@ from s2sad.rules import Example, adjoint, tangent
 
 @adjoint(
     "operator.getitem",
+    inactive=("index",),
     examples=(
         Example("a[1]", {"a": (4, 3)}),
         Example("a[-1]", {"a": (4,)}),
@@ -120,6 +121,7 @@ def transpose_tangent(d_a, out, a, axes=None):
 
 @adjoint(
     "numpy.reshape",
+    inactive=("shape",),
     examples=(
         Example("np.reshape(a, (3, 2))", {"a": (6,)}),
         Example("np.reshape(a, -1)", {"a": (2, 3)}),
@@ -148,6 +150,7 @@ def ravel_tangent(d_a, out, a):
 
 @adjoint(
     "numpy.expand_dims",
+    inactive=("axis",),
     examples=(Example("np.expand_dims(a, 1)", {"a": (2, 3)}), Example("np.expand_dims(a, (0, 2))", {"a": (3,)})),
 )
 def expand_dims_adjoint(d_out, out, a, axis):
@@ -178,6 +181,7 @@ def squeeze_tangent(d_a, out, a, axis=None):
 
 @adjoint(
     "numpy.broadcast_to",
+    inactive=("shape",),
     examples=(
         Example("np.broadcast_to(array, (4, 3))", {"array": (3,)}),
         Example("np.broadcast_to(array, (2, 3, 4))", {"array": (3, 1)}),
@@ -199,6 +203,12 @@ def broadcast_to_tangent(d_array, d_shape, out, array, shape):
         Example("np.concatenate([a, b])", {"a": (2,), "b": (3,)}),
         Example("np.concatenate((a, b, a), axis=1)", {"a": (2, 1), "b": (2, 3)}),
         Example("np.concatenate([a, b], axis=-1)", {"a": (2, 2), "b": (2, 1)}),
+        # np.r_[...] and np.c_[...] are lowered to np.concatenate (normalize.py).
+        Example("np.r_[a, b, 2.0, a]", {"a": None, "b": (3,)}),
+        Example("np.r_[a, 0:3, b]", {"a": (2,), "b": ()}),
+        Example("np.r_[a, b]", {"a": (2, 3), "b": (1, 3)}),
+        Example("np.c_[a, b, a]", {"a": (3,), "b": (3, 2)}),
+        Example("np.c_[a, b]", {"a": None, "b": (1, 2)}),
     ),
 )
 def concatenate_adjoint(d_out, out, arrays, axis=0):
@@ -208,6 +218,43 @@ def concatenate_adjoint(d_out, out, arrays, axis=0):
 @tangent("numpy.concatenate")
 def concatenate_tangent(d_arrays, out, arrays, axis=0):
     return np.concatenate(d_arrays, axis)
+
+
+@adjoint(
+    "numpy.atleast_1d",
+    examples=(
+        Example("np.atleast_1d(ary)", {"ary": None}),
+        Example("np.atleast_1d(ary)", {"ary": ()}),
+        Example("np.atleast_1d(ary)", {"ary": (3,)}),
+        Example("np.atleast_1d(ary)", {"ary": (2, 3)}),
+    ),
+)
+def atleast_1d_adjoint(d_out, out, ary):
+    return np.reshape(d_out, np.shape(ary))
+
+
+@tangent("numpy.atleast_1d")
+def atleast_1d_tangent(d_ary, out, ary):
+    return np.atleast_1d(d_ary)
+
+
+@adjoint(
+    "s2sad.runtime.column",
+    examples=(
+        Example("_rt.column(a)", {"a": None}),
+        Example("_rt.column(a)", {"a": ()}),
+        Example("_rt.column(a)", {"a": (3,)}),
+        Example("_rt.column(a)", {"a": (3, 2)}),
+        Example("_rt.column(a)", {"a": (2, 3, 2)}),
+    ),
+)
+def column_adjoint(d_out, out, a):
+    return np.reshape(d_out, np.shape(a))
+
+
+@tangent("s2sad.runtime.column")
+def column_tangent(d_a, out, a):
+    return _rt.column(d_a)
 
 
 @adjoint(
@@ -247,6 +294,7 @@ def array_tangent(d_object, out, object):
 
 @adjoint(
     "numpy.full",
+    inactive=("shape",),
     examples=(
         Example("np.full((2, 3), fill_value)", {"fill_value": None}),
         Example("np.full(3, fill_value)", {"fill_value": ()}),

@@ -1,0 +1,329 @@
+"""Memory: an in-place update made visible to every name that sees the updated array (DESIGN.md 7).
+
+Requires: the normalized program. numpy code aliases: after ``z = y[1:]`` (or
+``z = y``, ``y.T``, ``y.reshape(...)``, a list item, a helper that returns its
+argument) the update ``z[0] = 5.0`` changes ``y`` too. This pass keeps, at
+every program point, which arrays each name may lie in (a may-alias analysis
+over the statements that make arrays: branches join, loops go round to a fixed
+point), and rewrites each update that another name read later may see:
+
+    z = y[1:]                      z = y[1:]
+    w = y[:2]                      w = y[:2]
+    z[0] = 5.0                     _n1 = _rt.region(y, z, np.s_[0], ...)
+                                   y[_n1] = 5.0
+                                   _n2 = _rt.reseen(y, w)
+                                   w = _n2
+    ... w and y read ...           ... w and y read ...
+
+The update is made on a name that holds the whole array (so its adjoint zeroes
+the overwritten part of that array's adjoint), and every other name that sees
+the array and is read later is taken from it again (so what flows back through
+it reaches the whole array after the update, not before). ``_rt.region``
+checks at run time that the view is one (numpy copies for some indices and
+layouts) and refuses, located, where it is a copy.
+
+Refuses, located: updating the caller's arrays; an update that a list or tuple
+read later may see; an update seen by another name when the array may be one of
+several, or no name holds it whole, or the other name may be unbound there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from collections import defaultdict
+
+import libcst as cst
+
+from s2sad import ir, rules
+from s2sad.errors import UnsupportedSyntax
+from s2sad.options import Options
+from s2sad.unit import Unit
+
+_UNBOUND = "unbound"  # the allocation of a name not bound on some path
+_MAY_COPY = {"numpy.reshape", "numpy.ravel", "s2sad.runtime.reseen"}  # views where the memory layout allows
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Place:
+    """Where a name's value may lie: in the array (or list) made by ``allocation``, whole or in part.
+
+    An allocation is the id of the statement that made the value, or ``("argument", name)``.
+    """
+
+    allocation: int | tuple[str, str] | str
+    whole: bool
+    maybe_copy: bool = False  # made by an operation numpy may do as a copy (y[i] with an array i, a reshape)
+
+
+State = dict[str, frozenset[Place]]
+
+
+def run(unit: Unit, options: Options) -> Unit:
+    function = unit.ir
+    analysis = _Aliases(function)
+    analysis.block(function.body, {p: frozenset({Place(("argument", p), True)}) for p in function.parameters})
+    rewrite = _Rewrite(unit, analysis, ir.live_after(function.body, frozenset()))
+    body = rewrite.block(function.body)
+    # A name taken again that some path leaves unbound there starts as None (_rt.reseen passes it on).
+    unbound = [ir.Assign(next(rewrite.ids), name, cst.Name("None"), None, {}, function.origin)
+               for name in sorted(rewrite.maybe_unbound)]
+    body = (*unbound, *body)
+    return dataclasses.replace(unit, ir=dataclasses.replace(function, body=body))
+
+
+class _Aliases:
+    """Forward, may: the places each name's value lies in; the items of each list or tuple."""
+
+    def __init__(self, function: ir.Function):
+        self.integers = {s.target for s in ir.walk(function.body) if isinstance(s, ir.Loop) and s.target}
+        self.containers: set = set()  # allocations that are lists or tuples
+        self.items: dict = defaultdict(set)  # container allocation -> places of its items
+        self.before: dict[int, State] = {}  # update id -> the state it runs in (at the fixed point)
+
+    def block(self, statements, state: State) -> State:
+        for statement in statements:
+            if isinstance(statement, ir.Assign):
+                state[statement.target] = self.assign(statement, state)
+            elif isinstance(statement, ir.SetItem):
+                self.before[statement.id] = dict(state)
+            elif isinstance(statement, ir.Append):
+                self.before[statement.id] = dict(state)
+                added = self.places(ir.names_read(statement.value), state)
+                for place in state.get(statement.target, ()):
+                    if place.allocation in self.containers:
+                        self.items[place.allocation] |= added
+            elif isinstance(statement, ir.If):
+                state = _join(self.block(statement.body, dict(state)), self.block(statement.orelse, dict(state)))
+            elif isinstance(statement, ir.Loop):
+                state = self.loop(statement, state)
+        return state
+
+    def loop(self, loop: ir.Loop, state: State) -> State:
+        head = state
+        while True:
+            items = sum(len(places) for places in self.items.values())
+            start = dict(head)
+            if loop.target is not None:
+                start[loop.target] = frozenset({Place(loop.id, True)})
+            after = _join(head, self.block(loop.test_block + loop.body, start))
+            if after == head and items == sum(len(places) for places in self.items.values()):
+                return head
+            head = after
+
+    def places(self, names, state: State) -> frozenset[Place]:
+        return frozenset().union(*(state.get(name, frozenset()) for name in names))
+
+    def assign(self, statement: ir.Assign, state: State) -> frozenset[Place]:
+        value = statement.value
+        made = frozenset({Place(statement.id, True)})
+        if isinstance(value, cst.Name):
+            return state.get(value.value, made)  # the same object under another name
+        if statement.rule == "s2sad.list" or isinstance(value, (cst.List, cst.Tuple)):
+            self.containers.add(statement.id)
+            self.items[statement.id] |= self.places(ir.names_read(value), state)
+            return made
+        if not ir.may_be_view(statement.rule, statement.operands, rules.VIEWS):
+            return made
+        rule = rules.lookup(statement.rule)
+        seen = [p for p in rule.signature.parameters][: 2 if statement.rule == "s2sad.runtime.reseen" else 1]
+        places: set[Place] = set()
+        for place in self.places(set().union(*map(statement.operand_names, seen)), state):
+            if place.allocation in self.containers and _slices(statement.operands.get("index")):
+                places |= made  # a new list of the same items
+                self.containers.add(statement.id)
+                self.items[statement.id] |= self.items[place.allocation]
+            elif place.allocation in self.containers:
+                places |= self.items[place.allocation]  # an item itself
+            else:
+                places.add(Place(place.allocation, False, place.maybe_copy or self.may_copy(statement)))
+        return frozenset(places) or made
+
+    def may_copy(self, statement: ir.Assign) -> bool:
+        """Whether numpy may return a copy here, not a view: that depends on the values at run time."""
+        if statement.rule != "operator.getitem":
+            return statement.rule in _MAY_COPY
+        index = statement.operands.get("index")
+        elements = index.slice if isinstance(index, cst.Subscript) else ()
+        return any(
+            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Name)
+            and e.slice.value.value not in self.integers | {"None"}
+            for e in elements
+        )
+
+
+def _slices(index) -> bool:
+    """Whether the index (``np.s_[...]``) has a slice: a list indexed so gives a new list."""
+    return isinstance(index, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in index.slice)
+
+
+def _join(one: State, other: State) -> State:
+    unbound = frozenset({Place(_UNBOUND, True)})
+    return {name: one.get(name, unbound) | other.get(name, unbound) for name in one.keys() | other.keys()}
+
+
+class _Rewrite:
+    def __init__(self, unit: Unit, aliases: _Aliases, live: dict[int, frozenset[str]]):
+        self.aliases = aliases
+        self.live = live
+        self.names = unit.names
+        self.ids = itertools.count(max((s.id for s in ir.walk(unit.ir.body)), default=0) + 1)
+        self.temps = itertools.count(1)
+        self.maybe_unbound: set[str] = set()  # names taken again where some path has not bound them
+
+    def block(self, statements) -> tuple[ir.Statement, ...]:
+        rewritten: list[ir.Statement] = []
+        for statement in statements:
+            if isinstance(statement, ir.If):
+                rewritten.append(
+                    dataclasses.replace(statement, body=self.block(statement.body), orelse=self.block(statement.orelse))
+                )
+            elif isinstance(statement, ir.Loop):
+                rewritten.append(
+                    dataclasses.replace(
+                        statement, test_block=self.block(statement.test_block), body=self.block(statement.body)
+                    )
+                )
+            elif isinstance(statement, ir.SetItem):
+                rewritten.extend(self.update(statement))
+            elif isinstance(statement, ir.Append):
+                self.check_append(statement)
+                rewritten.append(statement)
+            else:
+                rewritten.append(statement)
+        return tuple(rewritten)
+
+    def allocations(self, places) -> set:
+        return {place.allocation for place in places} - {_UNBOUND}
+
+    def reaches(self, places, allocations) -> bool:
+        """Whether a value in ``places`` is, or holds (as a list or tuple item), one of ``allocations``."""
+        seen, pending = set(), list(places)
+        while pending:
+            place = pending.pop()
+            if place.allocation in allocations:
+                return True
+            if place.allocation in self.aliases.containers and place not in seen:
+                seen.add(place)
+                pending.extend(self.aliases.items[place.allocation])
+        return False
+
+    def sharing(self, statement, state: State) -> list[str]:
+        """The other names read after ``statement`` that may see the array it updates."""
+        allocations = self.allocations(state.get(statement.target, ()))
+        live = self.live.get(statement.id, frozenset()) - {statement.target}
+        return sorted(name for name in live if self.reaches(state.get(name, ()), allocations))
+
+    def check_append(self, statement: ir.Append) -> None:
+        state = self.aliases.before[statement.id]
+        others = self.sharing(statement, state)
+        if others:
+            _refuse(statement, f"appending to '{self.shown(statement.target)}' while '{self.shown(others[0])}', which sees "
+                    "the same list, is read afterwards is", f"build a new list: {self.shown(statement.target)} = "
+                    f"{self.shown(statement.target)} + [...]")
+
+    def update(self, statement: ir.SetItem) -> list[ir.Statement]:
+        state = self.aliases.before[statement.id]
+        name = statement.target
+        allocations = self.allocations(state.get(name, ()))
+        if any(isinstance(a, tuple) for a in allocations) and statement.whole_name:
+            return [self.refused_at_run_time(statement)]  # `a += e`: fine where a holds a number
+        if any(isinstance(a, tuple) for a in allocations):
+            _refuse(statement, f"updating part of '{self.shown(name)}' in place (it is an argument: the caller's "
+                    "array) is", f"work on a copy: {self.shown(name)} = {self.shown(name)}.copy()")
+        others = self.sharing(statement, state)
+        if not others:
+            return [statement]
+        copy_hint = f"work on a copy: {self.shown(name)} = {self.shown(name)}.copy()"
+        doing = f"updating part of '{self.shown(name)}' in place while '{self.shown(others[0])}'"
+        held = [o for o in others if any(p.allocation in self.aliases.containers for p in state[o])]
+        if held:
+            _refuse(statement, f"{doing}, a list or tuple that holds the same array, is read afterwards is",
+                    f"update the array before putting it into '{self.shown(held[0])}', or {copy_hint}")
+        if len(allocations) != 1:
+            _refuse(statement, f"{doing}, which may see the same array (it is decided at run time), is read "
+                    "afterwards is", copy_hint)
+        (allocation,) = allocations
+        whole = frozenset({Place(allocation, True)})
+        holders = sorted((n not in self.live.get(statement.id, ()), self.names.is_placeholder(n), n)
+                         for n, places in state.items() if places == whole)
+        if not holders:
+            _refuse(statement, f"{doing}, which sees the same array, is read afterwards (and no name holds "
+                    "that whole array any more) is", copy_hint)
+        carrier = name if state.get(name) == whole else holders[0][2]
+        rewritten: list[ir.Statement] = []
+        if carrier != name:
+            made_there = self.on_carrier(statement, carrier)
+            if any(place.maybe_copy for place in state[name]):
+                # A view or a copy, as numpy decides at run time: update what the user's code updates.
+                flag = self.temp("is_view")
+                test = _runtime_call(self.names, "lies_in", cst.Name(name), cst.Name(carrier))
+                rewritten.append(ir.Assign(next(self.ids), flag, test, None, {}, statement.origin))
+                rewritten.append(ir.If(next(self.ids), cst.Name(flag), tuple(made_there), (statement,),
+                                       statement.origin))
+            else:
+                rewritten.extend(made_there)
+        else:
+            rewritten.append(statement)
+        live = self.live.get(statement.id, frozenset())
+        for other in sorted({*others, *({name} & live)} - {carrier}):
+            if Place(_UNBOUND, True) in state[other]:
+                self.maybe_unbound.add(other)
+            rewritten.extend(self.take_again(other, carrier, statement.origin))
+        return rewritten
+
+    def on_carrier(self, statement: ir.SetItem, carrier: str) -> list[ir.Statement]:
+        """``statement`` made on the whole array ``carrier``, at the part its target occupies."""
+        index = self.temp("part")
+        where = _runtime_call(
+            self.names, "region", cst.Name(carrier), cst.Name(statement.target), statement.index_value,
+            *(_string(text) for text in (self.shown(statement.target), self.shown(carrier), str(statement.origin))),
+        )
+        update = dataclasses.replace(
+            statement, id=next(self.ids), target=carrier, index=(cst.SubscriptElement(cst.Index(cst.Name(index))),),
+            index_value=cst.Name(index),
+        )
+        return [ir.Assign(next(self.ids), index, where, None, {}, statement.origin), update]
+
+    def refused_at_run_time(self, statement: ir.SetItem) -> ir.Guard:
+        """The forward sweep refuses ``a op= e`` where ``a`` is an array the caller sees."""
+        check = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("require_unshared")),
+            args=[cst.Arg(cst.Name(statement.target)),
+                  *(cst.Arg(_string(text)) for text in (self.shown(statement.target), str(statement.origin)))],
+        )
+        return ir.Guard(next(self.ids), check, statement.origin)
+
+    def take_again(self, view: str, carrier: str, origin) -> list[ir.Statement]:
+        """``view = _rt.reseen(carrier, view)``, through a temporary (no statement assigns a name it reads)."""
+        held = self.temp("seen")
+        operands = {"base": cst.Name(carrier), "view": cst.Name(view)}
+        value = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("reseen")),
+            args=[cst.Arg(cst.Name(carrier)), cst.Arg(cst.Name(view))],
+        )
+        return [
+            ir.Assign(next(self.ids), held, value, "s2sad.runtime.reseen", operands, origin),
+            ir.Assign(next(self.ids), view, cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, origin),
+        ]
+
+    def temp(self, role: str) -> str:
+        return self.names.role(f"v_{role}_{next(self.temps)}")
+
+    def shown(self, name: str) -> str:
+        """``name`` as a message shows it (s2sad's own temporaries mean nothing to a user)."""
+        return "the array" if self.names.is_placeholder(name) else name
+
+
+def _runtime_call(names, function: str, *args: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=cst.Attribute(value=cst.Name(names.module("_rt")), attr=cst.Name(function)),
+                    args=[cst.Arg(arg) for arg in args])
+
+
+def _string(text: str) -> cst.SimpleString:
+    return cst.SimpleString(json.dumps(text))
+
+
+def _refuse(statement, what: str, hint: str):
+    raise UnsupportedSyntax(f"{what} not supported", statement.origin, hint=hint)

@@ -1,0 +1,141 @@
+"""Arrays are memory, not names (DESIGN.md section 7): updates seen through views and aliases.
+
+Every form of issue 13 is either differentiated right in both modes (reverse
+against central differences, forward against the same numbers along a random
+direction) or refused, located. The functions are plain numpy: each case also
+runs as written, so the reference is what numpy itself computes.
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sad
+from tests.checks import ATOL, RTOL, assert_located, numeric_vjp, write_module
+
+HEADER = "import numpy as np\n\n\n"
+
+X4 = np.array([1.0, 2.0, 3.0, 4.0])
+X6 = np.array([0.3, -1.2, 0.7, 1.9, -0.4, 1.1])
+
+# (id, source of f (and helpers), arguments): all arguments are differentiated.
+DIFFERENTIATED = [
+    # -- the reproducers: one array seen through two names, updated through the second -------------
+    ("alias", "def f(x):\n    y = x * 1.0\n    z = y\n    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("slice", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("full-slice", "def f(x):\n    y = x * 1.0\n    z = y[:]\n    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("ellipsis", "def f(x):\n    y = x * 1.0\n    z = y[...]\n    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("transpose", "def f(x):\n    y = np.outer(x, x[:3])\n    z = y.T\n    z[0] = x[:4] * 2.0\n"
+     "    return np.sum(y * y)\n", (X4,)),
+    ("row-of-2d", "def f(x):\n    y = np.outer(x, x)\n    z = y[0]\n    z[0] = 5.0\n    return np.sum(y * 2.0)\n",
+     (X4,)),
+    ("reshape", "def f(x):\n    y = x * 1.0\n    z = y.reshape((2, 2))\n    z[0, 0] = 5.0\n    return np.sum(y * x)\n",
+     (X4,)),
+    ("method-ravel", "def f(x):\n    y = np.outer(x, x)\n    z = y.ravel()\n    z[3] = x[0]\n    return np.sum(y * y)\n",
+     (X4,)),
+    ("np-ravel", "def f(x):\n    y = x * 1.0\n    z = np.ravel(y)\n    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("squeeze", "def f(x):\n    y = np.reshape(x * 1.0, (1, 4))\n    z = y.squeeze()\n    z[1] = x[0] ** 2\n"
+     "    return np.sum(y * y)\n", (X4,)),
+    ("expand-dims", "def f(x):\n    y = x * 1.0\n    z = np.expand_dims(y, 0)\n    z[0, 0] = 5.0\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("chained-assignment", "def f(x):\n    a = b = np.zeros(4)\n    a[0] = x[0]\n    b[1] = x[1]\n"
+     "    return np.sum(a * x)\n", (X4,)),
+    ("list-item", "def f(x):\n    y = x * 1.0\n    rows = []\n    rows.append(y)\n    rows[0][0] = 5.0\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("helper-returns-its-argument", "def g(a):\n    return a\n\ndef f(x):\n    y = x * 1.0\n    z = g(y)\n"
+     "    z[0] = 5.0\n    return np.sum(y * x)\n", (X4,)),
+    ("helper-returns-a-view", "def g(a):\n    return a[1:]\n\ndef f(x):\n    y = x * 1.0\n    z = g(y)\n"
+     "    z[0] = x[0] * x[3]\n    return np.sum(y * x)\n", (X4,)),
+    # -- the view read after the update (it must see it), views of views ----------------------------
+    ("view-read-after-base-update", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    y[1] = x[0] ** 2\n"
+     "    return np.sum(z * x[:3]) + np.sum(y)\n", (X4,)),
+    ("both-read-after", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    w = y[:2]\n    z[0] = 5.0 * x[3]\n"
+     "    return np.sum(y * x) + np.sum(w * z[:2])\n", (X4,)),
+    ("view-of-view", "def f(x):\n    y = np.outer(x, x)\n    z = y[1:]\n    w = z.T\n    w[0, 1] = x[2]\n"
+     "    return np.sum(y * y) + np.sum(z)\n", (X4,)),
+    ("update-through-view-then-base", "def f(x):\n    y = x * 1.0\n    z = y[::2]\n    z[1] = x[1] * 3.0\n"
+     "    y[0] = z[1] * x[2]\n    return np.sum(y * x) + np.sum(z)\n", (X4,)),
+    ("augmented-whole-view", "def f(x):\n    y = x * x\n    z = y[1:3]\n    z += x[:2]\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("augmented-alias-then-float", "def f(x):\n    y = x * x\n    z = y\n    z *= x\n    t = x[0]\n    s = t\n"
+     "    s += 1.0\n    return np.sum(y * x) + s * t\n", (X4,)),
+    ("augmented-part-of-view", "def f(x):\n    y = x * x\n    z = y[1:3]\n    z[:] += x[:2]\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("nested-target-transpose", "def f(x):\n    y = np.outer(x, x)\n    y.T[0] = x * 3.0\n    return np.sum(y * y)\n",
+     (X4,)),
+    ("nested-target-slice", "def f(x):\n    y = x * 1.0\n    y[1:][0] = x[0] * x[1]\n    return np.sum(y * x)\n",
+     (X4,)),
+    # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
+    ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
+     "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
+    ("reshape-that-is-a-view", "def f(x):\n    y = x * 1.0\n    z = y.reshape((-1,))\n    z[0] = 5.0\n"
+     "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
+    ("index-array-copies", "def f(x):\n    y = x * 1.0\n    idx = np.argsort(x)\n    z = y[idx]\n    z[0] = 5.0\n"
+     "    return np.sum(y * x) + np.sum(z * x)\n", (X4,)),
+    ("integer-name-index-views", "def f(x):\n    y = np.outer(x, x)\n    k = 1\n    z = y[k]\n    z[0] = 5.0\n"
+     "    return np.sum(y * y)\n", (X4,)),
+    # -- control flow: the view made or updated in a branch or a loop -------------------------------
+    ("row-updated-in-a-loop", "def f(x):\n    y = np.outer(x, x)\n    for i in range(3):\n        row = y[i]\n"
+     "        row[i + 1] = row[i] * x[i]\n    return np.sum(y * y)\n", (X4,)),
+    ("view-chosen-by-a-branch", "def f(x):\n    y = x * 2.0\n    if x[0] > 0.0:\n        z = y[1:]\n    else:\n"
+     "        z = y[:3]\n    z[0] = x[3] ** 2\n    return np.sum(y * x)\n", (X4,)),
+    ("stencil-interior", "def f(x):\n    u = x * 1.0\n    inner = u[1:-1]\n    for t in range(3):\n"
+     "        inner[:] = 0.5 * inner + 0.25 * (u[:-2] + u[2:])\n        u[0] = u[1] * 0.5\n"
+     "    return np.sum(u * u)\n", (X6,)),
+    # -- *=, /=, **= on parts of arrays and through views -------------------------------------------
+    ("times-equals-index", "def f(x):\n    y = x * 1.0\n    y[1] *= x[0]\n    return np.sum(y * y)\n", (X4,)),
+    ("divide-equals-slice", "def f(x):\n    y = x * 1.0\n    y[1:] /= x[:3] + 3.0\n    return np.sum(y * x)\n",
+     (X4,)),
+    ("power-equals-mask", "def f(x):\n    y = x * x\n    y[x > 1.5] **= 1.5\n    return np.sum(y)\n", (X4,)),
+    ("times-equals-view", "def f(x):\n    y = x * 1.0\n    z = y[::2]\n    z[:] *= x[1::2]\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("times-equals-2d-row", "def f(x):\n    y = np.outer(x, x)\n    y[1, :] *= x\n    return np.sum(y * 0.5)\n",
+     (X4,)),
+]
+
+
+def _function(tmp_path, source):
+    module = write_module(tmp_path, HEADER + textwrap.dedent(source))
+    return module.f
+
+
+@pytest.mark.parametrize("case_id, source, args", DIFFERENTIATED, ids=[c[0] for c in DIFFERENTIATED])
+def test_update_seen_through_another_name_is_differentiated(case_id, source, args, tmp_path):
+    f = _function(tmp_path, source)
+    wrt = tuple(range(len(args)))
+    expected = numeric_vjp(f, [a.copy() for a in args], wrt, 1.0)
+    gradients = s2sad.grad(f, wrt=wrt)(*[a.copy() for a in args])
+    for got, want in zip(gradients, expected):
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    rng = np.random.default_rng(13)
+    for position, arg in enumerate(args):
+        direction = rng.normal(size=np.shape(arg))
+        others = [a.copy() for a in args]
+        value, tangent = s2sad.jvp(f, wrt=position)(*others, direction)
+        assert value == pytest.approx(f(*[a.copy() for a in args]), rel=1e-12)
+        assert tangent == pytest.approx(float(np.sum(expected[position] * direction)), rel=RTOL, abs=ATOL)
+
+
+REFUSED = [
+    ("argument-through-a-view", "def f(x):\n    z = x[1:]\n    z[0] = 5.0\n    return np.sum(z)\n", "z[0]",
+     "it is an argument"),
+    ("argument-through-transpose", "def f(x):\n    x.T[0] = 5.0\n    return np.sum(x)\n", "x.T[0]", "it is an argument"),
+    ("list-read-after", "def f(x):\n    y = x * 1.0\n    rows = [y]\n    y[0] = 5.0\n    return np.sum(rows[0] * x)\n",
+     "y[0]", "a list or tuple that holds the same array"),
+    ("one-of-two-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    z = a if x[0] > 0.0 else b\n"
+     "    z[0] = 5.0\n    return np.sum(a * b)\n", "z[0]", "may see the same array"),
+    ("no-name-holds-it-whole", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    w = y[:2]\n    y = x * 3.0\n"
+     "    z[0] = 5.0\n    return np.sum(w * y[:2])\n", "z[0]", "no name holds that whole array"),
+]
+
+
+@pytest.mark.parametrize("case_id, source, marker, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_unprovable_sharing_is_refused_located(case_id, source, marker, words, tmp_path):
+    f = _function(tmp_path, source)
+    for make in (s2sad.grad, s2sad.jvp):
+        with pytest.raises(s2sad.S2SADError) as caught:
+            make(f)
+        assert words in str(caught.value)
+        assert_located(str(caught.value), caught.value.origin.path, HEADER + source, marker)
+
