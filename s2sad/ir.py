@@ -248,25 +248,37 @@ def may_be_view(rule: str | None, operands, rules_sharing_memory) -> bool:
     return not any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.List) for e in index.slice)
 
 
+_NOT_MEMORY = {"index", "shape", "axis", "axes"}  # operands of the view rules that are not arrays
+
+
 def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
-    """Per name, every name whose memory it may share (through views and plain copies), transitively."""
-    direct: dict[str, set[str]] = {}
+    """Per name, every other name whose memory it may share anywhere in ``statements``: the names
+    joined by plain copies and views, either way (an update through ``w = y`` changes ``z = y[1:]``)."""
+    linked: dict[str, set[str]] = {}
     for statement in walk(statements):
         if isinstance(statement, Assign) and isinstance(statement.value, cst.Name):
-            direct.setdefault(statement.target, set()).add(statement.value.value)
+            bases = {statement.value.value}
         elif isinstance(statement, Assign) and may_be_view(statement.rule, statement.operands, rules_sharing_memory):
-            # Its operands' names, not the module a call names (np in np.transpose(x)): no view sees np.
-            direct.setdefault(statement.target, set()).update(*map(statement.operand_names, statement.operands))
-    closed: dict[str, frozenset[str]] = {}
-    for name in direct:
-        seen, frontier = set(), [name]
+            # The arrays it may lie in: not the module a call names (np in np.transpose(x)), nor an
+            # index, a shape or axes (a name in y[i] or in np.reshape(y, n) links nothing).
+            bases = set().union(*(statement.operand_names(p) for p in statement.operands if p not in _NOT_MEMORY))
+        else:
+            continue
+        for base in bases:
+            linked.setdefault(statement.target, set()).add(base)
+            linked.setdefault(base, set()).add(statement.target)
+    shared: dict[str, frozenset[str]] = {}
+    for name in linked:
+        if name in shared:
+            continue
+        component, frontier = {name}, [name]
         while frontier:
-            for base in direct.get(frontier.pop(), ()):
-                if base not in seen:
-                    seen.add(base)
-                    frontier.append(base)
-        closed[name] = frozenset(seen - {name})
-    return closed
+            for other in linked[frontier.pop()] - component:
+                component.add(other)
+                frontier.append(other)
+        for member in component:
+            shared[member] = frozenset(component - {member})
+    return shared
 
 
 def live_after(statements, at_end: frozenset[str]) -> dict[int, frozenset[str]]:

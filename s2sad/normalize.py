@@ -367,7 +367,8 @@ class _Lowering:
             if node.value is not None:
                 self.assign([cst.AssignTarget(target=node.target)], node.value)
         elif isinstance(node, cst.AugAssign):
-            if node.target.value in self.shared and node.target.value not in self.lists:
+            name = node.target.value
+            if name in self.shared and name not in self.lists and name not in self.tuples:
                 self.update_if_array(node)
             else:
                 self.assign([cst.AssignTarget(target=node.target)], _binary(node))
@@ -834,8 +835,8 @@ class _Lowering:
             self.emit_assign(target, cst.Tuple(elements=[cst.Element(i) for i in items]), None, {}, False, origin)
             self.tuples[target] = items
             return
+        expression, rule, operands, inactive_only = self.operation(value)  # may read the tuple target held
         self.tuples.pop(target, None)
-        expression, rule, operands, inactive_only = self.operation(value)
         if target in names_in(expression):
             # `x = x * w`: compute into a temporary first, so no statement reads what it assigns.
             held = self.temp()

@@ -72,6 +72,9 @@ REFUSALS = [
     refusal("update-of-a-helper-result-that-is-the-argument", HELPER_RETURNS_ITS_ARGUMENT
             + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
             "t[0]", U, "(it is an argument: the caller's array)"),
+    # -- a tuple holding a differentiated value, joined under its own name (was a silent zero) ---------
+    refusal("tuple-joined-under-its-own-name", "def f(x):\n    t = (x, 2.0)\n    u = t\n    u += (3.0,)\n"
+            "    return u[0] * u[2]\n", "u +=", U, "goes where s2sad carries no derivative"),
     # -- constructs outside the language (check.py) ------------------------------------------------
     refusal("yield", "def f(x):\n    yield x\n    return x\n", "yield x", U, "yield is not supported"),
     refusal("yield-from", "def f(x):\n    y = yield from x\n    return y\n", "yield from", U, "yield is"),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import ATOL, RTOL, assert_located, numeric_vjp, write_module
+from tests.checks import ATOL, RTOL, assert_located, numeric_hvp, numeric_vjp, write_module
 
 HEADER = "import numpy as np\n\n\n"
 
@@ -66,6 +66,11 @@ DIFFERENTIATED = [
      (X4,)),
     ("nested-target-slice", "def f(x):\n    y = x * 1.0\n    y[1:][0] = x[0] * x[1]\n    return np.sum(y * x)\n",
      (X4,)),
+    # -- the reverse sweep reads a view whose memory an alias later updates: the old values are saved -----
+    ("sine-of-view-then-alias-updated", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    t = np.sin(z)\n    w = y\n"
+     "    w[1] = 5.0\n    return np.sum(t) + np.sum(y * x)\n", (X4,)),
+    ("sine-of-view-then-chained-name-updated", "def f(x):\n    a = b = np.zeros(4)\n    b[:] = x\n    z = b[1:]\n"
+     "    t = np.sin(z)\n    a[1] = 5.0\n    return np.sum(t) + np.sum(a * x)\n", (X4,)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
@@ -139,3 +144,19 @@ def test_unprovable_sharing_is_refused_located(case_id, source, marker, words, t
         assert words in str(caught.value)
         assert_located(str(caught.value), caught.value.origin.path, HEADER + source, marker)
 
+
+
+SECOND_ORDER = ["slice", "transpose", "both-read-after", "reshape-that-copies", "times-equals-view", "augmented-whole-view",
+                "row-updated-in-a-loop"]
+
+
+@pytest.mark.parametrize("case_id", SECOND_ORDER)
+def test_hessian_vector_products_through_updated_views(case_id, tmp_path):
+    """hvp differentiates the generated tangent code again: region, reseen and their rules included."""
+    _, source, args = next(case for case in DIFFERENTIATED if case[0] == case_id)
+    f = _function(tmp_path, source)
+    direction = np.random.default_rng(5).normal(size=np.shape(args[0]))
+    product = s2sad.hvp(f)(args[0].copy(), direction)
+    gradient = s2sad.grad(f)
+    (expected,) = numeric_hvp(lambda x: (gradient(x),), [args[0].copy()], [0], [direction])
+    np.testing.assert_allclose(product, expected, rtol=1e-5, atol=1e-5)
