@@ -219,28 +219,29 @@ class _Rewrite:
         state = self.aliases.before[statement.id]
         others = self.sharing(statement, state)
         if others:
-            _refuse(statement, f"appending to '{self.shown(statement.target)}' while '{self.shown(others[0])}', which sees "
-                    "the same list, is read afterwards is", f"build a new list: {self.shown(statement.target)} = "
-                    f"{self.shown(statement.target)} + [...]")
+            listed = self.quoted(statement.target, "a list")
+            _refuse(statement, f"appending to {listed} while {self.quoted(others[0], 'another name')}, which sees "
+                    "the same list, is read afterwards is", "build a new list instead: hs = hs + [h]")
 
     def update(self, statement: ir.SetItem) -> list[ir.Statement]:
         state = self.aliases.before[statement.id]
         name = statement.target
         allocations = self.allocations(state.get(name, ()))
+        updating = f"updating part of {self.quoted(name, 'an array')} in place"
+        copy_hint = ("work on a copy: " + (f"{name} = {name}.copy()" if not self.names.is_placeholder(name)
+                                           else "y = y.copy() before the update"))
         if any(isinstance(a, tuple) for a in allocations) and statement.whole_name:
             return [self.refused_at_run_time(statement)]  # `a += e`: fine where a holds a number
         if any(isinstance(a, tuple) for a in allocations):
-            _refuse(statement, f"updating part of '{self.shown(name)}' in place (it is an argument: the caller's "
-                    "array) is", f"work on a copy: {self.shown(name)} = {self.shown(name)}.copy()")
+            _refuse(statement, f"{updating} (it is an argument: the caller's array) is", copy_hint)
         others = self.sharing(statement, state)
         if not others:
             return [statement]
-        copy_hint = f"work on a copy: {self.shown(name)} = {self.shown(name)}.copy()"
-        doing = f"updating part of '{self.shown(name)}' in place while '{self.shown(others[0])}'"
         held = [o for o in others if any(p.allocation in self.aliases.containers for p in state[o])]
         if held:
-            _refuse(statement, f"{doing}, a list or tuple that holds the same array, is read afterwards is",
-                    f"update the array before putting it into '{self.shown(held[0])}', or {copy_hint}")
+            holder = f"the list or tuple {self.quoted(held[0], '')}".rstrip()
+            _refuse(statement, f"{updating} while {holder}, which holds it, is read afterwards is", f"update the array before putting it into the list, or {copy_hint}")
+        doing = f"{updating} while {self.quoted(others[0], 'another name')}"
         if len(allocations) != 1:
             _refuse(statement, f"{doing}, which may see the same array (it is decided at run time), is read "
                     "afterwards is", copy_hint)
@@ -314,6 +315,9 @@ class _Rewrite:
     def shown(self, name: str) -> str:
         """``name`` as a message shows it (s2sad's own temporaries mean nothing to a user)."""
         return "the array" if self.names.is_placeholder(name) else name
+
+    def quoted(self, name: str, otherwise: str) -> str:
+        return otherwise if self.names.is_placeholder(name) else f"'{name}'"
 
 
 def _runtime_call(names, function: str, *args: cst.BaseExpression) -> cst.Call:

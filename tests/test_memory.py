@@ -127,7 +127,7 @@ REFUSED = [
      "it is an argument"),
     ("argument-through-transpose", "def f(x):\n    x.T[0] = 5.0\n    return np.sum(x)\n", "x.T[0]", "it is an argument"),
     ("list-read-after", "def f(x):\n    y = x * 1.0\n    rows = [y]\n    y[0] = 5.0\n    return np.sum(rows[0] * x)\n",
-     "y[0]", "a list or tuple that holds the same array"),
+     "y[0]", "while the list or tuple 'rows', which holds it, is read afterwards"),
     ("one-of-two-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    z = a if x[0] > 0.0 else b\n"
      "    z[0] = 5.0\n    return np.sum(a * b)\n", "z[0]", "may see the same array"),
     ("no-name-holds-it-whole", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    w = y[:2]\n    y = x * 3.0\n"
