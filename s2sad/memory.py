@@ -49,7 +49,8 @@ _MAY_COPY = {"numpy.reshape", "numpy.ravel", "s2sad.runtime.reseen"}  # views wh
 class Place:
     """Where a name's value may lie: in the array (or list) made by ``allocation``, whole or in part.
 
-    An allocation is the id of the statement that made the value, or ``("argument", name)``.
+    An allocation is the id of the statement that made the value (its latest array), ``("older", id)``
+    (the arrays it made before, in earlier trips of a loop), or ``("argument", name)``.
     """
 
     allocation: int | tuple[str, str] | str
@@ -85,6 +86,7 @@ class _Aliases:
     def block(self, statements, state: State) -> State:
         for statement in statements:
             if isinstance(statement, ir.Assign):
+                self.age(statement.id, state)
                 state[statement.target] = self.assign(statement, state)
             elif isinstance(statement, ir.SetItem):
                 self.before[statement.id] = dict(state)
@@ -111,6 +113,24 @@ class _Aliases:
             if after == head and items == sum(len(places) for places in self.items.values()):
                 return head
             head = after
+
+    def age(self, site: int, state: State) -> None:
+        """The statement ``site`` makes a new array again (a loop goes round): what it made before is
+        one of the older arrays of that site, which the new one never is (recency abstraction)."""
+        older = ("older", site)
+
+        def aged(places):
+            return frozenset(dataclasses.replace(p, allocation=older) if p.allocation == site else p for p in places)
+
+        for name, places in state.items():
+            if any(p.allocation == site for p in places):
+                state[name] = aged(places)
+        if site in self.containers:
+            self.containers.add(older)
+            self.items[older] |= self.items.pop(site)
+        for container, items in self.items.items():
+            if any(p.allocation == site for p in items):
+                self.items[container] = set(aged(items))
 
     def places(self, names, state: State) -> frozenset[Place]:
         return frozenset().union(*(state.get(name, frozenset()) for name in names))
@@ -153,6 +173,15 @@ class _Aliases:
         )
 
 
+def _argument(allocation) -> bool:
+    return isinstance(allocation, tuple) and allocation[0] == "argument"
+
+
+def _summary(allocation) -> bool:
+    """Whether ``allocation`` stands for several arrays (those a loop made in earlier trips)."""
+    return isinstance(allocation, tuple) and allocation[0] == "older"
+
+
 def _slices(index) -> bool:
     """Whether the index (``np.s_[...]``) has a slice: a list indexed so gives a new list."""
     return isinstance(index, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in index.slice)
@@ -175,7 +204,9 @@ class _Rewrite:
     def block(self, statements) -> tuple[ir.Statement, ...]:
         rewritten: list[ir.Statement] = []
         for statement in statements:
-            if isinstance(statement, ir.If):
+            if isinstance(statement, ir.If) and self.rebinding_will_do(statement):
+                rewritten.extend(self.block(statement.orelse))
+            elif isinstance(statement, ir.If):
                 rewritten.append(
                     dataclasses.replace(statement, body=self.block(statement.body), orelse=self.block(statement.orelse))
                 )
@@ -193,6 +224,17 @@ class _Rewrite:
             else:
                 rewritten.append(statement)
         return tuple(rewritten)
+
+    def rebinding_will_do(self, branch: ir.If) -> bool:
+        """Whether ``a op= e`` (normalize's ``if _rt.is_array(a): a[...] op= e else: a = a op e``) may
+        rebind ``a`` even where it holds an array: no other name read later, nor the caller, sees it."""
+        updates = [s for s in branch.body if isinstance(s, ir.SetItem) and s.whole_name]
+        if not updates:
+            return False
+        (update,) = updates
+        state = self.aliases.before[update.id]
+        allocations = self.allocations(state.get(update.target, ()))
+        return not any(_argument(a) for a in allocations) and not self.sharing(update, state)
 
     def allocations(self, places) -> set:
         return {place.allocation for place in places} - {_UNBOUND}
@@ -230,9 +272,10 @@ class _Rewrite:
         updating = f"updating part of {self.quoted(name, 'an array')} in place"
         copy_hint = ("work on a copy: " + (f"{name} = {name}.copy()" if not self.names.is_placeholder(name)
                                            else "y = y.copy() before the update"))
-        if any(isinstance(a, tuple) for a in allocations) and statement.whole_name:
+        arguments = any(map(_argument, allocations))
+        if arguments and statement.whole_name:
             return [self.refused_at_run_time(statement)]  # `a += e`: fine where a holds a number
-        if any(isinstance(a, tuple) for a in allocations):
+        if arguments:
             _refuse(statement, f"{updating} (it is an argument: the caller's array) is", copy_hint)
         others = self.sharing(statement, state)
         if not others:
@@ -242,22 +285,28 @@ class _Rewrite:
             holder = f"the list or tuple {self.quoted(held[0], '')}".rstrip()
             _refuse(statement, f"{updating} while {holder}, which holds it, is read afterwards is", f"update the array before putting it into the list, or {copy_hint}")
         doing = f"{updating} while {self.quoted(others[0], 'another name')}"
-        if len(allocations) != 1:
-            _refuse(statement, f"{doing}, which may see the same array (it is decided at run time), is read "
-                    "afterwards is", copy_hint)
-        (allocation,) = allocations
-        whole = frozenset({Place(allocation, True)})
+        # The carrier holds whole whichever array the target lies in: the target itself, or a name
+        # whole in the same arrays (then _rt.region checks at run time that the target lies in it).
+        whole = frozenset(Place(allocation, True) for allocation in allocations)
         holders = sorted((n not in self.live.get(statement.id, ()), self.names.is_placeholder(n), n)
                          for n, places in state.items() if places == whole)
-        if not holders:
+        if state[name] == whole:
+            carrier = name
+        elif holders:
+            carrier = holders[0][2]
+        elif len(allocations) != 1:
+            _refuse(statement, f"{doing}, which may see the same array (it is decided at run time), is read "
+                    "afterwards is", copy_hint)
+        else:
             _refuse(statement, f"{doing}, which sees the same array, is read afterwards (and no name holds "
                     "that whole array any more) is", copy_hint)
-        carrier = name if state.get(name) == whole else holders[0][2]
+        several = len(allocations) != 1 or any(map(_summary, allocations))
         rewritten: list[ir.Statement] = []
         if carrier != name:
             made_there = self.on_carrier(statement, carrier)
-            if any(place.maybe_copy for place in state[name]):
-                # A view or a copy, as numpy decides at run time: update what the user's code updates.
+            if any(place.maybe_copy for place in state[name]) and not several:
+                # A view or a copy, as numpy decides at run time: update what the user's code updates
+                # (a copy no other name sees). Among arrays of earlier trips, _rt.region checks instead.
                 flag = self.temp("is_view")
                 test = _runtime_call(self.names, "lies_in", cst.Name(name), cst.Name(carrier))
                 rewritten.append(ir.Assign(next(self.ids), flag, test, None, {}, statement.origin))

@@ -209,9 +209,6 @@ class _Lowering:
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = _bindings(unit.function)  # name -> how many places bind it
         self.ever_lists: set[str] = set()  # names that hold one anywhere
-        # Names whose array may be seen through another name (or by the caller):
-        # updating one in place would change the other.
-        self.shared: set[str] = set()
 
     # -- helpers -------------------------------------------------------------
 
@@ -236,14 +233,6 @@ class _Lowering:
             self.ever_lists.add(target)
         else:
             self.lists.discard(target)
-        viewed = names_in(value) if ir.may_be_view(rule, operands, rules.VIEWS) or isinstance(value, cst.Name) else []
-        if any(name in self.shared or not self.names.is_placeholder(name) for name in viewed):
-            self.shared.add(target)
-            if not self.names.is_placeholder(target):
-                # Two names now see one object: updating either in place would change the other.
-                self.shared.update(viewed)
-        else:
-            self.shared.discard(target)
 
     # -- function and statements -----------------------------------------------
 
@@ -276,7 +265,6 @@ class _Lowering:
     def body(self, parameters) -> tuple[list[ir.Statement], cst.BaseExpression | list[cst.BaseExpression]]:
         """The function's body lowered, and what it returns: an atom, or atoms for a tuple."""
         definition = self.unit.function
-        self.shared.update(parameters)
         items = _items(definition.body)
         returns = [s for s in _nested_smalls(definition.body) if isinstance(s, cst.Return)]
         sizes = {len(r.value.elements) if isinstance(r.value, cst.Tuple) else None for r in returns}
@@ -368,7 +356,7 @@ class _Lowering:
                 self.assign([cst.AssignTarget(target=node.target)], node.value)
         elif isinstance(node, cst.AugAssign):
             name = node.target.value
-            if name in self.shared and name not in self.lists and name not in self.tuples:
+            if name not in self.lists and name not in self.tuples:
                 self.update_if_array(node)
             else:
                 self.assign([cst.AssignTarget(target=node.target)], _binary(node))
@@ -623,12 +611,6 @@ class _Lowering:
         self.statements.extend(ir.rename(body, renames))
         self.context.lists.update(renames.get(n, n) for n in lowering.ever_lists)
         replacements = {old: cst.Name(new) for old, new in renames.items()}
-        # What the callee returns may be an argument or a view of one (`return a`): the caller
-        # then sees that array through two names, and updating either in place is checked.
-        arguments_seen = {n for argument in arguments.values() for n in names_in(argument)}
-        returned = {renames.get(n, n) for v in (value if isinstance(value, list) else [value]) for n in names_in(v)}
-        if any(n in self.shared or not self.names.is_placeholder(n) for n in arguments_seen):  # as emit_assign
-            self.shared |= returned | arguments_seen
         if isinstance(value, list):
             return [substitute(v, replacements) for v in value]
         return substitute(value, replacements)
@@ -728,8 +710,9 @@ class _Lowering:
         return name
 
     def update_if_array(self, node: cst.AugAssign) -> None:
-        """``a op= e`` on a name another may see: numpy updates an array in place (every name that
-        sees it sees the update) but rebinds a number. Which one ``a`` holds is known at run time:
+        """``a op= e``: numpy updates an array in place (every name that sees it sees the update) but
+        rebinds a number. Which one ``a`` holds is known at run time (s2sad.memory keeps the
+        rebinding alone where no other name sees the array):
 
             _n1 = _rt.is_array(a)
             if _n1:

@@ -786,8 +786,8 @@ def region(base, view, index, view_name: str, base_name: str, where: str):
     positions = _positions_in(base, view)
     if positions is None:
         raise BadArgument(
-            f"'{view_name}' is updated in place as a view of '{base_name}', but here it is a copy "
-            "(numpy copies for some indices and memory layouts)",
+            f"'{view_name}' is updated in place as part of '{base_name}', but here it is not part of it "
+            "(numpy made a copy, or it is an array of another loop trip)",
             _origin(where),
             hint=f"update '{base_name}' directly, or make the copy explicit: {view_name} = {view_name}.copy()",
         )

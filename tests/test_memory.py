@@ -71,6 +71,27 @@ DIFFERENTIATED = [
      "    w[1] = 5.0\n    return np.sum(t) + np.sum(y * x)\n", (X4,)),
     ("sine-of-view-then-chained-name-updated", "def f(x):\n    a = b = np.zeros(4)\n    b[:] = x\n    z = b[1:]\n"
      "    t = np.sin(z)\n    a[1] = 5.0\n    return np.sum(t) + np.sum(a * x)\n", (X4,)),
+    # -- one of several arrays, chosen at run time (a branch, a loop's earlier trip) --------------------
+    ("one-of-two-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    z = a if x[0] > 0.0 else b\n"
+     "    z[0] = 5.0\n    return np.sum(a * b)\n", (X4,)),
+    ("one-of-two-arrays-other-way", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    z = a if x[0] > 0.0 else b\n"
+     "    z[0] = 5.0\n    return np.sum(a * b)\n", (-X4,)),
+    ("view-of-one-of-two-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    c = a if x[0] > 0.0 else b\n"
+     "    z = c[1:]\n    z[0] = 5.0\n    return np.sum(a * b) + np.sum(c)\n", (X4,)),
+    ("view-of-one-of-two-arrays-chooser-rebound", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
+     "    c = a if x[0] > 0.0 else b\n    z = c[1:]\n    c = x * 3.0\n    z[0] = 5.0\n    return np.sum(a * b * c)\n",
+     (X4,)),
+    ("double-buffer-write-through-view", "def f(x):\n    prev = x * 1.0\n    total = 0.0\n    for i in range(3):\n"
+     "        cur = x * (i + 2.0)\n        v = prev[1:]\n        w = prev[:2]\n        v[0] = x[i]\n"
+     "        total = total + np.sum(w * x[:2]) + np.sum(prev)\n        prev = cur\n    return total\n", (X4,)),
+    ("double-buffer-write-through-name", "def f(x):\n    prev = x * 1.0\n    total = 0.0\n    for i in range(3):\n"
+     "        cur = x * (i + 2.0)\n        w = prev[:2]\n        prev[1] = x[i]\n"
+     "        total = total + np.sum(w * x[:2]) + np.sum(cur)\n        prev = cur\n    return total\n", (X4,)),
+    # -- a op= e on a name: in place on an array (others see it), a new number otherwise --------------
+    ("chained-names-times-equals", "def f(x):\n    v = x * 1.0\n    w1 = w2 = np.negative(np.cos(v))\n"
+     "    w3 = w1.reshape(2, 2)\n    w2 *= x\n    return np.sum(w2) + np.sum(w3) + np.sum(w1)\n", (X4,)),
+    ("plus-equals-on-an-unshared-array", "def f(x):\n    y = x * 2.0\n    y += x * x\n    y -= 1.0\n"
+     "    return np.sum(y * x)\n", (X4,)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
@@ -128,8 +149,9 @@ REFUSED = [
     ("argument-through-transpose", "def f(x):\n    x.T[0] = 5.0\n    return np.sum(x)\n", "x.T[0]", "it is an argument"),
     ("list-read-after", "def f(x):\n    y = x * 1.0\n    rows = [y]\n    y[0] = 5.0\n    return np.sum(rows[0] * x)\n",
      "y[0]", "while the list or tuple 'rows', which holds it, is read afterwards"),
-    ("one-of-two-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n    z = a if x[0] > 0.0 else b\n"
-     "    z[0] = 5.0\n    return np.sum(a * b)\n", "z[0]", "may see the same array"),
+    ("part-of-one-of-two-arrays-no-holder", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
+     "    z = a[1:] if x[0] > 0.0 else b[1:]\n    w = z[1:]\n    a = x * 3.0\n    b = x * 4.0\n    z[0] = 5.0\n"
+     "    return np.sum(a * b) + np.sum(w)\n", "z[0]", "may see the same array"),
     ("no-name-holds-it-whole", "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    w = y[:2]\n    y = x * 3.0\n"
      "    z[0] = 5.0\n    return np.sum(w * y[:2])\n", "z[0]", "no name holds that whole array"),
 ]
