@@ -18,13 +18,21 @@ point), and rewrites each update that another name read later may see:
 The update is made on a name that holds the whole array (so its adjoint zeroes
 the overwritten part of that array's adjoint), and every other name that sees
 the array and is read later is taken from it again (so what flows back through
-it reaches the whole array after the update, not before). ``_rt.region``
-checks at run time that the view is one (numpy copies for some indices and
-layouts) and refuses, located, where it is a copy.
+it reaches the whole array after the update, not before). ``_rt.region`` finds
+the part from memory addresses, so any chain of views works.
 
-Refuses, located: updating the caller's arrays; an update that a list or tuple
-read later may see; an update seen by another name when the array may be one of
-several, or no name holds it whole, or the other name may be unbound there.
+Where numpy decides at run time between a view and a copy (``y[i]`` with an
+array ``i``, a reshape), the code asks ``_rt.lies_in`` and updates what the
+user's code updates. A name that may hold one of several arrays (chosen by a
+branch; made by a loop in earlier trips, which the analysis tells apart from
+the latest one) is updated through a name holding each of them whole, and
+``_rt.region`` refuses at run time, located, an update that lies elsewhere.
+``a op= e`` on a name (normalize: ``a[...] op= e`` where ``a`` holds an array)
+stays a rebinding where no other name read later, nor the caller, sees ``a``.
+
+Refuses, located: updating the caller's arrays (``a op= e`` at run time, where
+``a`` is an array); an update that a list or tuple read later may see; an
+update that another name read later sees when no name holds the array whole.
 """
 
 from __future__ import annotations
@@ -42,15 +50,17 @@ from s2sad.options import Options
 from s2sad.unit import Unit
 
 _UNBOUND = "unbound"  # the allocation of a name not bound on some path
+_CONSTANT_NAMES = {"True", "False", "None"}
 _MAY_COPY = {"numpy.reshape", "numpy.ravel", "s2sad.runtime.reseen"}  # views where the memory layout allows
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True)
 class Place:
     """Where a name's value may lie: in the array (or list) made by ``allocation``, whole or in part.
 
     An allocation is the id of the statement that made the value (its latest array), ``("older", id)``
-    (the arrays it made before, in earlier trips of a loop), or ``("argument", name)``.
+    (the arrays it made before, in earlier trips of a loop), ``("argument", name)`` or ``("outside",
+    name)`` (a module's or an enclosing function's array).
     """
 
     allocation: int | tuple[str, str] | str
@@ -138,8 +148,8 @@ class _Aliases:
     def assign(self, statement: ir.Assign, state: State) -> frozenset[Place]:
         value = statement.value
         made = frozenset({Place(statement.id, True)})
-        if isinstance(value, cst.Name):
-            return state.get(value.value, made)  # the same object under another name
+        if isinstance(value, cst.Name) and value.value not in _CONSTANT_NAMES:
+            return state.get(value.value, _outside(value.value))  # the same object under another name
         if statement.rule == "s2sad.list" or isinstance(value, (cst.List, cst.Tuple)):
             self.containers.add(statement.id)
             self.items[statement.id] |= self.places(ir.names_read(value), state)
@@ -149,7 +159,8 @@ class _Aliases:
         rule = rules.lookup(statement.rule)
         seen = [p for p in rule.signature.parameters][: 2 if statement.rule == "s2sad.runtime.reseen" else 1]
         places: set[Place] = set()
-        for place in self.places(set().union(*map(statement.operand_names, seen)), state):
+        bases = set().union(*map(statement.operand_names, seen))
+        for place in self.places(bases, state) | {p for name in bases - state.keys() for p in _outside(name)}:
             if place.allocation in self.containers and _slices(statement.operands.get("index")):
                 places |= made  # a new list of the same items
                 self.containers.add(statement.id)
@@ -173,8 +184,14 @@ class _Aliases:
         )
 
 
+def _outside(name: str) -> frozenset[Place]:
+    """A name the function reads but does not bind (a module's or an enclosing function's array)."""
+    return frozenset({Place(("outside", name), True)})
+
+
 def _argument(allocation) -> bool:
-    return isinstance(allocation, tuple) and allocation[0] == "argument"
+    """Whether ``allocation`` is an array the caller (or a module) holds: never updated in place."""
+    return isinstance(allocation, tuple) and allocation[0] in ("argument", "outside")
 
 
 def _summary(allocation) -> bool:
@@ -276,7 +293,9 @@ class _Rewrite:
         if arguments and statement.whole_name:
             return [self.refused_at_run_time(statement)]  # `a += e`: fine where a holds a number
         if arguments:
-            _refuse(statement, f"{updating} (it is an argument: the caller's array) is", copy_hint)
+            whose = ("an argument: the caller's array" if any(a[0] == "argument" for a in allocations if _argument(a))
+                     else "an array of the module or of an enclosing function")
+            _refuse(statement, f"{updating} (it is {whose}) is", copy_hint)
         others = self.sharing(statement, state)
         if not others:
             return [statement]

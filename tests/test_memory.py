@@ -147,6 +147,10 @@ REFUSED = [
     ("argument-through-a-view", "def f(x):\n    z = x[1:]\n    z[0] = 5.0\n    return np.sum(z)\n", "z[0]",
      "it is an argument"),
     ("argument-through-transpose", "def f(x):\n    x.T[0] = 5.0\n    return np.sum(x)\n", "x.T[0]", "it is an argument"),
+    ("module-array-through-a-view", "W = np.zeros(4)\n\n\ndef f(x):\n    z = W[1:]\n    z[0] = x[0]\n"
+     "    return np.sum(W * x)\n", "z[0]", "an array of the module"),
+    ("module-array-through-an-alias", "W = np.zeros(4)\n\n\ndef f(x):\n    z = W\n    z[0] = x[0]\n"
+     "    return np.sum(W * x)\n", "z[0]", "an array of the module"),
     ("list-read-after", "def f(x):\n    y = x * 1.0\n    rows = [y]\n    y[0] = 5.0\n    return np.sum(rows[0] * x)\n",
      "y[0]", "while the list or tuple 'rows', which holds it, is read afterwards"),
     ("part-of-one-of-two-arrays-no-holder", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
