@@ -71,7 +71,7 @@ def run(unit: Unit, options: Options) -> Unit:
     shapes.block(function.body, depth=0)
     same_shape = shapes.same_shape()
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
-    shares = ir.views(function.body, rules.VIEWS)
+    shares = ir.views(function.body, rules.VIEWS | set(rules.CUSTOM))  # a user's rule may return a view
     recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(shares, function), shares)
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)

@@ -51,7 +51,7 @@ from s2sad.unit import Unit
 
 _UNBOUND = "unbound"  # the allocation of a name not bound on some path
 _CONSTANT_NAMES = {"True", "False", "None"}
-_MAY_COPY = {"numpy.reshape", "numpy.ravel", "s2sad.runtime.reseen"}  # views where the memory layout allows
+_MAY_COPY = {"numpy.reshape", "numpy.ravel"}  # views where the memory layout allows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,12 +154,23 @@ class _Aliases:
             self.containers.add(statement.id)
             self.items[statement.id] |= self.places(ir.names_read(value), state)
             return made
+        if statement.rule is None and isinstance(value, cst.Attribute):
+            root = value
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(root, cst.Name) and root.value not in state:
+                return _outside(root.value)  # a module's array (cfg.BUF)
+        rule = rules.lookup(statement.rule) if statement.rule else None
+        if statement.rule == "s2sad.runtime.reseen":
+            return self.places(statement.operand_names("view"), state)  # the very same object
+        if rule is not None and rule.custom:
+            # A user's rule may return its argument, or a view of it: numpy tells at run time.
+            arrays = set().union(*map(statement.operand_names, rule.differentiable))
+            return frozenset(Place(p.allocation, False, True) for p in self.places(arrays, state)) | made
         if not ir.may_be_view(statement.rule, statement.operands, rules.VIEWS):
             return made
-        rule = rules.lookup(statement.rule)
-        seen = [p for p in rule.signature.parameters][: 2 if statement.rule == "s2sad.runtime.reseen" else 1]
+        bases = statement.operand_names(next(iter(rule.signature.parameters)))  # what it is a view of
         places: set[Place] = set()
-        bases = set().union(*map(statement.operand_names, seen))
         for place in self.places(bases, state) | {p for name in bases - state.keys() for p in _outside(name)}:
             if place.allocation in self.containers and _slices(statement.operands.get("index")):
                 places |= made  # a new list of the same items
@@ -320,27 +331,33 @@ class _Rewrite:
             _refuse(statement, f"{doing}, which sees the same array, is read afterwards (and no name holds "
                     "that whole array any more) is", copy_hint)
         several = len(allocations) != 1 or any(map(_summary, allocations))
-        rewritten: list[ir.Statement] = []
-        if carrier != name:
-            made_there = self.on_carrier(statement, carrier)
-            if any(place.maybe_copy for place in state[name]) and not several:
-                # A view or a copy, as numpy decides at run time: update what the user's code updates
-                # (a copy no other name sees). Among arrays of earlier trips, _rt.region checks instead.
-                flag = self.temp("is_view")
-                test = _runtime_call(self.names, "lies_in", cst.Name(name), cst.Name(carrier))
-                rewritten.append(ir.Assign(next(self.ids), flag, test, None, {}, statement.origin))
-                rewritten.append(ir.If(next(self.ids), cst.Name(flag), tuple(made_there), (statement,),
-                                       statement.origin))
-            else:
-                rewritten.extend(made_there)
-        else:
-            rewritten.append(statement)
         live = self.live.get(statement.id, frozenset())
-        for other in sorted({*others, *({name} & live)} - {carrier}):
-            if Place(_UNBOUND, True) in state[other]:
-                self.maybe_unbound.add(other)
-            rewritten.extend(self.take_again(other, carrier, statement.origin))
-        return rewritten
+        again = sorted({*others, *({name} & live)} - {carrier})
+        self.maybe_unbound.update(n for n in again if Place(_UNBOUND, True) in state[n])
+        if carrier == name:
+            return [statement, *self.take_all_again(again, carrier, statement.origin)]
+        on_carrier = [*self.on_carrier(statement, carrier), *self.take_all_again(again, carrier, statement.origin)]
+        if not any(place.maybe_copy for place in state[name]) or several:
+            return on_carrier  # a view for sure (or among arrays of earlier trips: _rt.region checks)
+        # A view or a copy, as numpy decides at run time. A copy is updated as the user's code does;
+        # a name lying in it is taken again from it, and one that overlaps it otherwise is refused.
+        beside = [other for other in again if other != name]
+        on_copy = [
+            *(ir.Guard(next(self.ids), _runtime_call(self.names, "require_inside_or_apart", cst.Name(other),
+                                                     cst.Name(name), *map(_string, (self.shown(other), self.shown(name),
+                                                                                    str(statement.origin)))),
+                       statement.origin)
+              for other in beside),
+            statement,
+            *self.take_all_again(beside, name, statement.origin),
+        ]
+        flag = self.temp("is_view")
+        test = _runtime_call(self.names, "lies_in", cst.Name(name), cst.Name(carrier))
+        return [ir.Assign(next(self.ids), flag, test, None, {}, statement.origin),
+                ir.If(next(self.ids), cst.Name(flag), tuple(on_carrier), tuple(on_copy), statement.origin)]
+
+    def take_all_again(self, views, carrier: str, origin) -> list[ir.Statement]:
+        return [line for view in views for line in self.take_again(view, carrier, origin)]
 
     def on_carrier(self, statement: ir.SetItem, carrier: str) -> list[ir.Statement]:
         """``statement`` made on the whole array ``carrier``, at the part its target occupies."""

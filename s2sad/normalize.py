@@ -1145,6 +1145,9 @@ class _Lowering:
                 self.refuse(function.attr, f"the array method '.{method}()' is",
                             f"supported methods: {', '.join(sorted(_METHODS))}")
             receiver = function.value
+            if method == "flatten":  # always a copy, where np.ravel may return a view
+                raveled = self.atom(node.with_changes(func=function.with_changes(attr=cst.Name("ravel"))))
+                return self.apply("numpy.copy", node, [raveled], {}, kind=rules.kind("numpy.copy"))
             if method in _PACKED_METHODS and len(positional) > 1:
                 positional = [cst.Tuple(elements=[cst.Element(value=p) for p in positional])]
             return self.apply(numpy_name, node, [receiver, *positional], keywords, kind=rules.kind(numpy_name))
@@ -1157,6 +1160,9 @@ class _Lowering:
         if kind == "iteration":
             self.refuse(node, f"{rules.spelling(name)}() other than in a for loop's header is")
         rule = rules.lookup(name) if kind == "rule" else None  # `name` as called: np.copy, float
+        if rule is None and rules.writes_out(name, positional, keywords):
+            self.refuse(node, f"writing the result of {rules.spelling(name)} into an array given as out is",
+                        f"assign it instead: y = {rules.spelling(name)}(...)")
         sequences = rule.sequences if rule else ()
         positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]
         keywords = {key: self._argument(rule, None, key, value, sequences) for key, value in keywords.items()}

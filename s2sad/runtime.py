@@ -799,6 +799,18 @@ def lies_in(view, base) -> bool:
     return _positions_in(base, view) is not None
 
 
+def require_inside_or_apart(view, array, view_name: str, array_name: str, where: str):
+    """``array`` (a copy numpy made) is updated in place: ``view`` must lie in it, or apart from it."""
+    if lies_in(view, array) or not np.shares_memory(view, array):
+        return
+    raise BadArgument(
+        f"'{array_name}' is updated in place, but here it lies in a copy numpy made (for some indices and "
+        f"memory layouts), and '{view_name}', read later, shares part of that copy: s2sad cannot follow the update",
+        _origin(where),
+        hint="make the copy explicit (c = y[idx].copy()) and update c itself",
+    )
+
+
 def reseen(base, view):
     """``view`` again, after ``base`` was updated in place (same object, so it still sees base)."""
     return view

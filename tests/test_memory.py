@@ -92,6 +92,16 @@ DIFFERENTIATED = [
      "    w3 = w1.reshape(2, 2)\n    w2 *= x\n    return np.sum(w2) + np.sum(w3) + np.sum(w1)\n", (X4,)),
     ("plus-equals-on-an-unshared-array", "def f(x):\n    y = x * 2.0\n    y += x * x\n    y -= 1.0\n"
      "    return np.sum(y * x)\n", (X4,)),
+    # -- found by review: swaps, alias chains, copies named twice, flatten --------------------------------
+    ("views-of-swapped-arrays", "def f(x):\n    a = x * 1.0\n    b = x * 3.0\n    for i in range(3):\n"
+     "        z = a[i:]\n        z[0] = z[-1] * x[i]\n        a, b = b, a\n    return np.sum(a * x) + np.sum(b * b)\n",
+     (X4,)),
+    ("alias-chain-augmented", "def f(x):\n    y = x * 1.0\n    z = y\n    w = z\n    w += x\n    z *= x\n"
+     "    return np.sum(y * x)\n", (X4,)),
+    ("alias-of-a-copy", "def f(x):\n    y = x * 1.0\n    idx = np.argsort(x)\n    z = y[idx]\n    z2 = z\n"
+     "    z2[0] = x[0] * 5.0\n    return np.sum(z * z) + np.sum(y * y)\n", (X4,)),
+    ("flatten-is-a-copy", "def f(x):\n    y = x * 1.0\n    z = y.flatten()\n    z[0] = 5.0\n"
+     "    return np.sum(y * x) + np.sum(z * x)\n", (X4,)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
@@ -151,6 +161,12 @@ REFUSED = [
      "    return np.sum(W * x)\n", "z[0]", "an array of the module"),
     ("module-array-through-an-alias", "W = np.zeros(4)\n\n\ndef f(x):\n    z = W\n    z[0] = x[0]\n"
      "    return np.sum(W * x)\n", "z[0]", "an array of the module"),
+    ("out-of-a-zero-derivative-function", "def f(x):\n    y = x * 1.5\n    t = np.floor(y, out=y)\n"
+     "    return np.sum(y * x)\n", "np.floor", "into an array given as out"),
+    ("positional-out", "def f(x):\n    y = x * 1.5\n    t = np.floor(y, y)\n    return np.sum(y * x)\n", "np.floor",
+     "into an array given as out"),
+    ("out-of-a-method", "def f(x):\n    y = x * 1.5\n    t = y.round(1, y)\n    return np.sum(y * x)\n", "y.round",
+     "into an array given as out"),
     ("list-read-after", "def f(x):\n    y = x * 1.0\n    rows = [y]\n    y[0] = 5.0\n    return np.sum(rows[0] * x)\n",
      "y[0]", "while the list or tuple 'rows', which holds it, is read afterwards"),
     ("part-of-one-of-two-arrays-no-holder", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
@@ -173,7 +189,7 @@ def test_unprovable_sharing_is_refused_located(case_id, source, marker, words, t
 
 
 SECOND_ORDER = ["slice", "transpose", "both-read-after", "reshape-that-copies", "times-equals-view", "augmented-whole-view",
-                "row-updated-in-a-loop"]
+                "row-updated-in-a-loop", "views-of-swapped-arrays", "alias-chain-augmented", "chained-names-times-equals"]
 
 
 @pytest.mark.parametrize("case_id", SECOND_ORDER)
@@ -186,3 +202,12 @@ def test_hessian_vector_products_through_updated_views(case_id, tmp_path):
     gradient = s2sad.grad(f)
     (expected,) = numeric_hvp(lambda x: (gradient(x),), [args[0].copy()], [0], [direction])
     np.testing.assert_allclose(product, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_an_array_of_another_module_is_never_updated(tmp_path):
+    write_module(tmp_path, "import numpy as np\n\nBUF = np.zeros(4)\n", stem="memory_settings")
+    source = "import memory_settings as cfg\n\n\ndef f(x):\n    b = cfg.BUF\n    b[0] = x[0]\n    return np.sum(cfg.BUF * x)\n"
+    f = _function(tmp_path, source)
+    with pytest.raises(s2sad.S2SADError, match="an array of the module") as caught:
+        s2sad.grad(f)
+    assert_located(str(caught.value), caught.value.origin.path, HEADER + source, "b[0]")

@@ -432,16 +432,36 @@ def known_names() -> list[str]:
     return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CHECKS | CONSTANTS | ITERATION)
 
 
+def library_object(name: str):
+    """The library function (or constant) a qualified name in the table names, or None."""
+    module_name, _, attribute = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def writes_out(name: str, positional, keywords) -> bool:
+    """Whether this call of ``name`` writes its result into an array given as ``out`` (by keyword, or
+    by position: ``np.floor(y, y)``), which s2sad would not see as an update."""
+    if "out" in keywords:
+        return True
+    function = library_object(name)
+    if isinstance(function, np.ufunc):
+        return len(positional) > function.nin
+    try:
+        return "out" in inspect.signature(function).bind_partial(*positional).arguments
+    except (TypeError, ValueError):
+        return False
+
+
 def objects_by_identity() -> dict[int, str]:
     """id(object) -> qualified name, for every name in the table that can be imported."""
     table: dict[int, str] = {}
     for name in known_names():
-        module_name, _, attribute = name.rpartition(".")
-        try:
-            value = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError):
-            continue
-        table.setdefault(id(value), name)
+        value = library_object(name)
+        if value is not None:
+            table.setdefault(id(value), name)
     return table
 
 

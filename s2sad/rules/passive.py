@@ -105,4 +105,5 @@ checks(
     "s2sad.runtime.require_unshared",
     "s2sad.runtime.require_length",
     "s2sad.runtime.require_distinct",
+    "s2sad.runtime.require_inside_or_apart",
 )
