@@ -17,7 +17,9 @@ join, loops iterate to a fixed point), keyed by statement id:
   ``unbroadcast`` (elementwise operations on names of one shape class).
 
 Refuses, at the statement, a value that depends on ``wrt`` flowing somewhere
-that carries no derivative (``np.arange(x)``, a tuple of active values).
+that carries no derivative (``np.arange(x)``, a tuple of active values, an
+index, a shape, an option such as ``axis``, the items of ``np.s_[...]``):
+nothing differentiated is ever taken for a constant.
 """
 
 from __future__ import annotations

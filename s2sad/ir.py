@@ -133,6 +133,7 @@ class SetItem:
     # The user's ``a op= e`` on a name, lowered to ``a[...] op= e`` where ``a`` holds an array
     # (a number is rebound instead): updating the caller's array there is refused at run time.
     whole_name: bool = False
+    distinct: bool = False  # the index names each position once (the part a view occupies)
 
 
 Statement = Assign | Return | Guard | If | Loop | Append | SetItem

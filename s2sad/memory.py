@@ -43,6 +43,7 @@ import json
 from collections import defaultdict
 
 import libcst as cst
+import libcst.matchers as m
 
 from s2sad import ir, rules
 from s2sad.errors import UnsupportedSyntax
@@ -210,6 +211,16 @@ def _summary(allocation) -> bool:
     return isinstance(allocation, tuple) and allocation[0] == "older"
 
 
+def _basic(index) -> bool:
+    """Whether a subscript's elements are slices, numbers written out, ``...`` or ``None``: it names each
+    position once (an array index may repeat one)."""
+    return all(
+        isinstance(e.slice, cst.Slice)
+        or m.matches(e.slice.value, m.Integer() | m.UnaryOperation(expression=m.Integer()) | m.Ellipsis() | m.Name("None"))
+        for e in index
+    )
+
+
 def _slices(index) -> bool:
     """Whether the index (``np.s_[...]``) has a slice: a list indexed so gives a new list."""
     return isinstance(index, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in index.slice)
@@ -368,7 +379,7 @@ class _Rewrite:
         )
         update = dataclasses.replace(
             statement, id=next(self.ids), target=carrier, index=(cst.SubscriptElement(cst.Index(cst.Name(index))),),
-            index_value=cst.Name(index),
+            index_value=cst.Name(index), distinct=_basic(statement.index),
         )
         return [ir.Assign(next(self.ids), index, where, None, {}, statement.origin), update]
 

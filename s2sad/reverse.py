@@ -182,7 +182,9 @@ class _Transform:
                 if statement.id in self.activity.recorded:
                     saved = call(self.rt("take"), cst.Name(statement.target), statement.index_value)
                     lines.append(Line(cst.Expr(self.tape("append", saved)), statement.origin))
-                if statement.id in self.activity.active_operands and not _slices_only(statement.index):
+                if statement.id in self.activity.active_operands and not (
+                    statement.distinct or _slices_only(statement.index)
+                ):
                     check = call(self.rt("require_distinct"), statement.index_value, string(str(statement.origin)))
                     lines.append(Line(cst.Expr(check), statement.origin))
                 operator = cst.AddAssign() if statement.augmented else None

@@ -211,3 +211,11 @@ def test_an_array_of_another_module_is_never_updated(tmp_path):
     with pytest.raises(s2sad.S2SADError, match="an array of the module") as caught:
         s2sad.grad(f)
     assert_located(str(caught.value), caught.value.origin.path, HEADER + source, "b[0]")
+
+
+def test_repeated_positions_through_a_view_are_refused_at_run_time(tmp_path):
+    """One write of the two is kept, which the reverse sweep cannot tell: as for y[[0, 0]] = v itself."""
+    f = _function(tmp_path, "def f(x):\n    y = x * 1.0\n    z = y[1:]\n    z[[0, 0]] = x[:2]\n    return np.sum(y * x)\n")
+    with pytest.raises(s2sad.S2SADError, match="repeated entries") as caught:
+        s2sad.grad(f)(X4.copy())
+    assert str(caught.value).startswith(f"{caught.value.origin.path}:7:5: error:")
