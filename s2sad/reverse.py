@@ -185,7 +185,8 @@ class _Transform:
                 if statement.id in self.activity.active_operands and not (
                     statement.distinct or _slices_only(statement.index)
                 ):
-                    check = call(self.rt("require_distinct"), statement.index_value, string(str(statement.origin)))
+                    check = call(self.rt("require_distinct"), cst.Name(statement.target), statement.index_value,
+                                 string(str(statement.origin)))
                     lines.append(Line(cst.Expr(check), statement.origin))
                 operator = cst.AddAssign() if statement.augmented else None
                 node = (

@@ -323,16 +323,11 @@ def take(d_y, index):
     return part.copy() if isinstance(part, np.ndarray) else part
 
 
-def require_distinct(index, where: str):
-    """``y[index] = v`` with an integer array: a repeated index keeps one write, which s2sad cannot tell."""
-    items = index if isinstance(index, tuple) else (index,)
-    arrays = [item for item in items if isinstance(item, np.ndarray) and item.dtype.kind in "iu"]
-    if len(arrays) == len(items) > 1:  # one position per entry of the broadcast arrays
-        positions = np.stack([a.ravel() for a in np.broadcast_arrays(*arrays)], axis=-1)
-        repeated = len(np.unique(positions, axis=0)) != len(positions)
-    else:
-        repeated = any(len(np.unique(a)) != a.size for a in arrays)
-    if repeated:
+def require_distinct(array, index, where: str):
+    """``y[index] = v`` with an integer array: a position named twice (``[3, -1]`` of 4 items too) keeps
+    one write, which s2sad cannot tell."""
+    positions = np.arange(np.size(array)).reshape(np.shape(array))[index]
+    if np.unique(positions).size != np.size(positions):
         raise BadArgument(
             "assigning into an array through an index with repeated entries", _origin(where),
             hint="use distinct indices, or np.add.at for accumulation",

@@ -219,3 +219,14 @@ def test_repeated_positions_through_a_view_are_refused_at_run_time(tmp_path):
     with pytest.raises(s2sad.S2SADError, match="repeated entries") as caught:
         s2sad.grad(f)(X4.copy())
     assert str(caught.value).startswith(f"{caught.value.origin.path}:7:5: error:")
+
+
+def test_a_position_named_twice_with_a_negative_index_is_refused_at_run_time(tmp_path):
+    """[3, -1] of four items names one position twice: only the last write counts (was a wrong gradient)."""
+    f = _function(tmp_path, "def f(x):\n    y = np.zeros(4)\n    y[np.array([3, -1])] = x[:2]\n    return np.sum(y * x)\n")
+    with pytest.raises(s2sad.S2SADError, match="repeated entries"):
+        s2sad.grad(f)(X4.copy())
+    g = _function(tmp_path, "def f(x):\n    y = np.zeros((2, 2))\n    y[np.array([0, 1]), np.array([0, 0])] = x[:2]\n"
+                  "    return np.sum(y * x.reshape(2, 2))\n")
+    expected = numeric_vjp(g, [X4.copy()], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(g)(X4.copy()), expected, rtol=RTOL, atol=ATOL)
