@@ -288,8 +288,8 @@ class _Forward:
         # The next iteration updates in place what this one did: own those again if the body shared them.
         updated = {s.target for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)}
         for name in sorted((owned_entering - self.owned) & updated & set(self.tangents)):
-            copy = cst.Attribute(value=cst.Name(self.names.adjoint(name)), attr=cst.Name("copy"))
-            body.append(assign(self.names.adjoint(name), call(copy), loop.origin))
+            body.append(assign(self.names.adjoint(name), call(self.rt("owned"), cst.Name(self.names.adjoint(name))),
+                               loop.origin))
         self.owned = owned_entering & (self.owned | updated)
         if loop.exit_test is not None:
             header = cst.If(test=loop.exit_test, body=cst.IndentedBlock(body=[]))

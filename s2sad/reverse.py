@@ -341,7 +341,11 @@ class _Transform:
         # For the iteration before: zero where this one consumed an adjoint and gave none back.
         self.materialize(self.activity.zeros_after[loop.id], loop.origin)
         for name in sorted((owned_start - self.owned) & self.updated_in_place):
-            self.own(name, loop.origin)  # the next iteration updates it in place again
+            # The next iteration updates it in place again; on a path that never assigned the name
+            # its adjoint is the number 0.0, which _rt.owned passes on.
+            adjoint = self.names.adjoint(name)
+            self.out.append(assign(adjoint, call(self.rt("owned"), cst.Name(adjoint)), loop.origin))
+            self.owned.add(name)
         self.out = saved
         self.adjoints = outside
         self.owned &= owned_start

@@ -287,6 +287,12 @@ def copy_like(g, x):
     return converted
 
 
+def owned(value):
+    """``value`` as an array nothing else refers to, before an update in place; a number (a zero
+    adjoint or tangent of a path that never assigned the name) is returned as it is."""
+    return value if isinstance(value, (int, float)) else value.copy()
+
+
 def zeros_like(x):
     """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list, else zeros."""
     if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):

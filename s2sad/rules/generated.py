@@ -339,3 +339,13 @@ def reseen_tangent_adjoint(d_out, out, t_base, t_view, base, view):
 @tangent("s2sad.runtime.reseen_tangent")
 def reseen_tangent_tangent(d_t_base, d_t_view, d_base, d_view, out, t_base, t_view, base, view):
     return _rt.reseen_tangent(d_t_base, 0.0, base, view), _rt.reseen_tangent(0.0, d_t_view, base, view), None, None
+
+
+@adjoint("s2sad.runtime.owned", examples=(Example("_rt.owned(v)", {"v": (3,)}), Example("_rt.owned(v)", {"v": None})))
+def owned_adjoint(d_out, out, value):
+    return d_out
+
+
+@tangent("s2sad.runtime.owned")
+def owned_tangent(d_value, out, value):
+    return _rt.owned(d_value)
