@@ -305,16 +305,21 @@ class _Rewrite:
                     "the same list, is read afterwards is", "build a new list instead: hs = hs + [h]")
 
     def update(self, statement: ir.SetItem) -> list[ir.Statement]:
+        try:
+            return self.update_shared(statement)
+        except UnsupportedSyntax:
+            if statement.whole_name:  # `a op= e`: fine where a holds a number, refused at run time on an array
+                return [self.refused_at_run_time(statement)]
+            raise
+
+    def update_shared(self, statement: ir.SetItem) -> list[ir.Statement]:
         state = self.aliases.before[statement.id]
         name = statement.target
         allocations = self.allocations(state.get(name, ()))
         updating = f"updating part of {self.quoted(name, 'an array')} in place"
         copy_hint = ("work on a copy: " + (f"{name} = {name}.copy()" if not self.names.is_placeholder(name)
                                            else "y = y.copy() before the update"))
-        arguments = any(map(_argument, allocations))
-        if arguments and statement.whole_name:
-            return [self.refused_at_run_time(statement)]  # `a += e`: fine where a holds a number
-        if arguments:
+        if any(map(_argument, allocations)):
             whose = ("an argument: the caller's array" if any(a[0] == "argument" for a in allocations if _argument(a))
                      else "an array of the module or of an enclosing function")
             _refuse(statement, f"{updating} (it is {whose}) is", copy_hint)
@@ -348,11 +353,12 @@ class _Rewrite:
         if carrier == name:
             return [statement, *self.take_all_again(again, carrier, statement.origin)]
         on_carrier = [*self.on_carrier(statement, carrier), *self.take_all_again(again, carrier, statement.origin)]
-        if not any(place.maybe_copy for place in state[name]) or several:
-            return on_carrier  # a view for sure (or among arrays of earlier trips: _rt.region checks)
-        # A view or a copy, as numpy decides at run time. A copy is updated as the user's code does;
-        # a name lying in it is taken again from it, and one that overlaps it otherwise is refused.
-        beside = [other for other in again if other != name]
+        if not any(place.maybe_copy for place in state[name]) and not several:
+            return on_carrier  # a view of the array the carrier holds, for sure
+        # A view or a copy (numpy decides at run time), or part of another of the arrays the names may
+        # hold: where it does not lie in the carrier, it is updated as the user's code does; a name
+        # read later that lies in it is taken again from it, and one that overlaps it otherwise is refused.
+        beside = sorted(set(others) - {name})
         on_copy = [
             *(ir.Guard(next(self.ids), _runtime_call(self.names, "require_inside_or_apart", cst.Name(other),
                                                      cst.Name(name), *map(_string, (self.shown(other), self.shown(name),

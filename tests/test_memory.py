@@ -102,6 +102,12 @@ DIFFERENTIATED = [
      "    z2[0] = x[0] * 5.0\n    return np.sum(z * z) + np.sum(y * y)\n", (X4,)),
     ("flatten-is-a-copy", "def f(x):\n    y = x * 1.0\n    z = y.flatten()\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * x)\n", (X4,)),
+    ("ravel-of-a-column-of-one-of-two-arrays", "def f(x):\n    v = x * 1.0 if x[0, 0] > 0.0 else np.exp(x)\n"
+     "    w = v.T\n    c = w[0]\n    r = c.ravel()\n    r[0] -= np.tanh(x[1, 1])\n"
+     "    return np.mean(r * x[:, 0]) + np.mean(w * x.T)\n", (np.arange(1.0, 7.0).reshape(3, 2) / 4.0,)),
+    ("augmented-name-of-one-of-two-views", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
+     "    s = a[1:] if x[0] > 0.0 else b[1:]\n    t = s[:1]\n    a = x * 3.0\n    b = x * 4.0\n    u = t[0]\n"
+     "    u -= np.cos(u)\n    return np.sum(a * b) + np.sum(t) + u\n", (X4,)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
