@@ -1148,6 +1148,8 @@ class _Lowering:
             if method == "flatten":  # always a copy, where np.ravel may return a view
                 raveled = self.atom(node.with_changes(func=function.with_changes(attr=cst.Name("ravel"))))
                 return self.apply("numpy.copy", node, [raveled], {}, kind=rules.kind("numpy.copy"))
+            if method == "copy" and not positional and "order" not in keywords:
+                keywords = {"order": cst.SimpleString('"C"')}  # x.copy() is C-ordered, np.copy(x) keeps x's order
             if method in _PACKED_METHODS and len(positional) > 1:
                 positional = [cst.Tuple(elements=[cst.Element(value=p) for p in positional])]
             return self.apply(numpy_name, node, [receiver, *positional], keywords, kind=rules.kind(numpy_name))

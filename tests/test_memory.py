@@ -108,6 +108,9 @@ DIFFERENTIATED = [
     ("augmented-name-of-one-of-two-views", "def f(x):\n    a = x * 1.0\n    b = x * 2.0\n"
      "    s = a[1:] if x[0] > 0.0 else b[1:]\n    t = s[:1]\n    a = x * 3.0\n    b = x * 4.0\n    u = t[0]\n"
      "    u -= np.cos(u)\n    return np.sum(a * b) + np.sum(t) + u\n", (X4,)),
+    ("reshape-of-a-copy-method-is-a-view", "def f(x):\n    v = x * 1.0\n    t = 0.0\n    for i in range(2):\n"
+     "        w1 = w2 = np.broadcast_to(v, (4, 2)).copy()\n        w3 = w1.reshape(-1)\n        w3 += x[i]\n"
+     "        t = t + np.sum(np.tanh(w1) * w2)\n    return t\n", (np.array([0.3, -0.4]),)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),

@@ -403,12 +403,13 @@ def where_tangent(d_condition, d_x, d_y, out, condition, x, y):
         Example("float(np.sum(x))", {"x": (3,)}),
         Example("np.copy(x)", {"x": (2, 3)}),
         Example("x.copy()", {"x": (3,)}),
+        Example("x.T.copy()", {"x": (2, 3)}),
     ),
 )
-def copy_adjoint(d_out, out, x):
+def copy_adjoint(d_out, out, x, order="K"):
     return d_out
 
 
 @tangent("s2sad.copy")
-def copy_tangent(d_x, out, x):
+def copy_tangent(d_x, out, x, order="K"):
     return d_x
