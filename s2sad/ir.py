@@ -254,11 +254,16 @@ _NOT_MEMORY = {"index", "shape", "axis", "axes"}  # operands of the view rules t
 
 def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
     """Per name, every other name whose memory it may share anywhere in ``statements``: the names
-    joined by plain copies and views, either way (an update through ``w = y`` changes ``z = y[1:]``)."""
+    joined by plain copies, views and list or tuple items, either way (an update through ``w = y``
+    changes ``z = y[1:]``; one through ``hs[0]`` changes the ``y`` appended to ``hs``)."""
     linked: dict[str, set[str]] = {}
     for statement in walk(statements):
         if isinstance(statement, Assign) and isinstance(statement.value, cst.Name):
             bases = {statement.value.value}
+        elif isinstance(statement, Append) or (
+            isinstance(statement, Assign) and isinstance(statement.value, (cst.List, cst.Tuple))
+        ):
+            bases = names_read(statement.value)
         elif isinstance(statement, Assign) and may_be_view(statement.rule, statement.operands, rules_sharing_memory):
             # The arrays it may lie in: not the module a call names (np in np.transpose(x)), nor an
             # index, a shape or axes (a name in y[i] or in np.reshape(y, n) links nothing).

@@ -67,6 +67,9 @@ class Place:
     allocation: int | tuple[str, str] | str
     whole: bool
     maybe_copy: bool = False  # made by an operation numpy may do as a copy (y[i] with an array i, a reshape)
+    # An update through another name changed the array since, and this name, read no more, was not
+    # taken again: its value in the program is out of date, so no update may be made through it.
+    stale: bool = False
 
 
 State = dict[str, frozenset[Place]]
@@ -74,9 +77,10 @@ State = dict[str, frozenset[Place]]
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    analysis = _Aliases(function)
+    live = ir.live_after(function.body, frozenset())
+    analysis = _Aliases(function, live)
     analysis.block(function.body, {p: frozenset({Place(("argument", p), True)}) for p in function.parameters})
-    rewrite = _Rewrite(unit, analysis, ir.live_after(function.body, frozenset()))
+    rewrite = _Rewrite(unit, analysis, live)
     body = rewrite.block(function.body)
     # A name taken again that some path leaves unbound there starts as None (_rt.reseen passes it on).
     unbound = [ir.Assign(next(rewrite.ids), name, cst.Name("None"), None, {}, function.origin)
@@ -88,7 +92,8 @@ def run(unit: Unit, options: Options) -> Unit:
 class _Aliases:
     """Forward, may: the places each name's value lies in; the items of each list or tuple."""
 
-    def __init__(self, function: ir.Function):
+    def __init__(self, function: ir.Function, live: dict[int, frozenset[str]]):
+        self.live = live
         self.integers = {s.target for s in ir.walk(function.body) if isinstance(s, ir.Loop) and s.target}
         self.containers: set = set()  # allocations that are lists or tuples
         self.items: dict = defaultdict(set)  # container allocation -> places of its items
@@ -101,6 +106,7 @@ class _Aliases:
                 state[statement.target] = self.assign(statement, state)
             elif isinstance(statement, ir.SetItem):
                 self.before[statement.id] = dict(state)
+                self.outdate(statement, state)
             elif isinstance(statement, ir.Append):
                 self.before[statement.id] = dict(state)
                 added = self.places(ir.names_read(statement.value), state)
@@ -108,7 +114,13 @@ class _Aliases:
                     if place.allocation in self.containers:
                         self.items[place.allocation] |= added
             elif isinstance(statement, ir.If):
-                state = _join(self.block(statement.body, dict(state)), self.block(statement.orelse, dict(state)))
+                body = self.block(statement.body, dict(state))
+                joined = _join(body, self.block(statement.orelse, dict(state)))
+                for update in statement.body:
+                    if isinstance(update, ir.SetItem) and update.whole_name:
+                        # `a op= e`: the other arm rebinds a number, which no update can go through.
+                        joined[update.target] = body[update.target]
+                state = joined
             elif isinstance(statement, ir.Loop):
                 state = self.loop(statement, state)
         return state
@@ -124,6 +136,19 @@ class _Aliases:
             if after == head and items == sum(len(places) for places in self.items.values()):
                 return head
             head = after
+
+    def outdate(self, update: ir.SetItem, state: State) -> None:
+        """After ``update``, the names that see its array and are read no more are stale (the rewrite
+        takes again only those read later); so is its target unless it holds the array whole."""
+        target = state.get(update.target, frozenset())
+        allocations = {p.allocation for p in target}
+        current = {update.target} if all(p.whole and not p.stale for p in target) else set()
+        for name, places in state.items():
+            if name in self.live.get(update.id, ()) or name in current:
+                continue
+            if any(p.allocation in allocations for p in places):
+                state[name] = frozenset(dataclasses.replace(p, stale=True) if p.allocation in allocations else p
+                                        for p in places)
 
     def age(self, site: int, state: State) -> None:
         """The statement ``site`` makes a new array again (a loop goes round): what it made before is

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import math
 import re
 from collections import Counter
 
@@ -442,7 +443,7 @@ def _number(node: cst.BaseExpression):
 
 def _literal(value) -> cst.BaseExpression:
     text = repr(value)
-    if value < 0:
+    if value < 0 or math.copysign(1.0, value) < 0:  # -0.0 too: a literal has no sign
         return cst.UnaryOperation(operator=cst.Minus(), expression=_literal(-value))
     return cst.Integer(text) if isinstance(value, int) else cst.Float(text)
 

@@ -379,14 +379,24 @@ class _Transform:
         if d_target is not None and self.activity.is_active(statement):
             self.materialize([statement.target], statement.origin)
             adjoint = self.names.adjoint(statement.target)
+            contribution = None
             if "value" in self.activity.active_operands[statement.id] and isinstance(statement.value, cst.Name):
                 part = call(self.rt("take"), cst.Name(adjoint), statement.index_value)
-                self.accumulate(statement.value.value, call(self.rt("unbroadcast"), part, statement.value), statement)
+                contribution = call(self.rt("unbroadcast"), part, statement.value)
+                if statement.value.value == statement.target:  # w[:] = w: added after the zeroing below
+                    held = self.fresh()
+                    self.out.append(assign(held, contribution, statement.origin))
+                    contribution = cst.Name(held)
+                else:
+                    self.accumulate(statement.value.value, contribution, statement)
+                    contribution = None
             if not statement.augmented:
                 # The old values there no longer reach the result: their adjoint is zero.
                 self.own(statement.target, statement.origin)
                 slot = cst.Subscript(value=cst.Name(adjoint), slice=statement.index)
                 self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=cst.Float("0.0")), statement.origin))
+            if contribution is not None:
+                self.accumulate(statement.value.value, contribution, statement)
         if statement.id in self.activity.recorded:
             slot = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
             self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=self.tape("pop")), statement.origin))

@@ -24,10 +24,30 @@ that lands next to one.
 
 Loops keep their values bounded by construction: a value carried from one
 trip to the next (``_Loop.carried``) is either replaced by something squashed
-into [-1, 1] or grows by at most 1 per trip. Arrays are updated in place
-(``+=`` on an array, ``y[i] = ...``) only while no other name can see them
-(``Value.fresh``): s2sad refuses, with a hint, in-place updates of the
-caller's arrays and of arrays another name still reads.
+into [-1, 1] or grows by at most 1 per trip.
+
+Arrays are updated in place in two ways. The plain one updates (``+=`` on an
+array, ``y[i] = ...``) only an array no other name sees (``Value.fresh``).
+The other hunts the bugs of DESIGN.md section 7 ("Arrays are memory, not
+names"): an alias group (``_Function.alias``) is an array local to the
+function (never the caller's) seen by several names: bound to it (``z = y``,
+``a = b = np.zeros(n)``, chained), views of it (basic slices, ``y[:]``,
+``y[...]``, ``y.T``, ``np.transpose``, a row or column of a matrix,
+``reshape``, ``ravel``, ``np.ravel``, ``squeeze``, ``expand_dims``, views of
+views), items of a list that holds it (``[y, ...]`` or ``append``), what a
+helper returns of it (its argument, or a view of it), rows a loop takes of
+it. It is then updated in place through any of those names
+(``name[idx] = v``, ``+=``, ``-=``, ``*=``, ``/=``, ``name[...] += v``,
+``name += v``, ``lst[0][j] = v``) with values on the inputs or constants, in
+straight-line code, branches and loops, each update followed by reads of the
+group's other names. Every name of the group keeps a sound bound (an update
+raises all of theirs), and a group made before a loop is updated in its body
+only in ways that keep what was declared for it on every trip
+(``_Function.loosen``). ``reshape`` and ``ravel`` are written on arrays known
+to be C-contiguous, where numpy gives a view; elsewhere the line says it may
+be a copy. ``Program.shares`` lists the views written, which the test checks
+share memory when the function runs; ``Program.forms`` names the alias forms
+a program has (ALIAS_FORMS), the only programs s2sad may refuse.
 """
 
 from __future__ import annotations
@@ -61,9 +81,29 @@ class Program:
     shapes: dict[str, Shape]
     wrt: str | tuple[str, ...]
     output_shape: Shape
+    # The alias forms written (ALIAS_FORMS: how a second name came to see an array, how it was updated
+    # in place, where); empty for a program that updates in place only arrays no other name sees.
+    forms: frozenset[str] = frozenset()
+    # (line, a, b): right after that line of ``source`` runs, the arrays a and b (expressions in the
+    # names of its function) share memory; the views the generator writes, checked when f runs.
+    shares: tuple[tuple[int, str, str], ...] = ()
 
 
-AVOIDABLE = frozenset({"conditional-expression", "return-in-loop"})
+AVOIDABLE = frozenset({"conditional-expression", "return-in-loop", "aliases"})
+
+# What Program.forms may hold: how a second name came to see an alias group's array ("view:"), which
+# name an update went through ("through:": one of the views, or "base", the array itself), the update
+# ("update:": "-part" into name[idx], "-all" into name[...] or name[:], neither: name op= v) and where
+# it is ("where:"; "helper": in a helper f calls).
+ALIAS_FORMS = frozenset(
+    [f"{prefix}:{form}" for prefix in ("view", "through") for form in (
+        "same-name", "several-targets", "slice", "whole-slice", "transpose", "row", "column", "reshape", "ravel",
+        "squeeze", "expand-dims", "list-literal", "list-append", "helper-returns-argument", "helper-returns-view")]
+    + ["view:view-of-view", "view:may-copy", "through:base", "through:loop-item"]
+    + [f"update:{kind}{suffix}" for kind in ("set", "add", "subtract", "multiply", "divide")
+       for suffix in ("", "-part", "-all") if (kind, suffix) != ("set", "")]
+    + [f"where:{where}" for where in ("straight-line", "branch", "loop", "helper")]
+)
 
 
 @st.composite
@@ -88,6 +128,12 @@ class Value:
     fresh: bool = True  # a new array no other name sees, so it may be updated in place
     sees: frozenset[str] = frozenset()  # the names whose arrays it may be a view of
     atom: bool = True  # needs no parentheses as an operand
+    # Alias groups (see _Function.alias): the local arrays it may be, or be a view of. An update in
+    # place through any name of a group changes what every name of it holds.
+    memories: frozenset[int] = frozenset()
+    handle: bool = False  # certainly one of those arrays or a writable view of one: may be updated in place
+    contiguous: bool = False  # C-contiguous for sure, so that reshape and ravel give views of it
+    form: str = ""  # how a handle came to see its array (an ALIAS_FORMS "view:" form)
 
     def __post_init__(self) -> None:
         # A wrong atom binds `.T` or `[i]` to part of the expression: a program unlike the one meant.
@@ -149,6 +195,11 @@ class _Loop:
     shared: set[str] = dataclasses.field(default_factory=set)  # names another name came to see
     entry: dict[str, Value] = dataclasses.field(default_factory=dict)  # the scope before the loop
     declared: dict[str, Value] = dataclasses.field(default_factory=dict)  # what holds for carried names on every trip
+    # Alias groups made before the loop (see _Function.loosen): "stable" or "accumulate" each, what holds
+    # on every trip for the names that see them, and the groups grown already in this body.
+    modes: dict[int, str] = dataclasses.field(default_factory=dict)
+    loosened: dict[str, Value] = dataclasses.field(default_factory=dict)
+    accumulated_memories: set[int] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +249,14 @@ class _Module:
         self.helpers: list[_Helper] = []
         self.definitions: list[str] = []
         self.counts = collections.Counter()
+        self.forms: set[str] = set()  # the alias forms written (ALIAS_FORMS)
+        self.memories = 0  # alias groups made so far
+        self.alias_helpers: dict[str, str] = {}  # what a helper returns, as a template of its argument -> its name
+
+    def memory(self) -> int:
+        """A new alias group's id."""
+        self.memories += 1
+        return self.memories
 
     def name(self, prefix: str) -> str:
         self.counts[prefix] += 1
@@ -217,7 +276,26 @@ class _Module:
             wrt = wrt[0]
         definitions = [*self.definitions, main.definition("f")]
         source = "import math\n\nimport numpy as np\n\n\n" + "\n\n".join(definitions)
-        return Program(source, dict(main.parameters), wrt, output_shape)
+        lines, shares = [], []
+        for number, line in enumerate(source.split("\n"), 1):  # lines carry the views written as marks
+            code, *marks = line.split(_MARK)
+            lines.append(code)
+            shares += [(number, *mark.split(_PAIR)) for mark in marks]
+        assert self.forms <= ALIAS_FORMS, sorted(self.forms - ALIAS_FORMS)
+        return Program("\n".join(lines), dict(main.parameters), wrt, output_shape, frozenset(self.forms), tuple(shares))
+
+    def alias_helper(self, template: str) -> str:
+        """A helper that returns its argument, or a view of it (``template`` of ``a``): its name."""
+        if template not in self.alias_helpers:
+            name = self.name("g")
+            returned = template.format("a")
+            if self.draw(st.booleans()):
+                body = f"    return {returned}\n"
+            else:
+                body = f"    b = {returned}\n    return b\n"
+            self.definitions.append(f"def {name}(a):\n{body}")
+            self.alias_helpers[template] = name
+        return self.alias_helpers[template]
 
     def helper(self, results: tuple[Shape, ...], level: int) -> _Helper:
         """A new helper function returning values of ``results``' shapes (defined before its first caller)."""
@@ -239,6 +317,9 @@ class _Module:
         return helper
 
 
+_MARK, _PAIR = "\x00", "\x01"  # a line's mark that two arrays share memory right after it: <MARK>a<PAIR>b
+
+
 class _Function:
     """Writes one function's body, knowing what each name in scope holds."""
 
@@ -258,6 +339,7 @@ class _Function:
         self.loops: list[_Loop] = []
         self.indices: list[tuple[str, int]] = []  # loop variables in scope: name, stop (0 <= name < stop)
         self.returned: list[tuple[float, ...]] = []  # bounds of each return statement's values
+        self.owners: dict[int, _Loop | None] = {}  # alias group -> the loop whose body made its array (None: none)
         for name, shape in parameters:
             self.declare_parameter(name, shape)
 
@@ -282,8 +364,10 @@ class _Function:
         signature = ", ".join(self.parameters) if signature is None else signature
         return f"def {name}({signature}):\n" + "\n".join(self.lines) + "\n"
 
-    def write(self, line: str) -> None:
-        self.lines.append("    " * self.indent + line)
+    def write(self, line: str, shares: tuple[tuple[str, str], ...] = ()) -> None:
+        """A line; ``shares``: pairs of arrays that share memory right after it runs."""
+        marks = "".join(f"{_MARK}{a}{_PAIR}{b}" for a, b in shares)
+        self.lines.append("    " * self.indent + line + marks)
 
     @contextlib.contextmanager
     def block(self, header: str):
@@ -315,11 +399,15 @@ class _Function:
 
     def bind(self, name: str, value: Value) -> None:
         """``name = value``: what the scope knows afterwards."""
+        memories = value.memories.union(*(self.scope[seen].memories for seen in value.sees if seen in self.scope))
         for seen in value.sees:
             self.share(seen)
         if name not in self.scope and self.loops:
             self.loops[-1].local.add(name)
-        self.scope[name] = Value(name, value.shape, value.bound, value.low, value.fresh and not value.sees)
+        fresh = value.fresh and not value.sees
+        contiguous = value.contiguous or (fresh and (len(value.shape) == 1 or 1 in value.shape))  # a new array
+        self.scope[name] = Value(name, value.shape, value.bound, value.low, fresh, memories=memories,
+                                 handle=value.handle, contiguous=contiguous, form=value.form)
         if name in self.unused:
             self.unused.remove(name)
         self.unused.append(name)
@@ -332,8 +420,8 @@ class _Function:
             loop.shared.add(name)
 
     def writable(self, name: str) -> bool:
-        """Whether statements may assign ``name``: in a loop body, only names the body made."""
-        return not self.loops or name in self.loops[-1].local
+        """Whether statements may assign ``name``: in a loop body, only names the body made; never a list's item."""
+        return "[" not in name and (not self.loops or name in self.loops[-1].local)
 
     def some_shape(self) -> Shape:
         return self.choose(dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())]))
@@ -847,6 +935,10 @@ class _Function:
         returns = 0 if self.loops and "return-in-loop" in self.module.avoid else 1
         kinds = [(6, self.assign), (2, self.reassign), (2, self.augment), (1, self.unpack),
                  (2, self.build_array), (1, self.write_part), (1, self.call_statement), (returns, self.early_return)]
+        if "aliases" not in self.module.avoid:
+            kinds.append((2, self.alias))
+            if any(value.handle for value in self.scope.values()):
+                kinds.append((3, self.update_alias))
         if self.nesting < MAX_NESTING:
             kinds += [(2, self.branch), (2, self.for_loop), (1, self.while_loop)]
         if self.loops:
@@ -940,7 +1032,7 @@ class _Function:
             bound = {"np.zeros_like({})": 0.0, "np.ones_like({})": 1.0, "np.full_like({}, 0.5)": 0.5}.get(form, source.bound)
         name = self.module.name("v")
         self.write(f"{name} = {text}")
-        self.bind(name, Value(name, shape, bound))
+        self.bind(name, Value(name, shape, bound, contiguous=form in ("np.zeros({})", "np.ones({})", "{}.copy()")))
         for _ in range(self.number(1, 2)):
             self.write_part(name)
         return True
@@ -1033,8 +1125,11 @@ class _Function:
         self.scope, self.unused = entry, unused  # that arm never comes back
         return True
 
-    def branch(self) -> bool:
-        """if / elif / else; each arm assigns the same new names when there is an else."""
+    def branch(self, inside=None) -> bool:
+        """if / elif / else; each arm assigns the same new names when there is an else.
+
+        ``inside``: writes statements the first arm begins with.
+        """
         arms = self.choose([1, 2, 2, 3])
         with_else = arms > 1 and self.chance(80)
         targets = [(self.module.name("v"), self.some_shape()) for _ in range(self.number(0, 2) if with_else else 0)]
@@ -1048,7 +1143,9 @@ class _Function:
             else:
                 header = f"elif {self.condition()}:"
             with self.block(header):
-                self.statements(self.number(0 if targets else 1, 2))
+                if inside and arm == 0:
+                    inside()
+                self.statements(self.number(0 if targets or (inside and arm == 0) else 1, 2))
                 for name, shape in targets:
                     value = self.expression(shape, self.number(1, 2))
                     self.write(f"{name} = {value.text}")
@@ -1066,13 +1163,16 @@ class _Function:
                 continue
             lows = [v.low for v in values]
             merged[name] = Value(name, value.shape, max(v.bound for v in values), min(lows) if all(lows) else None,
-                                 all(v.fresh for v in values))
+                                 all(v.fresh for v in values), memories=frozenset().union(*(v.memories for v in values)),
+                                 handle=all(v.handle for v in values), contiguous=all(v.contiguous for v in values),
+                                 form=value.form)
         self.unused = [name for name in self.unused if name in merged]
         return merged
 
     # -- loops ----------------------------------------------------------------------------------------
 
-    def for_loop(self) -> bool:
+    def for_loop(self, inside=None) -> bool:
+        """A for loop; ``inside``: writes statements its body begins with."""
         arrays = [name for name, value in self.scope.items() if value.shape]
         forms = ["range", "range", "range-from-one"] + (["rows", "enumerate", "zip"] if arrays else [])
         form = self.choose(forms)
@@ -1110,11 +1210,17 @@ class _Function:
             self.indices.append((index, trips + (1 if form == "range-from-one" else 0)))
         with self.block(header):
             for name, array in items or []:
-                self.scope[name] = Value(name, array.shape[1:], array.bound, array.low, fresh=False)
+                array = self.scope.get(array.text, array)  # as loosened for the loop
+                row = len(array.shape) > 1  # a row is a view; an item of a vector, a copy
+                self.scope[name] = Value(name, array.shape[1:], array.bound, array.low, fresh=False,
+                                         memories=array.memories if row else frozenset(), handle=array.handle and row,
+                                         contiguous=array.contiguous, form="loop-item")
                 loop.local.add(name)
             if collected:  # first, so that every trip appends one item (break and continue come later)
                 item = self.owned(self.expression(self.some_shape(), self.number(1, 2)))
                 self.write(f"{collected}.append({item.text})")
+            if inside:
+                inside()
             self.loop_body(loop)
         if index is not None:
             self.indices.pop()
@@ -1145,13 +1251,14 @@ class _Function:
         counter = self.module.name("n")
         trips = self.choose(self.module.sizes)
         self.write(f"{counter} = 0")
+        loosened = self.loosen(trips)  # before the test, which reads data on every trip
         header = {
             "counter": f"while {counter} < {trips}:",
             "counter-and-data": f"while {counter} < {trips} and {self.grouped(self.condition())}:",
             "until-break": "while True:",
         }[form]
         # In `while True`, a continue would skip the test that ends the loop.
-        loop = self.enter_loop(trips, can_continue=form != "until-break")
+        loop = self.enter_loop(trips, can_continue=form != "until-break", loosened=loosened)
         with self.block(header):
             self.write(f"{counter} += 1")  # first, so that continue cannot skip it
             self.loop_body(loop)
@@ -1180,13 +1287,16 @@ class _Function:
         self.scope[rising] = Value(rising, (), ceiling + 1.5)
         return True
 
-    def enter_loop(self, trips: int, can_continue: bool, fixed: frozenset[str] = frozenset()) -> _Loop:
+    def enter_loop(self, trips: int, can_continue: bool, fixed: frozenset[str] = frozenset(),
+                   loosened: tuple[dict[int, str], dict[str, Value]] | None = None) -> _Loop:
         """Chooses the values the loop carries from trip to trip, declaring what holds for them on every trip.
 
-        ``fixed``: names the loop updates in its own way (a while loop's rising value).
+        ``fixed``: names the loop updates in its own way (a while loop's rising value). ``loosened``: what
+        ``loosen`` declared already for the alias groups.
         """
+        modes, loosened = self.loosen(trips) if loosened is None else loosened
         enclosing = self.loops[-1] if self.loops else None
-        candidates = [name for name in self.scope if name not in fixed
+        candidates = [name for name in self.scope if name not in fixed and not self.scope[name].memories
                       and (self.writable(name) or (enclosing and name in enclosing.carried))]
         carried = {}
         for _ in range(self.number(1, 2)):
@@ -1200,11 +1310,13 @@ class _Function:
                     value = Value("0.0", (), 0.0) if shape == () else Value(f"np.zeros({shape_text(shape)})", shape, 0.0)
                 else:
                     value = self.expression(shape, self.number(0, 2))
+                    if any(self.scope[seen].memories for seen in value.sees if seen in self.scope):
+                        value = self.owned(value)  # a carried name sees no alias group
                 self.write(f"{name} = {value.text}")
                 self.bind(name, value)
             accumulating = self.writable(name) and self.scope[name].bound + trips <= LARGEST
             carried[name] = self.choose(["squash", "accumulate"] if accumulating else ["squash"])
-        loop = _Loop(trips, carried, can_continue, entry=dict(self.scope))
+        loop = _Loop(trips, carried, can_continue, entry=dict(self.scope), modes=modes, loosened=loosened)
         for name, mode in carried.items():
             value = self.scope[name]
             bound = max(value.bound, 1.0) + (trips if mode == "accumulate" else 0.0)
@@ -1215,6 +1327,9 @@ class _Function:
 
     def loop_body(self, loop: _Loop) -> None:
         self.statements(self.number(0, 2))
+        if self.module.budget > 0 and any(value.handle for value in self.scope.values()) and self.chance(50):
+            self.module.budget -= 1
+            self.update_alias()  # an array seen by several names, updated on every trip
         for name in loop.carried:
             if name not in loop.updated:
                 self.update_carried(name)
@@ -1226,6 +1341,8 @@ class _Function:
         for name, value in loop.entry.items():
             if name in loop.carried:
                 value = dataclasses.replace(loop.declared[name], fresh=value.fresh)
+            elif name in loop.loosened:
+                value = loop.loosened[name]
             if name in loop.shared:
                 value = dataclasses.replace(value, fresh=False)
             after[name] = value
@@ -1283,3 +1400,306 @@ class _Function:
         with self.block(f"if {self.condition()}:"):
             self.write(jump)
         return True
+
+    # -- aliases ----------------------------------------------------------------------------------------
+    #
+    # An alias group is an array local to the function being written (never an argument's) with all the
+    # names that may see it: names bound to it, views of it (slices, transposes, rows, reshapes, views of
+    # views), items of lists that hold it, what helpers return of it, rows a loop takes of it. Its
+    # handles (``Value.handle``) are the names that are certainly it or a writable view of it: updates in
+    # place go through them, and each raises the bound of every name of the group and forgets its sign.
+    # In a loop's body, a group made before the loop is updated only as ``loosen`` declared it may be.
+
+    def alias(self) -> bool:
+        """Names that see one local array, then in-place updates through them, each followed by reads."""
+        handles = [name for name, value in self.scope.items() if value.handle]
+        written = len(self.lines)
+        source = self.choose(handles) if handles and self.chance(40) else self.alias_base()
+        group = self.scope[source].memories
+        kind = self.pick([(6, "view"), (2, "list"), (2, "helper")])
+        for step in range(self.choose([1, 1, 2])):
+            if step == 0 and kind == "list":
+                source = self.list_of(source)
+            else:
+                source = self.view(source, through_helper=step == 0 and kind == "helper")
+        updates = self.choose([1, 1, 2])
+        self.module.budget -= len(self.lines) - written  # each line counts, as if written one by one
+
+        def update() -> None:
+            for _ in range(updates):
+                self.update_alias(self.choose([n for n, v in self.scope.items() if v.handle and v.memories & group]))
+
+        self.module.budget -= updates
+        where = self.pick([(5, "here"), (3, "loop"), (2, "branch")]) if self.nesting < MAX_NESTING else "here"
+        if where == "loop":
+            self.for_loop(inside=update)
+        elif where == "branch":
+            self.branch(inside=update)
+        else:
+            update()
+        return True
+
+    def alias_base(self) -> str:
+        """An array to alias, no other name sees: one in scope, or a new one (``a = b = ...`` sometimes)."""
+        memory = self.module.memory()
+        self.owners[memory] = self.loops[-1] if self.loops else None
+        existing = [name for name, value in self.scope.items() if value.fresh and value.shape and self.writable(name)]
+        if existing and self.chance(25):
+            name = self.choose(existing)
+            self.scope[name] = dataclasses.replace(self.scope[name], fresh=False, memories=frozenset({memory}),
+                                                   handle=True, form="base")
+            return name
+        shape = self.choose(self.array_shapes())
+        form = self.pick([(3, "expression"), (2, "allocate"), (1, "copy")])
+        like = [name for name, value in self.scope.items() if value.shape == shape]
+        contiguous = True
+        if form == "copy" and like:
+            copied = self.read(self.choose(like))
+            text, bound, low = f"{copied.text}.copy()", copied.bound, copied.low
+        elif form == "expression":
+            value = self.limited(self.expression(shape, self.number(1, 2)))
+            owned = self.owned(value)
+            contiguous = owned is not value or len(shape) == 1 or 1 in shape  # a copy is C-ordered
+            text, bound, low = owned.text, owned.bound, owned.low
+        else:
+            text, bound, low = self.choose([(f"np.zeros({shape_text(shape)})", 0.0, None),
+                                            (f"np.ones({shape_text(shape)})", 1.0, 1.0),
+                                            (f"np.full({shape_text(shape)}, 0.5)", 0.5, 0.5)])
+        names = [self.module.name("w") for _ in range(2 if self.chance(15) else 1)]
+        self.write(f"{' = '.join(names)} = {text}", shares=((names[0], names[-1]),) if len(names) > 1 else ())
+        for position, name in enumerate(names):
+            form = "base" if position == 0 else "several-targets"
+            self.bind(name, Value(text, shape, bound, low, fresh=False, memories=frozenset({memory}), handle=True,
+                                  contiguous=contiguous, form=form, atom=False))
+        if len(names) > 1:
+            self.module.forms.add("view:several-targets")
+        return names[0]
+
+    def views(self, shape: Shape, helper: bool) -> list[tuple[str, str, Shape, object]]:
+        """Ways to see an array of ``shape`` under another name: (form, template, shape seen, layout).
+
+        layout: whether the view of a C-contiguous array is C-contiguous too, or "reshape" (reshape and
+        ravel: a contiguous view of a contiguous array, else possibly a copy). ``helper``: in a helper's
+        return, where no loop variable is in scope.
+        """
+        found = [("same-name", "{}", shape, True), ("whole-slice", "{}[:]", shape, True),
+                 ("whole-slice", "{}[...]", shape, True)]
+        if len(shape) == 1:
+            (k,) = shape
+            found += [("transpose", "{}.T", shape, True), ("ravel", "{}.ravel()", shape, "reshape"),
+                      ("ravel", "np.ravel({})", shape, "reshape"), ("reshape", "{}.reshape(-1)", shape, "reshape"),
+                      ("expand-dims", "np.expand_dims({}, 0)", (1, k), True), ("expand-dims", "{}[None]", (1, k), True),
+                      ("expand-dims", "np.expand_dims({}, 1)", (k, 1), True),
+                      ("expand-dims", "{}[:, np.newaxis]", (k, 1), True),
+                      ("reshape", f"{{}}.reshape(1, {k})", (1, k), "reshape"),
+                      ("reshape", f"np.reshape({{}}, ({k}, 1))", (k, 1), "reshape")]
+            found += [("reshape", f"{{}}.reshape({a}, {k // a})", (a, k // a), "reshape") for a in range(2, k) if k % a == 0]
+            if k > 1:
+                found += [("slice", "{}[1:]", (k - 1,), True), ("slice", "{}[:-1]", (k - 1,), True),
+                          ("slice", "{}[::2]", ((k + 1) // 2,), False), ("slice", "{}[::-1]", shape, False),
+                          ("squeeze", "{}.squeeze()", shape, True)]
+            if k > 2:
+                found.append(("slice", "{}[1:-1]", (k - 2,), True))
+            if not helper:
+                found += [("slice", f"{{}}[{index}:{index} + 1]", (1,), True) for index, stop in self.indices if stop <= k]
+            return found
+        a, b = shape
+        transposed = 1 in shape  # the transpose of a contiguous row or column is contiguous
+        found += [("whole-slice", "{}[:, :]", shape, True), ("transpose", "{}.T", (b, a), transposed),
+                  ("transpose", "np.transpose({})", (b, a), transposed), ("transpose", "{}.transpose()", (b, a), transposed),
+                  ("row", f"{{}}[{self.number(0, a - 1)}]", (b,), True), ("row", f"{{}}[{self.number(-a, -1)}, :]", (b,), True),
+                  ("column", f"{{}}[:, {self.number(0, b - 1)}]", (a,), b == 1),
+                  ("ravel", "{}.ravel()", (a * b,), "reshape"), ("ravel", "np.ravel({})", (a * b,), "reshape"),
+                  ("reshape", "{}.reshape(-1)", (a * b,), "reshape"),
+                  ("reshape", f"np.reshape({{}}, ({a * b},))", (a * b,), "reshape"),
+                  ("reshape", f"{{}}.reshape({b}, {a})", (b, a), "reshape")]
+        if a > 1:
+            found += [("slice", "{}[1:]", (a - 1, b), True), ("slice", "{}[:-1, :]", (a - 1, b), True),
+                      ("slice", "{}[::-1]", shape, False)]
+        if b > 1:
+            found.append(("slice", "{}[:, 1:]", (a, b - 1), a == 1))
+        if a == 1 and b > 1:
+            found += [("squeeze", "{}.squeeze()", (b,), True), ("squeeze", "np.squeeze({}, axis=0)", (b,), True)]
+        if b == 1 and a > 1:
+            found += [("squeeze", "np.squeeze({})", (a,), True), ("squeeze", "np.squeeze({}, axis=1)", (a,), True)]
+        if a > 1 and b > 1:
+            found.append(("squeeze", "{}.squeeze()", shape, True))  # nothing to squeeze: the same array
+        if not helper:
+            found += [("row", f"{{}}[{index}]", (b,), True) for index, stop in self.indices if stop <= a]
+        return found
+
+    def view(self, source: str, through_helper: bool = False) -> str:
+        """A new name that sees ``source``'s array: bound to it, a view of it, or what a helper returns of it."""
+        value = self.read(source)
+        views = self.views(value.shape, helper=through_helper)
+        form, template, shape, layout = views[0] if through_helper and self.chance(30) else self.choose(views)
+        may_copy = layout == "reshape" and not value.contiguous
+        contiguous = value.contiguous and layout in (True, "reshape")
+        if through_helper:
+            text = f"{self.module.alias_helper(template)}({value.text})"
+            form = "helper-returns-argument" if form == "same-name" else "helper-returns-view"
+        else:
+            text = template.format(value.text)
+        name = self.module.name("w")
+        comment = f"  # may be a copy: {value.text} is not known to be contiguous" if may_copy else ""
+        self.write(f"{name} = {text}{comment}", shares=() if may_copy else ((name, value.text),))
+        self.module.forms.add(f"view:{form}")
+        if may_copy:
+            self.module.forms.add("view:may-copy")
+        if value.form != "base":
+            self.module.forms.add("view:view-of-view")
+        self.bind(name, Value(text, shape, value.bound, value.low, fresh=False, sees=frozenset({source}), handle=True,
+                              contiguous=contiguous, form=form))
+        return name
+
+    def list_of(self, source: str) -> str:
+        """A list that holds ``source``'s array, and maybe another one: the item that is ``source``'s array."""
+        value = self.read(source)
+        items = [value]
+        if self.chance(50):
+            shape = self.choose(self.array_shapes())
+            other = self.limited(self.expression(shape, self.number(0, 2)))
+            owned = self.owned(other)
+            contiguous = owned is not other or len(shape) == 1 or 1 in shape
+            memory = self.module.memory()
+            self.owners[memory] = self.loops[-1] if self.loops else None
+            items.insert(self.number(0, 1), dataclasses.replace(owned, memories=frozenset({memory}), contiguous=contiguous))
+        listed = self.module.name("lst")
+        form = self.choose(["list-literal", "list-append"])
+        position = items.index(value)
+        item = f"{listed}[{position}]"
+        if form == "list-literal":
+            self.write(f"{listed} = [{', '.join(i.text for i in items)}]", shares=((item, value.text),))
+        else:
+            self.write(f"{listed} = []")
+            for i in items:
+                self.write(f"{listed}.append({i.text})", shares=((item, value.text),) if i is value else ())
+        for index, i in enumerate(items):
+            seen = frozenset({source}) if i is value else frozenset()
+            self.bind(f"{listed}[{index}]", Value(i.text, i.shape, i.bound, i.low, fresh=False, sees=seen, atom=i.atom,
+                                                  memories=i.memories, handle=True, contiguous=i.contiguous, form=form))
+        self.module.forms.add(f"view:{form}")
+        return item
+
+    def update_alias(self, name: str | None = None) -> bool:
+        """``w[i] = ...``, ``+=``, ``-=``, ``*=``, ``/=`` (or ``w += ...`` and the like) through a name of an
+        alias group, then reads of the group's other names."""
+        if name is None:
+            handles = [n for n, value in self.scope.items() if value.handle]
+            if not handles:
+                return False
+            name = self.choose(handles)
+        target = self.scope[name]
+        allowance = self.allowance(target)
+        if self.chance(25):
+            index, part = None, target.shape
+        elif self.chance(15):
+            index, part = self.choose(["...", ":"]), target.shape
+        else:
+            index, part = self.part(target.shape)
+        operators = ["+=", "-=", "*=", "/="] if index is None else ["=", "=", "+=", "-=", "*=", "/="]
+        if not (allowance == "accumulate" or (allowance == "free" and target.bound <= LARGEST - 1.0)):
+            operators = [o for o in operators if o not in ("+=", "-=")]
+        operator = self.choose(operators)
+        shape = self.pick([(3 if s == part else 1, s) for s in operand_shapes(part)])
+        if operator == "/=":
+            value = Value("2.0", (), 2.0, 2.0) if shape == () and self.chance(40) else self.positive(shape, self.number(0, 1), 1.0)
+            bound = target.bound
+        elif operator == "*=":
+            value = self.written(shape, 1.0)
+            bound = target.bound
+        elif operator == "=":
+            value = self.written(shape, LARGEST if allowance == "free" else 1.0)
+            bound = value.bound
+        else:
+            value = self.written(shape, LARGEST - target.bound if allowance == "free" else 1.0)
+            bound = target.bound + value.bound
+            if allowance == "accumulate":
+                self.loops[-1].accumulated_memories |= target.memories
+        self.write(f"{name if index is None else f'{name}[{index}]'} {operator} {value.text}")
+        for other, seen in list(self.scope.items()):
+            if seen.memories & target.memories:
+                self.scope[other] = dataclasses.replace(seen, bound=max(seen.bound, bound), low=None)
+        kind = {"=": "set", "+=": "add", "-=": "subtract", "*=": "multiply", "/=": "divide"}[operator]
+        suffix = "" if index is None else "-all" if part == target.shape and index in ("...", ":") else "-part"
+        where = "loop" if self.loops else "branch" if self.nesting else "straight-line"
+        self.module.forms |= {f"update:{kind}{suffix}", f"through:{target.form}", f"where:{where}"}
+        if self.level:
+            self.module.forms.add("where:helper")
+        self.read_after(name)
+        return True
+
+    def allowance(self, target: Value) -> str:
+        """How an update through ``target`` may change its group: "free" (in straight-line code, or a group
+        the innermost loop's body made), "accumulate" (grow by at most 1, once a trip) or "stable"."""
+        if not self.loops:
+            return "free"
+        loop = self.loops[-1]
+        outer = [memory for memory in target.memories if self.owners.get(memory) is not loop]
+        if not outer:
+            return "free"
+        if all(loop.modes.get(memory) == "accumulate" and memory not in loop.accumulated_memories for memory in outer):
+            return "accumulate"
+        return "stable"
+
+    def loosen(self, trips: int) -> tuple[dict[int, str], dict[str, Value]]:
+        """Before a loop of at most ``trips`` trips: what holds on every trip for the names of alias groups.
+
+        A group made before the loop is updated in its body only with values in [-1, 1] (``=``, ``*=``)
+        or by ``/=`` with at least 1 ("stable"): each of its names stays within the largest bound of the
+        group's names, and 1. A group made where the loop is (not in an enclosing loop's body) may instead
+        "accumulate": grow by at most 1 a trip. The names' signs are unknown on every trip.
+        """
+        enclosing = self.loops[-1] if self.loops else None
+        largest: dict[int, float] = {}
+        for value in self.scope.values():
+            for memory in value.memories:
+                largest[memory] = max(largest.get(memory, 1.0), value.bound)
+        modes = {}
+        for memory, bound in largest.items():
+            grows = self.owners.get(memory, False) is enclosing and bound + trips <= LARGEST
+            modes[memory] = self.choose(["stable", "accumulate"]) if grows else "stable"
+        loosened = {}
+        for name, value in list(self.scope.items()):
+            if value.memories:
+                bound = max(largest[memory] for memory in value.memories)
+                if any(modes[memory] == "accumulate" for memory in value.memories):
+                    bound += trips
+                loosened[name] = self.scope[name] = dataclasses.replace(value, bound=bound, low=None)
+        return modes, loosened
+
+    def written(self, shape: Shape, limit: float) -> Value:
+        """What an update writes: a constant, or an expression (mostly on the inputs) within ``limit`` (>= 1)."""
+        if self.chance(30):
+            if shape:
+                return self.constant(shape)  # within [-1, 1]
+            literal = self.choose([x for x in (0.0, 0.5, -0.7, 1.0, 2.0, 5.0) if abs(x) <= limit])
+            return Value(repr(literal), (), abs(literal), literal if literal > 0 else None, atom=literal >= 0)
+        value = self.expression(shape, self.number(1, 2))
+        return self.limited(value) if limit >= LARGEST else self.squash(value, limit)
+
+    def read_after(self, name: str) -> None:
+        """After an update through ``name``: reads of the other names of its group (the base among them)."""
+        target = self.scope[name]
+        others = [other for other, value in self.scope.items() if other != name and value.memories & target.memories]
+        for seen in self.draw(st.lists(st.sampled_from(others or [name]), min_size=1, max_size=2, unique=True)):
+            if self.chance(40):  # read by the result
+                if seen in self.unused:
+                    self.unused.remove(seen)
+                self.unused.append(seen)
+                continue
+            value = self.read(seen)
+            form = self.choose(["sum", "tanh", "product", "copy"])
+            if form == "sum":
+                read = Value(f"np.sum({value.text})", (), value.bound * math.prod(value.shape))
+            elif form == "tanh":
+                read = Value(f"np.tanh({value.text})", value.shape, 1.0)
+            elif form == "copy":
+                read = Value(f"{value.text}.copy()", value.shape, value.bound, contiguous=True)
+            else:
+                factor = self.squash(self.expression(self.choose(operand_shapes(value.shape)), self.number(0, 1)))
+                read = Value(f"{value.text} * {operand(factor)}", value.shape, value.bound * factor.bound, atom=False)
+            result = self.module.name("v")
+            self.write(f"{result} = {self.limited(read).text}")
+            self.bind(result, self.limited(read))
+            self.module.budget -= 1

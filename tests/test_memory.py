@@ -111,6 +111,8 @@ DIFFERENTIATED = [
     ("reshape-of-a-copy-method-is-a-view", "def f(x):\n    v = x * 1.0\n    t = 0.0\n    for i in range(2):\n"
      "        w1 = w2 = np.broadcast_to(v, (4, 2)).copy()\n        w3 = w1.reshape(-1)\n        w3 += x[i]\n"
      "        t = t + np.sum(np.tanh(w1) * w2)\n    return t\n", (np.array([0.3, -0.4]),)),
+    ("times-equals-through-a-list-item-view", "def f(x):\n    v = x * 1.0\n    rows = []\n    rows.append(v)\n"
+     "    w = rows[0][::-1]\n    w[::2] *= np.tanh(1.0 + np.tanh(w[:2]) ** 2)\n    return np.sum(v * v)\n", (X4,)),
     # -- views numpy may make as copies: the update reaches y only where it made a view -----------------
     ("reshape-that-copies", "def f(x):\n    y = x * 1.0\n    z = y.T.reshape((-1,))\n    z[0] = 5.0\n"
      "    return np.sum(y * x) + np.sum(z * z)\n", (np.arange(6.0).reshape(2, 3),)),
