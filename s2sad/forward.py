@@ -194,6 +194,8 @@ class _Forward:
             # The items already there have zero tangents.
             lines.insert(0, self.materialized(statement.target, statement.origin))
         piece = value if value is not None else call(self.rt("zeros_like"), statement.value)
+        if not fresh(piece):  # the list keeps it: a later update in place of its source must not reach it
+            piece = call(self.rt("owned"), piece)
         tangent = self.names.adjoint(statement.target)
         lines.append(Line(cst.Expr(call(attribute(tangent, "append"), piece)), statement.origin))
         return lines
