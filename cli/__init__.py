@@ -1,11 +1,16 @@
 """The s2sad command: a thin front end over the compiler (installed as the package s2sad.cli).
 
-    s2sad grad model.py:loss [--wrt w,b] [--mode reverse] [-o FILE] [--check [--shapes ...]]
+    s2sad grad model.py:loss [--wrt w,b] [--mode reverse] [-o FILE [--force]] [--check [--shapes ...]]
     s2sad rules
+    s2sad cache info | clear
 
 Exit status: 0 done, 1 a function cannot be differentiated (located message on
 stderr) or --check found the gradient wrong, 2 usage error. The module goes to
 stdout (or -o FILE); messages, and --check's report, go to stderr.
+
+-o writes regular files only: a FILE that is (or whose symlink leads to) a
+device, a FIFO, a socket or a folder is refused (usage error), and so is a
+read-only FILE unless --force is given.
 
 Generating code reads the model file as text and never executes it. Only
 --check imports it, to run the generated gradient against finite differences.
@@ -31,7 +36,7 @@ import traceback
 import types
 
 import s2sad
-from s2sad import emit, load, pipeline, rules
+from s2sad import cache, emit, load, pipeline, rules
 from s2sad.api import wrt_names
 from s2sad.errors import BadArgument, S2SADError
 from s2sad.options import Options
@@ -143,7 +148,15 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write the module to FILE instead of stdout, atomically: if anything fails, FILE is "
-        "left as it was and no partial file is left behind",
+        "left as it was and no partial file is left behind; FILE keeps its permission bits. FILE must be "
+        "a regular file or a new path (through symlinks): a device, FIFO, socket or folder is refused, "
+        "and so is a read-only FILE unless --force",
+    )
+    grad.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE even if it is read-only (it keeps its read-only mode); never a device, FIFO, "
+        "socket or folder",
     )
     grad.add_argument(
         "--check",
@@ -172,6 +185,15 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     listing.set_defaults(run=_rules)
+    cached = commands.add_parser(
+        "cache",
+        help="show or empty the on-disk cache of generated derivatives",
+        description="The decorator and s2sad.grad keep generated modules on disk (see README.md:\n"
+        "what the cache trusts). info: its folder, whether it is used and what it holds;\n"
+        "clear: remove every entry.",
+    )
+    cached.add_argument("action", choices=("info", "clear"))
+    cached.set_defaults(run=_cache)
     return parser
 
 
@@ -231,8 +253,10 @@ def _grad(arguments: argparse.Namespace) -> int:
     targets = _targets(arguments.targets)
     wrt = _wrt(arguments.wrt)
     shapes = _shapes(arguments.shapes) if arguments.shapes is not None else None
+    if arguments.force and arguments.output is None:
+        raise UsageError("--force lets -o replace a read-only FILE; add -o FILE")
     if arguments.output is not None:
-        _check_output(arguments.output, targets)
+        _check_output(arguments.output, targets, arguments.force)
 
     status = 0
     for target in targets:
@@ -329,26 +353,84 @@ def _wrt(text: str) -> tuple[int | str, ...]:
     return tuple(wrt)
 
 
-def _check_output(output: str, targets: list[_Target]) -> None:
-    folder = os.path.dirname(os.path.abspath(output))
-    if os.path.isdir(output):
-        raise UsageError(f"-o {output} is a folder; give a file name")
+class NotARegularFile(OSError):
+    """-o leads to something that is not a regular file (a device, a FIFO, a socket, a folder)."""
+
+
+_KINDS = (  # what -o refuses to replace, and how to name it
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def _kind(mode: int) -> str | None:
+    """What a file of ``mode`` is, if not a regular file (None for a regular file)."""
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _existing(path: str, follow_symlinks: bool = True) -> os.stat_result | None:
+    """The status of ``path``, or None if there is nothing there (yet). Never opens it: opening a
+    FIFO blocks until someone reads it."""
+    try:
+        return os.stat(path, follow_symlinks=follow_symlinks)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _read_only(path: str, status: os.stat_result) -> bool:
+    # root passes os.access whatever the mode says, so no write bit at all counts as read-only too
+    return status.st_mode & 0o222 == 0 or not os.access(path, os.W_OK)
+
+
+def _check_output(output: str, targets: list[_Target], force: bool = False) -> None:
+    """Refuse an -o FILE that cannot or should not be replaced, before anything is compiled."""
+    real = os.path.realpath(output)  # what _write_atomically replaces: a symlink's (final) target
+    leads = f" (it leads to {real})" if real != os.path.abspath(output) else ""
+    try:
+        status = _existing(real)
+    except OSError as error:  # a symlink loop, a folder we may not search
+        raise UsageError(f"-o {output}: {error.strerror or error}") from None
+    if status is not None and _kind(status.st_mode):
+        raise UsageError(f"-o {output} is {_kind(status.st_mode)}{leads}, not a regular file; give a file path")
+    folder = os.path.dirname(real)
     if not os.path.isdir(folder):
         raise UsageError(f"-o {output}: no such folder: {folder}")
+    if status is not None and not force and _read_only(real, status):
+        raise UsageError(f"-o {output} is read-only{leads}; add --force to replace it")
     for target in targets:
-        if os.path.exists(output) and os.path.exists(target.filename) and os.path.samefile(output, target.filename):
+        if status is not None and os.path.exists(target.filename) and os.path.samefile(real, target.filename):
             raise UsageError(f"-o {output} would overwrite the model file {target.filename}")
+
+
+def _refuse_unless_regular(path: str) -> None:
+    """Raise NotARegularFile if the entry ``path`` exists and is not a regular file.
+
+    os.replace acts on the entry itself, so this looks at the entry (lstat), not through it: a
+    symlink there would be replaced by the new file, and what it points to left alone.
+    """
+    status = _existing(path, follow_symlinks=False)
+    if status is not None and not stat.S_ISLNK(status.st_mode) and _kind(status.st_mode):
+        raise NotARegularFile(f"{path} is {_kind(status.st_mode)}, not a regular file; it was left as it was")
 
 
 def _write_atomically(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, then os.replace.
 
-    If anything fails, ``path`` keeps its old content and the temporary file is removed.
+    If anything fails, ``path`` keeps its old content and the temporary file is removed. Only a
+    regular file (or nothing) at ``path`` is replaced: anything else raises NotARegularFile.
     """
     path = os.path.realpath(path)  # through a symlink, update the file it points to
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
+    _refuse_unless_regular(path)
+    status = _existing(path)
+    if status is not None:
+        mode = stat.S_IMODE(status.st_mode)
+    else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
@@ -361,6 +443,8 @@ def _write_atomically(path: str, text: str) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+        # Again: compiling and --check take a while, and a FIFO or device may have taken its place.
+        _refuse_unless_regular(path)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -708,6 +792,31 @@ def _check_function(target: _Target, function, signature, gradient_function, val
             file=sys.stderr,
         )
     return ok
+
+
+# -- s2sad cache -------------------------------------------------------------------------------
+
+
+def _cache(arguments: argparse.Namespace) -> int:
+    if arguments.action == "clear":
+        try:
+            removed = cache.clear()
+        except OSError as error:
+            print(f"s2sad cache: error: {error}", file=sys.stderr)
+            return 1
+        print(f"removed {removed} {'entry' if removed == 1 else 'entries'}")
+        return 0
+    summary = cache.info()
+    if summary.folder is None:
+        print("the cache is off (S2SAD_CACHE, or a system where its owner cannot be checked)")
+        return 0
+    print(f"folder: {summary.folder}")
+    if summary.problem:
+        print(f"not used: {summary.problem.removeprefix(f'not using the cache folder {summary.folder}: ')}")
+        return 0
+    plural = "entry" if summary.entries == 1 else "entries"
+    print(f"{summary.entries} {plural}, {summary.size / 2**20:.1f} MB of at most {summary.bound / 2**20:.0f} MB")
+    return 0
 
 
 # -- s2sad rules -------------------------------------------------------------------------------

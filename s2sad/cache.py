@@ -1,49 +1,102 @@
 """Cache: generated modules on disk, so importing decorated functions is fast the second time.
 
-An entry is keyed by the s2sad version and source, the options and the text
-of the function's file; it also records a hash of every file inlined into it, and is
-used only while all of them are unchanged. Entries are written atomically (a
-temporary file, then a rename); one that cannot be read or does not match is
-ignored and rebuilt, never trusted.
+What is trusted. An entry is code that s2sad runs, so it is read only where no
+one but the current user can have written it:
 
-``S2SAD_CACHE=0`` turns the cache off; ``S2SAD_CACHE_DIR`` chooses its folder
-(default: ``$XDG_CACHE_HOME/s2sad``, else ``~/.cache/s2sad``).
+- the folder is created 0700 and used only if it is a directory (not a
+  symlink) owned by the user and not writable by group or others;
+- an entry is used only if it is a regular file (not a symlink, FIFO or
+  device) owned by the user, not writable by group or others, and no larger
+  than any entry s2sad writes;
+- an entry holds a SHA-256 over its key, dependencies and generated source,
+  checked before the source is compiled.
+
+Anything else is ignored, with one warning, and the derivative generated afresh.
+
+An entry's key covers the s2sad version and source, the options, the function's
+qualified name and line, and its file by resolved path and verified text
+(load.verified_source). The entry records every file inlined into it by
+resolved path, module and content hash; it is used only while each has the same
+content and its module is still loaded from it. Entries are written
+atomically; beyond S2SAD_CACHE_MB megabytes (default 200) the least recently
+used are removed.
+
+``S2SAD_CACHE=0`` (or false, no, off) turns the cache off; ``S2SAD_CACHE_DIR``
+chooses its folder (default: ``$XDG_CACHE_HOME/s2sad``, else ``~/.cache/s2sad``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
 import linecache
 import os
-import tempfile
+import secrets
+import stat
+import sys
+import time
 import types
+import warnings
 from pathlib import Path
 
+from s2sad.load import verified_source
+from s2sad.errors import NotFound
 from s2sad.options import Options
 from s2sad.version import VERSION
 
+OFF = ("0", "false", "no", "off")
+DEFAULT_MEGABYTES = 200
+ENTRY_LIMIT = 64 * 2**20  # bytes; s2sad's entries are far smaller: a larger file was not written by s2sad
+TEMPORARY_AGE = 3600  # seconds after which a temporary file is a leftover of a killed process
+
+
+class CacheWarning(UserWarning):
+    """The cache folder or an entry is not one s2sad trusts: it is ignored."""
+
 
 def directory() -> Path | None:
-    if os.environ.get("S2SAD_CACHE", "1") == "0":
+    """The cache folder (absolute), or None when the cache is off or cannot be checked on this system."""
+    if os.environ.get("S2SAD_CACHE", "").strip().lower() in OFF:
         return None
+    if not hasattr(os, "geteuid") or os.open not in os.supports_dir_fd:
+        return None  # no owner to check (Windows): an entry could not be trusted
     chosen = os.environ.get("S2SAD_CACHE_DIR")
     if chosen:
-        return Path(chosen)
+        return Path(os.path.abspath(os.path.expanduser(chosen)))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "s2sad"
+    return Path(os.path.abspath(base)) / "s2sad"
+
+
+def limit() -> int:
+    """The cache's size bound in bytes: S2SAD_CACHE_MB megabytes."""
+    try:
+        megabytes = float(os.environ.get("S2SAD_CACHE_MB", DEFAULT_MEGABYTES))
+    except ValueError:
+        megabytes = DEFAULT_MEGABYTES
+    return int(max(megabytes, 0) * 2**20)
+
+
+# -- keys ---------------------------------------------------------------------------------------
 
 
 def _digest(*parts: str) -> str:
     hasher = hashlib.sha256()
     for part in parts:
-        hasher.update(part.encode())
+        hasher.update(part.encode("utf-8", "surrogatepass"))
         hasher.update(b"\0")
     return hasher.hexdigest()
 
 
-def _file_hash(filename: str) -> str | None:
+def _resolved(filename: str) -> str:
+    """A file's path with links resolved; names such as ``<stdin>`` are not paths."""
+    return filename if filename.startswith("<") else os.path.realpath(filename)
+
+
+def _text_hash(filename: str) -> str | None:
+    linecache.checkcache(filename)
     lines = linecache.getlines(filename)
     return _digest("".join(lines)) if lines else None
 
@@ -56,48 +109,278 @@ def _compiler() -> str:
 
 
 def key(function: types.FunctionType, options: Options) -> str | None:
+    """The entry name of ``function``'s derivative; None when its source cannot be verified."""
+    try:
+        text = verified_source(function)
+    except NotFound:
+        return None  # generating it will say why
     code = function.__code__
-    text = _file_hash(code.co_filename)
-    if text is None:
+    return _digest(
+        VERSION, _compiler(), repr(options), function.__qualname__, str(code.co_firstlineno),
+        _resolved(code.co_filename), text,
+    )
+
+
+def _dependencies(files) -> list[dict] | None:
+    """What an entry records of the files inlined into it: resolved path, module, content hash."""
+    records = []
+    for filename, module in sorted(files, key=lambda pair: (pair[0], pair[1] or "")):
+        digest = _text_hash(filename)
+        if digest is None:
+            return None
+        records.append({"path": _resolved(filename), "module": module, "sha256": digest})
+    return records
+
+
+def _unchanged(record: dict) -> bool:
+    """The file is as it was when the entry was written, and its module still comes from it."""
+    module = sys.modules.get(record["module"] or "")
+    file = getattr(module, "__file__", None)
+    if isinstance(file, str) and _resolved(file) != record["path"]:
+        return False  # the same name now loads from another file (a copy of the project, a sys.path change)
+    return _text_hash(record["path"]) == record["sha256"]
+
+
+def _seal(entry: dict) -> str:
+    return _digest(json.dumps(entry, sort_keys=True))
+
+
+# -- trust --------------------------------------------------------------------------------------
+
+_WARNED: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(f"s2sad: {message}; the derivative is generated afresh", CacheWarning, stacklevel=2)
+
+
+def _distrust(status: os.stat_result, kind: str) -> str | None:
+    """Why a folder or entry with this status may hold code someone else wrote; None if it cannot."""
+    is_kind = stat.S_ISDIR if kind == "folder" else stat.S_ISREG
+    if not is_kind(status.st_mode):
+        return f"it is not a {'directory' if kind == 'folder' else 'regular file'}"
+    if status.st_uid != os.geteuid():
+        return f"it belongs to user {status.st_uid}, not to you ({os.geteuid()})"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "other users can write to it"
+    return None
+
+
+@contextlib.contextmanager
+def _opened(folder: Path, create: bool):
+    """(descriptor, None) for ``folder`` if only the user can write to it, else (None, why not)."""
+    if create:
+        with contextlib.suppress(OSError):
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700)
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        yield None, None
+        return
+    except OSError as error:
+        problem = "it is a symlink" if os.path.islink(folder) else (error.strerror or str(error))
+        yield None, f"not using the cache folder {folder}: {problem}"
+        return
+    try:
+        problem = _distrust(os.fstat(descriptor), "folder")
+        if problem:
+            yield None, f"not using the cache folder {folder}: {problem}"
+        else:
+            yield descriptor, None
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _trusted_folder(folder: Path, create: bool):
+    """A descriptor of ``folder`` if only the user can write to it, else None (and a warning)."""
+    with _opened(folder, create) as (descriptor, problem):
+        if problem:
+            _warn(problem)
+        yield descriptor
+
+
+def _read(folder: Path, descriptor: int, name: str) -> bytes | None:
+    """An entry's bytes if it is one s2sad may have written; marks it used (least recently used goes first)."""
+    try:
+        entry = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=descriptor)
+    except FileNotFoundError:
         return None
-    return _digest(VERSION, _compiler(), repr(options), function.__qualname__, str(code.co_firstlineno), text)
+    except OSError as error:
+        _warn(f"not using the cache entry {folder / name}: {error.strerror or error}")
+        return None
+    try:
+        status = os.fstat(entry)
+        problem = _distrust(status, "entry")
+        if problem is None and status.st_size > ENTRY_LIMIT:
+            problem = f"it is larger ({status.st_size} bytes) than any entry s2sad writes"
+        if problem:
+            _warn(f"not using the cache entry {folder / name}: {problem}")
+            return None
+        content = _read_all(entry, status.st_size)
+        with contextlib.suppress(OSError):
+            os.utime(entry)
+        return content
+    finally:
+        os.close(entry)
+
+
+def _read_all(descriptor: int, size: int) -> bytes:
+    chunks, total = [], 0
+    while total <= size:  # a file growing while read is read no further than its size said
+        chunk = os.read(descriptor, size + 1 - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+# -- entries ------------------------------------------------------------------------------------
 
 
 def load(function: types.FunctionType, options: Options) -> str | None:
-    """The cached generated source for ``function``, or None (no cache, no entry, stale or unreadable)."""
+    """The cached generated source for ``function``, or None (no cache, no entry, stale or untrusted)."""
     folder, entry_key = directory(), key(function, options)
     if folder is None or entry_key is None:
         return None
-    try:
-        entry = json.loads((folder / f"{entry_key}.json").read_text(encoding="utf-8"))
-        if entry["key"] != entry_key or entry["version"] != VERSION:
+    with _trusted_folder(folder, create=False) as descriptor:
+        if descriptor is None:
             return None
-        if any(_file_hash(name) != digest for name, digest in entry["dependencies"].items()):
+        content = _read(folder, descriptor, f"{entry_key}.json")
+    if content is None:
+        return None
+    try:
+        entry = json.loads(content.decode("utf-8"))
+        sealed = entry.pop("sha256")
+        if sealed != _seal(entry) or entry["key"] != entry_key:
+            _warn(f"not using the cache entry {folder / entry_key}.json: its content is not what s2sad wrote")
+            return None
+        if entry["version"] != VERSION or not all(_unchanged(record) for record in entry["dependencies"]):
             return None
         source = entry["source"]
         return source if isinstance(source, str) and source.strip() else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
+        _warn(f"not using the cache entry {folder / entry_key}.json: it cannot be read")
         return None
 
 
-def store(function: types.FunctionType, options: Options, source: str, dependencies) -> None:
-    """Save ``source`` for ``function``; a failure to write only means no cache next time."""
+def store(function: types.FunctionType, options: Options, source: str, files) -> None:
+    """Save ``source`` for ``function`` (``files``: the (file, module) pairs inlined into it).
+
+    A failure to write only means no cache next time.
+    """
     folder, entry_key = directory(), key(function, options)
-    if folder is None or entry_key is None:
+    dependencies = _dependencies(files)
+    if folder is None or entry_key is None or dependencies is None:
         return
-    hashes = {name: _file_hash(name) for name in sorted(dependencies)}
-    if any(value is None for value in hashes.values()):
-        return
-    entry = {"key": entry_key, "version": VERSION, "dependencies": hashes, "source": source}
+    entry = {"key": entry_key, "version": VERSION, "dependencies": dependencies, "source": source}
+    entry["sha256"] = _seal(entry)
+    with _trusted_folder(folder, create=True) as descriptor:
+        if descriptor is None:
+            return
+        with contextlib.suppress(OSError):
+            _write(descriptor, f"{entry_key}.json", json.dumps(entry).encode("utf-8"))
+            _evict(descriptor, limit())
+
+
+def _write(descriptor: int, name: str, content: bytes) -> None:
+    """Write an entry atomically: a new private temporary file, then a rename over ``name``."""
+    temporary = f".entry-{secrets.token_hex(8)}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=descriptor)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(entry, file)
-            os.replace(temporary, folder / f"{entry_key}.json")
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError:
-        return
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, name, src_dir_fd=descriptor, dst_dir_fd=descriptor)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=descriptor)
+        raise
+
+
+@dataclasses.dataclass
+class _File:
+    name: str
+    size: int
+    used: float  # modification time: set when the entry is written or read
+
+
+def _files(descriptor: int) -> tuple[list[_File], list[_File]]:
+    """The folder's entries and temporary files (regular files only)."""
+    entries, temporaries = [], []
+    with os.scandir(descriptor) as listing:
+        for item in listing:
+            with contextlib.suppress(OSError):
+                if not item.is_file(follow_symlinks=False):
+                    continue
+                status = item.stat(follow_symlinks=False)
+                found = _File(item.name, status.st_size, status.st_mtime)
+                if item.name.endswith(".json"):
+                    entries.append(found)
+                elif item.name.startswith(".entry-") and item.name.endswith(".tmp"):
+                    temporaries.append(found)
+    return entries, temporaries
+
+
+def _evict(descriptor: int, bound: int) -> None:
+    """Remove the least recently used entries beyond ``bound`` bytes, and old leftover temporary files."""
+    entries, temporaries = _files(descriptor)
+    now = time.time()
+    for leftover in temporaries:
+        if now - leftover.used > TEMPORARY_AGE:
+            with contextlib.suppress(OSError):
+                os.unlink(leftover.name, dir_fd=descriptor)
+    total = sum(entry.size for entry in entries)
+    for entry in sorted(entries, key=lambda e: (e.used, e.name)):
+        if total <= bound:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(entry.name, dir_fd=descriptor)
+            total -= entry.size
+
+
+# -- s2sad cache info / clear -----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Summary:
+    folder: Path | None  # None: the cache is off
+    problem: str | None = None  # why the folder is not used
+    entries: int = 0
+    size: int = 0  # bytes
+    bound: int = 0  # bytes
+
+
+def info() -> Summary:
+    """The cache folder, whether it is used, and what it holds."""
+    folder = directory()
+    if folder is None:
+        return Summary(None)
+    summary = Summary(folder, bound=limit())
+    with _opened(folder, create=False) as (descriptor, summary.problem):
+        if descriptor is not None:
+            entries, _ = _files(descriptor)
+            summary.entries, summary.size = len(entries), sum(entry.size for entry in entries)
+    return summary
+
+
+def clear() -> int:
+    """Remove every entry (and temporary file) from the cache folder; how many entries were removed.
+
+    Raises OSError when the folder is not one s2sad would use.
+    """
+    folder = directory()
+    if folder is None:
+        return 0
+    with _opened(folder, create=False) as (descriptor, problem):
+        if problem:
+            raise OSError(problem)
+        if descriptor is None:
+            return 0
+        entries, temporaries = _files(descriptor)
+        for item in entries + temporaries:
+            os.unlink(item.name, dir_fd=descriptor)
+    return len(entries)

@@ -7,12 +7,19 @@ Loading from a path reads the file as text and never executes it.
 
 from __future__ import annotations
 
+import __future__
+import ast
+import functools
 import inspect
+import keyword
 import linecache
+import operator
 import os
 import tokenize
 import types
-from io import BytesIO
+import unicodedata
+import warnings
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import libcst as cst
@@ -43,23 +50,29 @@ def _parse(text: str, path: str) -> tuple[cst.Module, dict]:
 
 
 def _parse_text(text: str, path: str) -> tuple[cst.Module, dict]:
+    _refuse_huge(len(text), path)
     with deep_nesting(Origin(path, 1, 0)):
+        _check_python_parses(text, path)
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
             raise UnsupportedSyntax(
                 f"cannot parse the file: {error.message}",
                 Origin(path, error.raw_line, error.raw_column),
-                hint="fix the syntax error; s2sad reads the file as Python source",
+                hint=_SYNTAX_HINT,
             ) from None
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        return module, dict(wrapper.resolve(PositionProvider))
+        positions = dict(wrapper.resolve(PositionProvider))
+        if not unicodedata.is_normalized("NFKC", text):  # ASCII is: most files stop here
+            module = _names_as_python_reads_them(module, positions, path)
+        return module, positions
 
 
 def read_source(filename: str) -> str:
     """The text of a Python file, decoded as Python decodes it: a BOM or a coding line, else UTF-8."""
     path = display_path(filename)
     try:
+        _refuse_huge(Path(filename).stat().st_size, path)  # before reading it: it may be huge
         raw = Path(filename).read_bytes()
     except FileNotFoundError:
         raise NotFound(f"no such file: {filename}", hint="give the model file's path, relative to this folder") from None
@@ -85,6 +98,128 @@ def read_source(filename: str) -> str:
             hint="declare an encoding Python knows, or save the file as UTF-8",
         )
     return text.replace("\r\n", "\n").replace("\r", "\n")  # newlines as Python reads them
+
+
+# libcst's native parser kills the process (SIGABRT) on a file of tens of megabytes, where it
+# cannot raise; a model file is far smaller than this, so refuse larger ones before parsing.
+MAX_SOURCE_BYTES = 10_000_000
+
+_SYNTAX_HINT = "fix the syntax error; s2sad reads the file as Python source"
+
+
+def _refuse_huge(size: int, path: str) -> None:
+    if size > MAX_SOURCE_BYTES:
+        raise UnsupportedSyntax(
+            f"{path} is too large for s2sad: {size:,} bytes, more than the {MAX_SOURCE_BYTES:,} it reads",
+            Origin(path, 1, 0),
+            hint="move the function to differentiate, and the functions it calls, into a smaller file",
+        )
+
+
+def _check_python_parses(text: str, path: str) -> None:
+    """Refuse what Python's own parser refuses, where it says: libcst puts a NUL byte or mixed tabs
+    and spaces at 1:1, and crashes the process (SIGSEGV) on nesting Python refuses as too deep."""
+    if "\0" in text:
+        before = text[: text.index("\0")]
+        raise UnsupportedSyntax(
+            "cannot parse the file: it contains a NUL byte (\\0)",
+            Origin(path, before.count("\n") + 1, len(before) - before.rfind("\n") - 1),
+            hint="remove the NUL byte; a Python file holds text only",
+        )
+    try:
+        with warnings.catch_warnings():  # an invalid escape like "\d" warns; the user's Python says so
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:  # IndentationError and TabError too; offset is 1-based
+        raise UnsupportedSyntax(
+            f"cannot parse the file: {error.msg}",
+            Origin(path, error.lineno or 1, max((error.offset or 1) - 1, 0)),
+            hint=_SYNTAX_HINT,
+        ) from None
+    except (MemoryError, RecursionError):  # Python's parser ran out of stack, and gives no position
+        line, column = _longest_statement(text)
+        raise UnsupportedSyntax(
+            "cannot parse the file: this statement is nested too deeply or is too long for Python's parser",
+            Origin(path, line, column),
+            hint="split the deepest expression into several assignments",
+        ) from None
+
+
+def _longest_statement(text: str) -> tuple[int, int]:
+    """Where the statement of the most tokens starts: what Python's parser gives up on."""
+    most, start, count, first = 0, (1, 0), 0, None
+    skipped = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+    try:
+        for token in tokenize.generate_tokens(StringIO(text).readline):
+            if token.type in skipped:
+                continue
+            first, count = first or token.start, count + 1
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                if count > most:
+                    most, start = count, first
+                count, first = 0, None
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return start
+
+
+def _names_as_python_reads_them(module: cst.Module, positions: dict, path: str) -> cst.Module:
+    """Every identifier NFKC-normalized, as Python's parser reads it (PEP 3131): ``ﬁ`` is ``fi`` and
+    ``µ`` (micro sign) is ``μ``. libcst keeps the spelling, which would make one variable two.
+    Rebuilt nodes take the positions of the nodes they replace."""
+    finder = _UnnormalizedNames()
+    module.visit(finder)
+    for name in finder.names:
+        normalized = unicodedata.normalize("NFKC", name.value)
+        if keyword.iskeyword(normalized):
+            start = positions[name].start
+            raise UnsupportedSyntax(
+                f"the name '{name.value}' reads as the keyword '{normalized}' (Python normalizes identifiers)",
+                Origin(path, start.line, start.column),
+                hint="rename it",
+            )
+    if not finder.names:
+        return module
+    return module.visit(_NormalizeNames(finder.holding, positions))
+
+
+class _UnnormalizedNames(cst.CSTVisitor):
+    """Finds the names not spelled in NFKC form, and every node holding one (``holding``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[cst.Name] = []
+        self.holding: set[cst.CSTNode] = set()
+        self._path: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._path.append(node)
+        if isinstance(node, cst.Name) and not unicodedata.is_normalized("NFKC", node.value):
+            self.names.append(node)
+            self.holding.update(self._path)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._path.pop()
+
+
+class _NormalizeNames(cst.CSTTransformer):
+    """Rewrites the names ``_UnnormalizedNames`` found; only the nodes holding one are rebuilt."""
+
+    def __init__(self, holding: set[cst.CSTNode], positions: dict) -> None:
+        super().__init__()
+        self.holding = holding
+        self.positions = positions
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return node in self.holding
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        if isinstance(updated_node, cst.Name):
+            updated_node = updated_node.with_changes(value=unicodedata.normalize("NFKC", updated_node.value))
+        if updated_node is not original_node:
+            self.positions[updated_node] = self.positions[original_node]
+        return updated_node
 
 
 def parse_file(filename: str) -> cst.Module:
@@ -122,16 +257,11 @@ def from_function(function) -> Unit:
             "a lambda cannot be differentiated", Origin(path, code.co_firstlineno, 0),
             hint="define the function with def",
         )
-    lines = linecache.getlines(code.co_filename, function.__globals__)
-    if not lines:
-        raise NotFound(
-            f"cannot read the source of {function.__qualname__} (from {code.co_filename})",
-            hint="define it in a file, so its source can be read",
-        )
+    text = verified_source(function)
     if path != code.co_filename:
         # Error messages look lines up by the displayed path.
-        linecache.cache.setdefault(path, (len("".join(lines)), None, lines, path))
-    module, positions = _parse("".join(lines), path)
+        linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)
+    module, positions = _parse(text, path)
     for node in _functions(module):
         lines = {positions[node].start.line, positions[node.name].start.line}
         lines |= {positions[decorator].start.line for decorator in node.decorators}
@@ -149,6 +279,76 @@ def from_function(function) -> Unit:
     raise NotFound(
         f"cannot find the definition of {function.__qualname__} in {path}",
         hint="the file changed since it was imported? Import it again, or define the function with def",
+    )
+
+
+def verified_source(function: types.FunctionType) -> str:
+    """The text of ``function``'s file, checked to be the text its code was compiled from.
+
+    linecache may hold an older text than the function's (its module was reloaded
+    after an edit) or the file a newer one (edited, not reloaded): differentiating
+    either would give the derivative of code that does not run. The check compiles
+    the text and compares the function's bytecode, names and constants.
+    """
+    code = function.__code__
+    linecache.checkcache(code.co_filename)  # drops a file's lines if it changed on disk
+    lines = linecache.getlines(code.co_filename, function.__globals__)
+    text = "".join(lines)
+    compiled = _compiled(text, code.co_filename) if lines else None
+    if compiled is None and lines and not code.co_filename.startswith("<"):
+        _parse(text, display_path(code.co_filename))  # the file no longer parses: the parser locates the error
+    matches = compiled is not None and any(_fingerprint(code) == _fingerprint(c) for c in _code_objects(compiled, code))
+    if not matches and (not lines or code.co_filename.startswith("<")):
+        # No file: exec'd text, whose name (``<string>``) another exec may have given other lines.
+        raise NotFound(
+            f"cannot read the source of {function.__qualname__} (from {code.co_filename})",
+            hint="define it in a file, so its source can be read",
+        )
+    if not matches:
+        raise NotFound(
+            f"the source of {function.__qualname__} in {display_path(code.co_filename)} is not the code that "
+            "runs: the file changed after the function was defined",
+            Origin(display_path(code.co_filename), code.co_firstlineno, 0),
+            hint="reload its module (importlib.reload, or restart the interpreter) so the function and its "
+            "file agree",
+        )
+    return text
+
+
+_COMPILED: dict[tuple[str, str], types.CodeType | None] = {}
+
+
+def _compiled(text: str, filename: str) -> types.CodeType | None:
+    """``text`` compiled as Python compiles a module file (None if it does not compile); once per text."""
+    key = (filename, text)
+    if key not in _COMPILED:
+        try:
+            _COMPILED[key] = compile(text, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            _COMPILED[key] = None
+    return _COMPILED[key]
+
+
+def _code_objects(code: types.CodeType, like: types.CodeType):
+    """The code objects in ``code`` (nested at any depth) with the name and first line of ``like``."""
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            if constant.co_name == like.co_name and constant.co_firstlineno == like.co_firstlineno:
+                yield constant
+            yield from _code_objects(constant, like)
+
+
+# __future__ features that code compiled by exec() may inherit from its caller: not part of the function
+_FUTURE_FLAGS = functools.reduce(operator.or_, (getattr(__future__, n).compiler_flag for n in __future__.all_feature_names))
+
+
+def _fingerprint(code: types.CodeType) -> tuple:
+    constants = tuple(
+        _fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts
+    )
+    return (
+        code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
+        code.co_flags & ~_FUTURE_FLAGS, constants,
     )
 
 

@@ -85,7 +85,7 @@ def run(unit: Unit, options: Options) -> Unit:
         ir=function,
         names=context.names,
         foreign=dict(context.foreign),
-        dependencies=frozenset({unit.filename, *context.files}),
+        dependencies=frozenset({(unit.filename, unit.module_name), *context.files}),
     )
 
 
@@ -99,7 +99,8 @@ class _Context:
     temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     lists: set[str] = dataclasses.field(default_factory=set)  # inlined functions' list names, renamed
-    files: set[str] = dataclasses.field(default_factory=set)  # the files of inlined functions
+    # (file, module) of every inlined function and custom rule: their text is in the generated code
+    files: set[tuple[str, str | None]] = dataclasses.field(default_factory=set)
     # placeholder -> (where the name lives: live globals or module name, the name there)
     foreign: dict[str, tuple[object, str]] = dataclasses.field(default_factory=dict)
 
@@ -577,7 +578,7 @@ class _Lowering:
             self.refuse(node, f"a recursive call of '{callee.name}' is",
                         "s2sad inlines the functions it calls: write the recursion as a loop")
         callee = resolve.run(check.run(callee, None), None)
-        self.context.files.add(callee.filename)
+        self.context.files.add((callee.filename, callee.module_name))
         lowering = _Lowering(callee, self.context)
         lowering.origin = self.origin
         params = callee.function.params
@@ -1171,8 +1172,9 @@ class _Lowering:
         if rule is not None and rule.custom:
             # A user's function with a user's rule: called as written, found among the user's names.
             function = node.func
-            if rule.function is not None:
-                self.context.files.add(rule.function.__code__.co_filename)
+            for written in (rule.function, rule.tangent_function):
+                if written is not None:
+                    self.context.files.add((written.__code__.co_filename, written.__module__))
         else:
             function = module_name(self.names, name)
         value = cst.Call(

@@ -41,7 +41,8 @@ class Unit:
     names: Names | None = None  # placeholder names, hygienic against every name in the file
     # Globals of other modules that inlined functions read: placeholder -> (live globals or module name, name)
     foreign: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict, repr=False)
-    dependencies: frozenset[str] = frozenset()  # the files whose source went into the generated code
+    # (file, module) of each function whose source went into the generated code
+    dependencies: frozenset[tuple[str, str | None]] = frozenset()
     # analyse
     activity: Activity | None = dataclasses.field(default=None, repr=False)
     # transform, optimize
