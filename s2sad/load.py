@@ -15,6 +15,7 @@ import keyword
 import linecache
 import operator
 import os
+import threading
 import tokenize
 import types
 import unicodedata
@@ -54,7 +55,7 @@ def _parse_text(text: str, path: str) -> tuple[cst.Module, dict]:
     with deep_nesting(Origin(path, 1, 0)):
         _check_python_parses(text, path)
         try:
-            module = cst.parse_module(text)
+            module = _parse_on_a_large_stack(text)
         except cst.ParserSyntaxError as error:
             raise UnsupportedSyntax(
                 f"cannot parse the file: {error.message}",
@@ -101,8 +102,10 @@ def read_source(filename: str) -> str:
 
 
 # libcst's native parser kills the process (SIGABRT) on a file of tens of megabytes, where it
-# cannot raise; a model file is far smaller than this, so refuse larger ones before parsing.
-MAX_SOURCE_BYTES = 10_000_000
+# cannot raise, and needs some 500 bytes of memory per byte of source (13 MB: 6 GB, 2.5 minutes).
+# A model file is far smaller than this (2 MB is some 50,000 lines), so larger ones are refused
+# before they are parsed.
+MAX_SOURCE_BYTES = 2_000_000
 
 _SYNTAX_HINT = "fix the syntax error; s2sad reads the file as Python source"
 
@@ -163,6 +166,33 @@ def _longest_statement(text: str) -> tuple[int, int]:
     return start
 
 
+# libcst's native parser recurses on the C stack for each level of nesting: some 6000 levels of
+# `a if b else ...`, which Python's parser accepts, overflow a main thread's 8 MB and kill the
+# process (SIGSEGV). A thread with this much stack parses them (only the pages used are allocated).
+PARSER_STACK_BYTES = 256 * 2**20
+
+
+def _parse_on_a_large_stack(text: str) -> cst.Module:
+    outcome: dict[str, object] = {}
+
+    def parse() -> None:
+        try:
+            outcome["module"] = cst.parse_module(text)
+        except BaseException as error:  # raised again in the caller's thread
+            outcome["error"] = error
+
+    previous = threading.stack_size(PARSER_STACK_BYTES)
+    try:
+        parser = threading.Thread(target=parse, name="s2sad-parse", daemon=True)
+        parser.start()
+    finally:
+        threading.stack_size(previous)
+    parser.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["module"]
+
+
 def _names_as_python_reads_them(module: cst.Module, positions: dict, path: str) -> cst.Module:
     """Every identifier NFKC-normalized, as Python's parser reads it (PEP 3131): ``ﬁ`` is ``fi`` and
     ``µ`` (micro sign) is ``μ``. libcst keeps the spelling, which would make one variable two.
@@ -176,7 +206,7 @@ def _names_as_python_reads_them(module: cst.Module, positions: dict, path: str) 
             raise UnsupportedSyntax(
                 f"the name '{name.value}' reads as the keyword '{normalized}' (Python normalizes identifiers)",
                 Origin(path, start.line, start.column),
-                hint="rename it",
+                hint=f"spell it otherwise: generated code cannot name a variable '{normalized}'",
             )
     if not finder.names:
         return module
@@ -376,6 +406,7 @@ def live_namespace(function: types.FunctionType) -> "_LiveNames":
 
 def from_file(filename: str, name: str) -> Unit:
     """The Unit of the top-level function ``name`` in ``filename``, read as text."""
+    name = unicodedata.normalize("NFKC", name)  # as Python reads identifiers, and _parse_text the file's
     path = display_path(filename)
     text = read_source(filename)
     linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)

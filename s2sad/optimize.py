@@ -441,7 +441,11 @@ def _number(node: cst.BaseExpression):
     return None
 
 
-def _literal(value) -> cst.BaseExpression:
+def _literal(value) -> cst.BaseExpression | None:
+    """``value`` written as a literal; None for inf and nan, which no literal spells (``1e400``
+    is inf): the expression that gave them stays as the user wrote it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     text = repr(value)
     if value < 0 or math.copysign(1.0, value) < 0:  # -0.0 too: a literal has no sign
         return cst.UnaryOperation(operator=cst.Minus(), expression=_literal(-value))
@@ -462,8 +466,9 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
         node = node.with_changes(left=left, right=right)
         a, b = _number(left), _number(right)
         operation = _ARITHMETIC.get(type(node.operator))
-        if operation and a is not None and b is not None:
-            return _literal(operation(a, b))
+        folded = _computed(operation, a, b) if operation and a is not None and b is not None else None
+        if folded is not None:
+            return folded
         if isinstance(node.operator, cst.Multiply):
             left, right = _unspread(left, right), _unspread(right, left)
             node = node.with_changes(left=left, right=right)
@@ -478,13 +483,12 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         inner = fold(node.expression, True, identities)
         number = _number(inner)
-        if number is not None and not isinstance(inner, cst.UnaryOperation):
-            return _literal(-number)
-        return node.with_changes(expression=inner)
+        folded = _literal(-number) if number is not None and not isinstance(inner, cst.UnaryOperation) else None
+        return folded if folded is not None else node.with_changes(expression=inner)
     if isinstance(node, cst.Call):
         node = node.with_changes(args=[arg.with_changes(value=fold(arg.value, False, identities)) for arg in node.args])
         exponent = _number(node.args[1].value) if len(node.args) == 2 else None
-        if _called(node, "power_slope") and exponent is not None and exponent >= 1:
+        if _called(node, "power_slope") and exponent is not None and 1 <= exponent < math.inf:
             # d/dx x**n for a number n >= 1 written out, as a person writes it: 2 * x, 3 * x ** 2
             # (smaller n keep the helper: x ** (n - 1) would divide by a Python 0.0).
             base = node.args[0].value
@@ -496,6 +500,14 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
             return fold(slope, operand, identities=True)
         return node
     return node
+
+
+def _computed(operation, a, b) -> cst.BaseExpression | None:
+    """The literal of ``a <operation> b``; None when it has none (inf, nan)."""
+    try:
+        return _literal(operation(a, b))
+    except OverflowError:  # an integer literal too large to multiply with a float: kept as written
+        return None
 
 
 def _unspread(spread: cst.BaseExpression, other: cst.BaseExpression) -> cst.BaseExpression:

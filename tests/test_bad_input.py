@@ -511,7 +511,7 @@ CLI = [
     ("missing-module", ["model.py:calls_a_missing_module"], 1, "no derivative rule for 'no_such_module_s2sad.f'",
      ("model.py", "no_such_module_s2sad.f(x)")),
     ("helper-with-a-syntax-error", ["model.py:calls_a_broken_helper"], 1,
-     "helper_with_a_syntax_error.py:2:1: error: cannot parse the file", None),
+     "helper_with_a_syntax_error.py:1:13: error: cannot parse the file: expected ':'", None),
     ("output-into-a-missing-folder", ["model.py:twice", "-o", "missing/grad.py"], 2, "no such folder", None),
 ]
 
