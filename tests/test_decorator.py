@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import pipeline
+from s2sad import cache, pipeline
 from tests.checks import assert_gradients_close, numeric_vjp, write_module
 
 MODEL = """
@@ -100,8 +100,9 @@ def test_corrupt_or_stale_entries_are_rebuilt(tmp_path, cache_dir):
     entry = json.loads(entries[2].read_text())
     entry["source"] = ""
     entries[2].write_text(json.dumps(entry))
-    module = write_module(tmp_path, MODEL, stem="corrupt_model")
-    _use_every_derivative(module)
+    with pytest.warns(cache.CacheWarning, match="not using the cache entry"):
+        module = write_module(tmp_path, MODEL, stem="corrupt_model")
+        _use_every_derivative(module)
     w, b, x = _inputs()
     assert_gradients_close(module.loss.grad(w, b, x), numeric_vjp(module.loss, [w, b, x], (0, 1), 1.0),
                            [w, b, x], (0, 1))
