@@ -62,7 +62,7 @@ class Activity:
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    varied = _Varied()
+    varied = _Varied(_mentioned(function.body))
     varied.block(function.body, set(options.wrt))
     useful = _Useful(varied)
     useful.block(function.body, set())
@@ -94,10 +94,13 @@ def _body(statement) -> tuple[ir.Statement, ...]:
 class _Varied:
     """Forward: the names that depend on ``wrt`` after each statement."""
 
-    def __init__(self):
+    def __init__(self, mentioned: Mapping[int, frozenset[str]]):
         self.operands: dict[int, set[str]] = {}  # statement id -> varied differentiable parameters
         self.names: dict[int, set[str]] = {}  # statement id -> varied operand names
+        # (branch or loop id, "entry" or "exit") -> the names varied there, of those it mentions (_zeros
+        # asks for no others; all of them, at every branch of a long function, take memory as the square).
         self.at: dict[tuple[int, str], set[str]] = {}
+        self.mentioned = mentioned
 
     def block(self, statements, varied: set[str]) -> set[str]:
         for statement in statements:
@@ -114,9 +117,9 @@ class _Varied:
                     self.names.setdefault(statement.id, set()).update(depends)
                     varied.add(statement.target)
             elif isinstance(statement, ir.If):
-                self.at[(statement.id, "entry")] = set(varied)
+                self.at[(statement.id, "entry")] = varied & self.mentioned[statement.id]
                 varied = self.block(statement.body, set(varied)) | self.block(statement.orelse, set(varied))
-                self.at[(statement.id, "exit")] = set(varied)
+                self.at[(statement.id, "exit")] = varied & self.mentioned[statement.id]
             elif isinstance(statement, ir.Loop):
                 if statement.target:
                     varied.discard(statement.target)
@@ -126,7 +129,7 @@ class _Varied:
                     if after == head:
                         break
                     head = after
-                self.at[(statement.id, "entry")] = self.at[(statement.id, "exit")] = set(head)
+                self.at[(statement.id, "entry")] = self.at[(statement.id, "exit")] = head & self.mentioned[statement.id]
                 varied = head
         return varied
 
@@ -213,7 +216,7 @@ class _Useful:
     def __init__(self, varied: _Varied):
         self.varied = varied
         self.active: dict[int, tuple[str, ...]] = {}
-        self.at: dict[tuple[int, str], set[str]] = {}
+        self.at: dict[tuple[int, str], set[str]] = {}  # like _Varied.at: the names it mentions only
 
     def block(self, statements, useful: set[str]) -> set[str]:
         for statement in reversed(statements):
@@ -228,18 +231,18 @@ class _Useful:
                     if parameters:
                         useful |= ir.names_read(statement.value)
             elif isinstance(statement, ir.If):
-                self.at[(statement.id, "exit")] = set(useful)
+                self.at[(statement.id, "exit")] = useful & self.varied.mentioned[statement.id]
                 useful = self.block(statement.body, set(useful)) | self.block(statement.orelse, set(useful))
-                self.at[(statement.id, "entry")] = set(useful)
+                self.at[(statement.id, "entry")] = useful & self.varied.mentioned[statement.id]
             elif isinstance(statement, ir.Loop):
-                self.at[(statement.id, "exit")] = set(useful)
+                self.at[(statement.id, "exit")] = useful & self.varied.mentioned[statement.id]
                 head = set(useful)
                 while True:
                     before = head | self.block(_body(statement), set(head))
                     if before == head:
                         break
                     head = before
-                self.at[(statement.id, "entry")] = set(head)
+                self.at[(statement.id, "entry")] = head & self.varied.mentioned[statement.id]
                 useful = head
         return useful
 
@@ -254,6 +257,32 @@ class _Useful:
         self.active[statement.id] = tuple(p for p in rule.differentiable if p in parameters)
         for parameter in parameters:
             useful |= statement.operand_names(parameter)
+
+
+def _mentioned(body) -> dict[int, frozenset[str]]:
+    """Per branch or loop id, the names it assigns or updates and the operands of its statements:
+    all those whose adjoint its reverse may write (``_touched``), whatever turns out active."""
+    found: dict[int, frozenset[str]] = {}
+
+    def block(statements) -> set[str]:
+        names: set[str] = set()
+        for statement in statements:
+            if isinstance(statement, ir.Assign):
+                names.add(statement.target)
+                names.update(*map(statement.operand_names, statement.operands))
+            elif isinstance(statement, (ir.Append, ir.SetItem)):
+                names.add(statement.target)
+                names |= ir.names_read(statement.value)
+            elif isinstance(statement, (ir.If, ir.Loop)):
+                inner = block(statement.body + statement.orelse if isinstance(statement, ir.If) else _body(statement))
+                if isinstance(statement, ir.Loop) and statement.target:
+                    inner.add(statement.target)
+                found[statement.id] = frozenset(inner)
+                names |= inner
+        return names
+
+    block(body)
+    return found
 
 
 def _touched(statements, active, names) -> set[str]:
@@ -320,6 +349,15 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
 
     def block(statements) -> None:
         made: dict[str, tuple[str, ...]] = {}  # temporary -> its shape's sources, still unchanged
+        made_from: dict[str, set[str]] = {}  # source -> the temporaries in made it is a source of
+
+        def forget(changed) -> None:
+            """Drop what was made from the names ``changed``."""
+            for name in changed:
+                for temporary in made_from.pop(name, ()):
+                    if name in made.get(temporary, ()):
+                        del made[temporary]
+
         for statement in statements:
             if isinstance(statement, ir.If):
                 block(statement.body)
@@ -327,8 +365,7 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
             elif isinstance(statement, ir.Loop):
                 block(_body(statement))
             if not isinstance(statement, ir.Assign):
-                changed = ir.assigned([statement])
-                made = {t: sources for t, sources in made.items() if not changed & set(sources)}
+                forget(ir.assigned([statement]))
                 continue
             rule = rules.lookup(statement.rule) if statement.rule else None
             if rule is not None and rule.elementwise:
@@ -337,7 +374,7 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
                     if isinstance(operand, cst.Name) and operand.value in made:
                         found[(statement.id, operand.value)] = made[operand.value]
             target = statement.target
-            made = {t: sources for t, sources in made.items() if target not in sources}
+            forget((target,))
             if rule is None or not rule.elementwise or definitions[target] != 1:
                 continue
             if not target.startswith(temporary_prefix):
@@ -354,6 +391,8 @@ def _shaped_by(function: ir.Function, temporary_prefix: str) -> dict[tuple[int, 
             else:
                 if sources and target not in sources:
                     made[target] = tuple(sources)
+                    for name in sources:
+                        made_from.setdefault(name, set()).add(target)
 
     block(function.body)
     return found
@@ -423,13 +462,17 @@ class _Recorder:
                     self.recorded.add(statement.id)
                     if statement.target in pending:
                         self.value_saved.add(statement.id)
-                    self.shape_only = (self.shape_only | {statement.id}) - self.value_saved
+                    # Those whose old shape alone is read: recorded, never with their value saved.
+                    if statement.id in self.value_saved:
+                        self.shape_only.discard(statement.id)
+                    else:
+                        self.shape_only.add(statement.id)
                     pending -= {statement.target, _SHAPE + statement.target}
                 if active is not None and reads_output(statement, active):
                     pending.add(statement.target)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
                 # The update changes the target's own memory, and so the arrays it is a view or a copy of.
-                changed = {statement.target, *self.shares.get(statement.target, ())}
+                changed = self.shares.group(statement.target)
                 if changed & pending or (isinstance(statement, ir.Append) and _SHAPE + statement.target in pending):
                     # Saved and undone in reverse; later updates of the same object must be too, and
                     # the target must still name that object when the reverse sweep undoes this one.
@@ -464,10 +507,18 @@ class _Recorder:
         return set(names).union(*(self.seen_through.get(name, ()) for name in names))
 
 
-def _updated_bases(shares, function: ir.Function) -> dict[str, frozenset[str]]:
+def _updated_bases(shares: ir.Shared, function: ir.Function) -> dict[str, frozenset[str]]:
     """Per name, the arrays it may be a view of (``shares``) that are updated in place somewhere."""
     updated = {s.target for s in ir.walk(function.body) if isinstance(s, (ir.Append, ir.SetItem))}
-    return {name: bases & updated for name, bases in shares.items() if bases & updated}
+    found: dict[str, frozenset[str]] = {}
+    for group in shares.groups():
+        hit = group & updated
+        if hit:
+            for name in group:
+                bases = hit - {name} if name in hit else hit  # (one set for all the others)
+                if bases:
+                    found[name] = bases
+    return found
 
 
 def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozenset[int]:

@@ -13,13 +13,14 @@ import dataclasses
 import hashlib
 import linecache
 import os
+import re
 
 import libcst as cst
 
 from s2sad import naming, rules
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
-from s2sad.precedence import parenthesize
+from s2sad.precedence import Parentheses
 from s2sad.target import Compound, Generated, Line
 from s2sad.unit import Unit
 
@@ -84,7 +85,7 @@ def render_module(units: list[Unit]) -> str:
 
 def _render(unit: Unit) -> tuple[str, dict[str, str]]:
     module, chosen = _finalized(unit)
-    return _formatted(module.code), chosen
+    return _formatted_module(module), chosen
 
 
 def _formatted(code: str) -> str:
@@ -93,11 +94,88 @@ def _formatted(code: str) -> str:
     return black.format_str(code, mode=black.Mode())
 
 
+# A generated function of more statements than twice this is formatted in parts of about this many.
+PART_STATEMENTS = 400
+_PART = "_s2sad_part"  # the function each later part is formatted in (its line is dropped)
+
+
+def _formatted_module(module: cst.Module) -> str:
+    """``_formatted(module.code)``, and for a long function the same text made part by part.
+
+    Black holds the whole file's tree while it works, some 9 kB a line: 600 MB for a
+    function of 5,000 lines (66,000 generated). Formatted alone, as the body of a function
+    of its own, a run of the function's statements comes out as it does in the whole file:
+    black lays out each line by itself and, in a function body without blank lines or nested
+    definitions, adds no blank line. Where that may not hold, the module is formatted whole:
+    a part would start with a bare expression (black takes a string there for a docstring),
+    or the code has what black formats by the Python versions it detects in the whole file
+    (``*`` and ``**`` arguments, ``with`` and ``except``: a ``*`` in the signature only if
+    black splits it), or ``fmt:`` comments.
+    """
+    function = module.body[-1] if module.body else None
+    if not isinstance(function, cst.FunctionDef) or not isinstance(function.body, cst.IndentedBlock):
+        return _formatted(module.code)
+    statements = function.body.body
+    cuts = [0]
+    for position in range(PART_STATEMENTS, len(statements) - PART_STATEMENTS + 1):
+        if position - cuts[-1] >= PART_STATEMENTS and _starts_part(statements[position]):
+            cuts.append(position)
+    if len(cuts) == 1:
+        return _formatted(module.code)
+    cuts.append(len(statements))
+    head = function.with_changes(body=function.body.with_changes(body=statements[: cuts[1]]))
+    parts = [module.with_changes(body=[*module.body[:-1], head]).code]
+    for start, end in zip(cuts[1:], cuts[2:]):
+        part = cst.FunctionDef(cst.Name(_PART), cst.Parameters(), cst.IndentedBlock(body=statements[start:end]))
+        parts.append(cst.Module(body=[part]).code)
+    definition = f"def {function.name.value}("
+    signature = next((line for line in parts[0].splitlines() if line.startswith(definition)), None)
+    if signature is None or any(
+        _SEPARATE_FORMATTING_UNSAFE.search(part) for part in [parts[0].replace(signature, "", 1), *parts[1:]]
+    ):
+        return _formatted(module.code)
+    import gc
+
+    formatted = []
+    # What lives now stays out of the collections below, which free each part's tree (black's trees
+    # are cycles, parent links: only a collection frees them). Not if the program froze objects itself.
+    collect = gc.get_freeze_count() == 0
+    if collect:
+        gc.freeze()
+    try:
+        for index, part in enumerate(parts):
+            text = _formatted(part)
+            if index == 0 and _SEPARATE_FORMATTING_UNSAFE.search(signature):
+                line = next((line for line in text.splitlines() if line.startswith(definition)), "")
+                if not line.endswith(":"):  # black split the signature: where a comma goes depends on versions
+                    return _formatted(module.code)
+            formatted.append(text if index == 0 else text.split("\n", 1)[1])
+            if collect:
+                gc.collect()
+    finally:
+        if collect:
+            gc.unfreeze()
+    return "".join(formatted)
+
+
+def _starts_part(statement: cst.BaseStatement) -> bool:
+    """Whether a part may start with ``statement``: not with a bare expression (``"..."``, ``...``)."""
+    return not (isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Expr))
+
+
+# Code black may format by the Python versions it detects in the whole file, or not at all.
+_SEPARATE_FORMATTING_UNSAFE = re.compile(r"[(,\[]\s*\*|fmt:|yapf:|^\s*(async\s+)?(with|try|except)\b", re.I | re.M)
+
+
 def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     """The unit's module with readable names and the parentheses it needs, before formatting."""
-    header = _header(unit)
-    module = cst.Module(body=[*header, _function(unit.generated)])
-    module, chosen = naming.finalize(module, unit.names, _shadowing(unit))
+    function = _function(unit.generated)
+    appearing = naming.names_in(function)
+    header = _header(unit, set(appearing))
+    module = cst.Module(body=[*header, function])
+    appearing = [name for statement in header for name in naming.names_in(statement)] + appearing
+    # Renamed, tidied and parenthesized in one walk (the module's names are those of its statements).
+    module, chosen = naming.finalize(module, unit.names, _shadowing(unit), appearing, _Finish)
     # Builtins the generated code calls, under another name where a user name shadows them.
     shadowed = sorted(
         (placeholder[len(unit.names.builtin("")) :], name)
@@ -107,7 +185,7 @@ def _finalized(unit: Unit) -> tuple[cst.Module, dict[str, str]]:
     imports = [cst.parse_statement(f"from builtins import {builtin} as {name}") for builtin, name in shadowed]
     body = list(module.body)
     module = module.with_changes(body=[*body[: len(header)], *imports, *body[len(header) :]])
-    return parenthesize(module.visit(_Tidy())), chosen
+    return module, chosen  # (_Finish would change nothing in those imports: `a as b`, a != b)
 
 
 def _shadowing(unit: Unit) -> set[str]:
@@ -117,13 +195,15 @@ def _shadowing(unit: Unit) -> set[str]:
     return set() if live is None else {*live.user_globals, *live.closure}
 
 
-def _header(unit: Unit) -> list[cst.BaseStatement]:
+def _header(unit: Unit, used: set[str] | None = None) -> list[cst.BaseStatement]:
+    """The module's docstring and imports; ``used``: the names the generated function reads, if known."""
     names = unit.names
     docstring = cst.SimpleStatementLine(
         body=[cst.Expr(cst.SimpleString(f'"""Generated by s2sad from {_posix(unit.path)}:{unit.name}. Do not edit."""'))]
     )
     statements: list[cst.BaseStatement] = [docstring]
-    used = set(naming.names_in(_function(unit.generated)))
+    if used is None:
+        used = set(naming.names_in(_function(unit.generated)))
     if names.module("np") in used:
         statements.append(cst.parse_statement(f"import numpy as {names.module('np')}"))
     if names.module("math") in used:
@@ -157,6 +237,11 @@ class _Tidy(cst.CSTTransformer):
 
     def leave_ParenthesizedWhitespace(self, original, updated) -> cst.SimpleWhitespace:
         return cst.SimpleWhitespace(" ")
+
+
+class _Finish(_Tidy, Parentheses):
+    """_Tidy, and the parentheses the printed code needs (precedence.parenthesize): the hooks
+    of both, on distinct nodes and each on leaving one, make in one walk what two walks make."""
 
 
 def _posix(path: str) -> str:

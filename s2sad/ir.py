@@ -252,7 +252,33 @@ def may_be_view(rule: str | None, operands, rules_sharing_memory) -> bool:
 _NOT_MEMORY = {"index", "shape", "axis", "axes"}  # operands of the view rules that are not arrays
 
 
-def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
+class Shared(Mapping):
+    """Per name, every other name whose memory it may share (``views``), held as one set per group
+    of names joined together: a set per name would take memory growing as the square of the group
+    (in a long function, every ``x[i]`` read joins the group of ``x``)."""
+
+    def __init__(self, groups: dict[str, frozenset[str]]):
+        self._groups = groups  # name -> its group, itself included
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        return self._groups[name] - {name}
+
+    def __iter__(self):
+        return iter(self._groups)
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def group(self, name: str) -> frozenset[str]:
+        """``name`` and every name whose memory it may share."""
+        return self._groups.get(name) or frozenset({name})
+
+    def groups(self) -> list[frozenset[str]]:
+        """Each group once, in the order of their first names."""
+        return list({id(group): group for group in self._groups.values()}.values())
+
+
+def views(statements, rules_sharing_memory) -> Shared:
     """Per name, every other name whose memory it may share anywhere in ``statements``: the names
     joined by plain copies, views and list or tuple items, either way (an update through ``w = y``
     changes ``z = y[1:]``; one through ``hs[0]`` changes the ``y`` appended to ``hs``)."""
@@ -273,38 +299,49 @@ def views(statements, rules_sharing_memory) -> dict[str, frozenset[str]]:
         for base in bases:
             linked.setdefault(statement.target, set()).add(base)
             linked.setdefault(base, set()).add(statement.target)
-    shared: dict[str, frozenset[str]] = {}
+    groups: dict[str, frozenset[str]] = {}
     for name in linked:
-        if name in shared:
+        if name in groups:
             continue
         component, frontier = {name}, [name]
         while frontier:
             for other in linked[frontier.pop()] - component:
                 component.add(other)
                 frontier.append(other)
+        group = frozenset(component)
         for member in component:
-            shared[member] = frozenset(component - {member})
-    return shared
+            groups[member] = group
+    return Shared(groups)
 
 
-def live_after(statements, at_end: frozenset[str]) -> dict[int, frozenset[str]]:
-    """Per statement id, the names some later statement reads before binding them again (loops go round)."""
+def live_after(statements, at_end: frozenset[str], keep=None) -> dict[int, frozenset[str]]:
+    """Per statement id, the names some later statement reads before binding them again (loops go round).
+
+    ``keep``: the ids to report (all when None). A long function has many names live at once:
+    keeping a set for every statement would take memory growing as the square of its length.
+    """
     found: dict[int, frozenset[str]] = {}
 
     def block(body, live: frozenset[str]) -> frozenset[str]:
+        current = set(live)  # updated in place, statement by statement, backwards
         for statement in reversed(body):
-            found[statement.id] = found.get(statement.id, frozenset()) | live
-            live = before(statement, live)
-        return live
+            if keep is None or statement.id in keep:
+                found[statement.id] = found.get(statement.id, frozenset()) | current
+            if isinstance(statement, Assign):
+                current.discard(statement.target)
+                current |= names_read(statement.value)
+            elif isinstance(statement, (Append, SetItem)):
+                current.add(statement.target)
+                current |= names_read(statement.value)
+                if isinstance(statement, SetItem):
+                    current |= names_read(statement.index_value)
+            elif isinstance(statement, (Guard, Return)):
+                current |= names_read(statement.value)
+            else:
+                current = set(before(statement, frozenset(current)))
+        return frozenset(current)
 
     def before(statement, live: frozenset[str]) -> frozenset[str]:
-        if isinstance(statement, Assign):
-            return (live - {statement.target}) | names_read(statement.value)
-        if isinstance(statement, (Append, SetItem)):
-            extra = names_read(statement.index_value) if isinstance(statement, SetItem) else frozenset()
-            return live | {statement.target} | names_read(statement.value) | extra
-        if isinstance(statement, (Guard, Return)):
-            return live | names_read(statement.value)
         if isinstance(statement, If):
             return block(statement.body, live) | block(statement.orelse, live) | names_read(statement.test)
         head = live  # where each iteration starts: live after the loop, or in the next iteration

@@ -77,9 +77,14 @@ State = dict[str, frozenset[Place]]
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    live = ir.live_after(function.body, frozenset())
+    # Live names are asked for at the updates only (kept for every statement, they grow as the square).
+    updates = {s.id for s in ir.walk(function.body) if isinstance(s, (ir.SetItem, ir.Append))}
+    live = ir.live_after(function.body, frozenset(), keep=updates)
     analysis = _Aliases(function, live)
-    analysis.block(function.body, {p: frozenset({Place(("argument", p), True)}) for p in function.parameters})
+    state = {p: frozenset({Place(("argument", p), True)}) for p in function.parameters}
+    for name, places in state.items():
+        analysis.index(name, places)
+    analysis.block(function.body, state)
     rewrite = _Rewrite(unit, analysis, live)
     body = rewrite.block(function.body)
     # A name taken again that some path leaves unbound there starts as None (_rt.reseen passes it on).
@@ -97,29 +102,57 @@ class _Aliases:
         self.integers = {s.target for s in ir.walk(function.body) if isinstance(s, ir.Loop) and s.target}
         self.containers: set = set()  # allocations that are lists or tuples
         self.items: dict = defaultdict(set)  # container allocation -> places of its items
-        self.before: dict[int, State] = {}  # update id -> the state it runs in (at the fixed point)
+        # Update id -> the part of the state it runs in (at the fixed point) that the rewrite reads:
+        # its target, the names live after it, and the names that may hold its target's arrays.
+        self.before: dict[int, State] = {}
+        # Allocation -> every name some state has bound to a value lying in it (a superset: checked
+        # against the state), so that an update or a new array looks at those names, not at all.
+        self.holders: dict = defaultdict(set)
+        self.made: set = set()  # the sites (assignment ids) analysed at least once: their arrays exist
+        # The names bound in each branch or loop body being analysed, innermost last: the states at
+        # its ends differ in those alone (joining them looks at those, not at every name).
+        self.bound: list[set[str]] = []
+
+    def index(self, name: str, places: frozenset[Place]) -> None:
+        for place in places:
+            self.holders[place.allocation].add(name)
+
+    def bind(self, state: State, name: str, places: frozenset[Place]) -> None:
+        state[name] = places
+        self.index(name, places)
+        if self.bound:
+            self.bound[-1].add(name)
+
+    def snapshot(self, statement, state: State) -> State:
+        """What the rewrite of the update ``statement`` reads of the state it runs in."""
+        names = {statement.target, *self.live.get(statement.id, ())}
+        for place in state.get(statement.target, ()):
+            names |= self.holders.get(place.allocation, set())
+        return {name: state[name] for name in names if name in state}
 
     def block(self, statements, state: State) -> State:
         for statement in statements:
             if isinstance(statement, ir.Assign):
                 self.age(statement.id, state)
-                state[statement.target] = self.assign(statement, state)
+                self.bind(state, statement.target, self.assign(statement, state))
             elif isinstance(statement, ir.SetItem):
-                self.before[statement.id] = dict(state)
+                self.before[statement.id] = self.snapshot(statement, state)
                 self.outdate(statement, state)
             elif isinstance(statement, ir.Append):
-                self.before[statement.id] = dict(state)
+                self.before[statement.id] = self.snapshot(statement, state)
                 added = self.places(ir.names_read(statement.value), state)
                 for place in state.get(statement.target, ()):
                     if place.allocation in self.containers:
                         self.items[place.allocation] |= added
             elif isinstance(statement, ir.If):
+                self.bound.append(set())
                 body = self.block(statement.body, dict(state))
-                joined = _join(body, self.block(statement.orelse, dict(state)))
+                orelse = self.block(statement.orelse, dict(state))
+                joined = self.join(body, orelse, self.bound.pop())
                 for update in statement.body:
                     if isinstance(update, ir.SetItem) and update.whole_name:
                         # `a op= e`: the other arm rebinds a number, which no update can go through.
-                        joined[update.target] = body[update.target]
+                        self.bind(joined, update.target, body[update.target])
                 state = joined
             elif isinstance(statement, ir.Loop):
                 state = self.loop(statement, state)
@@ -130,9 +163,11 @@ class _Aliases:
         while True:
             items = sum(len(places) for places in self.items.values())
             start = dict(head)
+            self.bound.append(set())
             if loop.target is not None:
-                start[loop.target] = frozenset({Place(loop.id, True)})
-            after = _join(head, self.block(loop.test_block + loop.body, start))
+                self.bind(start, loop.target, frozenset({Place(loop.id, True)}))
+            end = self.block(loop.test_block + loop.body, start)
+            after = self.join(head, end, self.bound.pop())
             if after == head and items == sum(len(places) for places in self.items.values()):
                 return head
             head = after
@@ -143,24 +178,30 @@ class _Aliases:
         target = state.get(update.target, frozenset())
         allocations = {p.allocation for p in target}
         current = {update.target} if all(p.whole and not p.stale for p in target) else set()
-        for name, places in state.items():
-            if name in self.live.get(update.id, ()) or name in current:
+        live = self.live.get(update.id, ())
+        for name in set().union(*(self.holders.get(allocation, ()) for allocation in allocations)):
+            places = state.get(name)
+            if places is None or name in live or name in current:
                 continue
-            if any(p.allocation in allocations for p in places):
-                state[name] = frozenset(dataclasses.replace(p, stale=True) if p.allocation in allocations else p
-                                        for p in places)
+            if any(p.allocation in allocations and not p.stale for p in places):  # (else it stays as it is)
+                self.bind(state, name, frozenset(dataclasses.replace(p, stale=True) if p.allocation in allocations
+                                                 else p for p in places))
 
     def age(self, site: int, state: State) -> None:
         """The statement ``site`` makes a new array again (a loop goes round): what it made before is
         one of the older arrays of that site, which the new one never is (recency abstraction)."""
+        if site not in self.made:  # its first time: no value lies in an array it made
+            self.made.add(site)
+            return
         older = ("older", site)
 
         def aged(places):
             return frozenset(dataclasses.replace(p, allocation=older) if p.allocation == site else p for p in places)
 
-        for name, places in state.items():
-            if any(p.allocation == site for p in places):
-                state[name] = aged(places)
+        for name in list(self.holders.get(site, ())):
+            places = state.get(name)
+            if places is not None and any(p.allocation == site for p in places):
+                self.bind(state, name, aged(places))
         if site in self.containers:
             self.containers.add(older)
             self.items[older] |= self.items.pop(site)
@@ -170,6 +211,23 @@ class _Aliases:
 
     def places(self, names, state: State) -> frozenset[Place]:
         return frozenset().union(*(state.get(name, frozenset()) for name in names))
+
+    def join(self, one: State, other: State, bound: set[str]) -> State:
+        """Where either path may have left each name (unbound: a path that did not bind it).
+
+        Both paths start from one state, and ``bound`` holds the names either bound since: the
+        others are the same in both. The names it holds are bound in the enclosing block too.
+        """
+        unbound = frozenset({Place(_UNBOUND, True)})
+        joined = dict(one)
+        for name in bound:
+            mine, theirs = one.get(name, unbound), other.get(name, unbound)
+            if mine is not theirs:
+                joined[name] = mine | theirs
+                self.index(name, joined[name])
+        if self.bound:
+            self.bound[-1] |= bound
+        return joined
 
     def assign(self, statement: ir.Assign, state: State) -> frozenset[Place]:
         value = statement.value
@@ -197,7 +255,9 @@ class _Aliases:
             return made
         bases = statement.operand_names(next(iter(rule.signature.parameters)))  # what it is a view of
         places: set[Place] = set()
-        for place in self.places(bases, state) | {p for name in bases - state.keys() for p in _outside(name)}:
+        # (Not bases - state.keys(): that scans the whole state.)
+        outside = {p for name in bases if name not in state for p in _outside(name)}
+        for place in self.places(bases, state) | outside:
             if place.allocation in self.containers and _slices(statement.operands.get("index")):
                 places |= made  # a new list of the same items
                 self.containers.add(statement.id)
@@ -249,11 +309,6 @@ def _basic(index) -> bool:
 def _slices(index) -> bool:
     """Whether the index (``np.s_[...]``) has a slice: a list indexed so gives a new list."""
     return isinstance(index, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in index.slice)
-
-
-def _join(one: State, other: State) -> State:
-    unbound = frozenset({Place(_UNBOUND, True)})
-    return {name: one.get(name, unbound) | other.get(name, unbound) for name in one.keys() | other.keys()}
 
 
 class _Rewrite:

@@ -99,15 +99,22 @@ def names_in(node: cst.CSTNode) -> list[str]:
 
 
 def finalize(
-    node: cst.CSTNode, names: Names, shadowing: Iterable[str] = ()
+    node: cst.CSTNode,
+    names: Names,
+    shadowing: Iterable[str] = (),
+    appearing: list[str] | None = None,
+    transformer: type[cst.CSTTransformer] = cst.CSTTransformer,
 ) -> tuple[cst.CSTNode, dict[str, str]]:
     """Rename every placeholder in ``node`` to a readable name no other name in it uses.
 
     ``shadowing``: names the code looks up before the builtins (the user's globals, for code
     run in a namespace reading them); a builtin the code calls is never called by one of them.
+    ``appearing``: ``names_in(node)``, if the caller has it. ``transformer``: one whose other
+    changes are made in the same walk over ``node`` (a long function's tree is large).
     Returns the renamed node and the names chosen, by placeholder.
     """
-    appearing = names_in(node)
+    if appearing is None:
+        appearing = names_in(node)
     taken = {name for name in appearing if not names.is_placeholder(name)} | set(keyword.kwlist)
     shadowing = set(shadowing)
     chosen: dict[str, str] = {}
@@ -148,7 +155,7 @@ def finalize(
         if names.is_placeholder(name):
             readable(name)
 
-    class Renamer(cst.CSTTransformer):
+    class Renamer(transformer):
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
             new = chosen.get(updated.value)
             return updated if new is None else updated.with_changes(value=new)

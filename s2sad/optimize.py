@@ -26,6 +26,7 @@ share memory with the caller's arrays or with another gradient is copied.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import math
 import re
@@ -183,6 +184,8 @@ def _assignment_counts(generated: Generated) -> Counter:
 
 
 def _replace_in(item, replacements):
+    if replacements.keys().isdisjoint(_reads(item)):
+        return item  # (substitute would give the same code in new nodes, which _FACTS knows nothing about)
     if isinstance(item, Compound):
         header = item.header
         if isinstance(header, cst.For):
@@ -362,20 +365,30 @@ def _drop_round_trips(generated: Generated, names: Names):
     """``a = b`` then ``b = a``, neither changed between: the second line changes nothing."""
 
     def rewrite(block: list):
+        # The line after ``a = b`` to look at: the first block, or line writing a or b (``b = a`` writes b).
+        # Found by bisection in the positions of each, not by reading on (a long block has many copies).
+        compounds = [position for position, item in enumerate(block) if isinstance(item, Compound)]
+        writes: dict[str, list[int]] = {}
+        for position, item in enumerate(block):
+            if not isinstance(item, Compound):
+                for name in _writes(item):
+                    writes.setdefault(name, []).append(position)
+
+        def next_of(positions: list[int], position: int) -> int:
+            found = bisect.bisect_right(positions, position)
+            return positions[found] if found < len(positions) else len(block)
+
         dropped: set[int] = set()
         for position, line in enumerate(block):
             copied = _target(line)
             if position in dropped or copied is None or not isinstance(line.node.value, cst.Name):
                 continue
             source = line.node.value.value
-            for later, item in enumerate(block[position + 1 :], position + 1):
-                if isinstance(item, Compound):
-                    break
-                if _target(item) == source and m.matches(item.node.value, m.Name(copied)):
-                    dropped.add(later)
-                    break
-                if {copied, source} & _writes(item):
-                    break
+            later = min(next_of(compounds, position), next_of(writes.get(copied, []), position),
+                        next_of(writes.get(source, []), position))
+            item = block[later] if later < len(block) else None
+            if isinstance(item, Line) and _target(item) == source and m.matches(item.node.value, m.Name(copied)):
+                dropped.add(later)
         return [item for position, item in enumerate(block) if position not in dropped] if dropped else None
 
     changed = {}
@@ -420,7 +433,9 @@ def _fold_lines(generated: Generated, names: Names):
                 )
             elif hasattr(item.node, "value"):
                 value = fold(item.node.value, identities=identities)
-                items.append(dataclasses.replace(item, node=item.node.with_changes(value=value)))
+                if value is not item.node.value:
+                    item = dataclasses.replace(item, node=item.node.with_changes(value=value))
+                items.append(item)
             else:
                 items.append(item)
         return tuple(items)
@@ -428,7 +443,7 @@ def _fold_lines(generated: Generated, names: Names):
     forward, reverse = folded(generated.forward, False), folded(generated.reverse, True)
     before = expressions_in(generated.forward) + expressions_in(generated.reverse)
     after = expressions_in(forward) + expressions_in(reverse)
-    changed = any(not a.deep_equals(b) for a, b in zip(before, after))
+    changed = any(a is not b and not a.deep_equals(b) for a, b in zip(before, after))
     return dataclasses.replace(generated, forward=forward, reverse=reverse), changed
 
 
@@ -459,11 +474,19 @@ _ARITHMETIC = {
 }
 
 
+def _changed(node: cst.CSTNode, **fields) -> cst.CSTNode:
+    """``node.with_changes(**fields)``, or ``node`` itself when no field changes: an unchanged line keeps
+    its nodes, so what the rewrites found out about them (``_FACTS``) still holds in the next round."""
+    if all(getattr(node, name) is value for name, value in fields.items()):
+        return node
+    return node.with_changes(**fields)
+
+
 def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = True) -> cst.BaseExpression:
     """Fold literal arithmetic; with ``identities``, drop factors of one where ``node`` is an operand."""
     if isinstance(node, cst.BinaryOperation):
         left, right = fold(node.left, True, identities), fold(node.right, True, identities)
-        node = node.with_changes(left=left, right=right)
+        node = _changed(node, left=left, right=right)
         a, b = _number(left), _number(right)
         operation = _ARITHMETIC.get(type(node.operator))
         folded = _computed(operation, a, b) if operation and a is not None and b is not None else None
@@ -471,7 +494,7 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
             return folded
         if isinstance(node.operator, cst.Multiply):
             left, right = _unspread(left, right), _unspread(right, left)
-            node = node.with_changes(left=left, right=right)
+            node = _changed(node, left=left, right=right)
         if operand and identities and isinstance(node.operator, cst.Multiply):
             if a == 1:
                 return right
@@ -484,9 +507,10 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
         inner = fold(node.expression, True, identities)
         number = _number(inner)
         folded = _literal(-number) if number is not None and not isinstance(inner, cst.UnaryOperation) else None
-        return folded if folded is not None else node.with_changes(expression=inner)
+        return folded if folded is not None else _changed(node, expression=inner)
     if isinstance(node, cst.Call):
-        node = node.with_changes(args=[arg.with_changes(value=fold(arg.value, False, identities)) for arg in node.args])
+        args = [_changed(arg, value=fold(arg.value, False, identities)) for arg in node.args]
+        node = node if all(new is old for new, old in zip(args, node.args)) else node.with_changes(args=args)
         exponent = _number(node.args[1].value) if len(node.args) == 2 else None
         if _called(node, "power_slope") and exponent is not None and 1 <= exponent < math.inf:
             # d/dx x**n for a number n >= 1 written out, as a person writes it: 2 * x, 3 * x ** 2

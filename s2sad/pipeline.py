@@ -10,6 +10,7 @@ to stderr.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -39,6 +40,7 @@ PIPELINE = (
 
 
 def compile_unit(unit: Unit, options: Options) -> Unit:
+    _release_freed_memory()
     dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
     start = unit.positions[unit.function.name].start
     with deep_nesting(Origin(unit.path, start.line, start.column)):
@@ -47,6 +49,29 @@ def compile_unit(unit: Unit, options: Options) -> Unit:
             if stage.name in dump_after:
                 print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
     return unit
+
+
+def _release_freed_memory() -> None:
+    """Give back to the system the memory libcst's parser has freed (glibc's malloc keeps it).
+
+    Parsing takes some 40 kB a line of the file at once, outside Python's allocator, which never
+    reuses it: without this, the passes' memory for a long function would come on top of it.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here: a cached import of decorated functions compiles nothing
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    except (OSError, AttributeError):
+        return None
 
 
 def _dump(unit: Unit) -> str:

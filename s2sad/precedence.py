@@ -59,7 +59,9 @@ def _wrapped(node: cst.BaseExpression, needed: bool) -> cst.BaseExpression:
     return node
 
 
-class _Parenthesize(cst.CSTTransformer):
+class Parentheses(cst.CSTTransformer):
+    """``parenthesize``'s transformer (its hooks, all on leaving a node, combine with others')."""
+
     def leave_BinaryOperation(self, original, updated: cst.BinaryOperation) -> cst.BinaryOperation:
         own = _BINARY[type(updated.operator)]
         left, right = binding(updated.left), binding(updated.right)
@@ -97,4 +99,4 @@ class _Parenthesize(cst.CSTTransformer):
 
 
 def parenthesize(node: cst.CSTNode) -> cst.CSTNode:
-    return node.visit(_Parenthesize())
+    return node.visit(Parentheses())
