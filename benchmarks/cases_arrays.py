@@ -15,19 +15,19 @@ import numpy as np
 
 from benchmarks.cases import Case
 
-ELEMENTWISE_CHAIN = '''
+ELEMENTWISE_CHAIN = """
 def f(x):
     y = np.sin(x) * np.exp(-x * x) + np.tanh(x) ** 2 - np.log1p(x * x) * 0.5 + np.sqrt(1.0 + x * x)
     z = y * np.cos(0.5 * x) + np.arctan(y)
     return np.sum(z / (1.0 + z * z))
-'''
+"""
 
-ELEMENTWISE_CHAIN_TORCH = '''
+ELEMENTWISE_CHAIN_TORCH = """
 def f(x):
     y = torch.sin(x) * torch.exp(-x * x) + torch.tanh(x) ** 2 - torch.log1p(x * x) * 0.5 + torch.sqrt(1.0 + x * x)
     z = y * torch.cos(0.5 * x) + torch.arctan(y)
     return torch.sum(z / (1.0 + z * z))
-'''
+"""
 
 
 def elementwise_chain_inputs(size, rng):
@@ -48,17 +48,17 @@ def elementwise_chain_hand(x):
     return ((1.0 - zz) / (1.0 + zz) ** 2 * dz,)
 
 
-MATMUL_LOSS = '''
+MATMUL_LOSS = """
 def f(W1, W2, X, Y):
     H = np.tanh(X @ W1)
     return np.sum((H @ W2 - Y) ** 2)
-'''
+"""
 
-MATMUL_LOSS_TORCH = '''
+MATMUL_LOSS_TORCH = """
 def f(W1, W2, X, Y):
     H = torch.tanh(X @ W1)
     return torch.sum((H @ W2 - Y) ** 2)
-'''
+"""
 
 
 def matmul_loss_inputs(size, rng):
@@ -78,29 +78,29 @@ def matmul_loss_hand(W1, W2, X, Y):
     return X.T @ ((R @ W2.T) * (1.0 - H * H)), H.T @ R
 
 
-STENCIL = '''
+STENCIL = """
 def f(u0, kappa, steps):
     u = u0 * 1.0
     for step in range(steps):
         u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
     return np.sum(u * u)
-'''
+"""
 
-STENCIL_PEER = '''
+STENCIL_PEER = """
 def f(u0, kappa, steps):
     u = u0
     for step in range(steps):
         u = np.concatenate((u[:1], u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2]), u[-1:]))
     return np.sum(u * u)
-'''
+"""
 
-STENCIL_TORCH = '''
+STENCIL_TORCH = """
 def f(u0, kappa, steps):
     u = u0 * 1.0
     for step in range(steps):
         u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
     return torch.sum(u * u)
-'''
+"""
 
 
 def stencil_inputs(size, rng):
@@ -126,15 +126,15 @@ def stencil_hand(u0, kappa, steps):
     return d_u, d_kappa
 
 
-GATHER = '''
+GATHER = """
 def f(E, v, idx):
     return np.sum(np.tanh(E[idx] @ v))
-'''
+"""
 
-GATHER_TORCH = '''
+GATHER_TORCH = """
 def f(E, v, idx):
     return torch.sum(torch.tanh(E[idx] @ v))
-'''
+"""
 
 
 def gather_inputs(size, rng):
@@ -155,10 +155,24 @@ def gather_hand(E, v, idx):
 
 
 CASES: list[Case] = [
-    Case("elementwise_chain", ELEMENTWISE_CHAIN, (0,), elementwise_chain_inputs, elementwise_chain_hand,
-         torch_source=ELEMENTWISE_CHAIN_TORCH),
+    Case(
+        "elementwise_chain",
+        ELEMENTWISE_CHAIN,
+        (0,),
+        elementwise_chain_inputs,
+        elementwise_chain_hand,
+        torch_source=ELEMENTWISE_CHAIN_TORCH,
+    ),
     Case("matmul_loss", MATMUL_LOSS, (0, 1), matmul_loss_inputs, matmul_loss_hand, torch_source=MATMUL_LOSS_TORCH),
-    Case("stencil", STENCIL, (0, 1), stencil_inputs, stencil_hand, peer_source=STENCIL_PEER,
-         torch_source=STENCIL_TORCH, loop=True),
+    Case(
+        "stencil",
+        STENCIL,
+        (0, 1),
+        stencil_inputs,
+        stencil_hand,
+        peer_source=STENCIL_PEER,
+        torch_source=STENCIL_TORCH,
+        loop=True,
+    ),
     Case("gather", GATHER, (0, 1), gather_inputs, gather_hand, torch_source=GATHER_TORCH),
 ]

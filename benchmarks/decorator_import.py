@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-FUNCTION = '''
+FUNCTION = """
 @s2sad.differentiable(wrt=(0, 1))
 def loss_{i}(w, b, x, y):
     z = x @ w + b * {i}.0
@@ -21,7 +21,7 @@ def loss_{i}(w, b, x, y):
     for k in range(2):
         p = p * 0.9 + 0.05
     return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-'''
+"""
 
 TIMER = "import time; t = time.perf_counter(); import many_losses; print(time.perf_counter() - t)"
 
@@ -45,8 +45,10 @@ def main() -> None:
             cache = folder / f"cache{round_number}"
             first.append(import_seconds(folder, cache))
             cached.append(import_seconds(folder, cache))
-        print(f"20 decorated functions: first import {statistics.median(first):.2f} s, "
-              f"cached import {statistics.median(cached):.2f} s (median of {rounds} rounds)")
+        print(
+            f"20 decorated functions: first import {statistics.median(first):.2f} s, "
+            f"cached import {statistics.median(cached):.2f} s (median of {rounds} rounds)"
+        )
 
 
 if __name__ == "__main__":

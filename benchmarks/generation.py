@@ -18,7 +18,7 @@ from pathlib import Path
 from s2sad import emit, load, pipeline
 from s2sad.options import Options
 
-MODEL = '''
+MODEL = """
 import math
 import numpy as np
 
@@ -49,7 +49,7 @@ def loss(W1, b1, W2, b2, x, labels, steps):
     decorrelation = np.sum(covariance * covariance) - np.sum(centered**4) / x.shape[0]
     total = total + 1e-3 * decorrelation
     return total
-'''
+"""
 
 
 def main() -> None:

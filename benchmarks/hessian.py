@@ -22,7 +22,7 @@ import numpy as np
 
 import s2sad
 
-MODELS = '''
+MODELS = """
 import numpy as np
 
 
@@ -35,7 +35,7 @@ def layered(x):
     for layer in range(3):
         h = np.tanh(0.5 * h + 0.1 * h[::-1])
     return np.sum(h * h)
-'''
+"""
 
 
 def seconds(call) -> float:
@@ -70,8 +70,10 @@ def main() -> None:
                     hessian_times.append(seconds(lambda: hessian(x)))
                     grad_times.append(seconds(lambda: [gradient(x) for _ in range(n)]))
                 h, g = statistics.median(hessian_times), statistics.median(grad_times)
-                print(f"{name:<12} {n:>4} {h * 1e3:>8.2f}ms {g * 1e3:>8.2f}ms {h / g:>6.2f}   "
-                      f"{hessian_generation:.2f} s, {grad_generation:.2f} s")
+                print(
+                    f"{name:<12} {n:>4} {h * 1e3:>8.2f}ms {g * 1e3:>8.2f}ms {h / g:>6.2f}   "
+                    f"{hessian_generation:.2f} s, {grad_generation:.2f} s"
+                )
 
 
 if __name__ == "__main__":

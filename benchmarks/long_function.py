@@ -156,8 +156,12 @@ def source(length: int, variant: str) -> str:
 
 
 def _run(code: str, path: Path, *arguments: str) -> str:
-    result = subprocess.run([sys.executable, "-c", code, str(path), *arguments], capture_output=True, text=True,
-                            env={**os.environ, "S2SAD_CACHE": "0"})
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path), *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "S2SAD_CACHE": "0"},
+    )
     if result.returncode:
         raise SystemExit(f"generation failed for {path}:\n{result.stderr[-3000:]}")
     return result.stdout
@@ -197,14 +201,18 @@ def main() -> None:
                 path.write_text(source(length, variant))
                 result = json.loads(_run(MEASURE, path, "1" if arguments.passes else "0"))
                 seconds[length], cpu[length] = result["seconds"], result["cpu"]
-                row = (f"| {length} | {result['seconds']:.2f} | {result['cpu']:.2f} | {1000 * result['cpu'] / length:.2f} "
-                       f"| {result['peak_kib'] / 1024:.0f} | {result['lines']} |")
+                row = (
+                    f"| {length} | {result['seconds']:.2f} | {result['cpu']:.2f} | {1000 * result['cpu'] / length:.2f} "
+                    f"| {result['peak_kib'] / 1024:.0f} | {result['lines']} |"
+                )
                 if arguments.passes:
                     row += " " + ", ".join(f"{k} {v:.2f}" for k, v in result["passes"].items()) + " |"
                 print(row, flush=True)
             if 1000 in seconds and 5000 in seconds:
-                print(f"time(5000)/time(1000) = {seconds[5000] / seconds[1000]:.2f}, "
-                      f"cpu(5000)/cpu(1000) = {cpu[5000] / cpu[1000]:.2f} (linear: 5)")
+                print(
+                    f"time(5000)/time(1000) = {seconds[5000] / seconds[1000]:.2f}, "
+                    f"cpu(5000)/cpu(1000) = {cpu[5000] / cpu[1000]:.2f} (linear: 5)"
+                )
 
 
 if __name__ == "__main__":

@@ -48,11 +48,18 @@ def main() -> None:
         for length in lengths:
             path = Path(folder) / f"long_{length}.py"
             path.write_text(source(length))
-            result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True,
-                                    check=True, env={**os.environ, "S2SAD_CACHE": "0"})
+            result = subprocess.run(
+                [sys.executable, "-c", MEASURE, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "S2SAD_CACHE": "0"},
+            )
             seconds, peak_kib = result.stdout.split()
-            print(f"| {length} | {float(seconds):.1f} | {1000 * float(seconds) / length:.1f} | {int(peak_kib) / 1024:.0f} |",
-                  flush=True)
+            print(
+                f"| {length} | {float(seconds):.1f} | {1000 * float(seconds) / length:.1f} | {int(peak_kib) / 1024:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -96,9 +96,11 @@ def peers(case: Case, args: tuple, available: set[str]) -> dict:
 
         def torch_grad():
             inputs = [
-                torch.tensor(a, dtype=torch.float64 if isinstance(a, float) else None, requires_grad=i in wrt)
-                if isinstance(a, (np.ndarray, float))
-                else a
+                (
+                    torch.tensor(a, dtype=torch.float64 if isinstance(a, float) else None, requires_grad=i in wrt)
+                    if isinstance(a, (np.ndarray, float))
+                    else a
+                )
                 for i, a in enumerate(args)
             ]
             return torch.autograd.grad(torch_f(*inputs), [inputs[i] for i in wrt])
@@ -125,7 +127,7 @@ def as_numpy(gradients) -> list[np.ndarray]:
 def agrees(got, want) -> bool:
     return all(
         np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-9 * (1.0 + np.max(np.abs(b))))
-        for a, b in zip(as_numpy(got), as_numpy(want))
+        for a, b in zip(as_numpy(got), as_numpy(want), strict=True)
     )
 
 
@@ -229,7 +231,11 @@ def report(rows: list[dict]) -> str:
         t = row["times"]
         memory = row.get("memory")
         cells = [
-            row["case"], row["size"], _ms(t["primal"]), _ms(t["hand"]), _ms(t.get("s2sad")),
+            row["case"],
+            row["size"],
+            _ms(t["primal"]),
+            _ms(t["hand"]),
+            _ms(t.get("s2sad")),
             f"{t['s2sad'] / t['hand']:.2f}" if "s2sad" in t else "WRONG",
             f"{t['s2sad'] / t['primal']:.2f}" if "s2sad" in t else "-",
             *(_ms(t.get(p)) if p not in row["wrong"] else "failed" for p in PEERS),
@@ -256,8 +262,9 @@ def summary(rows: list[dict]) -> str:
         if both:
             ratios = [r["times"][peer] / r["times"]["s2sad"] for r in both]
             faster = sum(ratio > 1 for ratio in ratios)
-            lines.append(f"{peer} / s2sad: median {statistics.median(ratios):.2f}, "
-                         f"s2sad faster on {faster} of {len(both)}")
+            lines.append(
+                f"{peer} / s2sad: median {statistics.median(ratios):.2f}, " f"s2sad faster on {faster} of {len(both)}"
+            )
     wrong = [(r["case"], r["size"], name) for r in rows for name in r["wrong"]]
     if wrong:
         lines.append("failed, or disagree with the hand-written gradient (not timed): " + ", ".join(map(str, wrong)))
@@ -287,9 +294,12 @@ def main(argv=None) -> None:
         wanted = options.cases.split(",")
         cases = [c for c in cases if c.name in wanted]
     available = set() if options.no_peers else installed()
-    print(f"Run: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"numpy {np.__version__}; peers: {', '.join(sorted(available)) or 'none installed'}; "
-          f"median of {rounds} rounds; BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}\n", flush=True)
+    print(
+        f"Run: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}; peers: {', '.join(sorted(available)) or 'none installed'}; "
+        f"median of {rounds} rounds; BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}\n",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory() as name:
         sys.path.insert(0, name)

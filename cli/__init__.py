@@ -40,6 +40,7 @@ from s2sad import cache, emit, load, pipeline, rules
 from s2sad.api import wrt_names
 from s2sad.errors import BadArgument, S2SADError
 from s2sad.options import Options
+from s2sad.rules import syntax
 
 TOLERANCE = 1e-5  # --check fails when the largest relative error is above this
 STEP = 1e-6  # central differences in float64, step STEP * max(1, |x|)
@@ -77,19 +78,6 @@ examples:
   s2sad rules                    every function s2sad differentiates, and the helpers it passes through
   s2sad rules | grep linalg
 """
-
-# How an operator reaches the rule table (normalize turns `a + b` into numpy.add and so on).
-_OPERATORS = {
-    "numpy.add": "+",
-    "numpy.subtract": "-",
-    "numpy.multiply": "*",
-    "numpy.divide": "/",
-    "numpy.power": "**",
-    "numpy.remainder": "%",
-    "numpy.matmul": "@",
-    "numpy.negative": "unary -",
-    "numpy.positive": "unary +",
-}
 
 
 class UsageError(Exception):
@@ -539,7 +527,7 @@ def _check(source: str, targets: list[_Target], shapes: dict | None, output: str
 
     failed = []
     rng = np.random.default_rng(0)
-    for target, gradient_name in zip(targets, functions):
+    for target, gradient_name in zip(targets, functions, strict=True):
         model = models[target.filename]
         function = getattr(model, target.name, None)
         if not callable(function):
@@ -723,7 +711,7 @@ def _check_function(target: _Target, function, signature, gradient_function, val
 
     worst = (0.0, None)  # (relative error, description)
     entries = total = 0
-    for name, gradient in zip(target.wrt, gradients):
+    for name, gradient in zip(target.wrt, gradients, strict=True):
         original = values[name]
         if np.shape(gradient) != np.shape(original):
             print(
@@ -833,6 +821,7 @@ def _order(spelling: str) -> tuple[int, str]:
 
 def _rules(arguments: argparse.Namespace) -> int:
     derivative = []
+    operators = {function: operator for operator, function in syntax.OPERATORS.items()}
     for name in set(rules.RULES) | set(rules.ALIASES):
         canonical = rules.canonical(name)
         if not _user_facing(name):
@@ -840,8 +829,8 @@ def _rules(arguments: argparse.Namespace) -> int:
         notes = []
         if canonical != name and _user_facing(canonical):
             notes.append(f"same as {rules.spelling(canonical)}")
-        if name in _OPERATORS:
-            notes.append(f"also the {_OPERATORS[name]} operator")
+        if name in operators:
+            notes.append(f"also the {operators[name]} operator")
         modes = "reverse, forward" if canonical in rules.TANGENTS else "reverse"
         derivative.append((rules.spelling(name), modes, "; ".join(notes)))
     helpers = [(rules.spelling(n), "zero derivative", "") for n in rules.ZERO_DERIVATIVE if _user_facing(n)]

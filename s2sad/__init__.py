@@ -23,4 +23,18 @@ from s2sad.api import differentiable, grad, hessian, hessp, hvp, jacobian, jvp, 
 from s2sad.errors import S2SADError
 from s2sad.version import VERSION as __version__
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hvp", "hessp", "hessian", "source", "differentiable", "rule", "S2SADError", "__version__"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacobian",
+    "hvp",
+    "hessp",
+    "hessian",
+    "source",
+    "differentiable",
+    "rule",
+    "S2SADError",
+    "__version__",
+]

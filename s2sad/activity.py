@@ -74,14 +74,24 @@ def run(unit: Unit, options: Options) -> Unit:
     same_shape = shapes.same_shape()
     shaped_by = _shaped_by(function, unit.names.temp("n", 0)[:-1])
     shares = ir.views(function.body, rules.VIEWS | set(rules.CUSTOM))  # a user's rule may return a view
-    recorder = _Recorder(active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(shares, function), shares)
+    recorder = _Recorder(
+        active, same_shape, zeros_before, zeros_after, shaped_by, _updated_bases(shares, function), shares
+    )
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)
     return dataclasses.replace(
         unit,
         activity=Activity(
-            active, names, frozenset(recorder.recorded), same_shape, zeros_before, zeros_after, reverse, shaped_by,
-            shapes.returns_scalar(function.body[-1]), frozenset(recorder.shape_only),
+            active,
+            names,
+            frozenset(recorder.recorded),
+            same_shape,
+            zeros_before,
+            zeros_after,
+            reverse,
+            shaped_by,
+            shapes.returns_scalar(function.body[-1]),
+            frozenset(recorder.shape_only),
         ),
     )
 
@@ -108,8 +118,9 @@ class _Varied:
                 self.assign(statement, varied)
             elif isinstance(statement, (ir.Append, ir.SetItem)):
                 if isinstance(statement, ir.SetItem):
-                    self.refuse_inactive(ir.names_read(statement.index_value) & varied, "the index", self.INDEX_HINT,
-                                         statement)
+                    self.refuse_inactive(
+                        ir.names_read(statement.index_value) & varied, "the index", self.INDEX_HINT, statement
+                    )
                 # The updated object keeps its other items: it stays varied if it was.
                 depends = ir.names_read(statement.value) & varied
                 if depends or statement.target in varied:
@@ -163,14 +174,21 @@ class _Varied:
                 if rule.name == "operator.getitem":
                     self.refuse_inactive(depends, "the index", self.INDEX_HINT, statement)
                 elif rule.custom:
-                    self.refuse_inactive(depends, f"'{parameter}' of {rules.spelling(rule.name)}",
-                                         f"in the rule of {rules.spelling(rule.name)}, a parameter without a "
-                                         "default gets a derivative; or keep this one independent of the "
-                                         "differentiated arguments", statement)
+                    self.refuse_inactive(
+                        depends,
+                        f"'{parameter}' of {rules.spelling(rule.name)}",
+                        f"in the rule of {rules.spelling(rule.name)}, a parameter without a "
+                        "default gets a derivative; or keep this one independent of the "
+                        "differentiated arguments",
+                        statement,
+                    )
                 else:
-                    self.refuse_inactive(depends, f"'{parameter}' of {rules.spelling(rule.name)}",
-                                         "keep indices, shapes and options independent of the differentiated "
-                                         "arguments", statement)
+                    self.refuse_inactive(
+                        depends,
+                        f"'{parameter}' of {rules.spelling(rule.name)}",
+                        "keep indices, shapes and options independent of the differentiated " "arguments",
+                        statement,
+                    )
         parameters = set()
         names: set[str] = set()
         for index, parameter in enumerate(rule.differentiable):
@@ -195,8 +213,10 @@ class _Varied:
         else:
             varied.discard(statement.target)
 
-    INDEX_HINT = ("index with integers, slices or masks that do not depend on the differentiated arguments "
-                  "(to join arrays, use np.concatenate([a, b]))")
+    INDEX_HINT = (
+        "index with integers, slices or masks that do not depend on the differentiated arguments "
+        "(to join arrays, use np.concatenate([a, b]))"
+    )
 
     @staticmethod
     def refuse_inactive(depends: set[str], what: str, hint: str, statement) -> None:
@@ -311,8 +331,7 @@ def _zeros(body, active, names, varied_at, useful_at):
                 carried = frozenset(touched & (entry_live | exit_live))
                 before[key] = carried
                 after[key] = frozenset(
-                    n for n in carried & ir.rebound(statement.body)
-                    if not _reproduced(n, statement.body, active, names)
+                    n for n in carried & ir.rebound(statement.body) if not _reproduced(n, statement.body, active, names)
                 )
             else:
                 before[key] = frozenset(touched & exit_live)
@@ -500,7 +519,6 @@ class _Recorder:
                 pending -= {statement.target, _SHAPE + str(statement.target)}
         return pending
 
-
     def with_bases(self, names: set[str]) -> set[str]:
         """``names`` and the arrays they may be views of: reading a view reads its base, so an
         in-place update of the base before the reverse sweep reads the view must be undone."""
@@ -536,7 +554,6 @@ def _with_reverse(body, active, recorded, zeros_before, zeros_after) -> frozense
 
 
 _SCALAR = ("", 0)
-_FULL_REDUCTIONS = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod"}
 
 
 class _ShapeClasses:
@@ -597,8 +614,13 @@ class _ShapeClasses:
             self.new_version(name, depth)
 
     def state(self):
-        return (Counter(self.versions), dict(self.parent), dict(self.operands_of), dict(self.elementwise),
-                dict(self.indexed))
+        return (
+            Counter(self.versions),
+            dict(self.parent),
+            dict(self.operands_of),
+            dict(self.elementwise),
+            dict(self.indexed),
+        )
 
     def restore(self, state) -> None:
         versions, self.parent, self.operands_of, self.elementwise, self.indexed = state
@@ -682,7 +704,7 @@ class _ShapeClasses:
                 self.parent[output] = _SCALAR
             elif len(classes) == 1:
                 self.parent[output] = classes.pop()
-        elif rule.name in _FULL_REDUCTIONS and _full_reduction(statement):
+        elif rule.name in rules.FULL_REDUCTIONS and _full_reduction(statement):
             self.parent[output] = _SCALAR
         elif rule.name == "operator.getitem" and isinstance(statement.operands.get("a"), cst.Name):
             # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.

@@ -59,13 +59,13 @@ def jvp(function, wrt: Wrt = 0):
     ``wrt`` is a tuple); ``d_value`` has the shape of ``f``'s output.
     """
     generated = _generate(function, wrt, "jvp")
-    seeds = list(inspect.signature(generated).parameters)[-(len(wrt) if isinstance(wrt, tuple) else 1):]
+    seeds = list(inspect.signature(generated).parameters)[-(len(wrt) if isinstance(wrt, tuple) else 1) :]
 
     @functools.wraps(generated)
     def pushforward(*args, **keywords):
         *primal, tangent = args
         tangents = tangent if isinstance(wrt, tuple) else (tangent,)
-        return generated(*primal, **keywords, **dict(zip(seeds, tangents)))
+        return generated(*primal, **keywords, **dict(zip(seeds, tangents, strict=True)))
 
     pushforward.__s2sad_source__ = generated.__s2sad_source__
     return pushforward
@@ -94,14 +94,14 @@ def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
                 seed = np.zeros_like(output, dtype=blocks[0].dtype)
                 seed[index] = 1.0
                 rows = derivative(*args, seed, **keywords)
-                for block, row in zip(blocks, rows if several else (rows,)):
+                for block, row in zip(blocks, rows if several else (rows,), strict=True):
                     block[index] = row
         else:
-            for argument, (block, x) in enumerate(zip(blocks, inputs)):
+            for argument, (block, x) in enumerate(zip(blocks, inputs, strict=True)):
                 for index in np.ndindex(np.shape(x)):
                     directions = [np.zeros(np.shape(y), dtype=block.dtype) for y in inputs]
                     directions[argument][index] = 1.0
-                    tangents = [d if np.ndim(y) else float(d) for d, y in zip(directions, inputs)]
+                    tangents = [d if np.ndim(y) else float(d) for d, y in zip(directions, inputs, strict=True)]
                     _, column = derivative(*args, tuple(tangents) if several else tangents[0], **keywords)
                     block[(Ellipsis, *index)] = column
         return tuple(blocks) if several else blocks[0]
@@ -125,7 +125,9 @@ def hvp(function, wrt: Wrt = 0):
     @functools.wraps(generated)
     def product(*args, **keywords):
         *primal, v = args
-        return generated(*primal, **keywords, **dict(zip(directions, v if isinstance(wrt, tuple) else (v,))))
+        return generated(
+            *primal, **keywords, **dict(zip(directions, v if isinstance(wrt, tuple) else (v,), strict=True))
+        )
 
     return product
 
@@ -299,7 +301,9 @@ def _generate(function, wrt: Wrt, kind: Kind):
         _, original, (name,), _ = function.__s2sad_derivative__
         function = compose.slope(original, _generate(original, name, "jvp"), (name,), None)
     names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
-    options = Options(kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse")
+    options = Options(
+        kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse"
+    )
     generated = _from_cache(function, options)
     if generated is None:
         unit = pipeline.compile_unit(load.from_function(function), options)

@@ -116,8 +116,13 @@ def key(function: types.FunctionType, options: Options) -> str | None:
         return None  # generating it will say why
     code = function.__code__
     return _digest(
-        VERSION, _compiler(), repr(options), function.__qualname__, str(code.co_firstlineno),
-        _resolved(code.co_filename), text,
+        VERSION,
+        _compiler(),
+        repr(options),
+        function.__qualname__,
+        str(code.co_firstlineno),
+        _resolved(code.co_filename),
+        text,
     )
 
 

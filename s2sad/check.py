@@ -110,8 +110,11 @@ class _Gate(cst.CSTVisitor):
 
     def loop(self, node: cst.For | cst.While) -> None:
         if node.orelse is not None:
-            self.refuse(node.orelse, f"{'for' if isinstance(node, cst.For) else 'while'} ... else is",
-                        "set a flag before break and test it after the loop")
+            self.refuse(
+                node.orelse,
+                f"{'for' if isinstance(node, cst.For) else 'while'} ... else is",
+                "set a flag before break and test it after the loop",
+            )
         if isinstance(node, cst.For):
             if node.asynchronous is not None:
                 self.refuse(node, "async for is")
@@ -140,7 +143,9 @@ class _Gate(cst.CSTVisitor):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:
                     self.refuse(node.value, "this call of append is", "append one value: hs.append(h)")
             elif isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
-                node.value.visit(self)  # normalize keeps it if it is a run-time check (_rt.require_...), refuses it otherwise
+                node.value.visit(
+                    self
+                )  # normalize keeps it if it is a run-time check (_rt.require_...), refuses it otherwise
             elif not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
                 node.value.visit(self)  # `yield x`, `await y`: refused as what they are
                 self.refuse(

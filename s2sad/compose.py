@@ -41,13 +41,15 @@ def slope(function, jvp_function, wrt: tuple[str, ...], direction: tuple[str, ..
     )
     positional = [p.name.value for p in (*params.posonly_params, *params.params)]
     keywords = [p.name.value for p in params.kwonly_params]
-    tangents = list(inspect.signature(jvp_function).parameters)[-len(wrt):]
+    tangents = list(inspect.signature(jvp_function).parameters)[-len(wrt) :]
     seeds = direction or ("1.0",) * len(wrt)
-    arguments = positional + [f"{k}={k}" for k in keywords] + [f"{t}={s}" for t, s in zip(tangents, seeds)]
+    arguments = positional + [f"{k}={k}" for k in keywords] + [f"{t}={s}" for t, s in zip(tangents, seeds, strict=True)]
     name = f"slope_{unit.name}"
     lines = [f"def {name}{_parameters_code(signature)}:"]
     # Names the jvp's own file: wrappers of different functions never share a text (nor a cache entry).
-    lines.append(f'    """The slope of {unit.name} along {", ".join(seeds)}, from {jvp_function.__code__.co_filename}."""')
+    lines.append(
+        f'    """The slope of {unit.name} along {", ".join(seeds)}, from {jvp_function.__code__.co_filename}."""'
+    )
     if direction is None:
         start = unit.positions[unit.function.name].start
         where = f"{unit.path}:{start.line}:{start.column}"
@@ -94,7 +96,7 @@ def hessian_from_products(product, positions: list[int], several: bool):
             for index in np.ndindex(np.shape(xj)):
                 directions = [np.zeros(np.shape(x), dtype=dtype) for x in inputs]
                 directions[j][index] = 1.0
-                directions = [d if np.ndim(x) else float(d) for d, x in zip(directions, inputs)]
+                directions = [d if np.ndim(x) else float(d) for d, x in zip(directions, inputs, strict=True)]
                 columns = product(*args, tuple(directions) if several else directions[0], **keywords)
                 for i, column in enumerate(columns if several else (columns,)):
                     blocks[i][j][(Ellipsis, *index)] = column

@@ -51,8 +51,16 @@ class _Forward:
         for name in self.options.wrt:
             self.tangents[name] = cst.Name(self.names.adjoint(name))
         checks = tuple(
-            Line(cst.Expr(call(self.rt("require_float"), cst.Name(n), string(n),
-                               string(str(self.function.parameter_origins[n])))))
+            Line(
+                cst.Expr(
+                    call(
+                        self.rt("require_float"),
+                        cst.Name(n),
+                        string(n),
+                        string(str(self.function.parameter_origins[n])),
+                    )
+                )
+            )
             for n in self.options.wrt
         )
         body = self.block(self.function.body[:-1])
@@ -151,7 +159,8 @@ class _Forward:
         """
         read = set().union(*(template.reads(index) for index in wanted))
         without = {
-            p for p in rule.differentiable
+            p
+            for p in rule.differentiable
             if tangents[p] is None and p not in read and not _is_number(statement.operands.get(p))
         }
         with_tangents = {p for p in rule.differentiable if tangents[p] is not None}
@@ -178,9 +187,12 @@ class _Forward:
             items = [self.operand_tangent(item) for item in operand]
             if all(item is None for item in items):
                 return None
-            return cst.List(elements=[
-                cst.Element(t if t is not None else call(self.rt("zeros_like"), a)) for a, t in zip(operand, items)
-            ])
+            return cst.List(
+                elements=[
+                    cst.Element(t if t is not None else call(self.rt("zeros_like"), a))
+                    for a, t in zip(operand, items, strict=True)
+                ]
+            )
         if isinstance(operand, cst.Name):
             return self.tangents.get(operand.value)
         return None
@@ -224,8 +236,12 @@ class _Forward:
         if statement.augmented:
             lines.append(Line(cst.AugAssign(target=slot, operator=cst.AddAssign(), value=value), statement.origin))
         else:
-            lines.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=value or cst.Float("0.0")),
-                              statement.origin))
+            lines.append(
+                Line(
+                    cst.Assign(targets=[cst.AssignTarget(target=slot)], value=value or cst.Float("0.0")),
+                    statement.origin,
+                )
+            )
         return lines
 
     def materialized(self, name: str, origin) -> Line:
@@ -260,14 +276,15 @@ class _Forward:
         # statement inside that arm, so it is not used after the branch.
         arms = [ir.assigned(statement.body), ir.assigned(statement.orelse)]
         differing = {
-            n for n in set(ends[0]) | set(ends[1])
+            n
+            for n in set(ends[0]) | set(ends[1])
             if not (n in ends[0] and n in ends[1] and ends[0][n].deep_equals(ends[1][n]))
             and not (self._temporary(n) and (n in arms[0]) != (n in arms[1]))
         }
         for end in ends:
             for name in set(end) - differing - (set(ends[0]) & set(ends[1])):
                 del end[name]
-        for lines, end, owned in zip(blocks, ends, owned_ends):
+        for lines, end, owned in zip(blocks, ends, owned_ends, strict=True):
             self.tangents, self.owned = end, owned
             lines.extend(self.carry(differing, statement.origin))
         self.owned = owned_ends[0] & owned_ends[1]
@@ -290,8 +307,11 @@ class _Forward:
         # The next iteration updates in place what this one did: own those again if the body shared them.
         updated = {s.target for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)}
         for name in sorted((owned_entering - self.owned) & updated & set(self.tangents)):
-            body.append(assign(self.names.adjoint(name), call(self.rt("owned"), cst.Name(self.names.adjoint(name))),
-                               loop.origin))
+            body.append(
+                assign(
+                    self.names.adjoint(name), call(self.rt("owned"), cst.Name(self.names.adjoint(name))), loop.origin
+                )
+            )
         self.owned = owned_entering & (self.owned | updated)
         if loop.exit_test is not None:
             header = cst.If(test=loop.exit_test, body=cst.IndentedBlock(body=[]))
@@ -320,14 +340,20 @@ class _Forward:
         start at zero there (shaped like the value, which a path may never have assigned)."""
         loop_variables = {s.target for s in ir.walk(body) if isinstance(s, ir.Loop)}  # they have no tangent
         names = [
-            n for n in ir.first_bound_inside(body, self.function.parameters)
+            n
+            for n in ir.first_bound_inside(body, self.function.parameters)
             if not self._temporary(n) and n not in loop_variables
         ]
         if not names:
             return []
         targets = [cst.AssignTarget(target=cst.Name(n)) for n in names]
-        return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None,
-                     heading="zero tangents take their shape; they have no value yet")]
+        return [
+            Line(
+                cst.Assign(targets=targets, value=cst.Name("None")),
+                None,
+                heading="zero tangents take their shape; they have no value yet",
+            )
+        ]
 
     def fresh(self) -> str:
         return self.names.temp("r", next(self.temps))

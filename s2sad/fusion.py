@@ -39,8 +39,11 @@ def run(generated: Generated, names: Names) -> Generated:
 
 def _block(block, counts: Counter, names: Names) -> tuple:
     items = [
-        dataclasses.replace(item, body=_block(item.body, counts, names), orelse=_block(item.orelse, counts, names))
-        if isinstance(item, Compound) else item
+        (
+            dataclasses.replace(item, body=_block(item.body, counts, names), orelse=_block(item.orelse, counts, names))
+            if isinstance(item, Compound)
+            else item
+        )
         for item in block
     ]
     for position, item in enumerate(items):
@@ -58,7 +61,9 @@ def _block(block, counts: Counter, names: Names) -> tuple:
                 fused = consumed and FUSED.get((consumed[1], producer))
                 if fused and m.matches(consumed[2].args[0].value, m.Name(target)):
                     arguments = [*producer_call.args, *consumed[2].args[1:]]
-                    call = consumed[2].with_changes(func=consumed[2].func.with_changes(attr=cst.Name(fused)), args=arguments)
+                    call = consumed[2].with_changes(
+                        func=consumed[2].func.with_changes(attr=cst.Name(fused)), args=arguments
+                    )
                     items[later_position] = dataclasses.replace(later, node=later.node.with_changes(value=call))
                     items[position] = None
                 break

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import NoReturn
 
 import libcst as cst
 
@@ -137,6 +138,18 @@ class SetItem:
 
 
 Statement = Assign | Return | Guard | If | Loop | Append | SetItem
+
+
+def unknown(statement: object) -> NoReturn:
+    """The last case of every ``match`` on statement kinds: a kind the pass has no case for is a bug.
+
+    match statement:
+        case ir.Assign(): ...
+        ...
+        case _:
+            ir.unknown(statement)
+    """
+    raise TypeError(f"no case for the IR statement kind {type(statement).__name__}: add one")
 
 
 def walk(statements):

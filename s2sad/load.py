@@ -76,7 +76,9 @@ def read_source(filename: str) -> str:
         _refuse_huge(Path(filename).stat().st_size, path)  # before reading it: it may be huge
         raw = Path(filename).read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"no such file: {filename}", hint="give the model file's path, relative to this folder") from None
+        raise NotFound(
+            f"no such file: {filename}", hint="give the model file's path, relative to this folder"
+        ) from None
     except OSError as error:
         raise NotFound(f"cannot read {filename}: {error.strerror}") from None
     try:
@@ -95,7 +97,8 @@ def read_source(filename: str) -> str:
         ) from None
     if problem is not None:
         raise UnsupportedSyntax(
-            f"cannot read the file: {problem.msg}", Origin(path, problem.lineno or 1, 0),
+            f"cannot read the file: {problem.msg}",
+            Origin(path, problem.lineno or 1, 0),
             hint="declare an encoding Python knows, or save the file as UTF-8",
         )
     return text.replace("\r\n", "\n").replace("\r", "\n")  # newlines as Python reads them
@@ -284,7 +287,8 @@ def from_function(function) -> Unit:
     path = display_path(code.co_filename)
     if function.__name__ == "<lambda>":
         raise UnsupportedSyntax(
-            "a lambda cannot be differentiated", Origin(path, code.co_firstlineno, 0),
+            "a lambda cannot be differentiated",
+            Origin(path, code.co_firstlineno, 0),
             hint="define the function with def",
         )
     text = verified_source(function)
@@ -369,7 +373,9 @@ def _code_objects(code: types.CodeType, like: types.CodeType):
 
 
 # __future__ features that code compiled by exec() may inherit from its caller: not part of the function
-_FUTURE_FLAGS = functools.reduce(operator.or_, (getattr(__future__, n).compiler_flag for n in __future__.all_feature_names))
+_FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, n).compiler_flag for n in __future__.all_feature_names)
+)
 
 
 def _fingerprint(code: types.CodeType) -> tuple:
@@ -377,8 +383,13 @@ def _fingerprint(code: types.CodeType) -> tuple:
         _fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts
     )
     return (
-        code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
-        code.co_flags & ~_FUTURE_FLAGS, constants,
+        code.co_code,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        code.co_flags & ~_FUTURE_FLAGS,
+        constants,
     )
 
 
@@ -400,7 +411,7 @@ def _defined_at(thing) -> Origin | None:
 
 def live_namespace(function: types.FunctionType) -> "_LiveNames":
     """What generated code for ``function`` reads its globals and closure through."""
-    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or (), strict=True))
     return _LiveNames(function.__globals__, closure)
 
 

@@ -52,7 +52,6 @@ from s2sad.unit import Unit
 
 _UNBOUND = "unbound"  # the allocation of a name not bound on some path
 _CONSTANT_NAMES = {"True", "False", "None"}
-_MAY_COPY = {"numpy.reshape", "numpy.ravel"}  # views where the memory layout allows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,8 +87,10 @@ def run(unit: Unit, options: Options) -> Unit:
     rewrite = _Rewrite(unit, analysis, live)
     body = rewrite.block(function.body)
     # A name taken again that some path leaves unbound there starts as None (_rt.reseen passes it on).
-    unbound = [ir.Assign(next(rewrite.ids), name, cst.Name("None"), None, {}, function.origin)
-               for name in sorted(rewrite.maybe_unbound)]
+    unbound = [
+        ir.Assign(next(rewrite.ids), name, cst.Name("None"), None, {}, function.origin)
+        for name in sorted(rewrite.maybe_unbound)
+    ]
     body = (*unbound, *body)
     return dataclasses.replace(unit, ir=dataclasses.replace(function, body=body))
 
@@ -184,8 +185,11 @@ class _Aliases:
             if places is None or name in live or name in current:
                 continue
             if any(p.allocation in allocations and not p.stale for p in places):  # (else it stays as it is)
-                self.bind(state, name, frozenset(dataclasses.replace(p, stale=True) if p.allocation in allocations
-                                                 else p for p in places))
+                self.bind(
+                    state,
+                    name,
+                    frozenset(dataclasses.replace(p, stale=True) if p.allocation in allocations else p for p in places),
+                )
 
     def age(self, site: int, state: State) -> None:
         """The statement ``site`` makes a new array again (a loop goes round): what it made before is
@@ -271,11 +275,12 @@ class _Aliases:
     def may_copy(self, statement: ir.Assign) -> bool:
         """Whether numpy may return a copy here, not a view: that depends on the values at run time."""
         if statement.rule != "operator.getitem":
-            return statement.rule in _MAY_COPY
+            return statement.rule in rules.MAY_COPY
         index = statement.operands.get("index")
         elements = index.slice if isinstance(index, cst.Subscript) else ()
         return any(
-            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Name)
+            isinstance(e.slice, cst.Index)
+            and isinstance(e.slice.value, cst.Name)
             and e.slice.value.value not in self.integers | {"None"}
             for e in elements
         )
@@ -301,7 +306,9 @@ def _basic(index) -> bool:
     position once (an array index may repeat one)."""
     return all(
         isinstance(e.slice, cst.Slice)
-        or m.matches(e.slice.value, m.Integer() | m.UnaryOperation(expression=m.Integer()) | m.Ellipsis() | m.Name("None"))
+        or m.matches(
+            e.slice.value, m.Integer() | m.UnaryOperation(expression=m.Integer()) | m.Ellipsis() | m.Name("None")
+        )
         for e in index
     )
 
@@ -381,8 +388,12 @@ class _Rewrite:
         others = self.sharing(statement, state)
         if others:
             listed = self.quoted(statement.target, "a list")
-            _refuse(statement, f"appending to {listed} while {self.quoted(others[0], 'another name')}, which sees "
-                    "the same list, is read afterwards is", "build a new list instead: hs = hs + [h]")
+            _refuse(
+                statement,
+                f"appending to {listed} while {self.quoted(others[0], 'another name')}, which sees "
+                "the same list, is read afterwards is",
+                "build a new list instead: hs = hs + [h]",
+            )
 
     def update(self, statement: ir.SetItem) -> list[ir.Statement]:
         try:
@@ -397,11 +408,15 @@ class _Rewrite:
         name = statement.target
         allocations = self.allocations(state.get(name, ()))
         updating = f"updating part of {self.quoted(name, 'an array')} in place"
-        copy_hint = ("work on a copy: " + (f"{name} = {name}.copy()" if not self.names.is_placeholder(name)
-                                           else "y = y.copy() before the update"))
+        copy_hint = "work on a copy: " + (
+            f"{name} = {name}.copy()" if not self.names.is_placeholder(name) else "y = y.copy() before the update"
+        )
         if any(map(_argument, allocations)):
-            whose = ("an argument: the caller's array" if any(a[0] == "argument" for a in allocations if _argument(a))
-                     else "an array of the module or of an enclosing function")
+            whose = (
+                "an argument: the caller's array"
+                if any(a[0] == "argument" for a in allocations if _argument(a))
+                else "an array of the module or of an enclosing function"
+            )
             _refuse(statement, f"{updating} (it is {whose}) is", copy_hint)
         others = self.sharing(statement, state)
         if not others:
@@ -409,23 +424,37 @@ class _Rewrite:
         held = [o for o in others if any(p.allocation in self.aliases.containers for p in state[o])]
         if held:
             holder = f"the list or tuple {self.quoted(held[0], '')}".rstrip()
-            _refuse(statement, f"{updating} while {holder}, which holds it, is read afterwards is", f"update the array before putting it into the list, or {copy_hint}")
+            _refuse(
+                statement,
+                f"{updating} while {holder}, which holds it, is read afterwards is",
+                f"update the array before putting it into the list, or {copy_hint}",
+            )
         doing = f"{updating} while {self.quoted(others[0], 'another name')}"
         # The carrier holds whole whichever array the target lies in: the target itself, or a name
         # whole in the same arrays (then _rt.region checks at run time that the target lies in it).
         whole = frozenset(Place(allocation, True) for allocation in allocations)
-        holders = sorted((n not in self.live.get(statement.id, ()), self.names.is_placeholder(n), n)
-                         for n, places in state.items() if places == whole)
+        holders = sorted(
+            (n not in self.live.get(statement.id, ()), self.names.is_placeholder(n), n)
+            for n, places in state.items()
+            if places == whole
+        )
         if state[name] == whole:
             carrier = name
         elif holders:
             carrier = holders[0][2]
         elif len(allocations) != 1:
-            _refuse(statement, f"{doing}, which may see the same array (it is decided at run time), is read "
-                    "afterwards is", copy_hint)
+            _refuse(
+                statement,
+                f"{doing}, which may see the same array (it is decided at run time), is read " "afterwards is",
+                copy_hint,
+            )
         else:
-            _refuse(statement, f"{doing}, which sees the same array, is read afterwards (and no name holds "
-                    "that whole array any more) is", copy_hint)
+            _refuse(
+                statement,
+                f"{doing}, which sees the same array, is read afterwards (and no name holds "
+                "that whole array any more) is",
+                copy_hint,
+            )
         several = len(allocations) != 1 or any(map(_summary, allocations))
         live = self.live.get(statement.id, frozenset())
         again = sorted({*others, *({name} & live)} - {carrier})
@@ -440,18 +469,29 @@ class _Rewrite:
         # read later that lies in it is taken again from it, and one that overlaps it otherwise is refused.
         beside = sorted(set(others) - {name})
         on_copy = [
-            *(ir.Guard(next(self.ids), _runtime_call(self.names, "require_inside_or_apart", cst.Name(other),
-                                                     cst.Name(name), *map(_string, (self.shown(other), self.shown(name),
-                                                                                    str(statement.origin)))),
-                       statement.origin)
-              for other in beside),
+            *(
+                ir.Guard(
+                    next(self.ids),
+                    _runtime_call(
+                        self.names,
+                        "require_inside_or_apart",
+                        cst.Name(other),
+                        cst.Name(name),
+                        *map(_string, (self.shown(other), self.shown(name), str(statement.origin))),
+                    ),
+                    statement.origin,
+                )
+                for other in beside
+            ),
             statement,
             *self.take_all_again(beside, name, statement.origin),
         ]
         flag = self.temp("is_view")
         test = _runtime_call(self.names, "lies_in", cst.Name(name), cst.Name(carrier))
-        return [ir.Assign(next(self.ids), flag, test, None, {}, statement.origin),
-                ir.If(next(self.ids), cst.Name(flag), tuple(on_carrier), tuple(on_copy), statement.origin)]
+        return [
+            ir.Assign(next(self.ids), flag, test, None, {}, statement.origin),
+            ir.If(next(self.ids), cst.Name(flag), tuple(on_carrier), tuple(on_copy), statement.origin),
+        ]
 
     def take_all_again(self, views, carrier: str, origin) -> list[ir.Statement]:
         return [line for view in views for line in self.take_again(view, carrier, origin)]
@@ -460,12 +500,20 @@ class _Rewrite:
         """``statement`` made on the whole array ``carrier``, at the part its target occupies."""
         index = self.temp("part")
         where = _runtime_call(
-            self.names, "region", cst.Name(carrier), cst.Name(statement.target), statement.index_value,
+            self.names,
+            "region",
+            cst.Name(carrier),
+            cst.Name(statement.target),
+            statement.index_value,
             *(_string(text) for text in (self.shown(statement.target), self.shown(carrier), str(statement.origin))),
         )
         update = dataclasses.replace(
-            statement, id=next(self.ids), target=carrier, index=(cst.SubscriptElement(cst.Index(cst.Name(index))),),
-            index_value=cst.Name(index), distinct=_basic(statement.index),
+            statement,
+            id=next(self.ids),
+            target=carrier,
+            index=(cst.SubscriptElement(cst.Index(cst.Name(index))),),
+            index_value=cst.Name(index),
+            distinct=_basic(statement.index),
         )
         return [ir.Assign(next(self.ids), index, where, None, {}, statement.origin), update]
 
@@ -473,8 +521,10 @@ class _Rewrite:
         """The forward sweep refuses ``a op= e`` where ``a`` is an array the caller sees."""
         check = cst.Call(
             func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("require_unshared")),
-            args=[cst.Arg(cst.Name(statement.target)),
-                  *(cst.Arg(_string(text)) for text in (self.shown(statement.target), str(statement.origin)))],
+            args=[
+                cst.Arg(cst.Name(statement.target)),
+                *(cst.Arg(_string(text)) for text in (self.shown(statement.target), str(statement.origin))),
+            ],
         )
         return ir.Guard(next(self.ids), check, statement.origin)
 
@@ -503,8 +553,10 @@ class _Rewrite:
 
 
 def _runtime_call(names, function: str, *args: cst.BaseExpression) -> cst.Call:
-    return cst.Call(func=cst.Attribute(value=cst.Name(names.module("_rt")), attr=cst.Name(function)),
-                    args=[cst.Arg(arg) for arg in args])
+    return cst.Call(
+        func=cst.Attribute(value=cst.Name(names.module("_rt")), attr=cst.Name(function)),
+        args=[cst.Arg(arg) for arg in args],
+    )
 
 
 def _string(text: str) -> cst.SimpleString:

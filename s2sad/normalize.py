@@ -31,51 +31,23 @@ from s2sad.errors import NotFound, Origin, UnsupportedSyntax
 from s2sad.naming import Names, names_in
 from s2sad.options import Options
 from s2sad.resolve import dotted
+from s2sad.rules import syntax
 from s2sad.templates import substitute
 from s2sad.unit import Unit
 
-_BINARY = {
-    cst.Add: "numpy.add",
-    cst.Subtract: "numpy.subtract",
-    cst.Multiply: "numpy.multiply",
-    cst.Divide: "numpy.divide",
-    cst.Power: "numpy.power",
-    cst.MatrixMultiply: "numpy.matmul",
-    cst.Modulo: "numpy.remainder",
+# Python's operators, as rules.syntax.OPERATORS spells them.
+_OPERATOR_TOKENS = {
+    cst.Add: "+",
+    cst.Subtract: "-",
+    cst.Multiply: "*",
+    cst.Divide: "/",
+    cst.Power: "**",
+    cst.MatrixMultiply: "@",
+    cst.Modulo: "%",
 }
 # Piecewise constant (floor division) or defined on booleans and integers only.
 _PASSIVE_BINARY = (cst.FloorDivide, cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
 
-# ndarray methods and the numpy function each one is.
-_METHODS = {
-    "sum": "numpy.sum",
-    "mean": "numpy.mean",
-    "prod": "numpy.prod",
-    "max": "numpy.max",
-    "min": "numpy.min",
-    "dot": "numpy.dot",
-    "reshape": "numpy.reshape",
-    "transpose": "numpy.transpose",
-    "ravel": "numpy.ravel",
-    "flatten": "numpy.ravel",
-    "squeeze": "numpy.squeeze",
-    "clip": "numpy.clip",
-    "copy": "numpy.copy",
-    "argmax": "numpy.argmax",
-    "argmin": "numpy.argmin",
-    "argsort": "numpy.argsort",
-    "round": "numpy.round",
-    "all": "numpy.all",
-    "any": "numpy.any",
-    "nonzero": "numpy.nonzero",
-}
-_PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
-_PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
-# numpy's index helpers that join arrays: np.r_[...] and np.c_[...] become np.concatenate of the
-# pieces numpy makes of each item (the rule that makes a piece, the axis joined along).
-_CONCATENATORS = {"numpy.r_": ("numpy.atleast_1d", None), "numpy.c_": ("s2sad.runtime.column", "-1")}
-# The others build an index or a grid, which carries no derivative.
-_INDEX_BUILDERS = {"numpy.s_", "numpy.index_exp", "numpy.ogrid", "numpy.mgrid"}
 
 def run(unit: Unit, options: Options) -> Unit:
     context = _Context(Names.avoiding(names_in(unit.function)), stack=[(unit.path, unit.name)])
@@ -220,9 +192,7 @@ class _Lowering:
         return Origin(self.unit.path, position.start.line, position.start.column)
 
     def refuse(self, node: cst.CSTNode, what: str, hint: str | None = None):
-        raise UnsupportedSyntax(
-            f"{what} not supported", self.where(node), hint=hint or _DEFAULT_HINT
-        )
+        raise UnsupportedSyntax(f"{what} not supported", self.where(node), hint=hint or _DEFAULT_HINT)
 
     def temp(self) -> str:
         return self.names.temp("n", next(self.temps))
@@ -271,8 +241,11 @@ class _Lowering:
         sizes = {len(r.value.elements) if isinstance(r.value, cst.Tuple) else None for r in returns}
         self.arity = sizes.pop() if len(sizes) == 1 else None
         if len(sizes) > 0:
-            self.refuse(returns[0], "returning tuples of different lengths, or a tuple here and a value there, is",
-                        "return the same kind of value everywhere")
+            self.refuse(
+                returns[0],
+                "returning tuples of different lengths, or a tuple here and a value there, is",
+                "return the same kind of value everywhere",
+            )
         # A return inside a branch or loop is lowered to `result = ...; returned = True`,
         # with what follows guarded by `if not returned`; the function then returns `result`.
         self.nested_returns = any(
@@ -320,13 +293,16 @@ class _Lowering:
             values = [e.value for e in node.value.elements] if self.arity else [node.value]
             for value in values:
                 if m.matches(self.literal(value), m.Name("None") | m.SimpleString() | m.ConcatenatedString()):
-                    self.refuse(value, "returning None or a string from a function to differentiate is",
-                                "return the number or array to differentiate")
+                    self.refuse(
+                        value,
+                        "returning None or a string from a function to differentiate is",
+                        "return the number or array to differentiate",
+                    )
             if not self.nested_returns:
                 atoms = [self.atom(v) for v in values]
                 self.value = atoms if self.arity else atoms[0]
                 return None
-            for result, value in zip(self.results, values):
+            for result, value in zip(self.results, values, strict=True):
                 self.assign_name(result, value)
             self.flag(self.returned, True)
             return {self.returned}
@@ -417,8 +393,11 @@ class _Lowering:
             if tuples and len(tuples) == len(sequences):
                 return self.unrolled_loop(node, lambda: self.zipped(called, iterable))
             if tuples:
-                self.refuse(tuples[0], f"{called.split('.')[1]}() over a tuple together with arrays or lists is",
-                            "make them all tuples (the loop is then unrolled), or all arrays or lists")
+                self.refuse(
+                    tuples[0],
+                    f"{called.split('.')[1]}() over a tuple together with arrays or lists is",
+                    "make them all tuples (the loop is then unrolled), or all arrays or lists",
+                )
         index_name = self.temp()
         prologue: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []  # (target, value) per iteration
         if called == "builtins.range":
@@ -434,8 +413,11 @@ class _Lowering:
             held = [self.snapshot(arg) for arg in args]
             targets = node.target
             if not isinstance(targets, (cst.Tuple, cst.List)):
-                self.refuse(targets, f"iterating over {called.split('.')[1]}() into one name is",
-                            "unpack the items: for a, b in ...")
+                self.refuse(
+                    targets,
+                    f"iterating over {called.split('.')[1]}() into one name is",
+                    "unpack the items: for a, b in ...",
+                )
             if called == "builtins.zip":
                 lengths = [self.helper_call("builtins.len", h) for h in held]
                 count = lengths[0]
@@ -444,11 +426,14 @@ class _Lowering:
                     shortest = cst.Call(func=cst.Name(self.names.builtin("min")), args=[cst.Arg(n) for n in lengths])
                     self.emit_assign(count.value, shortest, None, {}, False, self.origin)
                 items = [_index(h, index_name) for h in held]
-                prologue = list(zip([e.value for e in targets.elements], items))
+                prologue = list(zip([e.value for e in targets.elements], items, strict=True))
             else:
                 count = self.helper_call("builtins.len", held[0])
-                number = cst.Name(index_name) if start is None else cst.BinaryOperation(
-                    left=cst.Name(index_name), operator=cst.Add(), right=start)
+                number = (
+                    cst.Name(index_name)
+                    if start is None
+                    else cst.BinaryOperation(left=cst.Name(index_name), operator=cst.Add(), right=start)
+                )
                 first, second = [e.value for e in targets.elements]
                 prologue = [(first, number), (second, _index(held[0], index_name))]
             loop_range = self.helper_call("builtins.range", count)
@@ -468,8 +453,11 @@ class _Lowering:
             s for s in _nested_smalls(node.body) if isinstance(s, cst.Return)
         ]
         if any(isinstance(s, (cst.Break, cst.Continue, cst.Return)) for s in jumps):
-            self.refuse(node, "break, continue or return in a loop over a tuple is",
-                        "loop over an array, or over range(len(...)), instead")
+            self.refuse(
+                node,
+                "break, continue or return in a loop over a tuple is",
+                "loop over an array, or over range(len(...)), instead",
+            )
         items = make_items()
         origin = self.origin
         for item in items:
@@ -483,14 +471,17 @@ class _Lowering:
         args = [arg.value for arg in iterable.args if arg.keyword is None]
         if called == "builtins.zip":
             columns = [self.static_tuple(arg) for arg in args]
-            return [cst.Tuple(elements=[cst.Element(value=v) for v in row]) for row in zip(*columns)]
+            return [cst.Tuple(elements=[cst.Element(value=v) for v in row]) for row in zip(*columns, strict=True)]
         columns = [self.static_tuple(args[0])]
         start = args[1] if len(args) > 1 else next((a.value for a in iterable.args if a.keyword is not None), None)
         start = None if start is None else self.atom(start)
         numbers = [cst.Integer(str(i)) for i in range(len(columns[0]))]
         if start is not None:
             numbers = [cst.BinaryOperation(left=start, operator=cst.Add(), right=n) for n in numbers]
-        return [cst.Tuple(elements=[cst.Element(value=n), cst.Element(value=v)]) for n, v in zip(numbers, columns[0])]
+        return [
+            cst.Tuple(elements=[cst.Element(value=n), cst.Element(value=v)])
+            for n, v in zip(numbers, columns[0], strict=True)
+        ]
 
     def while_loop(self, node: cst.While) -> set[str]:
         if node.orelse is not None:
@@ -575,8 +566,11 @@ class _Lowering:
             raise NotFound(f"{error.message}, which is called here", self.where(node), error.hint) from None
         key = (callee.path, callee.name)
         if key in self.context.stack:
-            self.refuse(node, f"a recursive call of '{callee.name}' is",
-                        "s2sad inlines the functions it calls: write the recursion as a loop")
+            self.refuse(
+                node,
+                f"a recursive call of '{callee.name}' is",
+                "s2sad inlines the functions it calls: write the recursion as a loop",
+            )
         callee = resolve.run(check.run(callee, None), None)
         self.context.files.add((callee.filename, callee.module_name))
         lowering = _Lowering(callee, self.context)
@@ -604,7 +598,9 @@ class _Lowering:
                 root = text.split(".")[0]
                 if found.kind == "global" and root not in renames:
                     renames[root] = self.names.role(f"v_{root}_{lowering.serial}")
-                    where = callee.live_globals if callee.live_globals is not None else callee.module_name  # an empty dict reads live
+                    where = (
+                        callee.live_globals if callee.live_globals is not None else callee.module_name
+                    )  # an empty dict reads live
                     self.context.foreign[renames[root]] = (where, root)
         for name, argument in arguments.items():
             self.assign_name(renames[name], argument)
@@ -623,13 +619,17 @@ class _Lowering:
         names = [p.name.value for p in declared]
         by_position = [p.name.value for p in declared if p not in callee.function.params.kwonly_params]
         if len(positional) > len(by_position):
-            self.refuse(node, f"calling '{callee.name}' with {len(positional)} positional arguments is",
-                        f"it takes {len(by_position)}")
-        bound = dict(zip(by_position, positional))
+            self.refuse(
+                node,
+                f"calling '{callee.name}' with {len(positional)} positional arguments is",
+                f"it takes {len(by_position)}",
+            )
+        bound = dict(zip(by_position, positional, strict=False))
         for key, value in keywords.items():
             if key not in names or key in bound:
-                self.refuse(node, f"the keyword argument '{key}' of '{callee.name}' is",
-                            f"its parameters: {', '.join(names)}")
+                self.refuse(
+                    node, f"the keyword argument '{key}' of '{callee.name}' is", f"its parameters: {', '.join(names)}"
+                )
             bound[key] = value
         missing = [p.name.value for p in declared if p.name.value not in bound and p.default is None]
         if missing:
@@ -647,15 +647,20 @@ class _Lowering:
     def append(self, call: cst.Call) -> None:
         name = call.func.value.value
         if name not in self.lists:
-            self.refuse(call.func, f"appending to '{name}', which is not a list built in this function, is",
-                        f"start it here: {name} = []")
+            self.refuse(
+                call.func,
+                f"appending to '{name}', which is not a list built in this function, is",
+                f"start it here: {name} = []",
+            )
         value = self.plain(self.atom(call.args[0].value))  # a tuple appended carries no derivative
         self.statements.append(ir.Append(next(self.ids), name, value, self.origin))
 
     def zero_list(self, value: cst.BaseExpression) -> bool:
         """``_rt.zeros_like(hs)`` of a list (generated code's zero tangent of a list) is a list."""
         return (
-            m.matches(value, m.Call(func=m.Attribute(value=m.Name(self.names.module("_rt")), attr=m.Name("zeros_like"))))
+            m.matches(
+                value, m.Call(func=m.Attribute(value=m.Name(self.names.module("_rt")), attr=m.Name("zeros_like")))
+            )
             and isinstance(value.args[0].value, cst.Name)
             and value.args[0].value.value in self.lists
         )
@@ -664,8 +669,11 @@ class _Lowering:
         """A call made for its check alone (``_rt.require_float(...)`` in generated code): kept as it is."""
         text = dotted(node.value.func)
         if text is None or self.resolution(text) != "check":
-            self.refuse(node, "expression statements (a value computed and dropped) are",
-                        "assign the value to a name, or remove the line")
+            self.refuse(
+                node,
+                "expression statements (a value computed and dropped) are",
+                "assign the value to a name, or remove the line",
+            )
         positional = [arg.value for arg in node.value.args if arg.keyword is None]
         keywords = {arg.keyword.value: arg.value for arg in node.value.args if arg.keyword is not None}
         value, *_ = self.apply(self.unit.resolutions[text].name, node.value, positional, keywords, kind="check")
@@ -684,15 +692,17 @@ class _Lowering:
         elif operator is not None and not isinstance(operator, cst.AddAssign):
             part = cst.Name(self.temp())
             getitem = cst.Subscript(value=cst.Name(name), slice=elements)
-            self.emit_assign(part.value, getitem, "operator.getitem", {"a": cst.Name(name), "index": index_value},
-                             False, self.origin)
+            self.emit_assign(
+                part.value, getitem, "operator.getitem", {"a": cst.Name(name), "index": index_value}, False, self.origin
+            )
             binary = type(operator).__name__.removesuffix("Assign")
             value = cst.BinaryOperation(left=part, operator=getattr(cst, binary)(), right=value)
             operator = None
         atom = self.atom(value)
         self.statements.append(
-            ir.SetItem(next(self.ids), name, tuple(elements), index_value, atom, operator is not None, self.origin,
-                       whole_name)
+            ir.SetItem(
+                next(self.ids), name, tuple(elements), index_value, atom, operator is not None, self.origin, whole_name
+            )
         )
 
     def updated_array(self, target: cst.Subscript) -> str:
@@ -706,8 +716,11 @@ class _Lowering:
             return atom.value
         name = held.value
         if name in self.lists or name not in self.unit.local_names:
-            self.refuse(target, f"assigning into '{name}' (not an array made in this function) is",
-                        "make a new array first, for example y = np.zeros_like(x)")
+            self.refuse(
+                target,
+                f"assigning into '{name}' (not an array made in this function) is",
+                "make a new array first, for example y = np.zeros_like(x)",
+            )
         return name
 
     def update_if_array(self, node: cst.AugAssign) -> None:
@@ -723,8 +736,10 @@ class _Lowering:
         """
         name = node.target.value
         flag = self.temp()
-        test = cst.Call(func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("is_array")),
-                        args=[cst.Arg(cst.Name(name))])
+        test = cst.Call(
+            func=cst.Attribute(value=cst.Name(self.names.module("_rt")), attr=cst.Name("is_array")),
+            args=[cst.Arg(cst.Name(name))],
+        )
         self.emit_assign(flag, test, None, {}, False, self.origin)
         self.depth += 1
         saved, self.statements = self.statements, []
@@ -777,9 +792,11 @@ class _Lowering:
             whole = cst.Name(self.temp())
             self.assign_name(whole.value, value)
             self.statements.append(ir.Guard(next(self.ids), self._require_length(whole, len(elements)), self.origin))
-            held = [cst.Subscript(value=whole, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
-                    for i in range(len(elements))]
-        for element, item in zip(elements, held):
+            held = [
+                cst.Subscript(value=whole, slice=[cst.SubscriptElement(cst.Index(cst.Integer(str(i))))])
+                for i in range(len(elements))
+            ]
+        for element, item in zip(elements, held, strict=True):
             self.assign_targets(element.value, item)
 
     def returned_tuple(self, value: cst.BaseExpression):
@@ -811,8 +828,11 @@ class _Lowering:
         except _Inlined as inlined:  # a call of the user's function, already inlined: its one value
             items, value = None, inlined.value
         if items is not None and self.depth and self.bindings[target] > 1:
-            self.refuse(value, f"rebinding the tuple '{target}' inside a branch or loop is",
-                        "use one name per item, or an array")
+            self.refuse(
+                value,
+                f"rebinding the tuple '{target}' inside a branch or loop is",
+                "use one name per item, or an array",
+            )
         if items is not None:
             # A tuple of values: its items are known here, so `t[0]`, `a, b = t` and
             # `for v in t` use them directly; the tuple itself is kept for other reads.
@@ -957,14 +977,14 @@ class _Lowering:
                 # `t + (y,)`, `hs * 2`: joining or repeating tuples and lists, which carries no
                 # derivative, so nothing differentiated may go into it (analyse refuses that).
                 return value.with_changes(left=self.plain(left), right=self.plain(right)), None, {}, True
-            return value, _BINARY[type(node.operator)], {"x1": left, "x2": right}, False
+            return value, syntax.OPERATORS[_OPERATOR_TOKENS[type(node.operator)]], {"x1": left, "x2": right}, False
         if isinstance(node, cst.UnaryOperation):
             operand = self.atom(node.expression)
             value = node.with_changes(expression=operand)
             if isinstance(node.operator, cst.Minus):
-                return value, "numpy.negative", {"x": operand}, False
+                return value, syntax.OPERATORS["unary -"], {"x": operand}, False
             if isinstance(node.operator, cst.Plus):
-                return value, "numpy.positive", {"x": operand}, False
+                return value, syntax.OPERATORS["unary +"], {"x": operand}, False
             return value, None, {}, False
         if isinstance(node, cst.Comparison):
             left = self.atom(node.left)
@@ -979,8 +999,11 @@ class _Lowering:
                 saved, self.statements = self.statements, []
                 self.assign_name(held, value)
                 if self.tuples.pop(held, None) is not None:
-                    self.refuse(value, "a tuple chosen by a conditional expression is",
-                                "choose each item: a = x if c else y, or use arrays")
+                    self.refuse(
+                        value,
+                        "a tuple chosen by a conditional expression is",
+                        "choose each item: a = x if c else y, or use arrays",
+                    )
                 branches.append(tuple(self.statements))
                 self.statements = saved
             self.statements.append(ir.If(next(self.ids), test, branches[0], branches[1], self.origin))
@@ -1004,12 +1027,16 @@ class _Lowering:
         index = node.slice[0].slice if len(node.slice) == 1 else None
         number = self.literal(index.value) if isinstance(index, cst.Index) else None
         if not isinstance(number, (cst.Integer, cst.UnaryOperation)):
-            self.refuse(node, "indexing a tuple other than with a number written out is",
-                        "index it with a number, or unpack it")
+            self.refuse(
+                node, "indexing a tuple other than with a number written out is", "index it with a number, or unpack it"
+            )
         position = int(cst.Module([]).code_for_node(number))
         if not -len(items) <= position < len(items):
-            raise UnsupportedSyntax(f"tuple index {position} is out of range: the tuple has {len(items)} items",
-                                    self.where(node), hint="index within the tuple")
+            raise UnsupportedSyntax(
+                f"tuple index {position} is out of range: the tuple has {len(items)} items",
+                self.where(node),
+                hint="index within the tuple",
+            )
         return items[position]
 
     def subscript(self, node: cst.Subscript):
@@ -1017,9 +1044,9 @@ class _Lowering:
         if item is not None:
             return (item, "s2sad.copy", {"x": item}, False) if isinstance(item, cst.Name) else (item, None, {}, False)
         helper = self.index_helper(node.value)
-        if helper in _CONCATENATORS:
+        if helper in syntax.CONCATENATORS:
             return self.concatenation(node, helper)
-        if helper in _INDEX_BUILDERS:
+        if helper in syntax.INDEX_BUILDERS:
             # np.s_[1:n], np.mgrid[0:n, 0:m]: a new index or grid. It carries no derivative, so
             # analyse refuses it if it depends on what is differentiated (issue 13).
             value = node.with_changes(value=self.literal(node.value), slice=self.index_elements(node), lpar=[], rpar=[])
@@ -1040,7 +1067,7 @@ class _Lowering:
         if text is None or self.resolution(text) != "constant":
             return None
         name = self.unit.resolutions[text].name
-        return name if name in _CONCATENATORS or name in _INDEX_BUILDERS else None
+        return name if name in syntax.CONCATENATORS or name in syntax.INDEX_BUILDERS else None
 
     def concatenation(self, node: cst.Subscript, helper: str):
         """``np.r_[...]`` / ``np.c_[...]`` as numpy builds them, from rules (issue 13)::
@@ -1051,7 +1078,7 @@ class _Lowering:
         A slice is a range (np.arange), a list or tuple an array; directive strings (``'r'``,
         ``'0,2'``) are refused (check.py refuses complex steps such as ``0:1:5j``).
         """
-        piece_rule, axis = _CONCATENATORS[helper]
+        piece_rule, axis = syntax.CONCATENATORS[helper]
         spelled = rules.spelling(helper)
         items = [element.slice for element in node.slice]
         if len(items) == 1 and isinstance(items[0], cst.Index) and isinstance(_bare(items[0].value), cst.Tuple):
@@ -1060,7 +1087,7 @@ class _Lowering:
         for item in items:
             if isinstance(item, cst.Index):
                 if item.star is not None:
-                    self.refuse(item, f"unpacking into {spelled}[...] is", _JOIN_HINT[helper])
+                    self.refuse(item, f"unpacking into {spelled}[...] is", syntax.JOIN_HINTS[helper])
                 item = item.value
             if isinstance(item, cst.Slice):  # a range: 1-D already, made a column for np.c_
                 made = self.helper_range(item)
@@ -1068,16 +1095,16 @@ class _Lowering:
                 continue
             bare = _bare(item)
             if isinstance(bare, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-                self.refuse(item, f"a directive string in {spelled}[...] is", _JOIN_HINT[helper])
+                self.refuse(item, f"a directive string in {spelled}[...] is", syntax.JOIN_HINTS[helper])
             if isinstance(bare, (cst.List, cst.Tuple)) or (
                 isinstance(bare, cst.Name) and (bare.value in self.lists or bare.value in self.tuples)
             ):
-                made = self.held(item, *self.apply("numpy.array", item, [item], {}))  # numpy makes it an array
+                made = self.held(item, *self.apply(syntax.ARRAY, item, [item], {}))  # numpy makes it an array
             else:
                 made = self.atom(item)
             pieces.append(self.held(item, *self.apply(piece_rule, item, [made], {})))
         keywords = {} if axis is None else {"axis": cst.parse_expression(axis)}
-        return self.apply("numpy.concatenate", node, [cst.List(elements=[cst.Element(p) for p in pieces])], keywords)
+        return self.apply(syntax.CONCATENATE, node, [cst.List(elements=[cst.Element(p) for p in pieces])], keywords)
 
     def helper_range(self, item: cst.Slice) -> cst.Name:
         """A slice in ``np.r_[...]``: ``np.arange(start, stop, step)`` as numpy reads it (no start: 0).
@@ -1085,7 +1112,7 @@ class _Lowering:
         start = item.lower if item.lower is not None else cst.Integer("0")
         stop = item.upper if item.upper is not None else cst.Name("None")
         arguments = [start, stop] + ([item.step] if item.step is not None else [])
-        return self.held(item, *self.apply("numpy.arange", item, arguments, {}, kind="inactive_only"))
+        return self.held(item, *self.apply(syntax.RANGE, item, arguments, {}, kind="inactive_only"))
 
     def held(self, node: cst.CSTNode, value, rule, operands, inactive_only) -> cst.Name:
         """A temporary holding one operation made here (``apply``'s result), placed where ``node`` is written."""
@@ -1117,11 +1144,14 @@ class _Lowering:
         name = node.attr.value
         if name == "T":
             base = self.atom(node.value)
-            return self.apply("numpy.transpose", node, [base], {})
-        if name in _PASSIVE_ATTRIBUTES:
+            return self.apply(syntax.TRANSPOSE, node, [base], {})
+        if name in syntax.PASSIVE_ATTRIBUTES:
             return node.with_changes(value=self.atom(node.value)), None, {}, False
-        self.refuse(node.attr, f"the attribute '.{name}' is",
-                    f"supported array attributes: .T, {', '.join('.' + a for a in sorted(_PASSIVE_ATTRIBUTES))}")
+        self.refuse(
+            node.attr,
+            f"the attribute '.{name}' is",
+            f"supported array attributes: .T, {', '.join('.' + a for a in sorted(syntax.PASSIVE_ATTRIBUTES))}",
+        )
 
     def call(self, node: cst.Call):
         positional = [arg.value for arg in node.args if arg.keyword is None]
@@ -1131,8 +1161,11 @@ class _Lowering:
         if text is not None and self.resolution(text) == "function":
             value = self.inline(node, self.unit.resolutions[text], positional, keywords)
             if isinstance(value, list):
-                self.refuse(node, f"using the {len(value)} values '{text}' returns as one value is",
-                            "unpack them: a, b = f(...)")
+                self.refuse(
+                    node,
+                    f"using the {len(value)} values '{text}' returns as one value is",
+                    "unpack them: a, b = f(...)",
+                )
             if isinstance(value, cst.Name):
                 return value, "s2sad.copy", {"x": value}, False
             return value, None, {}, False
@@ -1141,17 +1174,21 @@ class _Lowering:
             return self.apply(found.name, node, positional, keywords, kind=found.kind)
         if isinstance(function, cst.Attribute):
             method = function.attr.value
-            numpy_name = _METHODS.get(method)
+            numpy_name = syntax.METHODS.get(method)
             if numpy_name is None:
-                self.refuse(function.attr, f"the array method '.{method}()' is",
-                            f"supported methods: {', '.join(sorted(_METHODS))}")
+                self.refuse(
+                    function.attr,
+                    f"the array method '.{method}()' is",
+                    f"supported methods: {', '.join(sorted(syntax.METHODS))}",
+                )
             receiver = function.value
-            if method == "flatten":  # always a copy, where np.ravel may return a view
-                raveled = self.atom(node.with_changes(func=function.with_changes(attr=cst.Name("ravel"))))
-                return self.apply("numpy.copy", node, [raveled], {}, kind=rules.kind("numpy.copy"))
-            if method == "copy" and not positional and "order" not in keywords:
+            if method in syntax.COPYING_METHODS:  # always a copy, of what the function gives (maybe a view)
+                function_name = numpy_name.rpartition(".")[2]
+                viewed = self.atom(node.with_changes(func=function.with_changes(attr=cst.Name(function_name))))
+                return self.apply(syntax.COPY, node, [viewed], {}, kind=rules.kind(syntax.COPY))
+            if numpy_name == syntax.COPY and not positional and "order" not in keywords:
                 keywords = {"order": cst.SimpleString('"C"')}  # x.copy() is C-ordered, np.copy(x) keeps x's order
-            if method in _PACKED_METHODS and len(positional) > 1:
+            if method in syntax.PACKED_METHODS and len(positional) > 1:
                 positional = [cst.Tuple(elements=[cst.Element(value=p) for p in positional])]
             return self.apply(numpy_name, node, [receiver, *positional], keywords, kind=rules.kind(numpy_name))
         self.refuse(function, "calling this is")
@@ -1164,8 +1201,11 @@ class _Lowering:
             self.refuse(node, f"{rules.spelling(name)}() other than in a for loop's header is")
         rule = rules.lookup(name) if kind == "rule" else None  # `name` as called: np.copy, float
         if rule is None and rules.writes_out(name, positional, keywords):
-            self.refuse(node, f"writing the result of {rules.spelling(name)} into an array given as out is",
-                        f"assign it instead: y = {rules.spelling(name)}(...)")
+            self.refuse(
+                node,
+                f"writing the result of {rules.spelling(name)} into an array given as out is",
+                f"assign it instead: y = {rules.spelling(name)}(...)",
+            )
         sequences = rule.sequences if rule else ()
         positional = [self._argument(rule, index, None, value, sequences) for index, value in enumerate(positional)]
         keywords = {key: self._argument(rule, None, key, value, sequences) for key, value in keywords.items()}
@@ -1187,12 +1227,17 @@ class _Lowering:
         try:
             bound = rule.signature.bind(*positional, **keywords)
         except TypeError as error:
-            self.refuse(node, f"this call of {rules.spelling(name)} ({error}) is",
-                        f"s2sad differentiates {rules.spelling(name)}{rule.signature}")
+            self.refuse(
+                node,
+                f"this call of {rules.spelling(name)} ({error}) is",
+                f"s2sad differentiates {rules.spelling(name)}{rule.signature}",
+            )
         operands = {
-            parameter: tuple(e.value for e in operand.elements)
-            if parameter in sequences and isinstance(operand, (cst.Tuple, cst.List))
-            else operand
+            parameter: (
+                tuple(e.value for e in operand.elements)
+                if parameter in sequences and isinstance(operand, (cst.Tuple, cst.List))
+                else operand
+            )
             for parameter, operand in bound.arguments.items()
         }
         return value, rule.name, operands, False
@@ -1202,11 +1247,16 @@ class _Lowering:
             names = list(rule.signature.parameters)
             parameter = keyword if keyword is not None else (names[index] if index < len(names) else None)
             bare = _bare(value)
-            if parameter in rule.differentiable and parameter not in sequences and (
-                isinstance(bare, cst.Name) and bare.value in self.tuples
+            if (
+                parameter in rule.differentiable
+                and parameter not in sequences
+                and (isinstance(bare, cst.Name) and bare.value in self.tuples)
             ):
-                self.refuse(value, f"passing the tuple '{bare.value}' as '{parameter}' of "
-                            f"{rules.spelling(rule.name)} is", "pass an array: np.array(t) or np.stack(t)")
+                self.refuse(
+                    value,
+                    f"passing the tuple '{bare.value}' as '{parameter}' of " f"{rules.spelling(rule.name)} is",
+                    "pass an array: np.array(t) or np.stack(t)",
+                )
             if parameter in sequences:
                 value = _bare(value)
                 if isinstance(value, cst.Name) and value.value in self.lists:
@@ -1214,8 +1264,11 @@ class _Lowering:
                 if isinstance(value, cst.Name) and value.value in self.tuples:
                     return cst.Tuple(elements=[cst.Element(i) for i in self.tuples[value.value]])
                 if not isinstance(value, (cst.Tuple, cst.List)):
-                    self.refuse(value, f"passing {parameter} of {rules.spelling(rule.name)} other than as a "
-                                "list written out is", "write the list out, like np.stack([a, b])")
+                    self.refuse(
+                        value,
+                        f"passing {parameter} of {rules.spelling(rule.name)} other than as a " "list written out is",
+                        "write the list out, like np.stack([a, b])",
+                    )
                 return self.operand(value)
         return self.operand(value)
 
@@ -1223,10 +1276,6 @@ class _Lowering:
 # Functions whose result may be a view of their argument (basic indexing, reshapes).
 _EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
-_JOIN_HINT = {
-    "numpy.r_": "join arrays with np.concatenate([a, b], axis=...), or np.stack([a, b], axis=...) along a new axis",
-    "numpy.c_": "join columns with np.concatenate([a, b], axis=-1) or np.stack([a, b], axis=-1)",
-}
 
 
 def _binary(node: cst.AugAssign) -> cst.BinaryOperation:

@@ -51,7 +51,14 @@ def run(unit: Unit, options: Options) -> Unit:
     try:
         while changed:
             changed = False
-            for rewrite in (_inline_forward, _inline_reverse, _propagate_copies, _drop_round_trips, _fold_lines, _remove_dead):
+            for rewrite in (
+                _inline_forward,
+                _inline_reverse,
+                _propagate_copies,
+                _drop_round_trips,
+                _fold_lines,
+                _remove_dead,
+            ):
                 generated, did = rewrite(generated, names)
                 changed = changed or did
         if options.mode == "reverse":
@@ -84,9 +91,15 @@ class _FactCollector(NameCollector):
 
     def visit_Call(self, call: cst.Call) -> None:
         func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in ("append", "pop"):
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in ("append", "pop")
+        ):
             self.updated.add(func.value.value)
-        elif isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name):
+        elif (
+            isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name)
+        ):
             self.updated.add(call.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
 
     def visit_Subscript(self, subscript: cst.Subscript) -> None:
@@ -204,8 +217,10 @@ def _replace_in(item, replacements):
     node = node.with_changes(value=substitute(node.value, replacements))
     if isinstance(node, cst.Assign):
         node = node.with_changes(
-            targets=[t.with_changes(target=substitute(t.target, replacements)) if isinstance(t.target, cst.Subscript)
-                     else t for t in node.targets]
+            targets=[
+                t.with_changes(target=substitute(t.target, replacements)) if isinstance(t.target, cst.Subscript) else t
+                for t in node.targets
+            ]
         )
     elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
         node = node.with_changes(target=substitute(node.target, replacements))
@@ -384,8 +399,11 @@ def _drop_round_trips(generated: Generated, names: Names):
             if position in dropped or copied is None or not isinstance(line.node.value, cst.Name):
                 continue
             source = line.node.value.value
-            later = min(next_of(compounds, position), next_of(writes.get(copied, []), position),
-                        next_of(writes.get(source, []), position))
+            later = min(
+                next_of(compounds, position),
+                next_of(writes.get(copied, []), position),
+                next_of(writes.get(source, []), position),
+            )
             item = block[later] if later < len(block) else None
             if isinstance(item, Line) and _target(item) == source and m.matches(item.node.value, m.Name(copied)):
                 dropped.add(later)
@@ -403,7 +421,9 @@ def _remove_dead(generated: Generated, names: Names):
     counts = _use_counts(generated)
 
     def rewrite(block: list):
-        kept = [item for item in block if not ((name := _target(item)) and names.is_placeholder(name) and counts[name] == 0)]
+        kept = [
+            item for item in block if not ((name := _target(item)) and names.is_placeholder(name) and counts[name] == 0)
+        ]
         return kept if len(kept) < len(block) else None
 
     changed = {}
@@ -429,7 +449,9 @@ def _fold_lines(generated: Generated, names: Names):
         for item in block:
             if isinstance(item, Compound):
                 items.append(
-                    dataclasses.replace(item, body=folded(item.body, identities), orelse=folded(item.orelse, identities))
+                    dataclasses.replace(
+                        item, body=folded(item.body, identities), orelse=folded(item.orelse, identities)
+                    )
                 )
             elif hasattr(item.node, "value"):
                 value = fold(item.node.value, identities=identities)
@@ -443,7 +465,7 @@ def _fold_lines(generated: Generated, names: Names):
     forward, reverse = folded(generated.forward, False), folded(generated.reverse, True)
     before = expressions_in(generated.forward) + expressions_in(generated.reverse)
     after = expressions_in(forward) + expressions_in(reverse)
-    changed = any(a is not b and not a.deep_equals(b) for a, b in zip(before, after))
+    changed = any(a is not b and not a.deep_equals(b) for a, b in zip(before, after, strict=False))
     return dataclasses.replace(generated, forward=forward, reverse=reverse), changed
 
 
@@ -510,7 +532,9 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
         return folded if folded is not None else _changed(node, expression=inner)
     if isinstance(node, cst.Call):
         args = [_changed(arg, value=fold(arg.value, False, identities)) for arg in node.args]
-        node = node if all(new is old for new, old in zip(args, node.args)) else node.with_changes(args=args)
+        node = (
+            node if all(new is old for new, old in zip(args, node.args, strict=True)) else node.with_changes(args=args)
+        )
         exponent = _number(node.args[1].value) if len(node.args) == 2 else None
         if _called(node, "power_slope") and exponent is not None and 1 <= exponent < math.inf:
             # d/dx x**n for a number n >= 1 written out, as a person writes it: 2 * x, 3 * x ** 2
@@ -555,6 +579,7 @@ def _called(node: cst.Call, name: str) -> bool:
 
 # -- results ------------------------------------------------------------------------
 
+
 def _release_dead(generated: Generated) -> Generated:
     """``del`` each array once nothing later reads it, at the top level of the sweeps.
 
@@ -582,8 +607,13 @@ def _release_dead(generated: Generated) -> Generated:
         dead = sorted(n for n in touched - released - cheap if last_read.get(n, -1) <= index)
         if dead and index + 1 < len(items):
             released |= set(dead)
-            node = cst.Del(target=cst.Tuple(elements=[cst.Element(cst.Name(n)) for n in dead], lpar=[], rpar=[])
-                           if len(dead) > 1 else cst.Name(dead[0]))
+            node = cst.Del(
+                target=(
+                    cst.Tuple(elements=[cst.Element(cst.Name(n)) for n in dead], lpar=[], rpar=[])
+                    if len(dead) > 1
+                    else cst.Name(dead[0])
+                )
+            )
             sections[section].append(Line(node, item.origin))
     return dataclasses.replace(generated, forward=tuple(sections["forward"]), reverse=tuple(sections["reverse"]))
 

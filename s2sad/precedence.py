@@ -71,9 +71,7 @@ class Parentheses(cst.CSTTransformer):
         else:
             # Equal precedence on the right keeps its parentheses: a - (b - c).
             left_needs, right_needs = left < own, right <= own
-        return updated.with_changes(
-            left=_wrapped(updated.left, left_needs), right=_wrapped(updated.right, right_needs)
-        )
+        return updated.with_changes(left=_wrapped(updated.left, left_needs), right=_wrapped(updated.right, right_needs))
 
     def leave_UnaryOperation(self, original, updated: cst.UnaryOperation) -> cst.UnaryOperation:
         own = binding(updated.with_changes(lpar=[], rpar=[]))

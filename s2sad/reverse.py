@@ -78,8 +78,12 @@ class _Transform:
         checks = tuple(
             Line(
                 cst.Expr(
-                    call(self.rt("require_float"), cst.Name(name), string(name),
-                         string(str(self.function.parameter_origins[name])))
+                    call(
+                        self.rt("require_float"),
+                        cst.Name(name),
+                        string(name),
+                        string(str(self.function.parameter_origins[name])),
+                    )
                 ),
                 None,
             )
@@ -110,7 +114,11 @@ class _Transform:
         names = [name for name in first_inside if name in saved | zeroed]
         bound = set(self.function.parameters)
         for statement in body:
-            if isinstance(statement, ir.Assign) and statement.target not in bound and statement.id in self.activity.recorded:
+            if (
+                isinstance(statement, ir.Assign)
+                and statement.target not in bound
+                and statement.id in self.activity.recorded
+            ):
                 names.append(statement.target)
             bound |= ir.assigned([statement])
         if not names:
@@ -120,9 +128,7 @@ class _Transform:
         return [Line(cst.Assign(targets=targets, value=cst.Name("None")), None, heading=heading)]
 
     def uses_tape(self, body) -> bool:
-        return any(
-            s.id in self.activity.recorded or s.id in self.activity.reversed for s in ir.walk(body)
-        )
+        return any(s.id in self.activity.recorded or s.id in self.activity.reversed for s in ir.walk(body))
 
     # -- signature and result --------------------------------------------------
 
@@ -176,7 +182,9 @@ class _Transform:
                     lines.append(Line(cst.Expr(push), statement.origin, "the reverse sweep reads the old value"))
                 lines.append(assign(statement.target, statement.value, statement.origin))
             elif isinstance(statement, ir.Append):
-                lines.append(Line(cst.Expr(call(attribute(statement.target, "append"), statement.value)), statement.origin))
+                lines.append(
+                    Line(cst.Expr(call(attribute(statement.target, "append"), statement.value)), statement.origin)
+                )
             elif isinstance(statement, ir.SetItem):
                 part = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
                 if statement.id in self.activity.recorded:
@@ -185,8 +193,12 @@ class _Transform:
                 if statement.id in self.activity.active_operands and not (
                     statement.distinct or _slices_only(statement.index)
                 ):
-                    check = call(self.rt("require_distinct"), cst.Name(statement.target), statement.index_value,
-                                 string(str(statement.origin)))
+                    check = call(
+                        self.rt("require_distinct"),
+                        cst.Name(statement.target),
+                        statement.index_value,
+                        string(str(statement.origin)),
+                    )
                     lines.append(Line(cst.Expr(check), statement.origin))
                 operator = cst.AddAssign() if statement.augmented else None
                 node = (
@@ -252,9 +264,7 @@ class _Transform:
         if self.options.kind != "vjp" and not self.activity.scalar_result:
             where = string(str(returned.origin))
             forward.append(Line(cst.Expr(call(self.rt("require_scalar"), value, where)), returned.origin))
-        restored = {
-            getattr(s, "target", None) for s in ir.walk(self.function.body) if s.id in self.activity.recorded
-        }
+        restored = {getattr(s, "target", None) for s in ir.walk(self.function.body) if s.id in self.activity.recorded}
         if self.options.kind == "value_and_grad" and ir.names_read(value) & restored:
             held = self.names.role("result")
             forward.append(assign(held, value, returned.origin))
@@ -394,12 +404,16 @@ class _Transform:
                 # The old values there no longer reach the result: their adjoint is zero.
                 self.own(statement.target, statement.origin)
                 slot = cst.Subscript(value=cst.Name(adjoint), slice=statement.index)
-                self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=cst.Float("0.0")), statement.origin))
+                self.out.append(
+                    Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=cst.Float("0.0")), statement.origin)
+                )
             if contribution is not None:
                 self.accumulate(statement.value.value, contribution, statement)
         if statement.id in self.activity.recorded:
             slot = cst.Subscript(value=cst.Name(statement.target), slice=statement.index)
-            self.out.append(Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=self.tape("pop")), statement.origin))
+            self.out.append(
+                Line(cst.Assign(targets=[cst.AssignTarget(target=slot)], value=self.tape("pop")), statement.origin)
+            )
 
     def own(self, name: str, origin) -> None:
         """Make the adjoint of ``name`` an array no other variable shares, before updating it in place."""
@@ -435,7 +449,9 @@ class _Transform:
         same_shape = self.activity.same_shape.get(statement.id, frozenset())
         bindings: dict[str, cst.BaseExpression] = {"d_out": d_out, "out": cst.Name(statement.target)}
         for parameter, operand in statement.operands.items():
-            bindings[parameter] = cst.List(elements=[cst.Element(a) for a in operand]) if isinstance(operand, tuple) else operand
+            bindings[parameter] = (
+                cst.List(elements=[cst.Element(a) for a in operand]) if isinstance(operand, tuple) else operand
+            )
         for alias in templates.MODULE_NAMES:
             bindings[alias] = cst.Name(self.names.module(alias))
         for name in sorted(rule.adjoint.globals):
@@ -447,7 +463,7 @@ class _Transform:
         setup, results = templates.instantiate(rule.adjoint, bindings, wanted, self.fresh)
         for name, value in setup:
             self.out.append(assign(name, value, statement.origin))
-        for parameter, index in zip(parameters, wanted):
+        for parameter, index in zip(parameters, wanted, strict=True):
             contribution = results[index]
             operand = statement.operands[parameter]
             if parameter in rule.sequences:
@@ -470,7 +486,8 @@ class _Transform:
         for position, item in enumerate(items):
             if isinstance(item, cst.Name) and item.value in active:
                 piece = cst.Subscript(
-                    value=cst.Name(held), slice=[cst.SubscriptElement(slice=cst.Index(value=cst.Integer(str(position))))]
+                    value=cst.Name(held),
+                    slice=[cst.SubscriptElement(slice=cst.Index(value=cst.Integer(str(position))))],
                 )
                 self.accumulate(item.value, piece, statement)
 
@@ -518,17 +535,8 @@ def fresh(value: cst.BaseExpression) -> bool:
         name = value.func.attr.value
         if name == "unbroadcast":
             return fresh(value.args[0].value)  # returns its argument when shapes agree
-        return name in ALLOCATING
+        return name in rules.ALLOCATING
     return False
-
-
-# Calls that always return a new array (the rest, like np.reshape, may return a view).
-ALLOCATING = {
-    "where", "outer", "solve", "inv", "zeros_like", "copy", "take", "unreduce", "mean_adjoint",
-    "extremum_adjoint", "prod_adjoint", "getitem_adjoint", "matmul_adjoint_left", "matmul_adjoint_right",
-    "dot_adjoint_left", "dot_adjoint_right", "inner_adjoint_left", "inner_adjoint_right", "norm_adjoint",
-    "solve_adjoint_matrix", "add_lists", "as_list", "sum_adjoint", "getitem_matmul_adjoint",
-}
 
 
 def _slices_only(index) -> bool:

@@ -12,7 +12,6 @@ import numpy as np
 
 from s2sad.errors import BadArgument, Origin
 
-
 # Arguments of these helpers whose shape, dtype or type alone is read (never their values),
 # by position: analysis needs no saved copy of an array updated in place that only these see.
 SHAPE_ONLY = {
@@ -26,6 +25,7 @@ SHAPE_ONLY = {
     "split_like": slice(1, 2),
     "sum_adjoint": slice(1, 2),
 }
+
 
 class Shape:
     """What the tape keeps of an array whose old value the reverse sweep reads for its shape alone."""
@@ -93,9 +93,7 @@ def unbroadcast(g, x, *more):
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
-    )
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     summed = np.add.reduce(g, axis=axes) if axes else g
     if np.shape(summed) != shape:
         summed = np.reshape(summed, shape)
@@ -200,8 +198,11 @@ def getitem_adjoint(g, x, index):
 def _gathers_rows(x, index) -> bool:
     """``x[index]`` with one integer array: rows of x, some perhaps many times."""
     return (
-        isinstance(index, np.ndarray) and index.ndim == 1 and index.dtype.kind in "iu"
-        and isinstance(x, (np.ndarray, Shape)) and x.ndim >= 1
+        isinstance(index, np.ndarray)
+        and index.ndim == 1
+        and index.dtype.kind in "iu"
+        and isinstance(x, (np.ndarray, Shape))
+        and x.ndim >= 1
     )
 
 
@@ -225,7 +226,9 @@ def getitem_matmul_adjoint(g, a, b, x, index):
             per_row = np.bincount(index % x.shape[0], weights=g, minlength=x.shape[0])
             return np.outer(per_row, b).astype(_dtype(x), copy=False)
         if _ndim(b) == 2 and _ndim(g) == 2:
-            return (_scatter_rows(g, Shape((x.shape[0], g.shape[1]), g.dtype), index) @ b.T).astype(_dtype(x), copy=False)
+            return (_scatter_rows(g, Shape((x.shape[0], g.shape[1]), g.dtype), index) @ b.T).astype(
+                _dtype(x), copy=False
+            )
     return getitem_adjoint(matmul_adjoint_left(g, a, b), x, index)
 
 
@@ -246,7 +249,7 @@ def split_like(g, arrays, axis):
     """
     if axis is None:
         pieces = np.split(g, np.cumsum([np.size(a) for a in arrays])[:-1])
-        return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays)]
+        return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays, strict=True)]
     sizes = [np.shape(a)[axis] for a in arrays]
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
@@ -310,7 +313,7 @@ def zeros_like(x):
 
 def add_lists(a: list, b) -> list:
     """Two adjoints of one list, added item by item."""
-    return [add_lists(x, y) if isinstance(x, list) else x + y for x, y in zip(a, b)]
+    return [add_lists(x, y) if isinstance(x, list) else x + y for x, y in zip(a, b, strict=True)]
 
 
 def as_list(items) -> list:
@@ -335,7 +338,8 @@ def require_distinct(array, index, where: str):
     positions = np.arange(np.size(array)).reshape(np.shape(array))[index]
     if np.unique(positions).size != np.size(positions):
         raise BadArgument(
-            "assigning into an array through an index with repeated entries", _origin(where),
+            "assigning into an array through an index with repeated entries",
+            _origin(where),
             hint="use distinct indices, or np.add.at for accumulation",
         )
 
@@ -407,7 +411,7 @@ def matmul_adjoint_left_stacked(gs, a, bs):
             return np.stack(gs, axis=1) @ np.stack(bs)
         if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(b) == 2 for b in bs):
             return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
-    return sum((matmul_adjoint_left(g, a, b) for g, b in zip(gs, bs)), 0.0)
+    return sum((matmul_adjoint_left(g, a, b) for g, b in zip(gs, bs, strict=True)), 0.0)
 
 
 def matmul_adjoint_right_stacked(gs, a_items, b):
@@ -417,7 +421,7 @@ def matmul_adjoint_right_stacked(gs, a_items, b):
             return np.stack(a_items, axis=1) @ np.stack(gs)
         if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(a) == 2 for a in a_items):
             return np.concatenate(a_items, axis=0).T @ np.concatenate(gs, axis=0)
-    return sum((matmul_adjoint_right(g, a, b) for g, a in zip(gs, a_items)), 0.0)
+    return sum((matmul_adjoint_right(g, a, b) for g, a in zip(gs, a_items, strict=True)), 0.0)
 
 
 def _check_dot(a, b):
@@ -512,7 +516,7 @@ def norm_adjoint(g, out, x, ord, axis, keepdims):
         raise BadArgument(
             f"np.linalg.norm with ord={ord!r} has no derivative rule in s2sad "
             "(the 2-norm of vectors and the Frobenius norm of matrices have one)",
-            hint="write that norm with np.abs, np.max or np.sum, or give it a rule with @s2sad.rule"
+            hint="write that norm with np.abs, np.max or np.sum, or give it a rule with @s2sad.rule",
         )
     expanded = expand_reduced(out, x, axis, keepdims)
     safe = np.where(expanded == 0, 1.0, expanded)
@@ -700,8 +704,7 @@ def require_float(value, name: str, where: str):
     raise BadArgument(
         f"argument '{name}' is differentiated but holds {kind}, not floats",
         _origin(where),
-        hint=f"pass floats (for example {name}.astype(float) or float({name})), "
-        "or leave it out of wrt",
+        hint=f"pass floats (for example {name}.astype(float) or float({name})), " "or leave it out of wrt",
     )
 
 
@@ -739,7 +742,8 @@ def require_length(value, length: int, where: str):
     """Unpacking ``a, b = value`` needs exactly ``length`` items, as in Python."""
     if len(value) != length:
         raise BadArgument(
-            f"cannot unpack {len(value)} values into {length} names", _origin(where),
+            f"cannot unpack {len(value)} values into {length} names",
+            _origin(where),
             hint="unpack a value with as many items as names",
         )
 
@@ -751,7 +755,7 @@ def require_length(value, length: int, where: str):
 def _element_offsets(a: np.ndarray):
     """Byte address of every element of ``a``, in its shape."""
     offsets = np.full(a.shape, a.__array_interface__["data"][0], dtype=np.int64)
-    for axis, (length, stride) in enumerate(zip(a.shape, a.strides)):
+    for axis, (length, stride) in enumerate(zip(a.shape, a.strides, strict=True)):
         offsets += (np.arange(length, dtype=np.int64) * stride).reshape((-1,) + (1,) * (a.ndim - axis - 1))
     return offsets
 

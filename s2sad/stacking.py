@@ -68,7 +68,7 @@ def _stack_loop(loop: Compound, names: Names) -> list:
         for name in lists:
             line = assign(name, cst.List(elements=[]), loop.origin)
             before.append(dataclasses.replace(line, note=f"for one product with {stem} after the loop"))
-        for name, value in zip(lists, operands):
+        for name, value in zip(lists, operands, strict=True):
             body.append(Line(cst.Expr(call(attribute(name, "append"), value)), item.origin))
         arguments: list[cst.BaseExpression] = [cst.Name(lists[0]), cst.Name(lists[1])]
         arguments.insert(STACKED[helper], matrix)  # in the helper's own order: g, a, b
@@ -83,7 +83,9 @@ def _stack_loop(loop: Compound, names: Names) -> list:
 def _accumulation(line: Line, names: Names):
     """``d_W = d_W + _rt.<helper>(g, ...)`` with a stacked form: (d_W, helper, the matrix, the other operands)."""
     node = line.node
-    if not m.matches(node, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation(operator=m.Add()))):
+    if not m.matches(
+        node, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.BinaryOperation(operator=m.Add()))
+    ):
         return None
     adjoint = node.targets[0].target.value
     total = node.value

@@ -145,9 +145,7 @@ def parse_source(
         results = (returned,)
     results = tuple(None if m.matches(r, m.Name("None")) else r for r in results)
     if len(results) != result_count:
-        raise RuleShapeError(
-            f"{where}: returns {len(results)} values, expected {result_count} ({returns})"
-        )
+        raise RuleShapeError(f"{where}: returns {len(results)} values, expected {result_count} ({returns})")
 
     known = set(names) | {local for local, _ in setup} | set(MODULE_NAMES) | {"None", "True", "False"}
     free: set[str] = set()
@@ -292,7 +290,9 @@ def instantiate(
     parameters take their defaults. Setup lines are kept only when a wanted
     result needs them, and their locals get fresh names.
     """
-    replacements = {name: template.defaults[name] for name in template.params if name not in bindings and name in template.defaults}
+    replacements = {
+        name: template.defaults[name] for name in template.params if name not in bindings and name in template.defaults
+    }
     missing = [name for name in template.params if name not in bindings and name not in replacements]
     if missing:
         raise RuleShapeError(f"rule {template.name}: no binding for {missing}")

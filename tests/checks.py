@@ -86,15 +86,15 @@ def numeric_hvp(gradient, args, positions, v):
     shifted = []
     for sign in (1.0, -1.0):
         trial = list(args)
-        for p, d in zip(positions, v):
+        for p, d in zip(positions, v, strict=True):
             moved = np.asarray(args[p], dtype=float) + sign * STEP * np.asarray(d)
             trial[p] = float(moved) if isinstance(args[p], float) else moved
         shifted.append(gradient(*trial))
-    return tuple((np.asarray(a) - np.asarray(b)) / (2 * STEP) for a, b in zip(*shifted))
+    return tuple((np.asarray(a) - np.asarray(b)) / (2 * STEP) for a, b in zip(*shifted, strict=True))
 
 
 def assert_gradients_close(actual, expected, args, wrt):
-    for index, got, want in zip(wrt, actual, expected):
+    for index, got, want in zip(wrt, actual, expected, strict=True):
         assert np.shape(got) == np.shape(args[index]), f"gradient of argument {index} has shape {np.shape(got)}"
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"gradient of argument {index}")
 

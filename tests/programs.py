@@ -96,12 +96,34 @@ AVOIDABLE = frozenset({"conditional-expression", "return-in-loop", "aliases"})
 # ("update:": "-part" into name[idx], "-all" into name[...] or name[:], neither: name op= v) and where
 # it is ("where:"; "helper": in a helper f calls).
 ALIAS_FORMS = frozenset(
-    [f"{prefix}:{form}" for prefix in ("view", "through") for form in (
-        "same-name", "several-targets", "slice", "whole-slice", "transpose", "row", "column", "reshape", "ravel",
-        "squeeze", "expand-dims", "list-literal", "list-append", "helper-returns-argument", "helper-returns-view")]
+    [
+        f"{prefix}:{form}"
+        for prefix in ("view", "through")
+        for form in (
+            "same-name",
+            "several-targets",
+            "slice",
+            "whole-slice",
+            "transpose",
+            "row",
+            "column",
+            "reshape",
+            "ravel",
+            "squeeze",
+            "expand-dims",
+            "list-literal",
+            "list-append",
+            "helper-returns-argument",
+            "helper-returns-view",
+        )
+    ]
     + ["view:view-of-view", "view:may-copy", "through:base", "through:loop-item"]
-    + [f"update:{kind}{suffix}" for kind in ("set", "add", "subtract", "multiply", "divide")
-       for suffix in ("", "-part", "-all") if (kind, suffix) != ("set", "")]
+    + [
+        f"update:{kind}{suffix}"
+        for kind in ("set", "add", "subtract", "multiply", "divide")
+        for suffix in ("", "-part", "-all")
+        if (kind, suffix) != ("set", "")
+    ]
     + [f"where:{where}" for where in ("straight-line", "branch", "loop", "helper")]
 )
 
@@ -158,7 +180,7 @@ def broadcast(*shapes: Shape) -> Shape:
 
 def fits(small: Shape, shape: Shape) -> bool:
     """Whether a value of shape ``small`` broadcasts to ``shape``."""
-    return len(small) <= len(shape) and all(s in (1, t) for s, t in zip(reversed(small), reversed(shape)))
+    return len(small) <= len(shape) and all(s in (1, t) for s, t in zip(reversed(small), reversed(shape), strict=False))
 
 
 def operand_shapes(shape: Shape) -> list[Shape]:
@@ -167,7 +189,7 @@ def operand_shapes(shape: Shape) -> list[Shape]:
     for rank in range(1, len(shape) + 1):
         tail = shape[len(shape) - rank :]
         for ones in itertools.product((False, True), repeat=rank):
-            candidate = tuple(1 if one else size for one, size in zip(ones, tail))
+            candidate = tuple(1 if one else size for one, size in zip(ones, tail, strict=True))
             if candidate not in found and set(candidate) != {1}:
                 found.append(candidate)
     return found
@@ -301,7 +323,7 @@ class _Module:
         """A new helper function returning values of ``results``' shapes (defined before its first caller)."""
         count = self.draw(st.integers(1, 3))
         shapes = [results[0], *(self.draw(st.sampled_from(self.shapes)) for _ in range(count - 1))]
-        parameters = tuple(zip("abc", shapes))
+        parameters = tuple(zip("abc", shapes, strict=False))
         defaults = {}
         if count > 1 and shapes[-1] == () and self.draw(st.booleans()):
             defaults[parameters[-1][0]] = self.draw(st.sampled_from(["0.5", "1.5", "-1.0"]))
@@ -311,7 +333,7 @@ class _Module:
         name = self.name("g")
         signature = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p, _ in parameters)
         self.definitions.append(writer.definition(name, signature))
-        bounds = tuple(max(bounds) for bounds in zip(*writer.returned))
+        bounds = tuple(max(bounds) for bounds in zip(*writer.returned, strict=True))
         helper = _Helper(name, parameters, defaults, results, bounds)
         self.helpers.append(helper)
         return helper
@@ -323,8 +345,9 @@ _MARK, _PAIR = "\x00", "\x01"  # a line's mark that two arrays share memory righ
 class _Function:
     """Writes one function's body, knowing what each name in scope holds."""
 
-    def __init__(self, module: _Module, parameters, results: tuple[Shape, ...], level: int,
-                 argument_bound: float = INPUT_BOUND):
+    def __init__(
+        self, module: _Module, parameters, results: tuple[Shape, ...], level: int, argument_bound: float = INPUT_BOUND
+    ):
         self.module = module
         self.draw = module.draw
         self.results = results
@@ -406,8 +429,17 @@ class _Function:
             self.loops[-1].local.add(name)
         fresh = value.fresh and not value.sees
         contiguous = value.contiguous or (fresh and (len(value.shape) == 1 or 1 in value.shape))  # a new array
-        self.scope[name] = Value(name, value.shape, value.bound, value.low, fresh, memories=memories,
-                                 handle=value.handle, contiguous=contiguous, form=value.form)
+        self.scope[name] = Value(
+            name,
+            value.shape,
+            value.bound,
+            value.low,
+            fresh,
+            memories=memories,
+            handle=value.handle,
+            contiguous=contiguous,
+            form=value.form,
+        )
         if name in self.unused:
             self.unused.remove(name)
         self.unused.append(name)
@@ -427,8 +459,9 @@ class _Function:
         return self.choose(dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())]))
 
     def array_shapes(self) -> list[Shape]:
-        return [shape for shape in dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())])
-                if shape]
+        return [
+            shape for shape in dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())]) if shape
+        ]
 
     # -- values ------------------------------------------------------------------------------------
 
@@ -438,8 +471,9 @@ class _Function:
             return value
         scale = 10.0 ** -math.ceil(math.log10(value.bound / LARGEST))
         low = value.low * scale if value.low else None
-        return Value(f"{scale!r} * {operand(value)}", value.shape, value.bound * scale, low, value.fresh,
-                     value.sees, atom=False)
+        return Value(
+            f"{scale!r} * {operand(value)}", value.shape, value.bound * scale, low, value.fresh, value.sees, atom=False
+        )
 
     def squash(self, value: Value, limit: float = 1.0) -> Value:
         """``value`` if it stays within [-limit, limit], else a squashed version of it that does."""
@@ -456,21 +490,23 @@ class _Function:
         """An expression of exactly ``shape``, nested about ``depth`` deep."""
         if depth <= 0:
             return self.leaf(shape)
-        build = self.pick([
-            (4, self.leaf),
-            (4, self.elementwise),
-            (6, self.arithmetic),
-            (2, self.through_positive),
-            (2, self.reduction),
-            (2, self.product),
-            (2, self.indexing),
-            (1, self.reshaping),
-            (1, self.joining),
-            (1, self.kink),
-            (1, self.linear_algebra),
-            (0 if "conditional-expression" in self.module.avoid else 1, self.conditional),
-            (1, self.helper_call),
-        ])
+        build = self.pick(
+            [
+                (4, self.leaf),
+                (4, self.elementwise),
+                (6, self.arithmetic),
+                (2, self.through_positive),
+                (2, self.reduction),
+                (2, self.product),
+                (2, self.indexing),
+                (1, self.reshaping),
+                (1, self.joining),
+                (1, self.kink),
+                (1, self.linear_algebra),
+                (0 if "conditional-expression" in self.module.avoid else 1, self.conditional),
+                (1, self.helper_call),
+            ]
+        )
         value = build(shape, depth - 1)
         return self.leaf(shape) if value is None else value
 
@@ -546,8 +582,11 @@ class _Function:
 
     def positive(self, shape: Shape, depth: int, at_least: float = 0.1) -> Value:
         """An expression of ``shape`` whose value is at least ``at_least`` (0.1 or 1) everywhere."""
-        names = [name for name, value in self.scope.items()
-                 if value.shape == shape and value.low is not None and value.low >= at_least]
+        names = [
+            name
+            for name, value in self.scope.items()
+            if value.shape == shape and value.low is not None and value.low >= at_least
+        ]
         forms = [(3, "name")] if names else []
         forms += [(3, "1.0 + {} ** 2"), (2, "np.cosh({})"), (1, "np.sqrt({} ** 2 + 1.0)"), (1, "2.0 + np.sin({})")]
         if at_least < 1.0:
@@ -587,8 +626,9 @@ class _Function:
         low = unary.low(inner.bound) if unary.low else None
         if unary.template.startswith(("np.", "math.")):
             return Value(unary.template.format(inner.text), shape, unary.bound(inner.bound), low)
-        return self.limited(Value(unary.template.format(operand(inner)), shape, unary.bound(inner.bound), low,
-                                  atom=False))
+        return self.limited(
+            Value(unary.template.format(operand(inner)), shape, unary.bound(inner.bound), low, atom=False)
+        )
 
     def arithmetic(self, shape: Shape, depth: int) -> Value | None:
         left_shape, right_shape = self.split(shape)
@@ -605,8 +645,20 @@ class _Function:
 
     def through_positive(self, shape: Shape, depth: int) -> Value | None:
         """log, sqrt, division and powers, of values built to be positive."""
-        forms = ["np.log", "np.sqrt", "power", "reciprocal", "divide", "divide", "exponent", "np.arctan2",
-                 "np.log1p", "np.log2", "np.log10", "np.logaddexp"]
+        forms = [
+            "np.log",
+            "np.sqrt",
+            "power",
+            "reciprocal",
+            "divide",
+            "divide",
+            "exponent",
+            "np.arctan2",
+            "np.log1p",
+            "np.log2",
+            "np.log10",
+            "np.logaddexp",
+        ]
         if shape == ():
             forms += ["math.log", "math.sqrt", "math.pow"]
         form = self.choose(forms)
@@ -621,15 +673,23 @@ class _Function:
                 base = self.positive(left_shape, depth)
                 exponent = self.squash(self.expression(right_shape, depth))
                 bound = max(base.bound, 1.0 / base.low) ** exponent.bound
-                text, call = self.choose([(f"{operand(base)} ** {operand(exponent)}", False),
-                                          (f"np.power({base.text}, {exponent.text})", True)])
+                text, call = self.choose(
+                    [
+                        (f"{operand(base)} ** {operand(exponent)}", False),
+                        (f"np.power({base.text}, {exponent.text})", True),
+                    ]
+                )
                 return self.limited(Value(text, shape, bound, atom=call))
             numerator = self.expression(left_shape, depth)
             denominator = self.positive(right_shape, depth)
             if form == "np.arctan2":
                 return Value(f"np.arctan2({numerator.text}, {denominator.text})", shape, math.pi / 2)
-            text, call = self.choose([(f"{operand(numerator)} / {operand(denominator)}", False),
-                                      (f"np.divide({numerator.text}, {denominator.text})", True)])
+            text, call = self.choose(
+                [
+                    (f"{operand(numerator)} / {operand(denominator)}", False),
+                    (f"np.divide({numerator.text}, {denominator.text})", True),
+                ]
+            )
             return self.limited(Value(text, shape, numerator.bound / denominator.low, atom=call))
         argument = self.positive(shape, depth)
         low, high = argument.low, argument.bound
@@ -687,7 +747,9 @@ class _Function:
             arguments.append(spelled if positional else f"axis={spelled}")
         if keepdims:
             arguments.append("keepdims=True")
-        bound = {"sum": inner.bound * count, "norm": inner.bound * math.sqrt(count), "prod": 1.0}.get(function, inner.bound)
+        bound = {"sum": inner.bound * count, "norm": inner.bound * math.sqrt(count), "prod": 1.0}.get(
+            function, inner.bound
+        )
         low = inner.low if function in ("mean", "max", "min") else None
         if function == "norm":
             text = f"np.linalg.norm({', '.join([inner.text, *arguments])})"
@@ -701,16 +763,30 @@ class _Function:
     def product(self, shape: Shape, depth: int) -> Value | None:
         k = self.choose(self.module.sizes)
         if shape == ():
-            forms = [("{} @ {}", (k,), (k,)), ("np.dot({}, {})", (k,), (k,)), ("{}.dot({})", (k,), (k,)),
-                     ("np.inner({}, {})", (k,), (k,))]
+            forms = [
+                ("{} @ {}", (k,), (k,)),
+                ("np.dot({}, {})", (k,), (k,)),
+                ("{}.dot({})", (k,), (k,)),
+                ("np.inner({}, {})", (k,), (k,)),
+            ]
         elif len(shape) == 1:
             (a,) = shape
-            forms = [("{} @ {}", (a, k), (k,)), ("{} @ {}", (k,), (k, a)), ("np.dot({}, {})", (a, k), (k,)),
-                     ("{}.T @ {}", (k, a), (k,)), ("np.matmul({}, {})", (k,), (k, a))]
+            forms = [
+                ("{} @ {}", (a, k), (k,)),
+                ("{} @ {}", (k,), (k, a)),
+                ("np.dot({}, {})", (a, k), (k,)),
+                ("{}.T @ {}", (k, a), (k,)),
+                ("np.matmul({}, {})", (k,), (k, a)),
+            ]
         else:
             a, b = shape
-            forms = [("{} @ {}", (a, k), (k, b)), ("np.outer({}, {})", (a,), (b,)), ("np.matmul({}, {})", (a, k), (k, b)),
-                     ("{}.T @ {}", (k, a), (k, b)), ("{} @ {}.T", (a, k), (b, k))]
+            forms = [
+                ("{} @ {}", (a, k), (k, b)),
+                ("np.outer({}, {})", (a,), (b,)),
+                ("np.matmul({}, {})", (a, k), (k, b)),
+                ("{}.T @ {}", (k, a), (k, b)),
+                ("{} @ {}.T", (a, k), (b, k)),
+            ]
         template, left_shape, right_shape = self.choose(forms)
         left, right = self.expression(left_shape, depth), self.expression(right_shape, depth)
         call = template.startswith("np.")
@@ -731,9 +807,15 @@ class _Function:
         elif len(shape) == 1:
             (a,) = shape
             k = self.choose(sizes)
-            options += [((k, a), str(self.number(-k, k - 1)), False), ((a, k), f":, {self.number(0, k - 1)}", False),
-                        ((a + 1,), "1:", False), ((a + 1,), ":-1", False), ((a + 2,), "1:-1", False),
-                        ((2 * a,), "::2", False), ((a,), "::-1", False)]
+            options += [
+                ((k, a), str(self.number(-k, k - 1)), False),
+                ((a, k), f":, {self.number(0, k - 1)}", False),
+                ((a + 1,), "1:", False),
+                ((a + 1,), ":-1", False),
+                ((a + 2,), "1:-1", False),
+                ((2 * a,), "::2", False),
+                ((a,), "::-1", False),
+            ]
             positions = [str(self.number(0, k - 1)) for _ in range(a)]
             options.append(((k,), f"[{', '.join(positions)}]", True))  # integer-array read, may repeat
             for index, stop in self.indices:
@@ -758,18 +840,31 @@ class _Function:
             (size,) = shape
             for a in range(1, size + 1):
                 if size % a == 0 and 1 < a < size:
-                    options += [((a, size // a), "{}.reshape(-1)", False), ((a, size // a), "{}.ravel()", False),
-                                ((a, size // a), "np.ravel({})", False), ((a, size // a), "{}.flatten()", True),
-                                ((a, size // a), f"np.reshape({{}}, ({size},))", False)]
+                    options += [
+                        ((a, size // a), "{}.reshape(-1)", False),
+                        ((a, size // a), "{}.ravel()", False),
+                        ((a, size // a), "np.ravel({})", False),
+                        ((a, size // a), "{}.flatten()", True),
+                        ((a, size // a), f"np.reshape({{}}, ({size},))", False),
+                    ]
             if size > 1:  # squeezing (1, 1) leaves no axis
                 options += [((size, 1), "np.squeeze({})", False), ((1, size), "{}.squeeze()", False)]
-            options += [((1, size), "np.squeeze({}, axis=0)", False), ((size,), "{}.copy()", True),
-                        ((size,), "np.copy({})", True)]
+            options += [
+                ((1, size), "np.squeeze({}, axis=0)", False),
+                ((size,), "{}.copy()", True),
+                ((size,), "np.copy({})", True),
+            ]
         else:
             a, b = shape
-            options += [((b, a), "{}.T", False), ((b, a), "np.transpose({})", False), ((b, a), "{}.transpose()", False),
-                        ((a * b,), f"{{}}.reshape({a}, {b})", False), ((a * b,), f"np.reshape({{}}, ({a}, {b}))", False),
-                        ((b,), f"np.broadcast_to({{}}, ({a}, {b}))", False), ((a, b), "{}.copy()", True)]
+            options += [
+                ((b, a), "{}.T", False),
+                ((b, a), "np.transpose({})", False),
+                ((b, a), "{}.transpose()", False),
+                ((a * b,), f"{{}}.reshape({a}, {b})", False),
+                ((a * b,), f"np.reshape({{}}, ({a}, {b}))", False),
+                ((b,), f"np.broadcast_to({{}}, ({a}, {b}))", False),
+                ((a, b), "{}.copy()", True),
+            ]
             if b == 1:
                 options += [((a,), "np.expand_dims({}, 1)", False), ((a,), f"{{}}.reshape({a}, 1)", False)]
             if a == 1:
@@ -858,8 +953,15 @@ class _Function:
         chosen, other = self.expression(shape, depth), self.expression(shape, depth)
         low = min(chosen.low, other.low) if chosen.low and other.low else None
         text = f"{operand(chosen)} if {self.condition()} else {operand(other)}"
-        return Value(text, shape, max(chosen.bound, other.bound), low, chosen.fresh and other.fresh,
-                     chosen.sees | other.sees, atom=False)
+        return Value(
+            text,
+            shape,
+            max(chosen.bound, other.bound),
+            low,
+            chosen.fresh and other.fresh,
+            chosen.sees | other.sees,
+            atom=False,
+        )
 
     def helper_call(self, shape: Shape, depth: int) -> Value | None:
         helper = self.helper((shape,))
@@ -892,8 +994,20 @@ class _Function:
 
     def condition(self) -> str:
         """A test for if, while and conditional expressions: mostly on data."""
-        form = self.pick([(3, "sum"), (2, "scalar"), (1, "mean"), (1, "max"), (1, "any"), (1, "compare"),
-                          (1, "static"), (1, "not"), (1, "and"), (1, "or")])
+        form = self.pick(
+            [
+                (3, "sum"),
+                (2, "scalar"),
+                (1, "mean"),
+                (1, "max"),
+                (1, "any"),
+                (1, "compare"),
+                (1, "static"),
+                (1, "not"),
+                (1, "and"),
+                (1, "or"),
+            ]
+        )
         threshold = self.choose(THRESHOLDS)
         if form in ("not", "and", "or"):
             first = self.simple_condition()
@@ -933,8 +1047,16 @@ class _Function:
     def statement(self) -> None:
         self.module.budget -= 1
         returns = 0 if self.loops and "return-in-loop" in self.module.avoid else 1
-        kinds = [(6, self.assign), (2, self.reassign), (2, self.augment), (1, self.unpack),
-                 (2, self.build_array), (1, self.write_part), (1, self.call_statement), (returns, self.early_return)]
+        kinds = [
+            (6, self.assign),
+            (2, self.reassign),
+            (2, self.augment),
+            (1, self.unpack),
+            (2, self.build_array),
+            (1, self.write_part),
+            (1, self.call_statement),
+            (returns, self.early_return),
+        ]
         if "aliases" not in self.module.avoid:
             kinds.append((2, self.alias))
             if any(value.handle for value in self.scope.values()):
@@ -965,8 +1087,9 @@ class _Function:
         return True
 
     def augment(self) -> bool:
-        names = [name for name, value in self.scope.items()
-                 if self.writable(name) and (value.shape == () or value.fresh)]
+        names = [
+            name for name, value in self.scope.items() if self.writable(name) and (value.shape == () or value.fresh)
+        ]
         if not names:
             return False
         name = self.choose(names)
@@ -998,7 +1121,9 @@ class _Function:
     def unpack(self) -> bool:
         names = [name for name in self.scope if self.writable(name)]
         same_shape = [(a, b) for a, b in itertools.combinations(names, 2) if self.scope[a].shape == self.scope[b].shape]
-        form = self.choose(["new", "new-list", *(["swap"] if same_shape else []), *(["both"] if len(names) > 1 else [])])
+        form = self.choose(
+            ["new", "new-list", *(["swap"] if same_shape else []), *(["both"] if len(names) > 1 else [])]
+        )
         if form == "swap":
             first, second = self.choose(same_shape)
             targets, values = [first, second], [self.read(second), self.read(first)]
@@ -1011,7 +1136,7 @@ class _Function:
             values = [self.expression(self.some_shape(), self.number(0, 2)) for _ in targets]
         left, right = ", ".join(targets), ", ".join(v.text for v in values)
         self.write(f"[{left}] = [{right}]" if form == "new-list" else f"{left} = {right}")
-        for target, value in zip(targets, values):
+        for target, value in zip(targets, values, strict=True):
             self.bind(target, value)
         return True
 
@@ -1021,15 +1146,22 @@ class _Function:
         like = [name for name, value in self.scope.items() if value.shape == shape]
         forms = [(2, "np.zeros({})"), (1, "np.ones({})")]
         if like:
-            forms += [(2, "np.zeros_like({})"), (1, "np.ones_like({})"), (1, "{}.copy()"), (1, "np.copy({})"),
-                      (1, "np.full_like({}, 0.5)")]
+            forms += [
+                (2, "np.zeros_like({})"),
+                (1, "np.ones_like({})"),
+                (1, "{}.copy()"),
+                (1, "np.copy({})"),
+                (1, "np.full_like({}, 0.5)"),
+            ]
         form = self.pick(forms)
         if form in ("np.zeros({})", "np.ones({})"):
             text, bound = form.format(shape_text(shape)), float("ones" in form)
         else:
             source = self.read(self.choose(like))
             text = form.format(source.text)
-            bound = {"np.zeros_like({})": 0.0, "np.ones_like({})": 1.0, "np.full_like({}, 0.5)": 0.5}.get(form, source.bound)
+            bound = {"np.zeros_like({})": 0.0, "np.ones_like({})": 1.0, "np.full_like({}, 0.5)": 0.5}.get(
+                form, source.bound
+            )
         name = self.module.name("v")
         self.write(f"{name} = {text}")
         self.bind(name, Value(name, shape, bound, contiguous=form in ("np.zeros({})", "np.ones({})", "{}.copy()")))
@@ -1064,14 +1196,23 @@ class _Function:
         options = []
         if len(shape) == 1:
             (k,) = shape
-            options += [(str(self.number(-k, k - 1)), ()), ("1:", (k - 1,)), (":-1", (k - 1,)),
-                        ("::2", ((k + 1) // 2,)), (":", (k,))]
+            options += [
+                (str(self.number(-k, k - 1)), ()),
+                ("1:", (k - 1,)),
+                (":-1", (k - 1,)),
+                ("::2", ((k + 1) // 2,)),
+                (":", (k,)),
+            ]
             options += [(index, ()) for index, stop in self.indices if stop <= k]
         else:
             a, b = shape
-            options += [(str(self.number(0, a - 1)), (b,)), (f":, {self.number(-b, b - 1)}", (a,)),
-                        (f"{self.number(0, a - 1)}, {self.number(0, b - 1)}", ()), ("1:", (a - 1, b)),
-                        (":, 1:", (a, b - 1))]
+            options += [
+                (str(self.number(0, a - 1)), (b,)),
+                (f":, {self.number(-b, b - 1)}", (a,)),
+                (f"{self.number(0, a - 1)}, {self.number(0, b - 1)}", ()),
+                ("1:", (a - 1, b)),
+                (":, 1:", (a, b - 1)),
+            ]
             options += [(index, (b,)) for index, stop in self.indices if stop <= a]
             options += [(f":, {index}", (a,)) for index, stop in self.indices if stop <= b]
         return self.choose([(index, part) for index, part in options if 0 not in part])
@@ -1085,7 +1226,7 @@ class _Function:
         text, sees = self.call(helper, self.number(0, 2))
         targets = [self.module.name("v") for _ in results]
         self.write(f"{', '.join(targets)} = {text}")
-        for target, shape, bound in zip(targets, helper.results, helper.bounds):
+        for target, shape, bound in zip(targets, helper.results, helper.bounds, strict=True):
             self.bind(target, Value(target, shape, bound, fresh=False, sees=sees))
         return True
 
@@ -1109,7 +1250,9 @@ class _Function:
             terms.append(self.expression(shape, 2))
         if len(terms) == 1:
             return terms[0]
-        return self.limited(Value(" + ".join(operand(t) for t in terms), shape, sum(t.bound for t in terms), atom=False))
+        return self.limited(
+            Value(" + ".join(operand(t) for t in terms), shape, sum(t.bound for t in terms), atom=False)
+        )
 
     def write_return(self) -> None:
         values = [self.result(shape) for shape in self.results]
@@ -1162,10 +1305,17 @@ class _Function:
             if any(v is None or v.shape != value.shape for v in values):
                 continue
             lows = [v.low for v in values]
-            merged[name] = Value(name, value.shape, max(v.bound for v in values), min(lows) if all(lows) else None,
-                                 all(v.fresh for v in values), memories=frozenset().union(*(v.memories for v in values)),
-                                 handle=all(v.handle for v in values), contiguous=all(v.contiguous for v in values),
-                                 form=value.form)
+            merged[name] = Value(
+                name,
+                value.shape,
+                max(v.bound for v in values),
+                min(lows) if all(lows) else None,
+                all(v.fresh for v in values),
+                memories=frozenset().union(*(v.memories for v in values)),
+                handle=all(v.handle for v in values),
+                contiguous=all(v.contiguous for v in values),
+                form=value.form,
+            )
         self.unused = [name for name in self.unused if name in merged]
         return merged
 
@@ -1212,9 +1362,17 @@ class _Function:
             for name, array in items or []:
                 array = self.scope.get(array.text, array)  # as loosened for the loop
                 row = len(array.shape) > 1  # a row is a view; an item of a vector, a copy
-                self.scope[name] = Value(name, array.shape[1:], array.bound, array.low, fresh=False,
-                                         memories=array.memories if row else frozenset(), handle=array.handle and row,
-                                         contiguous=array.contiguous, form="loop-item")
+                self.scope[name] = Value(
+                    name,
+                    array.shape[1:],
+                    array.bound,
+                    array.low,
+                    fresh=False,
+                    memories=array.memories if row else frozenset(),
+                    handle=array.handle and row,
+                    contiguous=array.contiguous,
+                    form="loop-item",
+                )
                 loop.local.add(name)
             if collected:  # first, so that every trip appends one item (break and continue come later)
                 item = self.owned(self.expression(self.some_shape(), self.number(1, 2)))
@@ -1287,8 +1445,13 @@ class _Function:
         self.scope[rising] = Value(rising, (), ceiling + 1.5)
         return True
 
-    def enter_loop(self, trips: int, can_continue: bool, fixed: frozenset[str] = frozenset(),
-                   loosened: tuple[dict[int, str], dict[str, Value]] | None = None) -> _Loop:
+    def enter_loop(
+        self,
+        trips: int,
+        can_continue: bool,
+        fixed: frozenset[str] = frozenset(),
+        loosened: tuple[dict[int, str], dict[str, Value]] | None = None,
+    ) -> _Loop:
         """Chooses the values the loop carries from trip to trip, declaring what holds for them on every trip.
 
         ``fixed``: names the loop updates in its own way (a while loop's rising value). ``loosened``: what
@@ -1296,8 +1459,13 @@ class _Function:
         """
         modes, loosened = self.loosen(trips) if loosened is None else loosened
         enclosing = self.loops[-1] if self.loops else None
-        candidates = [name for name in self.scope if name not in fixed and not self.scope[name].memories
-                      and (self.writable(name) or (enclosing and name in enclosing.carried))]
+        candidates = [
+            name
+            for name in self.scope
+            if name not in fixed
+            and not self.scope[name].memories
+            and (self.writable(name) or (enclosing and name in enclosing.carried))
+        ]
         carried = {}
         for _ in range(self.number(1, 2)):
             if candidates and self.chance(60):
@@ -1307,7 +1475,9 @@ class _Function:
                 start = self.choose(["zero", "expression"])
                 shape = self.some_shape()
                 if start == "zero":
-                    value = Value("0.0", (), 0.0) if shape == () else Value(f"np.zeros({shape_text(shape)})", shape, 0.0)
+                    value = (
+                        Value("0.0", (), 0.0) if shape == () else Value(f"np.zeros({shape_text(shape)})", shape, 0.0)
+                    )
                 else:
                     value = self.expression(shape, self.number(0, 2))
                     if any(self.scope[seen].memories for seen in value.sees if seen in self.scope):
@@ -1446,8 +1616,9 @@ class _Function:
         existing = [name for name, value in self.scope.items() if value.fresh and value.shape and self.writable(name)]
         if existing and self.chance(25):
             name = self.choose(existing)
-            self.scope[name] = dataclasses.replace(self.scope[name], fresh=False, memories=frozenset({memory}),
-                                                   handle=True, form="base")
+            self.scope[name] = dataclasses.replace(
+                self.scope[name], fresh=False, memories=frozenset({memory}), handle=True, form="base"
+            )
             return name
         shape = self.choose(self.array_shapes())
         form = self.pick([(3, "expression"), (2, "allocate"), (1, "copy")])
@@ -1462,15 +1633,32 @@ class _Function:
             contiguous = owned is not value or len(shape) == 1 or 1 in shape  # a copy is C-ordered
             text, bound, low = owned.text, owned.bound, owned.low
         else:
-            text, bound, low = self.choose([(f"np.zeros({shape_text(shape)})", 0.0, None),
-                                            (f"np.ones({shape_text(shape)})", 1.0, 1.0),
-                                            (f"np.full({shape_text(shape)}, 0.5)", 0.5, 0.5)])
+            text, bound, low = self.choose(
+                [
+                    (f"np.zeros({shape_text(shape)})", 0.0, None),
+                    (f"np.ones({shape_text(shape)})", 1.0, 1.0),
+                    (f"np.full({shape_text(shape)}, 0.5)", 0.5, 0.5),
+                ]
+            )
         names = [self.module.name("w") for _ in range(2 if self.chance(15) else 1)]
         self.write(f"{' = '.join(names)} = {text}", shares=((names[0], names[-1]),) if len(names) > 1 else ())
         for position, name in enumerate(names):
             form = "base" if position == 0 else "several-targets"
-            self.bind(name, Value(text, shape, bound, low, fresh=False, memories=frozenset({memory}), handle=True,
-                                  contiguous=contiguous, form=form, atom=False))
+            self.bind(
+                name,
+                Value(
+                    text,
+                    shape,
+                    bound,
+                    low,
+                    fresh=False,
+                    memories=frozenset({memory}),
+                    handle=True,
+                    contiguous=contiguous,
+                    form=form,
+                    atom=False,
+                ),
+            )
         if len(names) > 1:
             self.module.forms.add("view:several-targets")
         return names[0]
@@ -1482,40 +1670,65 @@ class _Function:
         ravel: a contiguous view of a contiguous array, else possibly a copy). ``helper``: in a helper's
         return, where no loop variable is in scope.
         """
-        found = [("same-name", "{}", shape, True), ("whole-slice", "{}[:]", shape, True),
-                 ("whole-slice", "{}[...]", shape, True)]
+        found = [
+            ("same-name", "{}", shape, True),
+            ("whole-slice", "{}[:]", shape, True),
+            ("whole-slice", "{}[...]", shape, True),
+        ]
         if len(shape) == 1:
             (k,) = shape
-            found += [("transpose", "{}.T", shape, True), ("ravel", "{}.ravel()", shape, "reshape"),
-                      ("ravel", "np.ravel({})", shape, "reshape"), ("reshape", "{}.reshape(-1)", shape, "reshape"),
-                      ("expand-dims", "np.expand_dims({}, 0)", (1, k), True), ("expand-dims", "{}[None]", (1, k), True),
-                      ("expand-dims", "np.expand_dims({}, 1)", (k, 1), True),
-                      ("expand-dims", "{}[:, np.newaxis]", (k, 1), True),
-                      ("reshape", f"{{}}.reshape(1, {k})", (1, k), "reshape"),
-                      ("reshape", f"np.reshape({{}}, ({k}, 1))", (k, 1), "reshape")]
-            found += [("reshape", f"{{}}.reshape({a}, {k // a})", (a, k // a), "reshape") for a in range(2, k) if k % a == 0]
+            found += [
+                ("transpose", "{}.T", shape, True),
+                ("ravel", "{}.ravel()", shape, "reshape"),
+                ("ravel", "np.ravel({})", shape, "reshape"),
+                ("reshape", "{}.reshape(-1)", shape, "reshape"),
+                ("expand-dims", "np.expand_dims({}, 0)", (1, k), True),
+                ("expand-dims", "{}[None]", (1, k), True),
+                ("expand-dims", "np.expand_dims({}, 1)", (k, 1), True),
+                ("expand-dims", "{}[:, np.newaxis]", (k, 1), True),
+                ("reshape", f"{{}}.reshape(1, {k})", (1, k), "reshape"),
+                ("reshape", f"np.reshape({{}}, ({k}, 1))", (k, 1), "reshape"),
+            ]
+            found += [
+                ("reshape", f"{{}}.reshape({a}, {k // a})", (a, k // a), "reshape") for a in range(2, k) if k % a == 0
+            ]
             if k > 1:
-                found += [("slice", "{}[1:]", (k - 1,), True), ("slice", "{}[:-1]", (k - 1,), True),
-                          ("slice", "{}[::2]", ((k + 1) // 2,), False), ("slice", "{}[::-1]", shape, False),
-                          ("squeeze", "{}.squeeze()", shape, True)]
+                found += [
+                    ("slice", "{}[1:]", (k - 1,), True),
+                    ("slice", "{}[:-1]", (k - 1,), True),
+                    ("slice", "{}[::2]", ((k + 1) // 2,), False),
+                    ("slice", "{}[::-1]", shape, False),
+                    ("squeeze", "{}.squeeze()", shape, True),
+                ]
             if k > 2:
                 found.append(("slice", "{}[1:-1]", (k - 2,), True))
             if not helper:
-                found += [("slice", f"{{}}[{index}:{index} + 1]", (1,), True) for index, stop in self.indices if stop <= k]
+                found += [
+                    ("slice", f"{{}}[{index}:{index} + 1]", (1,), True) for index, stop in self.indices if stop <= k
+                ]
             return found
         a, b = shape
         transposed = 1 in shape  # the transpose of a contiguous row or column is contiguous
-        found += [("whole-slice", "{}[:, :]", shape, True), ("transpose", "{}.T", (b, a), transposed),
-                  ("transpose", "np.transpose({})", (b, a), transposed), ("transpose", "{}.transpose()", (b, a), transposed),
-                  ("row", f"{{}}[{self.number(0, a - 1)}]", (b,), True), ("row", f"{{}}[{self.number(-a, -1)}, :]", (b,), True),
-                  ("column", f"{{}}[:, {self.number(0, b - 1)}]", (a,), b == 1),
-                  ("ravel", "{}.ravel()", (a * b,), "reshape"), ("ravel", "np.ravel({})", (a * b,), "reshape"),
-                  ("reshape", "{}.reshape(-1)", (a * b,), "reshape"),
-                  ("reshape", f"np.reshape({{}}, ({a * b},))", (a * b,), "reshape"),
-                  ("reshape", f"{{}}.reshape({b}, {a})", (b, a), "reshape")]
+        found += [
+            ("whole-slice", "{}[:, :]", shape, True),
+            ("transpose", "{}.T", (b, a), transposed),
+            ("transpose", "np.transpose({})", (b, a), transposed),
+            ("transpose", "{}.transpose()", (b, a), transposed),
+            ("row", f"{{}}[{self.number(0, a - 1)}]", (b,), True),
+            ("row", f"{{}}[{self.number(-a, -1)}, :]", (b,), True),
+            ("column", f"{{}}[:, {self.number(0, b - 1)}]", (a,), b == 1),
+            ("ravel", "{}.ravel()", (a * b,), "reshape"),
+            ("ravel", "np.ravel({})", (a * b,), "reshape"),
+            ("reshape", "{}.reshape(-1)", (a * b,), "reshape"),
+            ("reshape", f"np.reshape({{}}, ({a * b},))", (a * b,), "reshape"),
+            ("reshape", f"{{}}.reshape({b}, {a})", (b, a), "reshape"),
+        ]
         if a > 1:
-            found += [("slice", "{}[1:]", (a - 1, b), True), ("slice", "{}[:-1, :]", (a - 1, b), True),
-                      ("slice", "{}[::-1]", shape, False)]
+            found += [
+                ("slice", "{}[1:]", (a - 1, b), True),
+                ("slice", "{}[:-1, :]", (a - 1, b), True),
+                ("slice", "{}[::-1]", shape, False),
+            ]
         if b > 1:
             found.append(("slice", "{}[:, 1:]", (a, b - 1), a == 1))
         if a == 1 and b > 1:
@@ -1548,8 +1761,20 @@ class _Function:
             self.module.forms.add("view:may-copy")
         if value.form != "base":
             self.module.forms.add("view:view-of-view")
-        self.bind(name, Value(text, shape, value.bound, value.low, fresh=False, sees=frozenset({source}), handle=True,
-                              contiguous=contiguous, form=form))
+        self.bind(
+            name,
+            Value(
+                text,
+                shape,
+                value.bound,
+                value.low,
+                fresh=False,
+                sees=frozenset({source}),
+                handle=True,
+                contiguous=contiguous,
+                form=form,
+            ),
+        )
         return name
 
     def list_of(self, source: str) -> str:
@@ -1563,7 +1788,9 @@ class _Function:
             contiguous = owned is not other or len(shape) == 1 or 1 in shape
             memory = self.module.memory()
             self.owners[memory] = self.loops[-1] if self.loops else None
-            items.insert(self.number(0, 1), dataclasses.replace(owned, memories=frozenset({memory}), contiguous=contiguous))
+            items.insert(
+                self.number(0, 1), dataclasses.replace(owned, memories=frozenset({memory}), contiguous=contiguous)
+            )
         listed = self.module.name("lst")
         form = self.choose(["list-literal", "list-append"])
         position = items.index(value)
@@ -1576,8 +1803,22 @@ class _Function:
                 self.write(f"{listed}.append({i.text})", shares=((item, value.text),) if i is value else ())
         for index, i in enumerate(items):
             seen = frozenset({source}) if i is value else frozenset()
-            self.bind(f"{listed}[{index}]", Value(i.text, i.shape, i.bound, i.low, fresh=False, sees=seen, atom=i.atom,
-                                                  memories=i.memories, handle=True, contiguous=i.contiguous, form=form))
+            self.bind(
+                f"{listed}[{index}]",
+                Value(
+                    i.text,
+                    i.shape,
+                    i.bound,
+                    i.low,
+                    fresh=False,
+                    sees=seen,
+                    atom=i.atom,
+                    memories=i.memories,
+                    handle=True,
+                    contiguous=i.contiguous,
+                    form=form,
+                ),
+            )
         self.module.forms.add(f"view:{form}")
         return item
 
@@ -1603,7 +1844,11 @@ class _Function:
         operator = self.choose(operators)
         shape = self.pick([(3 if s == part else 1, s) for s in operand_shapes(part)])
         if operator == "/=":
-            value = Value("2.0", (), 2.0, 2.0) if shape == () and self.chance(40) else self.positive(shape, self.number(0, 1), 1.0)
+            value = (
+                Value("2.0", (), 2.0, 2.0)
+                if shape == () and self.chance(40)
+                else self.positive(shape, self.number(0, 1), 1.0)
+            )
             bound = target.bound
         elif operator == "*=":
             value = self.written(shape, 1.0)

@@ -25,8 +25,11 @@ def test_active_statements_and_operands(tmp_path):
     active = {s.target for s in unit.ir.body[:-1] if unit.activity.is_active(s)}
     assert {"a", "d"} <= active
     assert not {"b", "c", "n"} & active
-    (product,) = [s for s in unit.ir.body if unit.activity.is_active(s) and s.rule == "numpy.multiply"
-                  and s.operand_names("x2") == {"b"}]
+    (product,) = [
+        s
+        for s in unit.ir.body
+        if unit.activity.is_active(s) and s.rule == "numpy.multiply" and s.operand_names("x2") == {"b"}
+    ]
     assert unit.activity.active_operands[product.id] == ("x1",)
 
 

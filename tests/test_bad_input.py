@@ -69,20 +69,41 @@ def g(a, c):
 
 REFUSALS = [
     # -- an array seen through a helper's result, then updated in place ---------------------------
-    refusal("update-of-a-helper-result-that-is-the-argument", HELPER_RETURNS_ITS_ARGUMENT
-            + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
-            "t[0]", U, "(it is an argument: the caller's array)"),
+    refusal(
+        "update-of-a-helper-result-that-is-the-argument",
+        HELPER_RETURNS_ITS_ARGUMENT + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
+        "t[0]",
+        U,
+        "(it is an argument: the caller's array)",
+    ),
     # -- a tuple holding a differentiated value, joined under its own name (was a silent zero) ---------
-    refusal("tuple-joined-under-its-own-name", "def f(x):\n    t = (x, 2.0)\n    u = t\n    u += (3.0,)\n"
-            "    return u[0] * u[2]\n", "u +=", U, "goes where s2sad carries no derivative"),
+    refusal(
+        "tuple-joined-under-its-own-name",
+        "def f(x):\n    t = (x, 2.0)\n    u = t\n    u += (3.0,)\n" "    return u[0] * u[2]\n",
+        "u +=",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
     # -- constructs outside the language (check.py) ------------------------------------------------
     refusal("yield", "def f(x):\n    yield x\n    return x\n", "yield x", U, "yield is not supported"),
     refusal("yield-from", "def f(x):\n    y = yield from x\n    return y\n", "yield from", U, "yield is"),
-    refusal("generator-expression", "def f(x):\n    return sum(v * v for v in x)\n", "v * v for", U,
-            "generator expressions are not supported"),
-    refusal("global-write", "TOTAL = 0.0\n\ndef f(x):\n    global TOTAL\n    TOTAL = x\n    return x * 2.0\n",
-            "global TOTAL", U, "global statements"),
-    refusal("nonlocal-write", """
+    refusal(
+        "generator-expression",
+        "def f(x):\n    return sum(v * v for v in x)\n",
+        "v * v for",
+        U,
+        "generator expressions are not supported",
+    ),
+    refusal(
+        "global-write",
+        "TOTAL = 0.0\n\ndef f(x):\n    global TOTAL\n    TOTAL = x\n    return x * 2.0\n",
+        "global TOTAL",
+        U,
+        "global statements",
+    ),
+    refusal(
+        "nonlocal-write",
+        """
         def outer():
             count = 0.0
 
@@ -92,112 +113,291 @@ REFUSALS = [
                 return x * 2.0
 
             return f
-        """, "nonlocal", U, "nonlocal statements", target="outer()"),
+        """,
+        "nonlocal",
+        U,
+        "nonlocal statements",
+        target="outer()",
+    ),
     refusal("eval", "def f(x):\n    return eval('x * 2.0')\n", "eval", errors.NoRule, "no derivative rule for 'eval'"),
     refusal("exec", "def f(x):\n    exec('y = x')\n    return x\n", "exec(", U, "expression statements"),
-    refusal("async-def-await", "async def f(x):\n    y = await x\n    return y\n", "async def", U,
-            "async functions are not supported"),
+    refusal(
+        "async-def-await",
+        "async def f(x):\n    y = await x\n    return y\n",
+        "async def",
+        U,
+        "async functions are not supported",
+    ),
     refusal("star-args-parameter", "def f(x, *rest):\n    return x\n", "*rest", U, "*args parameters"),
     refusal("kwargs-parameter", "def f(x, **options):\n    return x\n", "**options", U, "**kwargs parameters"),
-    refusal("walrus-in-if", "def f(x):\n    if (y := x * 2.0) > 0:\n        return y\n    return x\n", "y := x", U,
-            "assignment expressions (:=)"),
-    refusal("walrus-in-while", "def f(x):\n    while (x := x * 0.5) > 1.0:\n        pass\n    return x\n",
-            "x := x", U, "assignment expressions (:=)"),
+    refusal(
+        "walrus-in-if",
+        "def f(x):\n    if (y := x * 2.0) > 0:\n        return y\n    return x\n",
+        "y := x",
+        U,
+        "assignment expressions (:=)",
+    ),
+    refusal(
+        "walrus-in-while",
+        "def f(x):\n    while (x := x * 0.5) > 1.0:\n        pass\n    return x\n",
+        "x := x",
+        U,
+        "assignment expressions (:=)",
+    ),
     refusal("walrus-in-index", "def f(x):\n    return x[(i := 0)] * x\n", "i := 0", U, "assignment expressions"),
-    refusal("walrus-in-default", "def f(x, k=(n := 2.0)):\n    return x * k\n", "n := 2.0", U,
-            "assignment expressions"),
-    refusal("nested-def", "def f(x):\n    def inner(v):\n        return v\n    return inner(x)\n", "def inner", U,
-            "nested function definitions"),
-    refusal("class-in-body", "def f(x):\n    class Box:\n        pass\n    return x\n", "class Box", U,
-            "class definitions"),
+    refusal(
+        "walrus-in-default", "def f(x, k=(n := 2.0)):\n    return x * k\n", "n := 2.0", U, "assignment expressions"
+    ),
+    refusal(
+        "nested-def",
+        "def f(x):\n    def inner(v):\n        return v\n    return inner(x)\n",
+        "def inner",
+        U,
+        "nested function definitions",
+    ),
+    refusal(
+        "class-in-body", "def f(x):\n    class Box:\n        pass\n    return x\n", "class Box", U, "class definitions"
+    ),
     refusal("del", "def f(x):\n    y = x * 2.0\n    del y\n    return x\n", "del y", U, "del statements"),
     refusal("assert", "def f(x):\n    assert x > 0\n    return x\n", "assert", U, "assert statements"),
-    refusal("raise", "def f(x):\n    if x > 0:\n        raise ValueError(x)\n    return x\n", "raise", U,
-            "raise statements"),
-    refusal("import-inside", "def f(x):\n    import cmath\n    return x\n", "import cmath", U,
-            "imports inside the function"),
-    refusal("import-of-a-missing-module-inside", "def f(x):\n    import no_such_module_s2sad\n    return x\n",
-            "import no_such", U, "imports inside the function"),
-    refusal("starred-list", "def f(x):\n    y = [*x]\n    return np.sum(np.stack(y))\n", "*x]", U,
-            "starred expressions"),
-    refusal("starred-target", "def f(x):\n    a, *rest = x\n    return a\n", "*rest", U,
-            "starred assignment targets"),
-    refusal("star-call", "def f(x):\n    parts = (x,)\n    return np.sum(*parts)\n", "*parts", U,
-            "star arguments (*args, **kwargs) in calls"),
+    refusal(
+        "raise", "def f(x):\n    if x > 0:\n        raise ValueError(x)\n    return x\n", "raise", U, "raise statements"
+    ),
+    refusal(
+        "import-inside", "def f(x):\n    import cmath\n    return x\n", "import cmath", U, "imports inside the function"
+    ),
+    refusal(
+        "import-of-a-missing-module-inside",
+        "def f(x):\n    import no_such_module_s2sad\n    return x\n",
+        "import no_such",
+        U,
+        "imports inside the function",
+    ),
+    refusal(
+        "starred-list", "def f(x):\n    y = [*x]\n    return np.sum(np.stack(y))\n", "*x]", U, "starred expressions"
+    ),
+    refusal("starred-target", "def f(x):\n    a, *rest = x\n    return a\n", "*rest", U, "starred assignment targets"),
+    refusal(
+        "star-call",
+        "def f(x):\n    parts = (x,)\n    return np.sum(*parts)\n",
+        "*parts",
+        U,
+        "star arguments (*args, **kwargs) in calls",
+    ),
     refusal("starred-index", "def f(x, idx):\n    return np.sum(x[*idx])\n", "*idx", U, "starred indices"),
     refusal("f-string", "def f(x):\n    label = f'{x}'\n    return x\n", "f'{x}'", U, "f-strings"),
-    refusal("set-comprehension", "def f(x):\n    s = {v for v in x}\n    return x\n", "{v for", U,
-            "set comprehensions"),
-    refusal("dict-comprehension", "def f(x):\n    s = {v: v for v in x}\n    return x\n", "{v: v", U,
-            "dict comprehensions"),
+    refusal(
+        "set-comprehension", "def f(x):\n    s = {v for v in x}\n    return x\n", "{v for", U, "set comprehensions"
+    ),
+    refusal(
+        "dict-comprehension", "def f(x):\n    s = {v: v for v in x}\n    return x\n", "{v: v", U, "dict comprehensions"
+    ),
     refusal("dict-literal", "def f(x):\n    s = {'a': x}\n    return s['a']\n", "{'a'", U, "dict literals"),
     refusal("set-literal", "def f(x):\n    s = {x}\n    return x\n", "{x}", U, "set literals"),
-    refusal("match", "def f(x):\n    match x:\n        case 0.0:\n            return x\n    return x\n", "match x", U,
-            "match statements"),
-    refusal("while-else", "def f(x):\n    while x > 1.0:\n        x = x / 2.0\n    else:\n        x = x + 1.0\n"
-            "    return x\n", "else", U, "while ... else"),
-    refusal("attribute-assignment", "def f(x):\n    y = x * 1.0\n    y.shape = (3,)\n    return y\n", "y.shape", U,
-            "assignment into an attribute"),
-    refusal("complex-constructor", "def f(x):\n    return complex(x, 1.0)\n", "complex", errors.NoRule,
-            "no derivative rule for 'complex'"),
+    refusal(
+        "match",
+        "def f(x):\n    match x:\n        case 0.0:\n            return x\n    return x\n",
+        "match x",
+        U,
+        "match statements",
+    ),
+    refusal(
+        "while-else",
+        "def f(x):\n    while x > 1.0:\n        x = x / 2.0\n    else:\n        x = x + 1.0\n" "    return x\n",
+        "else",
+        U,
+        "while ... else",
+    ),
+    refusal(
+        "attribute-assignment",
+        "def f(x):\n    y = x * 1.0\n    y.shape = (3,)\n    return y\n",
+        "y.shape",
+        U,
+        "assignment into an attribute",
+    ),
+    refusal(
+        "complex-constructor",
+        "def f(x):\n    return complex(x, 1.0)\n",
+        "complex",
+        errors.NoRule,
+        "no derivative rule for 'complex'",
+    ),
     # -- what is called -----------------------------------------------------------------------------
-    refusal("unknown-name-called", "def f(x):\n    return mystery(x)\n", "mystery", errors.NoRule,
-            "name 'mystery' is not defined"),
-    refusal("unknown-array-method", "def f(x):\n    return x.frobnicate()\n", "frobnicate", U,
-            "the array method '.frobnicate()'"),
-    refusal("class-called", "class Model:\n    pass\n\ndef f(x):\n    return Model() * x\n", "Model()", errors.NoRule,
-            "no derivative rule for 'Model'"),
+    refusal(
+        "unknown-name-called",
+        "def f(x):\n    return mystery(x)\n",
+        "mystery",
+        errors.NoRule,
+        "name 'mystery' is not defined",
+    ),
+    refusal(
+        "unknown-array-method",
+        "def f(x):\n    return x.frobnicate()\n",
+        "frobnicate",
+        U,
+        "the array method '.frobnicate()'",
+    ),
+    refusal(
+        "class-called",
+        "class Model:\n    pass\n\ndef f(x):\n    return Model() * x\n",
+        "Model()",
+        errors.NoRule,
+        "no derivative rule for 'Model'",
+    ),
     refusal("call-of-a-subscript", "def f(x, fs):\n    return fs[0](x)\n", "fs[0]", U, "calling this is"),
-    refusal("helper-without-source", "exec('def helper(v):\\n    return v * 2.0\\n')\n\n"
-            "def f(x):\n    return helper(x) * x\n", "helper(x)", errors.NotFound,
-            "cannot read the source of helper"),
-    refusal("recursion", "def f(x):\n    if x > 1.0:\n        return f(x / 2.0)\n    return x * x\n", "f(x / 2.0)", U,
-            "a recursive call of 'f'"),
-    refusal("mutual-recursion", "def ping(x):\n    return pong(x) * 2.0\n\ndef pong(x):\n"
-            "    if x > 1.0:\n        return ping(x * 0.5)\n    return x\n", "ping(x * 0.5)", U,
-            "a recursive call of 'ping'", target="ping"),
-    refusal("random-number", "def f(x):\n    return x * np.random.rand()\n", "np.random.rand", errors.NoRule,
-            "no derivative rule for 'np.random.rand'"),
+    refusal(
+        "helper-without-source",
+        "exec('def helper(v):\\n    return v * 2.0\\n')\n\n" "def f(x):\n    return helper(x) * x\n",
+        "helper(x)",
+        errors.NotFound,
+        "cannot read the source of helper",
+    ),
+    refusal(
+        "recursion",
+        "def f(x):\n    if x > 1.0:\n        return f(x / 2.0)\n    return x * x\n",
+        "f(x / 2.0)",
+        U,
+        "a recursive call of 'f'",
+    ),
+    refusal(
+        "mutual-recursion",
+        "def ping(x):\n    return pong(x) * 2.0\n\ndef pong(x):\n"
+        "    if x > 1.0:\n        return ping(x * 0.5)\n    return x\n",
+        "ping(x * 0.5)",
+        U,
+        "a recursive call of 'ping'",
+        target="ping",
+    ),
+    refusal(
+        "random-number",
+        "def f(x):\n    return x * np.random.rand()\n",
+        "np.random.rand",
+        errors.NoRule,
+        "no derivative rule for 'np.random.rand'",
+    ),
     # -- what is given to s2sad.grad (load.py) --------------------------------------------------------
-    refusal("method", "class Model:\n    def scale(self, x):\n        return x * 2.0\n", "def scale", errors.NotFound,
-            "got the method Model.scale", target="Model().scale"),
-    refusal("class", "class Model:\n    def __call__(self, x):\n        return x * 2.0\n", "class Model",
-            errors.NotFound, "got the class Model", target="Model"),
-    refusal("lambda", "square = lambda x: x * x\n", "square = lambda", U, "a lambda cannot be differentiated",
-            target="square"),
-    refusal("wrapped-by-a-decorator", "@functools.lru_cache\ndef f(x):\n    return x * 2.0\n", "@functools",
-            errors.NotFound, "got _lru_cache_wrapper"),
+    refusal(
+        "method",
+        "class Model:\n    def scale(self, x):\n        return x * 2.0\n",
+        "def scale",
+        errors.NotFound,
+        "got the method Model.scale",
+        target="Model().scale",
+    ),
+    refusal(
+        "class",
+        "class Model:\n    def __call__(self, x):\n        return x * 2.0\n",
+        "class Model",
+        errors.NotFound,
+        "got the class Model",
+        target="Model",
+    ),
+    refusal(
+        "lambda",
+        "square = lambda x: x * x\n",
+        "square = lambda",
+        U,
+        "a lambda cannot be differentiated",
+        target="square",
+    ),
+    refusal(
+        "wrapped-by-a-decorator",
+        "@functools.lru_cache\ndef f(x):\n    return x * 2.0\n",
+        "@functools",
+        errors.NotFound,
+        "got _lru_cache_wrapper",
+    ),
     # -- results, tuples and lists -------------------------------------------------------------------
     refusal("several-results", "def f(x):\n    return x, 2.0 * x\n", "x, 2.0", U, "returns several values"),
     refusal("returns-none", "def f(x):\n    y = x * 2.0\n    return None\n", "None", U, "returning None or a string"),
     refusal("returns-a-string", "def f(x):\n    return 'done'\n", "'done'", U, "returning None or a string"),
-    refusal("tuple-chosen-by-a-condition", "def f(x):\n    t = (x, 1.0) if x > 0 else (1.0, x)\n"
-            "    return t[0] * t[1]\n", "x, 1.0) if", U, "a tuple chosen by a conditional expression"),
-    refusal("tuple-index-out-of-range", "def f(x):\n    t = (x, 2.0)\n    return t[2]\n", "t[2]", U,
-            "tuple index 2 is out of range"),
-    refusal("tuple-indexed-by-a-variable", "def f(x, i):\n    t = (x, 2.0 * x)\n    return t[i]\n", "t[i]", U,
-            "indexing a tuple other than with a number"),
-    refusal("tuple-joined", "def f(x):\n    t = (x,)\n    t = t + (2.0 * x,)\n    return t[0] * t[1]\n", "t = t +",
-            U, "goes where s2sad carries no derivative"),
-    refusal("tuple-repeated", "def f(x):\n    t = (x,) * 2\n    return t[0] * t[1]\n", "t = (x,)", U,
-            "goes where s2sad carries no derivative"),
-    refusal("list-joined", "def f(x):\n    a = [x]\n    b = a + [2.0 * x]\n    return b[0] * b[1]\n", "b = a", U,
-            "goes where s2sad carries no derivative"),
-    refusal("list-extended-by-plus-equals", "def f(x):\n    a = [x]\n    a += [x]\n    return a[1]\n", "a +=", U,
-            "goes where s2sad carries no derivative"),
-    refusal("list-repeated", "def f(x):\n    a = [x] * 2\n    return a[0] * a[1]\n", "a = [x]", U,
-            "goes where s2sad carries no derivative"),
-    refusal("list-of-tuples", "def f(x):\n    pairs = [(x, 2.0)]\n    p = pairs[0]\n    return p[0] * p[1]\n",
-            "pairs = [", U, "goes where s2sad carries no derivative"),
-    refusal("tuple-appended", "def f(x):\n    pairs = []\n    pairs.append((x, x))\n    p = pairs[0]\n"
-            "    return p[0] * p[1]\n", "pairs.append", U, "goes where s2sad carries no derivative"),
-    refusal("zip-of-a-tuple-and-an-array", "def f(x):\n    t = 0.0\n    for a, b in zip((x, x), x):\n"
-            "        t = t + a * b\n    return t\n", "x, x), x", U, "zip() over a tuple together with arrays"),
+    refusal(
+        "tuple-chosen-by-a-condition",
+        "def f(x):\n    t = (x, 1.0) if x > 0 else (1.0, x)\n" "    return t[0] * t[1]\n",
+        "x, 1.0) if",
+        U,
+        "a tuple chosen by a conditional expression",
+    ),
+    refusal(
+        "tuple-index-out-of-range",
+        "def f(x):\n    t = (x, 2.0)\n    return t[2]\n",
+        "t[2]",
+        U,
+        "tuple index 2 is out of range",
+    ),
+    refusal(
+        "tuple-indexed-by-a-variable",
+        "def f(x, i):\n    t = (x, 2.0 * x)\n    return t[i]\n",
+        "t[i]",
+        U,
+        "indexing a tuple other than with a number",
+    ),
+    refusal(
+        "tuple-joined",
+        "def f(x):\n    t = (x,)\n    t = t + (2.0 * x,)\n    return t[0] * t[1]\n",
+        "t = t +",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "tuple-repeated",
+        "def f(x):\n    t = (x,) * 2\n    return t[0] * t[1]\n",
+        "t = (x,)",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "list-joined",
+        "def f(x):\n    a = [x]\n    b = a + [2.0 * x]\n    return b[0] * b[1]\n",
+        "b = a",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "list-extended-by-plus-equals",
+        "def f(x):\n    a = [x]\n    a += [x]\n    return a[1]\n",
+        "a +=",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "list-repeated",
+        "def f(x):\n    a = [x] * 2\n    return a[0] * a[1]\n",
+        "a = [x]",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "list-of-tuples",
+        "def f(x):\n    pairs = [(x, 2.0)]\n    p = pairs[0]\n    return p[0] * p[1]\n",
+        "pairs = [",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "tuple-appended",
+        "def f(x):\n    pairs = []\n    pairs.append((x, x))\n    p = pairs[0]\n" "    return p[0] * p[1]\n",
+        "pairs.append",
+        U,
+        "goes where s2sad carries no derivative",
+    ),
+    refusal(
+        "zip-of-a-tuple-and-an-array",
+        "def f(x):\n    t = 0.0\n    for a, b in zip((x, x), x):\n" "        t = t + a * b\n    return t\n",
+        "x, x), x",
+        U,
+        "zip() over a tuple together with arrays",
+    ),
     # -- too deep for Python itself (emit.py) -------------------------------------------------------
-    refusal("elif-chain-deeper-than-python-allows",
-            "def f(x):\n    if x > 1000.0:\n        return x\n"
-            + "".join(f"    elif x > {999 - i}.0:\n        return x * {i}.0\n" for i in range(98))
-            + "    return x * x\n", "if x > 1000.0", U, "more than Python allows"),
+    refusal(
+        "elif-chain-deeper-than-python-allows",
+        "def f(x):\n    if x > 1000.0:\n        return x\n"
+        + "".join(f"    elif x > {999 - i}.0:\n        return x * {i}.0\n" for i in range(98))
+        + "    return x * x\n",
+        "if x > 1000.0",
+        U,
+        "more than Python allows",
+    ),
 ]
 
 
@@ -302,39 +502,80 @@ def valid(id, source, *args, wrt=0, bug=None):
 X3 = np.array([0.3, -0.7, 1.1])
 VALID = [
     # -- tuples and lists, as the language allows them ---------------------------------------------
-    valid("tuple-of-tuples-indexed", "def f(x):\n    t = ((x, 2.0 * x), x)\n    u = t[0]\n"
-          "    return u[0] * u[1] * t[1]\n", 1.3),
-    valid("tuple-given-to-a-helper", "def g(t):\n    return t[0] * t[1]\n\ndef f(x):\n    return g((x, 2.0 * x))\n",
-          1.3),
-    valid("zip-over-tuples", "def f(x):\n    t = 0.0\n    for a, b in zip((x, x), (x, 2.0)):\n"
-          "        t = t + a * b\n    return t\n", 1.3),
-    valid("enumerate-over-a-tuple", "def f(x):\n    t = 0.0\n    for i, a in enumerate((x, x * x), 1):\n"
-          "        t = t + a * i\n    return t\n", 1.3),
-    valid("loop-over-a-tuple-of-tuples", "def f(x):\n    t = 0.0\n    for a, b in ((x, x), (x, 2.0)):\n"
-          "        t = t + a * b\n    return t\n", 1.3),
-    valid("shape-tuple-joined", "def f(x):\n    shape = x.shape + (1,)\n    return np.sum(np.reshape(x, shape) ** 2)\n",
-          X3),
+    valid(
+        "tuple-of-tuples-indexed",
+        "def f(x):\n    t = ((x, 2.0 * x), x)\n    u = t[0]\n" "    return u[0] * u[1] * t[1]\n",
+        1.3,
+    ),
+    valid(
+        "tuple-given-to-a-helper", "def g(t):\n    return t[0] * t[1]\n\ndef f(x):\n    return g((x, 2.0 * x))\n", 1.3
+    ),
+    valid(
+        "zip-over-tuples",
+        "def f(x):\n    t = 0.0\n    for a, b in zip((x, x), (x, 2.0)):\n" "        t = t + a * b\n    return t\n",
+        1.3,
+    ),
+    valid(
+        "enumerate-over-a-tuple",
+        "def f(x):\n    t = 0.0\n    for i, a in enumerate((x, x * x), 1):\n" "        t = t + a * i\n    return t\n",
+        1.3,
+    ),
+    valid(
+        "loop-over-a-tuple-of-tuples",
+        "def f(x):\n    t = 0.0\n    for a, b in ((x, x), (x, 2.0)):\n" "        t = t + a * b\n    return t\n",
+        1.3,
+    ),
+    valid(
+        "shape-tuple-joined",
+        "def f(x):\n    shape = x.shape + (1,)\n    return np.sum(np.reshape(x, shape) ** 2)\n",
+        X3,
+    ),
     valid("list-of-ints-joined", "def f(x):\n    idx = [0] + [2]\n    return np.sum(x[idx] ** 2)\n", X3),
     valid("list-of-lists", "def f(x):\n    rows = [[x, 2.0 * x]]\n    return rows[0][0] * rows[0][1]\n", 1.3),
     # -- an array seen through a helper's result (which may be the argument), updated in place --------
-    valid("update-of-an-array-a-helper-returned", HELPER_RETURNS_ITS_ARGUMENT
-          + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
-          1.3, 0.5, wrt=(0, 1)),
-    valid("update-of-an-array-a-helper-returned-doubled", HELPER_RETURNS_ITS_ARGUMENT
-          + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
-          1.3, -0.5, wrt=(0, 1)),
+    valid(
+        "update-of-an-array-a-helper-returned",
+        HELPER_RETURNS_ITS_ARGUMENT
+        + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
+        1.3,
+        0.5,
+        wrt=(0, 1),
+    ),
+    valid(
+        "update-of-an-array-a-helper-returned-doubled",
+        HELPER_RETURNS_ITS_ARGUMENT
+        + "def f(x1, x2):\n    v1 = np.full((3,), x1)\n    t = g(v1, x2)\n    v1[0] = 5.0\n    return np.sum(t)\n",
+        1.3,
+        -0.5,
+        wrt=(0, 1),
+    ),
     # -- names that are legal but unusual ------------------------------------------------------------
-    valid("annotated-assignments", "def f(x: float) -> float:\n    y: float = x * 2.0\n    z: float\n"
-          "    z = y * x\n    return z\n", 1.3),
+    valid(
+        "annotated-assignments",
+        "def f(x: float) -> float:\n    y: float = x * 2.0\n    z: float\n" "    z = y * x\n    return z\n",
+        1.3,
+    ),
     valid("keyword-only-and-positional-only", "def f(x, /, k=2.0, *, m=3.0):\n    return x * k * m\n", 1.3),
     valid("function-defined-twice", "def f(x):\n    return x * 2.0\n\ndef f(x):\n    return x * x * 3.0\n", 1.3),
-    valid("staticmethod-function", "class Model:\n    @staticmethod\n    def f(x):\n        return x * x\n\n"
-          "f = Model.f\n", 1.3),
+    valid(
+        "staticmethod-function",
+        "class Model:\n    @staticmethod\n    def f(x):\n        return x * x\n\n" "f = Model.f\n",
+        1.3,
+    ),
     # -- values -------------------------------------------------------------------------------------------
-    valid("zero-d-arrays", "def f(x, y):\n    return np.sum(np.tanh(x) * y) + np.mean(x * x) + x * y\n",
-          np.array(0.4), np.array(2.0), wrt=(0, 1)),
-    valid("zero-size-array", "def f(x):\n    t = 0.0\n    for v in x:\n        t = t + v * v\n"
-          "    return np.sum(np.tanh(x) * x) + t + np.sum(x.T @ x)\n", np.zeros((0, 3))),
+    valid(
+        "zero-d-arrays",
+        "def f(x, y):\n    return np.sum(np.tanh(x) * y) + np.mean(x * x) + x * y\n",
+        np.array(0.4),
+        np.array(2.0),
+        wrt=(0, 1),
+    ),
+    valid(
+        "zero-size-array",
+        "def f(x):\n    t = 0.0\n    for v in x:\n        t = t + v * v\n"
+        "    return np.sum(np.tanh(x) * x) + t + np.sum(x.T @ x)\n",
+        np.zeros((0, 3)),
+    ),
     valid("zero-size-array-mean", "def f(x):\n    return np.mean(x * x) + 1.0\n", np.zeros(0)),
     valid("float16-array", "def f(x):\n    return np.sum(x * x)\n", np.array([0.5, 1.5], np.float16)),
 ]
@@ -353,7 +594,7 @@ def test_valid_input_gets_the_right_derivative(case, tmp_path):
         got = s2sad.grad(module.f, wrt=case.wrt)(*case.args)
         got = got if isinstance(case.wrt, tuple) else (got,)
         want = _numeric_in_float64(module.f, case.args, wrt)
-    for index, gradient, expected in zip(wrt, got, want):
+    for index, gradient, expected in zip(wrt, got, want, strict=True):
         argument = case.args[index]
         assert np.shape(gradient) == np.shape(argument)
         if isinstance(argument, np.ndarray):
@@ -362,7 +603,9 @@ def test_valid_input_gets_the_right_derivative(case, tmp_path):
 
 
 def test_float32_gradients_are_float32_and_right(tmp_path):
-    module = _module(tmp_path, """
+    module = _module(
+        tmp_path,
+        """
         def f(x, y):
             t = 0.0
             for i in range(x.shape[0]):
@@ -371,7 +614,8 @@ def test_float32_gradients_are_float32_and_right(tmp_path):
                 else:
                     t = t - np.sin(x[i])
             return t + np.sum(np.tanh(x) * y) + np.mean(x * x)
-        """)
+        """,
+    )
     x, y = np.array([0.3, -0.7, 1.1], np.float32), np.array([2.0, 0.5, -1.0], np.float32)
     d_x, d_y = s2sad.grad(module.f, wrt=(0, 1))(x, y)
     assert d_x.dtype == d_y.dtype == np.float32
@@ -385,14 +629,17 @@ def test_float32_gradients_are_float32_and_right(tmp_path):
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_inputs_propagate_into_the_gradient(bad, tmp_path):
     """A NaN or infinite entry spoils its own gradient entry (and a reduction's), without an exception."""
-    module = _module(tmp_path, """
+    module = _module(
+        tmp_path,
+        """
         def f(x, y):
             t = 0.0
             for v in x:
                 if v > 0.5:
                     t = t + v * v
             return t + np.sum(np.sin(x) * y)
-        """)
+        """,
+    )
     clean = np.array([0.2, 0.9, -1.3])
     spoiled = clean.copy()
     spoiled[0] = bad
@@ -414,7 +661,10 @@ DEPTHS = {"ifs": 20, "loops": 19, "whiles": 10, "parentheses": 199, "products": 
 def _deep(kind: str, depth: int) -> str:
     """A function nesting ``kind`` ``depth`` deep (Python allows at most 19 nested loops, 199 parentheses)."""
     if kind == "ifs":
-        lines = [f"{'    ' * (i + 1)}if x > {-i - 1}.0:\n{'    ' * (i + 2)}x = x * 1.01 + {i}.0 * 0.001\n" for i in range(depth)]
+        lines = [
+            f"{'    ' * (i + 1)}if x > {-i - 1}.0:\n{'    ' * (i + 2)}x = x * 1.01 + {i}.0 * 0.001\n"
+            for i in range(depth)
+        ]
         return "def f(x):\n" + "".join(lines) + "    return x * x\n"
     if kind == "loops":
         lines = [f"{'    ' * (i + 1)}for i{i} in range(1):\n" for i in range(depth)]
@@ -453,7 +703,7 @@ def test_long_function(tmp_path):
     x, w = np.linspace(-1.0, 1.0, 3), np.linspace(0.5, 1.5, 3)
     got = s2sad.grad(module.f, wrt=(0, 1))(x, w)
     want = numeric_vjp(module.f, [x, w], (0, 1), 1.0)
-    for gradient, expected in zip(got, want):
+    for gradient, expected in zip(got, want, strict=True):
         np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -501,17 +751,33 @@ FILES = {
 CLI = [
     ("empty-name", ["model.py:"], 2, "expected FILE.py:NAME", None),
     ("empty-file-part", [":twice"], 2, "expected FILE.py:NAME", None),
-    ("dotted-name", ["model.py:Model.scale"], 2, "'Model.scale' in 'model.py:Model.scale' is not a function name", None),
+    (
+        "dotted-name",
+        ["model.py:Model.scale"],
+        2,
+        "'Model.scale' in 'model.py:Model.scale' is not a function name",
+        None,
+    ),
     ("name-not-an-identifier", ["model.py:1st"], 2, "is not a function name", None),
     ("a-class", ["model.py:Model"], 1, "'Model' in model.py is not a function", ("model.py", "class Model")),
     ("a-method-name", ["model.py:scale"], 1, "no function 'scale' in model.py", None),
     ("a-folder", ["folder.py:f"], 1, "cannot read folder.py", None),
     ("an-empty-file", ["empty.py:f"], 1, "it defines no functions", None),
     ("not-utf-8", ["latin1.py:f"], 1, "cannot read the file", None),
-    ("missing-module", ["model.py:calls_a_missing_module"], 1, "no derivative rule for 'no_such_module_s2sad.f'",
-     ("model.py", "no_such_module_s2sad.f(x)")),
-    ("helper-with-a-syntax-error", ["model.py:calls_a_broken_helper"], 1,
-     "helper_with_a_syntax_error.py:1:13: error: cannot parse the file: expected ':'", None),
+    (
+        "missing-module",
+        ["model.py:calls_a_missing_module"],
+        1,
+        "no derivative rule for 'no_such_module_s2sad.f'",
+        ("model.py", "no_such_module_s2sad.f(x)"),
+    ),
+    (
+        "helper-with-a-syntax-error",
+        ["model.py:calls_a_broken_helper"],
+        1,
+        "helper_with_a_syntax_error.py:1:13: error: cannot parse the file: expected ':'",
+        None,
+    ),
     ("output-into-a-missing-folder", ["model.py:twice", "-o", "missing/grad.py"], 2, "no such folder", None),
 ]
 

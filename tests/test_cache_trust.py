@@ -128,8 +128,9 @@ RUN = textwrap.dedent("""
 def _run_project(folder, cache_folder, *extra_path):
     env = {**os.environ, "S2SAD_CACHE_DIR": str(cache_folder), "PYTHONPATH": os.pathsep.join(map(str, extra_path))}
     env.pop("S2SAD_CACHE", None)
-    done = subprocess.run([sys.executable, "-c", RUN, str(folder)], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(folder)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return float(done.stdout)
 
@@ -310,8 +311,11 @@ def test_the_usual_false_values_turn_the_cache_off(value, tmp_path, cache_dir, m
 
 def test_the_cache_keeps_the_most_recently_used_entries_within_its_bound(tmp_path, cache_dir, monkeypatch):
     names = [f"f{k}" for k in range(5)]
-    module = write_module(tmp_path, "import numpy as np\n" + "".join(
-        f"\n\ndef {name}(x):\n    return np.sum(np.sin(x) * {k + 1}.0)\n" for k, name in enumerate(names)))
+    module = write_module(
+        tmp_path,
+        "import numpy as np\n"
+        + "".join(f"\n\ndef {name}(x):\n    return np.sum(np.sin(x) * {k + 1}.0)\n" for k, name in enumerate(names)),
+    )
     s2sad.grad(module.f0)
     (first,) = cache_dir.glob("*.json")
     size = first.stat().st_size

@@ -370,8 +370,12 @@ def test_rules_lists_every_rule_then_the_helpers(runs):
     for name in ("np.exp", "np.linalg.solve", "math.sin", "abs"):
         assert name in listed
     internal = ("s2sad.", "operator.")  # copies, list literals, indexing, the runtime's own helpers
-    assert set(listed) == {rules.spelling(n) for n in set(rules.RULES) | set(rules.ALIASES) if not n.startswith(internal)}
+    assert set(listed) == {
+        rules.spelling(n) for n in set(rules.RULES) | set(rules.ALIASES) if not n.startswith(internal)
+    }
     assert all(listed[name][:2] == ["reverse,", "forward"] for name in listed)
     helpers = {line.split()[0] for line in helper_part.splitlines()[1:]}
-    assert helpers == {rules.spelling(n) for n in rules.ZERO_DERIVATIVE | rules.INACTIVE_ONLY if not n.startswith(internal)}
+    assert helpers == {
+        rules.spelling(n) for n in rules.ZERO_DERIVATIVE | rules.INACTIVE_ONLY if not n.startswith(internal)
+    }
     assert "np.floor" in helpers and "np.arange" in helpers

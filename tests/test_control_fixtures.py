@@ -77,7 +77,7 @@ def test_api_gradient(stem, name, wrt):
     assert_gradients_close(actual, expected, args, positions)
     value, again = s2sad.value_and_grad(function, wrt=wrt)(*args)
     assert value == pytest.approx(function(*args), rel=1e-12)
-    for first, second in zip(actual, again):
+    for first, second in zip(actual, again, strict=True):
         np.testing.assert_array_equal(first, second)
 
 

@@ -34,7 +34,16 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple, copies, control_path
+from tests.checks import (
+    assert_gradients_close,
+    numeric_vjp,
+    random_value,
+    write_module,
+    positions,
+    as_tuple,
+    copies,
+    control_path,
+)
 
 SEEDS = 2  # random inputs per (case, label)
 
@@ -1109,7 +1118,7 @@ def test_matches_finite_differences(item, label, folder):
         expected = numeric_vjp(pure, args, wrt, d_out)
         assert len(actual) == len(wrt)
         assert_gradients_close(actual, expected, args, wrt)
-        for before, after in zip(saved, args):
+        for before, after in zip(saved, args, strict=True):
             np.testing.assert_array_equal(before, after, err_msg="an input was modified")
 
 
@@ -1345,5 +1354,5 @@ def test_tape_is_linear_in_steps(tmp_path):
 
     expected = numeric_vjp(f, args, (0, 1), 1.0)
     assert_gradients_close((d_x, d_a), expected, args, (0, 1))
-    for counted_result, plain_result in zip((d_x, d_a), gradient(*args)):
+    for counted_result, plain_result in zip((d_x, d_a), gradient(*args), strict=True):
         np.testing.assert_array_equal(counted_result, plain_result)

@@ -987,7 +987,7 @@ def make_args(item: Case, label: str) -> list:
 
 
 def assert_types(gradients, args, wrt):
-    for index, gradient in zip(wrt, gradients):
+    for index, gradient in zip(wrt, gradients, strict=True):
         value = args[index]
         if isinstance(value, float):
             assert type(gradient) is float, f"gradient of argument {index} is {type(gradient).__name__}"
@@ -1018,7 +1018,7 @@ def test_matches_finite_differences(item, label, folder):
         if item.refusal_ok:
             return
         raise
-    for before, after in zip(saved, args):
+    for before, after in zip(saved, args, strict=True):
         np.testing.assert_array_equal(before, after, err_msg="an input was modified")
     expected = numeric_vjp(pure, args, wrt, d_out)
     assert len(actual) == len(wrt)
@@ -1029,7 +1029,7 @@ def test_matches_finite_differences(item, label, folder):
     value, gradients = s2sad.value_and_grad(f, wrt=item.wrt)(*args)
     assert value == pure(*args), "value_and_grad's value is not f's"
     assert type(value) is type(pure(*args))
-    for first, second in zip(actual, as_tuple(gradients, item.wrt)):
+    for first, second in zip(actual, as_tuple(gradients, item.wrt), strict=True):
         np.testing.assert_array_equal(first, second, err_msg="value_and_grad's gradient is not grad's")
 
 
@@ -1102,7 +1102,7 @@ def test_float32_inputs_keep_float32(case_id, folder):
             narrow[index] = np.float32(value) if isinstance(value, float) else value.astype(np.float32)
         wide = as_tuple(derivative(*args), item.wrt)
         got = as_tuple(derivative(*narrow), item.wrt)
-        for index, g32, g64 in zip(wrt, got, wide):
+        for index, g32, g64 in zip(wrt, got, wide, strict=True):
             assert type(g32) is type(narrow[index]), f"{label}: argument {index} gave {type(g32).__name__}"
             assert g32.dtype == np.float32, f"{label}: argument {index} gave dtype {g32.dtype}"
             np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-5, err_msg="float32 rounding only")

@@ -120,8 +120,7 @@ def test_function_with_a_rule_still_runs_as_written(module):
 
 def test_malformed_rule_fails_where_it_is_written(tmp_path):
     source = (
-        "import s2sad\n\n@s2sad.rule\ndef f(x):\n    return x\n\n@f.adjoint\n"
-        "def f_adjoint(g, x):\n    return g\n"
+        "import s2sad\n\n@s2sad.rule\ndef f(x):\n    return x\n\n@f.adjoint\n" "def f_adjoint(g, x):\n    return g\n"
     )
     path = tmp_path / "malformed_adjoint.py"
     with pytest.raises(s2sad.S2SADError, match="first parameters are d_out, out") as refused:
@@ -131,7 +130,10 @@ def test_malformed_rule_fails_where_it_is_written(tmp_path):
 
 def test_unknown_call_suggests_a_custom_rule(tmp_path):
     module = write_module(tmp_path, "import scipy.special\n\ndef f(x):\n    return scipy.special.gamma(x)\n")
-    with pytest.raises(s2sad.S2SADError, match=r"no derivative rule for 'scipy.special.gamma' \(scipy.special.gamma\)(.|\n)*@s2sad.rule"):
+    with pytest.raises(
+        s2sad.S2SADError,
+        match=r"no derivative rule for 'scipy.special.gamma' \(scipy.special.gamma\)(.|\n)*@s2sad.rule",
+    ):
         s2sad.grad(module.f)
 
 
@@ -140,7 +142,10 @@ def test_cli_reads_custom_rules_from_the_file_without_running_it(tmp_path):
     model.write_text(MODEL + "\nopen(__file__ + '.ran', 'w').close()\n")
     completed = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", f"{model}:in_loop", "--wrt", "x,a"],
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     assert not (tmp_path / "erf_model.py.ran").exists()
     assert "from erf_model import" in completed.stdout and "erf(" in completed.stdout
@@ -166,7 +171,9 @@ INPUTS = {
 
 
 def random_directions(args, positions, rng) -> tuple:
-    return tuple(float(rng.normal()) if isinstance(args[p], float) else rng.normal(size=np.shape(args[p])) for p in positions)
+    return tuple(
+        float(rng.normal()) if isinstance(args[p], float) else rng.normal(size=np.shape(args[p])) for p in positions
+    )
 
 
 def assert_jvp_matches_differences(function, args, wrt):
@@ -174,7 +181,9 @@ def assert_jvp_matches_differences(function, args, wrt):
     positions = wrt if isinstance(wrt, tuple) else (wrt,)
     directions = random_directions(args, positions, np.random.default_rng(0))
     value, tangent = s2sad.jvp(function, wrt)(*args, directions if isinstance(wrt, tuple) else directions[0])
-    expected = sum(float(np.sum(g * d)) for g, d in zip(numeric_vjp(function, args, positions, 1.0), directions))
+    expected = sum(
+        float(np.sum(g * d)) for g, d in zip(numeric_vjp(function, args, positions, 1.0), directions, strict=True)
+    )
     assert value == pytest.approx(function(*args))
     assert np.ndim(tangent) == 0
     assert tangent == pytest.approx(expected, rel=RTOL, abs=ATOL)
@@ -223,8 +232,7 @@ def test_a_parameter_without_a_tangent_is_decided_when_the_code_is_written(modul
     ],
 )
 def test_a_tangent_rule_that_needs_a_tangent_which_is_none_is_refused_at_the_call(tmp_path, tangent, refusal):
-    source = textwrap.dedent(
-        """
+    source = textwrap.dedent("""
         import numpy as np
         import s2sad
 
@@ -246,8 +254,7 @@ def test_a_tangent_rule_that_needs_a_tangent_which_is_none_is_refused_at_the_cal
 
         def squares(x, k):
             return np.sum(scale_by(x, k) ** 2)
-        """
-    ).replace("TANGENT", tangent)
+        """).replace("TANGENT", tangent)
     module = write_module(tmp_path, source)
     assert_jvp_matches_differences(module.squares, [np.array([0.3, -1.1]), 0.8], (0, 1))
     with pytest.raises(s2sad.S2SADError, match=refusal) as refused:
@@ -262,7 +269,7 @@ def test_hvp_and_hessian_through_rules_with_a_tangent(module):
         assert_grad_matches_differences(function, args, wrt)
         v = random_directions(args, wrt, rng)
         product = s2sad.hvp(function, wrt=wrt)(*args, v)
-        for got, want in zip(product, numeric_hvp(s2sad.grad(function, wrt=wrt), args, wrt, v)):
+        for got, want in zip(product, numeric_hvp(s2sad.grad(function, wrt=wrt), args, wrt, v), strict=True):
             np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=name)
 
     x, a = INPUTS["two_norms"]
@@ -277,7 +284,10 @@ def test_cli_forward_mode_reads_tangent_rules_from_the_file_without_running_it(t
     model.write_text(MODEL + "\nopen(__file__ + '.ran', 'w').close()\n")
     completed = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", f"{model}:in_loop", "--wrt", "x,a", "--mode", "forward"],
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     assert not (tmp_path / "erf_forward_model.py.ran").exists()
     assert "erf(" in completed.stdout and "scipy" not in completed.stdout
@@ -330,7 +340,9 @@ def test_cli_forward_mode_refuses_a_rule_without_a_tangent(tmp_path):
     (tmp_path / "no_tangent.py").write_text(NO_TANGENT)
     completed = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", "no_tangent.py:uses_erf", "--mode", "forward"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert completed.returncode == 1 and completed.stdout == ""
     assert "Traceback" not in completed.stderr
@@ -387,7 +399,9 @@ MALFORMED_TANGENTS = {
 def malformed_module(case: str) -> str:
     rules = textwrap.dedent(MALFORMED_TANGENTS[case][0])
     primal = "def f(x, y):\n    return x * y\n" if "y" in rules else "def f(x):\n    return x\n"
-    usage = "\n\ndef g(x):\n    return np.sum(f(x, x))\n" if "y" in rules else "\n\ndef g(x):\n    return np.sum(f(x))\n"
+    usage = (
+        "\n\ndef g(x):\n    return np.sum(f(x, x))\n" if "y" in rules else "\n\ndef g(x):\n    return np.sum(f(x))\n"
+    )
     return f"import numpy as np\nimport s2sad\n\n\n@s2sad.rule\n{primal}\n{rules}{usage}"
 
 
@@ -407,7 +421,9 @@ def test_cli_refuses_a_malformed_tangent_rule_where_it_is_written(tmp_path):
     (tmp_path / "malformed.py").write_text(source)
     completed = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", "malformed.py:g", "--mode", "forward"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert completed.returncode == 1 and "Traceback" not in completed.stderr
     assert re.search(message, completed.stderr)

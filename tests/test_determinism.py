@@ -103,7 +103,9 @@ def test_different_hash_seeds_give_the_same_bytes(tmp_path):
             "api": [sys.executable, "-c", API_SCRIPT, str(ROOT), str(control)],
         }
         for name, command in commands.items():
-            runs[name, seed] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            runs[name, seed] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
     outputs = {}
     for key, process in runs.items():
         stdout, stderr = process.communicate(timeout=300)

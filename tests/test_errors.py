@@ -17,10 +17,18 @@ GENERATION_ERRORS = [
     ("return np.sum(np.expp(x))", "np.expp", errors.NoRule, "did you mean np.exp"),
     ("return np.sum(print(x))", "print", errors.NoRule, "no derivative rule for 'print'"),
     ("with open(y) as h:\n        x = x - 1\n    return x", "with", errors.UnsupportedSyntax, "with statements"),
-    ("try:\n        x = x * 2\n    except ValueError:\n        pass\n    return x", "try", errors.UnsupportedSyntax,
-     "try statements"),
-    ("for v in x:\n        break\n    else:\n        x = 2.0 * x\n    return x", "else", errors.UnsupportedSyntax,
-     "for ... else"),
+    (
+        "try:\n        x = x * 2\n    except ValueError:\n        pass\n    return x",
+        "try",
+        errors.UnsupportedSyntax,
+        "try statements",
+    ),
+    (
+        "for v in x:\n        break\n    else:\n        x = 2.0 * x\n    return x",
+        "else",
+        errors.UnsupportedSyntax,
+        "for ... else",
+    ),
     ("if x > 0:\n        return x\n    y = 2.0", "f(x", errors.UnsupportedSyntax, "may end without returning"),
     ("return sum([v * 2 for v in x])", "[v * 2", errors.UnsupportedSyntax, "list comprehensions"),
     ("y = lambda v: v\n    return x", "lambda", errors.UnsupportedSyntax, "lambda"),
@@ -62,7 +70,9 @@ def test_non_scalar_output_for_grad(tmp_path):
     assert_located(str(caught.value), caught.value.origin.path, source, "x * 2.0")
 
 
-@pytest.mark.parametrize("value", [np.arange(3), 3, True, np.array([True, False])], ids=["int array", "int", "bool", "bool array"])
+@pytest.mark.parametrize(
+    "value", [np.arange(3), 3, True, np.array([True, False])], ids=["int array", "int", "bool", "bool array"]
+)
 def test_integer_wrt_argument(value, tmp_path):
     source = _source_of("return np.sum(x * y)")
     module = write_module(tmp_path, source)
@@ -86,9 +96,7 @@ def test_bad_wrt(wrt, words, tmp_path):
 def test_cli_error_exit_code_and_location(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(_source_of("return np.sum(np.fft.fft(x))"))
-    completed = subprocess.run(
-        [sys.executable, "-m", "s2sad", "grad", f"{path}:f"], capture_output=True, text=True
-    )
+    completed = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{path}:f"], capture_output=True, text=True)
     assert completed.returncode == 1
     assert completed.stdout == ""
     assert f"{path}:5:19: error: no derivative rule for 'np.fft.fft'" in completed.stderr
@@ -102,7 +110,9 @@ def test_cli_target_errors(target, words, tmp_path):
     model = tmp_path / "model.py"
     model.write_text(_source_of("return x") + "\nCONSTANT = 3\n")
     completed = subprocess.run(
-        [sys.executable, "-m", "s2sad", "grad", target.format(model=model)], capture_output=True, text=True,
+        [sys.executable, "-m", "s2sad", "grad", target.format(model=model)],
+        capture_output=True,
+        text=True,
         cwd=tmp_path,
     )
     assert completed.returncode == 1
@@ -118,8 +128,6 @@ def test_cli_usage_error_exit_code():
 def test_syntax_error_in_cli_file(tmp_path):
     model = tmp_path / "model.py"
     model.write_text(textwrap.dedent("def f(x):\n    return x +\n"))
-    completed = subprocess.run(
-        [sys.executable, "-m", "s2sad", "grad", f"{model}:f"], capture_output=True, text=True
-    )
+    completed = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{model}:f"], capture_output=True, text=True)
     assert completed.returncode == 1
     assert f"{model}:2:" in completed.stderr and "cannot parse" in completed.stderr

@@ -38,14 +38,13 @@ def dot_product_gap(function, args, wrt_names, rng) -> tuple[float, float]:
     names = list(__import__("inspect").signature(function).parameters)
     positions = [names.index(n) for n in wrt_names]
     v = tuple(
-        float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i]))
-        for i in positions
+        float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i])) for i in positions
     )
     value, tangent = s2sad.jvp(function, wrt=tuple(wrt_names))(*args, v)
     w = float(rng.normal()) if np.ndim(value) == 0 else rng.normal(size=np.shape(value))
     cotangents = s2sad.vjp(function, wrt=tuple(wrt_names))(*args, w)
     forward = float(np.sum(np.asarray(tangent) * w))
-    backward = float(sum(np.sum(np.asarray(a) * b) for a, b in zip(v, cotangents)))
+    backward = float(sum(np.sum(np.asarray(a) * b) for a, b in zip(v, cotangents, strict=True)))
     np.testing.assert_allclose(value, function(*args), rtol=1e-12, atol=0)
     return forward, backward
 
@@ -140,9 +139,7 @@ def test_jacobians_agree_in_both_modes_and_with_finite_differences(s, tmp_path):
     np.testing.assert_allclose(forward_x, reverse_x, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(forward_s, reverse_s, rtol=1e-12, atol=1e-14)
     step = 1e-6
-    numeric = np.stack(
-        [(f(x + step * e, s) - f(x - step * e, s)) / (2 * step) for e in np.eye(3)], axis=1
-    )
+    numeric = np.stack([(f(x + step * e, s) - f(x - step * e, s)) / (2 * step) for e in np.eye(3)], axis=1)
     np.testing.assert_allclose(reverse_x, numeric, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(reverse_s, (f(x, s + step) - f(x, s - step)) / (2 * step), rtol=1e-5, atol=1e-6)
 

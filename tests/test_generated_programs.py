@@ -83,8 +83,9 @@ VALUE_RTOL = 1e-12  # jvp's value against f's
 
 _FUZZ_EXAMPLES = os.environ.get("S2SAD_FUZZ_EXAMPLES")
 if _FUZZ_EXAMPLES:
-    FUZZ_SETTINGS = settings(max_examples=int(_FUZZ_EXAMPLES), deadline=None, database=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+    FUZZ_SETTINGS = settings(
+        max_examples=int(_FUZZ_EXAMPLES), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
 else:
     FUZZ_SETTINGS = settings(max_examples=DEFAULT_EXAMPLES, deadline=None, database=None, derandomize=True)
 
@@ -120,10 +121,13 @@ def survey(request, folder):
     _survey_failures(folder).write_text("")
     yield tally
     lines = [f"{'form':32}{'programs':>9}" + "".join(f"{outcome:>22}" for outcome in OUTCOMES)]
-    for form, counts in sorted(tally["forms"].items(), key=lambda item: (item[0] != "all", item[0] != "no alias", item[0])):
+    for form, counts in sorted(
+        tally["forms"].items(), key=lambda item: (item[0] != "all", item[0] != "no alias", item[0])
+    ):
         total = sum(counts.values())
-        lines.append(f"{form:32}{total:>9}" + "".join(
-            f"{f'{counts[o]} ({100 * counts[o] / total:.0f}%)':>22}" for o in OUTCOMES))
+        lines.append(
+            f"{form:32}{total:>9}" + "".join(f"{f'{counts[o]} ({100 * counts[o] / total:.0f}%)':>22}" for o in OUTCOMES)
+        )
     lines.append("refusals, by message:")
     lines += [f"{count:6}  {message}" for message, count in tally["refusals"].most_common()]
     lines.append(f"{tally['failures']} failures, with their programs, in {_survey_failures(folder)}")
@@ -138,8 +142,13 @@ def _survey_failures(folder):
 
 
 @pytest.mark.skipif(not _SURVEY, reason="S2SAD_FUZZ_SURVEY=<examples> runs the survey")
-@settings(max_examples=int(_SURVEY or 1), deadline=None, database=None, phases=[Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(_SURVEY or 1),
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 @given(program=programs(), seed=st.integers(0, 2**32 - 1))
 def test_survey(program, seed, folder, survey):
     """Every program checked as test_generated_program does, its outcome counted (failures too) by form."""
@@ -151,8 +160,10 @@ def test_survey(program, seed, folder, survey):
         outcome = "failed"
         survey["failures"] += 1
         with _survey_failures(folder).open("a") as failures:
-            failures.write(f"{type(error).__name__}: {error}\nshapes={program.shapes} wrt={program.wrt!r} seed={seed} "
-                           f"forms={sorted(program.forms)}\n{program.source}\n{'=' * 100}\n")
+            failures.write(
+                f"{type(error).__name__}: {error}\nshapes={program.shapes} wrt={program.wrt!r} seed={seed} "
+                f"forms={sorted(program.forms)}\n{program.source}\n{'=' * 100}\n"
+            )
     for form in ("all", *(sorted(program.forms) or ["no alias"])):
         survey["forms"][form][outcome] += 1
     survey["refusals"].update(REFUSALS)
@@ -215,7 +226,10 @@ REGRESSIONS = [
                 x2 = 0.5 * x2 + 0.5 * np.tanh(g2(np.tanh(np.stack([-r2])), b=np.tanh(0.1 * (np.abs(np.mean(x2)) + np.linalg.det(2.0 * np.eye(3) + 0.25 * np.tanh(np.broadcast_to(x2, (3, 3))))))))
             return x4 + np.mean(x2)
         """,
-        {"x1": (4, 3), "x2": (1, 3), "x3": (4,), "x4": (4, 1)}, ("x1", "x2", "x3", "x4"), (4, 1), seed=1656,
+        {"x1": (4, 3), "x2": (1, 3), "x3": (4,), "x4": (4, 1)},
+        ("x1", "x2", "x3", "x4"),
+        (4, 1),
+        seed=1656,
         forms=frozenset({"through:base"}),
     ),
     Regression(
@@ -224,7 +238,9 @@ REGRESSIONS = [
         def f(x):
             return np.sum(np.ones(3) + x)
         """,
-        {"x": ()}, "x", (),
+        {"x": ()},
+        "x",
+        (),
     ),
     Regression(
         "vjp-loop-item-after-an-early-return",
@@ -236,7 +252,9 @@ REGRESSIONS = [
                 w = w + x * r
             return w
         """,
-        {"x": (), "w": (3,)}, "x", (3,),
+        {"x": (), "w": (3,)},
+        "x",
+        (3,),
     ),
     Regression(
         "jvp-conditional-expression-in-a-branch",
@@ -246,7 +264,9 @@ REGRESSIONS = [
                 x = x if x > 1.0 else 2.0 * x
             return x
         """,
-        {"x": ()}, "x", (),
+        {"x": ()},
+        "x",
+        (),
     ),
     Regression(
         "vjp-solve-output-updated-in-place-through-a-copy",
@@ -256,7 +276,9 @@ REGRESSIONS = [
             x1[:, 1:] -= 1.0
             return np.sum(x1)
         """,
-        {"x1": (1, 2), "x2": ()}, "x2", (),
+        {"x1": (1, 2), "x2": ()},
+        "x2",
+        (),
     ),
     Regression(
         "vjp-first-assignment-saved-for-a-later-copy",
@@ -267,7 +289,9 @@ REGRESSIONS = [
             x1 = v1
             return np.sum(x1)
         """,
-        {"x1": (3,)}, "x1", (),
+        {"x1": (3,)},
+        "x1",
+        (),
     ),
     Regression(
         "two-views-taken-with-np-share-no-array",
@@ -280,7 +304,9 @@ REGRESSIONS = [
                 v5[:, i1] = np.cos(np.mean(v5, axis=1))
             return np.mean(v4) + np.sum(v5)
         """,
-        {"x3": (2, 2), "x4": (1, 2)}, ("x3", "x4"), (),
+        {"x3": (2, 2), "x4": (1, 2)},
+        ("x3", "x4"),
+        (),
     ),
     Regression(
         "indexing-with-a-list-copies-so-the-copy-may-be-updated",
@@ -290,7 +316,9 @@ REGRESSIONS = [
             v5[:] = np.sin(x3) * v5
             return np.sum(v5 * x4)
         """,
-        {"x4": (3,), "x3": (3,)}, ("x4", "x3"), (),
+        {"x4": (3,), "x3": (3,)},
+        ("x4", "x3"),
+        (),
     ),
     Regression(
         "update-after-an-early-return-of-the-same-array",
@@ -302,7 +330,9 @@ REGRESSIONS = [
             v1[0] = np.cos(v1[0]) * x1
             return v1
         """,
-        {"x1": (), "x2": (3, 3)}, ("x1", "x2"), (1, 3),
+        {"x1": (), "x2": (3, 3)},
+        ("x1", "x2"),
+        (1, 3),
     ),
     Regression(
         "jvp-return-in-a-loop-of-a-helper",
@@ -318,7 +348,9 @@ REGRESSIONS = [
         def f(x):
             return g(x)
         """,
-        {"x": ()}, "x", (),
+        {"x": ()},
+        "x",
+        (),
     ),
     Regression(
         "update-by-minus-zero",
@@ -328,7 +360,9 @@ REGRESSIONS = [
             w[1] -= 0.0
             return np.sum(w)
         """,
-        {"x": (3,)}, "x", (),
+        {"x": (3,)},
+        "x",
+        (),
     ),
     Regression(
         "base-updated-then-written-through-a-view-a-helper-returned",
@@ -344,8 +378,12 @@ REGRESSIONS = [
             v[0] = 0.5
             return np.sum(w)
         """,
-        {"x": (3,)}, "x", (),
-        forms=frozenset({"view:helper-returns-view", "through:helper-returns-view", "update:multiply", "update:set-part"}),
+        {"x": (3,)},
+        "x",
+        (),
+        forms=frozenset(
+            {"view:helper-returns-view", "through:helper-returns-view", "update:multiply", "update:set-part"}
+        ),
     ),
     Regression(
         "a-view-of-a-view-a-helper-returned-in-a-helper",
@@ -367,9 +405,20 @@ REGRESSIONS = [
         def f(x):
             return np.sum(g3(x))
         """,
-        {"x": (4,)}, "x", (),
-        forms=frozenset({"view:helper-returns-view", "view:slice", "view:view-of-view", "through:slice",
-                         "update:set-part", "update:subtract", "where:helper"}),
+        {"x": (4,)},
+        "x",
+        (),
+        forms=frozenset(
+            {
+                "view:helper-returns-view",
+                "view:slice",
+                "view:view-of-view",
+                "through:slice",
+                "update:set-part",
+                "update:subtract",
+                "where:helper",
+            }
+        ),
     ),
     Regression(
         "a-copy-then-a-reshape-of-it",
@@ -380,7 +429,9 @@ REGRESSIONS = [
             w1[1] = 0.0
             return np.sum(w2 * w2)
         """,
-        {"x": (2, 2)}, "x", (),
+        {"x": (2, 2)},
+        "x",
+        (),
         forms=frozenset({"view:reshape", "through:base", "update:set-part"}),
     ),
     Regression(
@@ -393,9 +444,19 @@ REGRESSIONS = [
             w3[1] = 0.5
             return np.sum(w1)
         """,
-        {"x": (3,)}, "x", (),
-        forms=frozenset({"view:several-targets", "view:whole-slice", "through:base", "through:whole-slice",
-                         "update:multiply", "update:set-part"}),
+        {"x": (3,)},
+        "x",
+        (),
+        forms=frozenset(
+            {
+                "view:several-targets",
+                "view:whole-slice",
+                "through:base",
+                "through:whole-slice",
+                "update:multiply",
+                "update:set-part",
+            }
+        ),
     ),
     Regression(
         "an-array-written-into-itself",
@@ -405,15 +466,20 @@ REGRESSIONS = [
             w[:] = w
             return np.sum(w)
         """,
-        {"x": (3,)}, "x", (),
+        {"x": (3,)},
+        "x",
+        (),
     ),
 ]
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=[pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else [], id=case.id)
-    for case in REGRESSIONS
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=[pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else [], id=case.id)
+        for case in REGRESSIONS
+    ],
+)
 def test_regression(case, folder):
     source = "import math\n\nimport numpy as np\n\n\n" + textwrap.dedent(case.source).lstrip()
     check_program(Program(source, case.shapes, case.wrt, case.output_shape, case.forms), case.seed, folder)
@@ -523,34 +589,40 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
             reject()
         _allowed_refusal(program, error)
         return "refused at run time"
-    for position, cotangent in zip(positions, cotangents):
+    for position, cotangent in zip(positions, cotangents, strict=True):
         assert np.shape(cotangent) == np.shape(args[position]), f"the gradient of {names[position]} has the wrong shape"
         if isinstance(args[position], float):
             assert isinstance(cotangent, float), f"the gradient of the float {names[position]} is {type(cotangent)}"
     assert np.shape(tangent) == program.output_shape, "the jvp's tangent has the wrong shape"
     np.testing.assert_allclose(primal, value, rtol=VALUE_RTOL, atol=VALUE_RTOL, err_msg="the jvp's value")
-    for arg, original in zip(args, originals):
+    for arg, original in zip(args, originals, strict=True):
         np.testing.assert_array_equal(arg, original, err_msg="an argument was changed")
 
     def projected(*values):
         return np.sum(np.asarray(f(*values)) * d_out)
 
     here = projected(*copies(args))
-    for name, position, cotangent in zip(wrt, positions, cotangents):
-        quotients = np.array([
-            _quotients(projected, args, here, [position], [_unit(args[position], entry)])
-            for entry in np.ndindex(np.shape(args[position]))
-        ]).T.reshape((3, *np.shape(args[position])))
+    for name, position, cotangent in zip(wrt, positions, cotangents, strict=True):
+        quotients = np.array(
+            [
+                _quotients(projected, args, here, [position], [_unit(args[position], entry)])
+                for entry in np.ndindex(np.shape(args[position]))
+            ]
+        ).T.reshape((3, *np.shape(args[position])))
         _assert_close(cotangent, *quotients, what=f"vjp: the gradient of {name}")
 
-    _assert_close(tangent, *_quotients(f, args, np.asarray(value, dtype=float), positions, directions),
-                  what="jvp: the tangent")
+    _assert_close(
+        tangent, *_quotients(f, args, np.asarray(value, dtype=float), positions, directions), what="jvp: the tangent"
+    )
 
     along = float(np.sum(np.asarray(tangent) * d_out))
-    back = sum(float(np.sum(v * g)) for v, g in zip(directions, cotangents))
+    back = sum(float(np.sum(v * g)) for v, g in zip(directions, cotangents, strict=True))
     scale = float(np.sum(np.abs(np.asarray(tangent) * d_out))) + sum(
-        float(np.sum(np.abs(v * g))) for v, g in zip(directions, cotangents))
-    assert abs(along - back) <= DOT_RTOL * scale + DOT_ATOL, f"dot-product test: <J v, w> = {along!r}, <v, J^T w> = {back!r}"
+        float(np.sum(np.abs(v * g))) for v, g in zip(directions, cotangents, strict=True)
+    )
+    assert (
+        abs(along - back) <= DOT_RTOL * scale + DOT_ATOL
+    ), f"dot-product test: <J v, w> = {along!r}, <v, J^T w> = {back!r}"
     return "differentiated"
 
 
@@ -576,7 +648,7 @@ def _quotients(function, args, here, positions, directions):
 
     def at(step):
         moved = copies(args)
-        for position, direction in zip(positions, directions):
+        for position, direction in zip(positions, directions, strict=True):
             shifted = args[position] + step * direction
             moved[position] = float(shifted) if isinstance(args[position], float) else shifted
         return np.asarray(function(*moved), dtype=float)

@@ -139,7 +139,7 @@ def test_forward_mode_matches_finite_differences(model, name, shapes, wrt):
     value, d_value = s2sad.jvp(function, wrt=wrt)(*args, tangents)
     np.testing.assert_allclose(value, function(*args), rtol=1e-12)
     expected = 0.0
-    for index, tangent in zip(wrt, tangents):
+    for index, tangent in zip(wrt, tangents, strict=True):
         shape, rows = _numeric_jacobian(function, args, index)
         expected = expected + np.reshape([np.sum(row * tangent) for row in rows], shape)
     assert np.shape(d_value) == np.shape(expected)
@@ -279,7 +279,9 @@ def test_cli_reads_r_and_c_from_the_file_s_imports(tmp_path):
     out = tmp_path / "grad_joined.py"
     completed = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", f"{model}:joined_loss", "--wrt", "a,s", "-o", str(out)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stderr
     generated = write_module(tmp_path, out.read_text(), stem="grad_joined")
@@ -294,7 +296,9 @@ def test_cli_refuses_a_differentiated_index_of_a_global(tmp_path):
     model = tmp_path / "indexed.py"
     model.write_text(REFUSALS_HEAD + "    return SQUARES[n] * x[0]\n")
     completed = subprocess.run(
-        [sys.executable, "-m", "s2sad", "grad", f"{model}:f", "--wrt", "x,n"], capture_output=True, text=True,
+        [sys.executable, "-m", "s2sad", "grad", f"{model}:f", "--wrt", "x,n"],
+        capture_output=True,
+        text=True,
         cwd=tmp_path,
     )
     assert completed.returncode == 1

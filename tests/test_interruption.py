@@ -143,7 +143,10 @@ def _start(what: str, folder: Path, cache: Path) -> subprocess.Popen:
     env.pop("S2SAD_CACHE", None)
     return subprocess.Popen(
         [sys.executable, "-c", SCRIPT, what, str(folder)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -151,8 +154,12 @@ def _start(what: str, folder: Path, cache: Path) -> subprocess.Popen:
 def interrupted(tmp_path_factory):
     """Four processes paused mid-write, then signalled: name -> (folder, exit status, stderr)."""
     root = tmp_path_factory.mktemp("interrupted")
-    plans = {"cache": ("api", signal.SIGKILL), "kill": ("cli", signal.SIGKILL),
-             "terminate": ("cli", signal.SIGTERM), "interrupt": ("cli", signal.SIGINT)}
+    plans = {
+        "cache": ("api", signal.SIGKILL),
+        "kill": ("cli", signal.SIGKILL),
+        "terminate": ("cli", signal.SIGTERM),
+        "interrupt": ("cli", signal.SIGINT),
+    }
     started = {}
     for name, (what, number) in plans.items():
         folder = root / name
@@ -193,11 +200,14 @@ def test_a_process_killed_while_storing_a_cache_entry(interrupted, monkeypatch):
     assert temporary.exists()  # another process's file (it may still be writing): left alone
 
 
-@pytest.mark.parametrize("name, status, leftover", [
-    ("kill", -signal.SIGKILL, True),  # nothing runs after SIGKILL: the temporary file stays
-    ("terminate", 128 + signal.SIGTERM, False),
-    ("interrupt", 128 + signal.SIGINT, False),
-])
+@pytest.mark.parametrize(
+    "name, status, leftover",
+    [
+        ("kill", -signal.SIGKILL, True),  # nothing runs after SIGKILL: the temporary file stays
+        ("terminate", 128 + signal.SIGTERM, False),
+        ("interrupt", 128 + signal.SIGINT, False),
+    ],
+)
 def test_an_interrupted_output_file_is_never_half_written(interrupted, name, status, leftover, monkeypatch, capsys):
     _, results = interrupted
     folder, returncode, stderr = results[name]

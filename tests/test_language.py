@@ -854,7 +854,14 @@ CASES = [
             p = 1.0 / (1.0 + np.exp(-z))
             return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
         """,
-        [dict(w=(3,), b=None, X=Fixed(np.linspace(-1.0, 1.0, 12).reshape(4, 3)), y=Fixed(np.array([0.0, 1.0, 1.0, 0.0])))],
+        [
+            dict(
+                w=(3,),
+                b=None,
+                X=Fixed(np.linspace(-1.0, 1.0, 12).reshape(4, 3)),
+                y=Fixed(np.array([0.0, 1.0, 1.0, 0.0])),
+            )
+        ],
         ("w", "b"),
     ),
     case(
@@ -982,7 +989,7 @@ def assert_fresh(gradients, inputs):
 
 
 def assert_float_types(gradients, args, wrt):
-    for index, gradient in zip(wrt, gradients):
+    for index, gradient in zip(wrt, gradients, strict=True):
         if isinstance(args[index], float):
             assert isinstance(gradient, float), f"gradient of float argument {index} is {type(gradient).__name__}"
         else:
@@ -990,7 +997,7 @@ def assert_float_types(gradients, args, wrt):
 
 
 def assert_identical(first, second):
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert type(a) is type(b)
         np.testing.assert_array_equal(a, b)
 
@@ -1024,7 +1031,7 @@ def test_matches_finite_differences(item, shapes, compiled):
         assert_float_types(actual, args, wrt)
         assert_fresh(actual, inputs)
         assert_identical(actual, call())
-        for before, after in zip(saved, args):
+        for before, after in zip(saved, args, strict=True):
             np.testing.assert_array_equal(before, after, err_msg="an input was modified")
         if value_and_grad is not None:
             value, gradients = value_and_grad(*args)
@@ -1035,12 +1042,10 @@ def test_matches_finite_differences(item, shapes, compiled):
 
 # -- wrt, defaults and keyword-only parameters ----------------------------------------------------
 
-WRT_SOURCE = HEADER + textwrap.dedent(
-    """
+WRT_SOURCE = HEADER + textwrap.dedent("""
     def f(x, y, a):
         return np.sum(np.sin(x) * y) * a + a ** 2
-    """
-)
+    """)
 
 
 @pytest.mark.parametrize(
@@ -1067,14 +1072,12 @@ def test_wrt_by_position_name_and_negative_index(wrt, expected_positions, tmp_pa
     assert_float_types(actual, args, expected_positions)
 
 
-DEFAULTS_SOURCE = HEADER + textwrap.dedent(
-    """
+DEFAULTS_SOURCE = HEADER + textwrap.dedent("""
     EPS = 1e-3
 
     def f(x, w=2.0, b=EPS, *, scale=1.5, shift=np.pi):
         return np.sum(np.sin(w * x) + b * x * x) * scale + shift * w
-    """
-)
+    """)
 
 
 def test_defaults_are_used_when_arguments_are_left_out(tmp_path):
@@ -1095,7 +1098,7 @@ def test_keyword_only_parameters(wrt, tmp_path):
     names = list(values)
 
     def positional(*args):
-        kw = dict(zip(names, args))
+        kw = dict(zip(names, args, strict=True))
         return f(kw["x"], kw["w"], kw["b"], scale=kw["scale"], shift=kw["shift"])
 
     wanted = tuple(names.index(n) for n in (wrt if isinstance(wrt, tuple) else (wrt,)))

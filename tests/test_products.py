@@ -13,31 +13,57 @@ HEADER = "import numpy as np\n\n"
 
 # (id, source of f, argument shapes, wrt, text the generated gradient must hold or "" for none)
 CASES = [
-    ("matrix-times-vector-every-trip", """
+    (
+        "matrix-times-vector-every-trip",
+        """
 def f(W, U, xs, h):
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + U @ xs[t])
     return np.sum(h * h)
-""", [(4, 4), (4, 3), (5, 3), (4,)], (0, 1, 3), "matmul_adjoint_left_stacked"),
-    ("vector-times-matrix-every-trip", """
+""",
+        [(4, 4), (4, 3), (5, 3), (4,)],
+        (0, 1, 3),
+        "matmul_adjoint_left_stacked",
+    ),
+    (
+        "vector-times-matrix-every-trip",
+        """
 def f(W, h):
     for t in range(4):
         h = np.sin(h @ W)
     return np.sum(h)
-""", [(3, 3), (3,)], (0, 1), "matmul_adjoint_right_stacked"),
-    ("batch-times-matrix-every-trip", """
+""",
+        [(3, 3), (3,)],
+        (0, 1),
+        "matmul_adjoint_right_stacked",
+    ),
+    (
+        "batch-times-matrix-every-trip",
+        """
 def f(W, H):
     for t in range(3):
         H = np.tanh(H @ W)
     return np.sum(H ** 2)
-""", [(4, 4), (5, 4)], (0, 1), "matmul_adjoint_right_stacked"),
-    ("matrix-times-batch-every-trip", """
+""",
+        [(4, 4), (5, 4)],
+        (0, 1),
+        "matmul_adjoint_right_stacked",
+    ),
+    (
+        "matrix-times-batch-every-trip",
+        """
 def f(W, H):
     for t in range(3):
         H = np.tanh(W @ H)
     return np.sum(H ** 2)
-""", [(4, 4), (4, 2)], (0, 1), "matmul_adjoint_left_stacked"),
-    ("stacked-inside-an-outer-loop-and-a-branch", """
+""",
+        [(4, 4), (4, 2)],
+        (0, 1),
+        "matmul_adjoint_left_stacked",
+    ),
+    (
+        "stacked-inside-an-outer-loop-and-a-branch",
+        """
 def f(W, h):
     total = 0.0
     for epoch in range(2):
@@ -47,48 +73,94 @@ def f(W, h):
             h = np.tanh(W @ h)
             total = total + np.sum(h)
     return total
-""", [(3, 3), (3,)], (0, 1), "matmul_adjoint_left_stacked"),
-    ("no-trips-at-all", """
+""",
+        [(3, 3), (3,)],
+        (0, 1),
+        "matmul_adjoint_left_stacked",
+    ),
+    (
+        "no-trips-at-all",
+        """
 def f(W, h, n):
     for t in range(n):
         h = np.tanh(W @ h)
     return np.sum(h)
-""", [(3, 3), (3,), "zero"], (0, 1), "matmul_adjoint_left_stacked"),
+""",
+        [(3, 3), (3,), "zero"],
+        (0, 1),
+        "matmul_adjoint_left_stacked",
+    ),
     # The loop updates an array in place: a saved factor could change under the list, so no stacking.
-    ("in-place-update-in-the-loop-keeps-per-trip-products", """
+    (
+        "in-place-update-in-the-loop-keeps-per-trip-products",
+        """
 def f(W, h):
     hs = np.zeros((3, 3))
     for t in range(3):
         h = np.tanh(W @ h)
         hs[t] = h
     return np.sum(hs * hs)
-""", [(3, 3), (3,)], (0, 1), ""),
+""",
+        [(3, 3), (3,)],
+        (0, 1),
+        "",
+    ),
     # The matrix changes in the loop: each trip's product is with a different matrix.
-    ("matrix-rebound-in-the-loop", """
+    (
+        "matrix-rebound-in-the-loop",
+        """
 def f(W, h):
     for t in range(3):
         h = np.tanh(W @ h)
         W = W * 0.9
     return np.sum(h)
-""", [(3, 3), (3,)], (0, 1), ""),
-    ("gathered-rows-times-vector", """
+""",
+        [(3, 3), (3,)],
+        (0, 1),
+        "",
+    ),
+    (
+        "gathered-rows-times-vector",
+        """
 def f(E, v, idx):
     return np.sum(np.tanh(E[idx] @ v))
-""", [(5, 3), (3,), "index"], (0, 1), "getitem_matmul_adjoint"),
-    ("gathered-rows-times-matrix", """
+""",
+        [(5, 3), (3,), "index"],
+        (0, 1),
+        "getitem_matmul_adjoint",
+    ),
+    (
+        "gathered-rows-times-matrix",
+        """
 def f(E, M, idx):
     return np.sum(np.tanh(E[idx] @ M) ** 2)
-""", [(5, 3), (3, 2), "index"], (0, 1), "getitem_matmul_adjoint"),
-    ("gathered-rows-with-negative-indices", """
+""",
+        [(5, 3), (3, 2), "index"],
+        (0, 1),
+        "getitem_matmul_adjoint",
+    ),
+    (
+        "gathered-rows-with-negative-indices",
+        """
 def f(E, v):
     idx = np.array([-1, 0, -1, 2, 4, 4, -5])
     return np.sum(np.tanh(E[idx] @ v))
-""", [(5, 3), (3,)], (0, 1), "getitem_matmul_adjoint"),
-    ("more-rows-than-gathered-falls-back", """
+""",
+        [(5, 3), (3,)],
+        (0, 1),
+        "getitem_matmul_adjoint",
+    ),
+    (
+        "more-rows-than-gathered-falls-back",
+        """
 def f(E, v):
     idx = np.array([3, 1])
     return np.sum(np.tanh(E[idx] @ v))
-""", [(6, 3), (3,)], (0, 1), "getitem_matmul_adjoint"),
+""",
+        [(6, 3), (3,)],
+        (0, 1),
+        "getitem_matmul_adjoint",
+    ),
 ]
 
 

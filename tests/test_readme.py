@@ -24,7 +24,10 @@ def test_readme_lists_every_rule(name):
 def test_readme_generated_code_is_current():
     generated = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", "fixtures/logistic.py:loss", "--wrt", "w,b"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
     assert generated.strip() in README
 
@@ -59,4 +62,3 @@ def test_readme_scipy_example_runs_and_prints_what_it_says(capsys, monkeypatch, 
     monkeypatch.syspath_prepend(str(tmp_path))
     __import__("readme_scipy")
     assert capsys.readouterr().out.strip() == printed
-

@@ -88,8 +88,12 @@ SYNTAX_ERRORS = [
     ("missing-colon", "def f(x)\n    return x\n", "4:9", "expected ':'"),  # just past `def f(x)`
     ("unclosed-bracket", "def f(x):\n    return np.sum(x * [1.0\n", "5:23", "'[' was never closed"),
     ("indentation", "def f(x):\n    y = x\n      return y\n", "6:6", "unexpected indent"),
-    ("nesting-past-python-s-bracket-limit", "def f(x):\n    return " + "(" * 100_000 + "x" + ")" * 100_000 + "\n",
-     "5:212", "too many nested parentheses"),  # the 201st bracket: Python allows 200
+    (
+        "nesting-past-python-s-bracket-limit",
+        "def f(x):\n    return " + "(" * 100_000 + "x" + ")" * 100_000 + "\n",
+        "5:212",
+        "too many nested parentheses",
+    ),  # the 201st bracket: Python allows 200
 ]
 
 

@@ -6,7 +6,6 @@ rows with columns. The function is compiled by the whole pipeline and its
 vector-Jacobian product compared with finite differences of <f(x), d_out>.
 """
 
-
 import numpy as np
 import pytest
 
@@ -16,7 +15,15 @@ from tests.checks import assert_gradients_close, numeric_vjp, random_value, writ
 from tests.passes import run_until
 
 _UNARY_SHAPES = [(None,), ((),), ((5,),), ((2, 3),)]
-_BINARY_SHAPES = [((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), (None, (2, 3)), ((3, 1), None), ((), (2,)), (None, None)]
+_BINARY_SHAPES = [
+    ((4,), (4,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    (None, (2, 3)),
+    ((3, 1), None),
+    ((), (2,)),
+    (None, None),
+]
 _TERNARY_SHAPES = [((4,), (4,), (4,)), ((2, 3), (), (3,)), ((2, 3), (2, 1), None)]
 
 
@@ -25,7 +32,7 @@ def broadcast_examples(rule: rules.Rule):
     shape_sets = {1: _UNARY_SHAPES, 2: _BINARY_SHAPES, 3: _TERNARY_SHAPES}[len(names)]
     call = f"{rules.spelling(rule.name)}({', '.join(names)})"
     for shapes in shape_sets:
-        yield rules.Example(call, dict(zip(names, shapes)), rule.domain)
+        yield rules.Example(call, dict(zip(names, shapes, strict=True)), rule.domain)
 
 
 def body(call: str) -> str:
@@ -60,7 +67,10 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
     exercised = set()
     for index, example in enumerate(examples(rule)):
         names = [n for n in example.shapes if example.domain.get(n, rule.domain.get(n)) != "bool"]
-        source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n" + body(example.call)
+        source = (
+            f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n"
+            + body(example.call)
+        )
         unit = run_until(tmp_path / str(index), source, "analyse", wrt=names, kind="vjp")
         for statement in unit.ir.body:
             if getattr(statement, "rule", None) == rule.name and unit.activity.is_active(statement):
@@ -73,7 +83,10 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
 def test_rule_matches_finite_differences(rule, example, tmp_path):
     rng = np.random.default_rng(sum(map(ord, example.call)))
     names = list(example.shapes)
-    source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call)
+    source = (
+        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        + body(example.call)
+    )
     module = write_module(tmp_path, source)
     args = [random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng) for n in names]
     wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, bool) and np.asarray(a).dtype.kind == "f")
@@ -90,7 +103,11 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     """Gradients come back in their argument's type: float32 stays float32, a Python float stays a float."""
     rng = np.random.default_rng(sum(map(ord, example.call)) + 1)
     names = list(example.shapes)
-    module = write_module(tmp_path, f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call))
+    module = write_module(
+        tmp_path,
+        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        + body(example.call),
+    )
     args = []
     for n in names:
         value = random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng)
@@ -98,7 +115,7 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     wrt = tuple(i for i, a in enumerate(args) if isinstance(a, float) or getattr(a, "dtype", None) == np.float32)
     out = module.f(*args)
     d_out = np.ones_like(out) if isinstance(out, np.ndarray) else 1.0
-    for index, gradient in zip(wrt, s2sad.vjp(module.f, wrt=wrt)(*args, d_out)):
+    for index, gradient in zip(wrt, s2sad.vjp(module.f, wrt=wrt)(*args, d_out), strict=True):
         if isinstance(args[index], float):
             assert isinstance(gradient, float), f"gradient of Python float argument {index} is {type(gradient)}"
         else:

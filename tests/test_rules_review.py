@@ -41,7 +41,9 @@ def _check_vjp(tmp_path, body, args, wrt=None):
     names = [f"a{i}" for i in range(len(args))]
     module = write_module(tmp_path, HEADER + f"def f({', '.join(names)}):\n    return {body}\n")
     if wrt is None:
-        wrt = tuple(i for i, a in enumerate(args) if isinstance(a, float) or getattr(a, "dtype", np.dtype(int)).kind == "f")
+        wrt = tuple(
+            i for i, a in enumerate(args) if isinstance(a, float) or getattr(a, "dtype", np.dtype(int)).kind == "f"
+        )
     out = module.f(*args)
     d_out = 1.0 if isinstance(out, float) else random_value(np.shape(out), "real", np.random.default_rng(7))
     actual = s2sad.vjp(module.f, wrt=wrt)(*args, d_out)
@@ -64,8 +66,16 @@ FD_CASES = [
     ("clip-array-bounds", "np.clip(a0, a1, a2)", [_n(3, 4), -_pos(4), _pos(3, 1)]),
     ("clip-None-max", "np.clip(a0, a1, None)", [_n(3, 4), -_pos(4) * 0.5]),
     ("clip-None-min", "np.clip(a0, None, a1)", [_n(3, 4), _pos(4) * 0.5]),
-    ("arctan2-quadrants", "np.arctan2(a0, a1)", [np.array([1.0, -1.0, -1.0, 1.0, 0.3]), np.array([1.0, 1.0, -1.0, -1.0, -2.0])]),
-    ("logaddexp-large", "np.logaddexp(a0, a1)", [np.array([1000.0, -1000.0, 800.0]), np.array([999.0, -1001.0, -800.0])]),
+    (
+        "arctan2-quadrants",
+        "np.arctan2(a0, a1)",
+        [np.array([1.0, -1.0, -1.0, 1.0, 0.3]), np.array([1.0, 1.0, -1.0, -1.0, -2.0])],
+    ),
+    (
+        "logaddexp-large",
+        "np.logaddexp(a0, a1)",
+        [np.array([1000.0, -1000.0, 800.0]), np.array([999.0, -1001.0, -800.0])],
+    ),
     ("pow-neg-base-int", "a0 ** 3", [-_pos(4)]),
     ("pow-neg-base-int-neg", "a0 ** -2", [-_pos(4)]),
     ("math.pow-neg-base", "math.pow(a0, 3.0)", [-1.5]),
@@ -177,8 +187,15 @@ def test_singular_points_do_not_crash(body, x, expected, tmp_path):
 
 def test_nan_inputs_propagate_without_crashing(tmp_path):
     x = np.array([1.0, np.nan, np.inf, -np.inf, 0.0])
-    for body in ["np.max(a)", "np.prod(a)", "np.linalg.norm(a)", "np.sum(np.clip(a, -1.0, 1.0))",
-                 "np.sum(np.logaddexp(a, 0.0))", "np.sum(a[a > 0])", "np.sum(np.maximum(a, 0.0))"]:
+    for body in [
+        "np.max(a)",
+        "np.prod(a)",
+        "np.linalg.norm(a)",
+        "np.sum(np.clip(a, -1.0, 1.0))",
+        "np.sum(np.logaddexp(a, 0.0))",
+        "np.sum(a[a > 0])",
+        "np.sum(np.maximum(a, 0.0))",
+    ]:
         gradient = _grad_no_exception(tmp_path, body, x.copy())
         assert np.shape(gradient) == x.shape
 

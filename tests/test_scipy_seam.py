@@ -88,9 +88,7 @@ def test_hessp_called_without_p_says_where_p_goes(model):
 @pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg", "trust-krylov"])
 def test_minimize_with_hessp_and_args_finds_the_shifted_minimum(model, method):
     f = model.shifted_rosenbrock
-    result = minimize(
-        f, START, args=(SHIFT,), jac=s2sad.grad(f), hessp=s2sad.hessp(f), method=method, tol=1e-10
-    )
+    result = minimize(f, START, args=(SHIFT,), jac=s2sad.grad(f), hessp=s2sad.hessp(f), method=method, tol=1e-10)
     assert result.success, result.message
     assert result.nhev > 0  # the products were used
     np.testing.assert_allclose(result.x, MINIMUM, atol=1e-6)

@@ -19,7 +19,9 @@ from tests.test_forward import fixtures_on_path  # noqa: F401  (an autouse fixtu
 
 
 def random_direction(args, positions, rng):
-    return tuple(float(rng.normal()) if isinstance(args[p], float) else rng.normal(size=np.shape(args[p])) for p in positions)
+    return tuple(
+        float(rng.normal()) if isinstance(args[p], float) else rng.normal(size=np.shape(args[p])) for p in positions
+    )
 
 
 def check_hvp(function, args, wrt_names, rng):
@@ -30,11 +32,11 @@ def check_hvp(function, args, wrt_names, rng):
     v, w = random_direction(args, positions, rng), random_direction(args, positions, rng)
     hv, hw = product(*args, v), product(*args, w)
     expected = numeric_hvp(s2sad.grad(function, wrt=tuple(wrt_names)), args, positions, v)
-    for got, want, p in zip(hv, expected, positions):
+    for got, want, p in zip(hv, expected, positions, strict=True):
         assert np.shape(got) == np.shape(args[p])
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
-    forward = sum(float(np.sum(a * b)) for a, b in zip(hv, w))
-    backward = sum(float(np.sum(a * b)) for a, b in zip(v, hw))
+    forward = sum(float(np.sum(a * b)) for a, b in zip(hv, w, strict=True))
+    backward = sum(float(np.sum(a * b)) for a, b in zip(v, hw, strict=True))
     assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
 
 
@@ -89,7 +91,9 @@ def numeric_hessian(gradient, x):
         step = np.zeros(np.shape(x))
         step[index] = STEP
         columns.append((gradient(x + step) - gradient(x - step)) / (2 * STEP))
-    return np.moveaxis(np.array(columns).reshape(np.shape(x) * 2), tuple(range(np.ndim(x))), tuple(range(np.ndim(x), 2 * np.ndim(x))))
+    return np.moveaxis(
+        np.array(columns).reshape(np.shape(x) * 2), tuple(range(np.ndim(x))), tuple(range(np.ndim(x), 2 * np.ndim(x)))
+    )
 
 
 def test_hessian_is_symmetric_and_matches_differences_of_the_gradient(tmp_path):
@@ -130,7 +134,7 @@ def test_hessian_blocks_for_several_arguments(tmp_path):
     gradient = s2sad.grad(module.mixed, wrt=("a", "b"))
     for j, (da, db) in enumerate([(STEP, np.zeros(3))] + [(0.0, STEP * np.eye(3)[k]) for k in range(3)]):
         plus, minus = gradient(a + da, b + db, scale), gradient(a - da, b - db, scale)
-        column_a, column_b = ((p - m) / (2 * STEP) for p, m in zip(plus, minus))
+        column_a, column_b = ((p - m) / (2 * STEP) for p, m in zip(plus, minus, strict=True))
         got_a = h_aa if j == 0 else h_ab[j - 1]
         got_b = h_ba if j == 0 else h_bb[:, j - 1]
         np.testing.assert_allclose(got_a, column_a, rtol=RTOL, atol=ATOL)
@@ -236,10 +240,12 @@ def test_scipy_minimize_with_s2sad_derivatives(method, tmp_path):
     np.testing.assert_allclose(s2sad.grad(fun)(x0), optimize.rosen_der(x0), rtol=1e-12)
     np.testing.assert_allclose(s2sad.hessian(fun)(x0), optimize.rosen_hess(x0), rtol=1e-12)
     if method == "trust-exact":
-        result = optimize.minimize(fun, x0, jac=s2sad.grad(fun), hess=s2sad.hessian(fun), method=method,
-                                   options={"gtol": 1e-10})
+        result = optimize.minimize(
+            fun, x0, jac=s2sad.grad(fun), hess=s2sad.hessian(fun), method=method, options={"gtol": 1e-10}
+        )
     else:
-        result = optimize.minimize(fun, x0, jac=s2sad.grad(fun), hessp=s2sad.hvp(fun), method=method,
-                                   options={"xtol": 1e-10})
+        result = optimize.minimize(
+            fun, x0, jac=s2sad.grad(fun), hessp=s2sad.hvp(fun), method=method, options={"xtol": 1e-10}
+        )
     assert result.success, result.message
     np.testing.assert_allclose(result.x, np.ones(5), atol=1e-7)

@@ -25,7 +25,10 @@ CASES = [
 def test_generated_source_matches_snapshot(target, wrt, snapshot):
     generated = subprocess.run(
         [sys.executable, "-m", "s2sad", "grad", target, "--wrt", wrt],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
     path = SNAPSHOTS / snapshot
     if os.environ.get("S2SAD_UPDATE_SNAPSHOTS") == "1":

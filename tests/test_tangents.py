@@ -58,7 +58,10 @@ def _normalized(name: str, index: int):
     rule = rules.RULES[name]
     example = examples(rule)[index]
     names = list(example.shapes)
-    source = f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n" + body(example.call)
+    source = (
+        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        + body(example.call)
+    )
     import tempfile
     from pathlib import Path
 
@@ -117,9 +120,9 @@ def _calls(name: str, index: int, float32: bool, rng):
                     if parameter in rule.differentiable:
                         tangents[parameter] = [
                             _random_tangent(v, rng) if m and _is_float(v) else _zero_tangent(v)
-                            for v, m in zip(items, movable)
+                            for v, m in zip(items, movable, strict=True)
                         ]
-                        moved[parameter] = [m and _is_float(v) for v, m in zip(items, movable)]
+                        moved[parameter] = [m and _is_float(v) for v, m in zip(items, movable, strict=True)]
                     continue
                 values[parameter] = value
                 if parameter in rule.differentiable and _is_float(value):
@@ -155,7 +158,7 @@ def _tangent_terms(rule, values, tangents):
 
 def _moved(value, tangent, moved, step):
     if isinstance(value, list):
-        return [_moved(v, t, m, step) for v, t, m in zip(value, tangent, moved)]
+        return [_moved(v, t, m, step) for v, t, m in zip(value, tangent, moved, strict=True)]
     if not moved:
         return value
     shifted = value + step * tangent
@@ -165,16 +168,18 @@ def _moved(value, tangent, moved, step):
 def _compare(actual, expected, where):
     if isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), where
-        for a, e in zip(actual, expected):
+        for a, e in zip(actual, expected, strict=True):
             _compare(a, e, where)
         return
-    assert np.shape(actual) == np.shape(expected), f"{where}: tangent of shape {np.shape(actual)}, output {np.shape(expected)}"
+    assert np.shape(actual) == np.shape(
+        expected
+    ), f"{where}: tangent of shape {np.shape(actual)}, output {np.shape(expected)}"
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=where)
 
 
 def _difference(plus, minus):
     if isinstance(plus, list):
-        return [_difference(p, m) for p, m in zip(plus, minus)]
+        return [_difference(p, m) for p, m in zip(plus, minus, strict=True)]
     return (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * STEP)
 
 
@@ -221,8 +226,16 @@ def test_tangent_keeps_float32(name, index):
 
 
 _SINGULAR = {
-    "math.log": 0.0, "math.sqrt": 0.0, "numpy.log": 0.0, "numpy.sqrt": 0.0, "numpy.log1p": -1.0,
-    "numpy.log2": 0.0, "numpy.log10": 0.0, "numpy.arcsin": 1.0, "numpy.arccos": 1.0, "numpy.reciprocal": 0.0,
+    "math.log": 0.0,
+    "math.sqrt": 0.0,
+    "numpy.log": 0.0,
+    "numpy.sqrt": 0.0,
+    "numpy.log1p": -1.0,
+    "numpy.log2": 0.0,
+    "numpy.log10": 0.0,
+    "numpy.arcsin": 1.0,
+    "numpy.arccos": 1.0,
+    "numpy.reciprocal": 0.0,
 }
 
 

@@ -252,6 +252,38 @@ VIEWS = {
     "numpy.broadcast_to",
     "s2sad.runtime.reseen",
 }
+# Views where the memory layout allows, copies elsewhere.
+MAY_COPY = {"numpy.reshape", "numpy.ravel"}
+# Functions and runtime helpers, by their last name, that always return a new array (the rest, like
+# np.reshape, may return a view).
+ALLOCATING = {
+    "where",
+    "outer",
+    "solve",
+    "inv",
+    "zeros_like",
+    "copy",
+    "take",
+    "unreduce",
+    "mean_adjoint",
+    "extremum_adjoint",
+    "prod_adjoint",
+    "getitem_adjoint",
+    "matmul_adjoint_left",
+    "matmul_adjoint_right",
+    "dot_adjoint_left",
+    "dot_adjoint_right",
+    "inner_adjoint_left",
+    "inner_adjoint_right",
+    "norm_adjoint",
+    "solve_adjoint_matrix",
+    "add_lists",
+    "as_list",
+    "sum_adjoint",
+    "getitem_matmul_adjoint",
+}
+# With no axis (or axis=None) and no keepdims, they reduce an array to a scalar.
+FULL_REDUCTIONS = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod"}
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
 
@@ -275,14 +307,19 @@ def adjoint(
         parameters = list(inspect.signature(function).parameters.values())
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
-        primal = Binding(
-            [p.replace(kind=p.KEYWORD_ONLY) if p.name in keyword_only else p for p in parameters[2:]]
-        )
+        primal = Binding([p.replace(kind=p.KEYWORD_ONLY) if p.name in keyword_only else p for p in parameters[2:]])
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
         if not set(inactive) <= set(differentiable):
             raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
         RULES[name] = Rule(
-            name, primal, differentiable, function, elementwise, sequences, dict(domain or {}), examples,
+            name,
+            primal,
+            differentiable,
+            function,
+            elementwise,
+            sequences,
+            dict(domain or {}),
+            examples,
             inactive=tuple(inactive),
         )
         for alias in aliases:
@@ -334,7 +371,9 @@ def custom_from_source(name: str, module: str, source: str, parameters, elementw
     """Register a user's rule read from a file: ``parameters`` are (name, has a default) after d_out, out."""
     primal = Binding(
         [
-            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None if has_default else inspect.Parameter.empty)
+            inspect.Parameter(
+                p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None if has_default else inspect.Parameter.empty
+            )
             for p, has_default in parameters
         ]
     )

@@ -12,8 +12,7 @@ import numpy as np
 from s2sad import runtime as _rt
 from s2sad.rules import Example, adjoint, tangent, zero_derivative
 
-zero_derivative("s2sad.runtime.zeros_like", "s2sad.runtime.region", "s2sad.runtime.is_array",
-                "s2sad.runtime.lies_in")
+zero_derivative("s2sad.runtime.zeros_like", "s2sad.runtime.region", "s2sad.runtime.is_array", "s2sad.runtime.lies_in")
 
 _SPD = {"a": "spd"}
 
@@ -66,7 +65,13 @@ def broadcast_like_tangent(d_tangent, d_value, out, tangent, value):
 
 
 _BROADCASTING = (
-    ((4,), (4,)), ((2, 3), (3,)), ((2, 1), (1, 3)), (None, (2, 3)), ((3, 1), None), ((), (2,)), (None, None)
+    ((4,), (4,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    (None, (2, 3)),
+    ((3, 1), None),
+    ((), (2,)),
+    (None, None),
 )
 
 
@@ -184,9 +189,7 @@ def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
         _norm_example("x, 2, 0, True", "2, 0, True", (3, 4)),
         _norm_example("x, 'fro'", "'fro', None, False", (3, 4)),
         # a norm of its own (not x's): its derivative alone
-        Example(
-            "_rt.norm_tangent(d, n, x, None, None, False)", {"d": (3,), "n": None, "x": (3,)}, {"n": "positive"}
-        ),
+        Example("_rt.norm_tangent(d, n, x, None, None, False)", {"d": (3,), "n": None, "x": (3,)}, {"n": "positive"}),
     ),
 )
 def norm_tangent_adjoint(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):

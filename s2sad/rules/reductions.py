@@ -25,9 +25,7 @@ _REDUCTION_EXAMPLES = (
 
 
 def _examples(function: str, method: str) -> tuple[Example, ...]:
-    return tuple(
-        Example(e.call.format(f=function, method=method), e.shapes, e.domain) for e in _REDUCTION_EXAMPLES
-    )
+    return tuple(Example(e.call.format(f=function, method=method), e.shapes, e.domain) for e in _REDUCTION_EXAMPLES)
 
 
 _DTYPE_EXAMPLES = (
