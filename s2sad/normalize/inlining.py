@@ -1,0 +1,125 @@
+"""Inlining a call of the user's own function: its body, lowered and renamed, in place of the call.
+
+Inlining (rather than a forward/reverse pair per function) gives each call site
+its own activity and lets the callee's loops and branches use the one tape;
+recursion cannot be inlined and is refused.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from s2sad import ir, load, prepare
+from s2sad.errors import NotFound
+from s2sad.normalize import assignments, expressions, statements, tuples
+from s2sad.normalize.nodes import bare, call_arguments
+from s2sad.normalize.state import State
+from s2sad.resolve import dotted
+from s2sad.templates import substitute
+from s2sad.unit import Unit
+
+
+def inline(state: State, node: cst.Call, resolution, positional, keywords):
+    """The callee's body lowered into ``state``; what it returns (an atom, or atoms for a tuple)."""
+    callee = _callee(state, node, resolution)
+    state.shared.files.add((callee.filename, callee.module_name))
+    inner = State(callee, state.shared)
+    inner.origin = state.origin
+    params = callee.function.params
+    declared = [*params.posonly_params, *params.params, *params.kwonly_params]
+    arguments = _bind(state, node, callee, declared, positional, keywords)
+    for name, argument in arguments.items():
+        items = tuples.static_tuple(state, argument) if tuples.is_static_tuple(state, argument) else None
+        if items is not None:  # a tuple: the callee uses its items, as the caller would
+            inner.tuples[name] = items
+            arguments[name] = cst.Tuple(elements=[cst.Element(value=i) for i in items])
+    state.shared.stack.append((callee.path, callee.name))
+    with inner.buffer() as defaults:
+        for param in declared:
+            if param.name.value not in arguments:
+                assignments.assign_name(inner, param.name.value, param.default)
+    body, value = statements.body(inner)
+    state.shared.stack.pop()
+    renames = _renames(state, callee, inner.serial)
+    for name, argument in arguments.items():
+        assignments.assign_name(state, renames[name], argument)
+    state.statements.extend(ir.rename(defaults, renames))
+    state.statements.extend(ir.rename(body, renames))
+    state.shared.lists.update(renames.get(n, n) for n in inner.ever_lists)
+    replacements = {old: cst.Name(new) for old, new in renames.items()}
+    if isinstance(value, list):
+        return [substitute(v, replacements) for v in value]
+    return substitute(value, replacements)
+
+
+def _callee(state: State, node: cst.Call, resolution) -> Unit:
+    """The called function, loaded and prepared as the pipeline prepares the user's; recursion refused."""
+    source = resolution.source
+    try:
+        callee = load.from_function(source) if callable(source) else load.from_file(*source)
+    except NotFound as error:
+        if error.origin is not None:
+            raise
+        raise NotFound(f"{error.message}, which is called here", state.where(node), error.hint) from None
+    if (callee.path, callee.name) in state.shared.stack:
+        state.refuse(
+            node,
+            f"a recursive call of '{callee.name}' is",
+            "s2sad inlines the functions it calls: write the recursion as a loop",
+        )
+    return prepare.run(callee, state.shared.options)
+
+
+def _renames(state: State, callee: Unit, serial: int) -> dict[str, str]:
+    """The callee's names -> names of their own in the caller: its locals, and the globals of
+    another module it reads (recorded in ``foreign``, which the generated module imports)."""
+    renames = {name: state.names.role(f"v_{name}_{serial}") for name in sorted(callee.local_names)}
+    if callee.module_name != state.unit.module_name or callee.path != state.unit.path:
+        for text, found in sorted(callee.resolutions.items()):
+            root = text.split(".")[0]
+            if found.kind == "global" and root not in renames:
+                renames[root] = state.names.role(f"v_{root}_{serial}")
+                # an empty dict reads live
+                where = callee.live_globals if callee.live_globals is not None else callee.module_name
+                state.shared.foreign[renames[root]] = (where, root)
+    return renames
+
+
+def _bind(state: State, node, callee: Unit, declared, positional, keywords) -> dict[str, cst.BaseExpression]:
+    """The call's arguments (atoms, in the caller's names) by the callee's parameter names."""
+    positional = [expressions.operand(state, value) for value in positional]
+    keywords = {key: expressions.operand(state, value) for key, value in keywords.items()}
+    names = [p.name.value for p in declared]
+    by_position = [p.name.value for p in declared if p not in callee.function.params.kwonly_params]
+    if len(positional) > len(by_position):
+        state.refuse(
+            node,
+            f"calling '{callee.name}' with {len(positional)} positional arguments is",
+            f"it takes {len(by_position)}",
+        )
+    bound = dict(zip(by_position, positional, strict=False))
+    for key, value in keywords.items():
+        if key not in names or key in bound:
+            state.refuse(
+                node, f"the keyword argument '{key}' of '{callee.name}' is", f"its parameters: {', '.join(names)}"
+            )
+        bound[key] = value
+    missing = [p.name.value for p in declared if p.name.value not in bound and p.default is None]
+    if missing:
+        state.refuse(node, f"calling '{callee.name}' without {', '.join(missing)} is")
+    return bound
+
+
+def returned_tuple(state: State, value: cst.BaseExpression):
+    """What a call of the user's function returns, inlined: atoms for a tuple, else one atom.
+
+    None when ``value`` is not such a call.
+    """
+    value = bare(value)
+    if not isinstance(value, cst.Call):
+        return None
+    text = dotted(value.func)
+    if text is None or state.resolution(text) != "function":
+        return None
+    positional, keywords = call_arguments(value)
+    return inline(state, value, state.unit.resolutions[text], positional, keywords)

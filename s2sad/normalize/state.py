@@ -1,0 +1,131 @@
+"""The lowering's state: what one function's lowering holds, and what it shares with the functions it inlines."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+from collections.abc import Iterator
+
+import libcst as cst
+import libcst.matchers as m
+
+from s2sad import ir
+from s2sad.errors import Origin, UnsupportedSyntax
+from s2sad.naming import Names
+from s2sad.normalize.nodes import bindings
+from s2sad.options import Options
+from s2sad.unit import Unit
+
+DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
+
+
+@dataclasses.dataclass
+class Shared:
+    """What the lowering of a function and of the functions it inlines share."""
+
+    names: Names
+    options: Options
+    stack: list[tuple[str, str]]  # the functions being inlined, outermost first (to refuse recursion)
+    ids: Iterator[int] = dataclasses.field(default_factory=itertools.count)
+    temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+    serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+    lists: set[str] = dataclasses.field(default_factory=set)  # inlined functions' list names, renamed
+    # (file, module) of every inlined function and custom rule: their text is in the generated code
+    files: set[tuple[str, str | None]] = dataclasses.field(default_factory=set)
+    # placeholder -> (where the name lives: live globals or module name, the name there)
+    foreign: dict[str, tuple[object, str]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class LoopFlags:
+    """The flags a loop's ``break`` and ``continue`` set."""
+
+    broke: str
+    skipped: str
+
+
+class State:
+    """One function's lowering in progress: the statements lowered so far and what is known of its names."""
+
+    def __init__(self, unit: Unit, shared: Shared):
+        self.unit = unit
+        self.shared = shared
+        self.names = shared.names
+        self.serial = next(shared.serials)  # numbers this function's flags and renamed names
+        self.statements: list[ir.Statement] = []  # where lowered statements go (see buffer)
+        self.origin: Origin | None = None  # where the statement being lowered is written
+        self.loops: list[LoopFlags] = []  # the loops enclosing the statement, innermost last
+        self.lists: set[str] = set()  # names holding a list the function built, here
+        self.ever_lists: set[str] = set()  # names that hold one anywhere
+        self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
+        self.depth = 0  # how many branches and loops enclose the statement being lowered
+        self.bindings = bindings(unit.function)  # name -> how many places bind it
+        # What the function returns, found by statements.body before its body is lowered:
+        self.arity: int | None = None  # how many values a returned tuple holds; None: one value
+        self.nested_returns = False  # whether a return sits inside a branch or loop
+        self.returned = ""  # the flag such a return sets
+        self.results: list[str] = []  # the names such a return assigns
+        self.value: cst.BaseExpression | list[cst.BaseExpression] | None = None  # what the function returns
+        self.returned_at: Origin | None = None  # where it returns it
+
+    @contextlib.contextmanager
+    def buffer(self) -> Iterator[list[ir.Statement]]:
+        """Lower into a new list of statements (a block's, a branch's), yielded; then back to the current one."""
+        saved, self.statements = self.statements, []
+        try:
+            yield self.statements
+        finally:
+            self.statements = saved
+
+    @contextlib.contextmanager
+    def enclosed(self) -> Iterator[None]:
+        """Lower statements inside a branch or loop."""
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def where(self, node: cst.CSTNode) -> Origin:
+        position = self.unit.positions.get(node)
+        if position is None:  # a node made here (a loop's item, an unpacked value): the statement's place
+            return self.origin
+        return Origin(self.unit.path, position.start.line, position.start.column)
+
+    def refuse(self, node: cst.CSTNode, what: str, hint: str | None = None):
+        raise UnsupportedSyntax(f"{what} not supported", self.where(node), hint=hint or DEFAULT_HINT)
+
+    def resolution(self, text: str) -> str | None:
+        """What the dotted name ``text`` refers to (a resolution kind); None for the function's own names."""
+        if text.split(".")[0] in self.unit.local_names:
+            return None
+        found = self.unit.resolutions.get(text)
+        return found.kind if found else None
+
+    def temp(self) -> str:
+        return self.names.temp("n", next(self.shared.temps))
+
+    def next_id(self) -> int:
+        return next(self.shared.ids)
+
+    def emit_assign(self, target, value, rule, operands, inactive_only, origin) -> None:
+        self.statements.append(ir.Assign(self.next_id(), target, value, rule, operands, origin, inactive_only))
+        if rule == "s2sad.list" or (isinstance(value, cst.Name) and value.value in self.lists) or self.zero_list(value):
+            self.lists.add(target)
+            self.ever_lists.add(target)
+        else:
+            self.lists.discard(target)
+
+    def flag(self, name: str, value: bool) -> None:
+        self.emit_assign(name, cst.Name(str(value)), None, {}, False, self.origin)
+
+    def zero_list(self, value: cst.BaseExpression) -> bool:
+        """``_rt.zeros_like(hs)`` of a list (generated code's zero tangent of a list) is a list."""
+        return (
+            m.matches(
+                value, m.Call(func=m.Attribute(value=m.Name(self.names.module("_rt")), attr=m.Name("zeros_like")))
+            )
+            and isinstance(value.args[0].value, cst.Name)
+            and value.args[0].value.value in self.lists
+        )
