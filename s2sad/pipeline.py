@@ -15,7 +15,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import activity, check, emit, forward, memory, normalize, optimize, resolve, reverse
+from s2sad import activity, check, emit, memory, normalize, optimize, resolve
+from s2sad.transform import forward, reverse
 from s2sad.errors import Origin, deep_nesting
 from s2sad.options import Options
 from s2sad.unit import Unit

@@ -11,6 +11,7 @@ import json
 
 import libcst as cst
 
+from s2sad import rules
 from s2sad.errors import Origin
 
 
@@ -107,3 +108,15 @@ def attribute(name: str, *attributes: str) -> cst.BaseExpression:
 
 def string(text: str) -> cst.SimpleString:
     return cst.SimpleString(json.dumps(text))  # a JSON string is a valid Python literal
+
+
+def is_new_array(value: cst.BaseExpression) -> bool:
+    """Whether ``value`` is certainly a new array (or number) that nothing else refers to."""
+    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        name = value.func.attr.value
+        if name == "unbroadcast":
+            return is_new_array(value.args[0].value)  # returns its argument when shapes agree
+        return name in rules.ALLOCATING
+    return False

@@ -3,7 +3,7 @@
 import libcst as cst
 import pytest
 
-from s2sad.optimize import fold
+from s2sad.optimize.folding import fold
 from tests.passes import run_until
 
 

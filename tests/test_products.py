@@ -1,5 +1,5 @@
 """Matrix-product adjoints done in fewer, larger products: stacked over a loop's trips
-(s2sad/stacking.py) and fused with a gather (s2sad/fusion.py). Each case checks
+(s2sad/optimize/stacking.py) and fused with a gather (s2sad/optimize/fusion.py). Each case checks
 that the faster form is used and that the gradient equals central differences."""
 
 import numpy as np
