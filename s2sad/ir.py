@@ -9,6 +9,7 @@ Every statement does one operation on atoms (names and literals)::
 
 Statements are plain frozen data with a unique ``id`` (facts found about them
 are keyed by it) and the ``Origin`` of the source line they come from.
+ir_lint states exactly what holds, and checks it.
 """
 
 from __future__ import annotations
@@ -156,12 +157,17 @@ def walk(statements):
     """Every statement in ``statements``, nested ones included, in order."""
     for statement in statements:
         yield statement
-        if isinstance(statement, If):
-            yield from walk(statement.body)
-            yield from walk(statement.orelse)
-        elif isinstance(statement, Loop):
-            yield from walk(statement.test_block)
-            yield from walk(statement.body)
+        match statement:
+            case If():
+                yield from walk(statement.body)
+                yield from walk(statement.orelse)
+            case Loop():
+                yield from walk(statement.test_block)
+                yield from walk(statement.body)
+            case Assign() | Return() | Guard() | Append() | SetItem():
+                pass
+            case _:
+                unknown(statement)
 
 
 def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
@@ -174,49 +180,51 @@ def rename(statements, names: Mapping[str, str]) -> tuple[Statement, ...]:
     def operand(value):
         return tuple(expression(v) for v in value) if isinstance(value, tuple) else expression(value)
 
-    renamed = []
-    for statement in statements:
-        if isinstance(statement, Assign):
-            statement = dataclasses.replace(
-                statement,
-                target=names.get(statement.target, statement.target),
-                value=expression(statement.value),
-                operands={p: operand(v) for p, v in statement.operands.items()},
-            )
-        elif isinstance(statement, (Guard, Return)):
-            statement = dataclasses.replace(statement, value=expression(statement.value))
-        elif isinstance(statement, Append):
-            statement = dataclasses.replace(
-                statement, target=names.get(statement.target, statement.target), value=expression(statement.value)
-            )
-        elif isinstance(statement, SetItem):
-            index = cst.Subscript(value=cst.Name("_"), slice=statement.index)
-            statement = dataclasses.replace(
-                statement,
-                target=names.get(statement.target, statement.target),
-                index=tuple(expression(index).slice),
-                index_value=expression(statement.index_value),
-                value=expression(statement.value),
-            )
-        elif isinstance(statement, If):
-            statement = dataclasses.replace(
-                statement,
-                test=expression(statement.test),
-                body=rename(statement.body, names),
-                orelse=rename(statement.orelse, names),
-            )
-        elif isinstance(statement, Loop):
-            statement = dataclasses.replace(
-                statement,
-                target=names.get(statement.target, statement.target),
-                iterable=expression(statement.iterable),
-                test_block=rename(statement.test_block, names),
-                test=expression(statement.test),
-                body=rename(statement.body, names),
-                exit_test=expression(statement.exit_test),
-            )
-        renamed.append(statement)
-    return tuple(renamed)
+    def renamed(statement: Statement) -> Statement:
+        match statement:
+            case Assign():
+                return dataclasses.replace(
+                    statement,
+                    target=names.get(statement.target, statement.target),
+                    value=expression(statement.value),
+                    operands={p: operand(v) for p, v in statement.operands.items()},
+                )
+            case Guard() | Return():
+                return dataclasses.replace(statement, value=expression(statement.value))
+            case Append():
+                return dataclasses.replace(
+                    statement, target=names.get(statement.target, statement.target), value=expression(statement.value)
+                )
+            case SetItem():
+                index = cst.Subscript(value=cst.Name("_"), slice=statement.index)
+                return dataclasses.replace(
+                    statement,
+                    target=names.get(statement.target, statement.target),
+                    index=tuple(expression(index).slice),
+                    index_value=expression(statement.index_value),
+                    value=expression(statement.value),
+                )
+            case If():
+                return dataclasses.replace(
+                    statement,
+                    test=expression(statement.test),
+                    body=rename(statement.body, names),
+                    orelse=rename(statement.orelse, names),
+                )
+            case Loop():
+                return dataclasses.replace(
+                    statement,
+                    target=names.get(statement.target, statement.target),
+                    iterable=expression(statement.iterable),
+                    test_block=rename(statement.test_block, names),
+                    test=expression(statement.test),
+                    body=rename(statement.body, names),
+                    exit_test=expression(statement.exit_test),
+                )
+            case _:
+                unknown(statement)
+
+    return tuple(map(renamed, statements))
 
 
 def first_bound_inside(body, parameters) -> list[str]:
@@ -224,8 +232,13 @@ def first_bound_inside(body, parameters) -> list[str]:
     found: list[str] = []
     seen = set(parameters)
     for statement in body:
-        if isinstance(statement, (If, Loop)):
-            found.extend(sorted(assigned([statement]) - seen))
+        match statement:
+            case If() | Loop():
+                found.extend(sorted(assigned([statement]) - seen))
+            case Assign() | Return() | Guard() | Append() | SetItem():
+                pass
+            case _:
+                unknown(statement)
         seen |= assigned([statement])
     return found
 
@@ -234,10 +247,15 @@ def rebound(statements) -> set[str]:
     """Names bound to a new value anywhere in ``statements`` (not updated in place)."""
     names = set()
     for statement in walk(statements):
-        if isinstance(statement, Assign):
-            names.add(statement.target)
-        elif isinstance(statement, Loop) and statement.target:
-            names.add(statement.target)
+        match statement:
+            case Assign():
+                names.add(statement.target)
+            case Loop() if statement.target:
+                names.add(statement.target)
+            case Loop() | If() | Return() | Guard() | Append() | SetItem():
+                pass
+            case _:
+                unknown(statement)
     return names
 
 
@@ -245,134 +263,16 @@ def assigned(statements) -> set[str]:
     """Names assigned or updated anywhere in ``statements`` (loop variables included)."""
     names = set()
     for statement in walk(statements):
-        if isinstance(statement, (Assign, Append, SetItem)):
-            names.add(statement.target)
-        elif isinstance(statement, Loop) and statement.target:
-            names.add(statement.target)
+        match statement:
+            case Assign() | Append() | SetItem():
+                names.add(statement.target)
+            case Loop() if statement.target:
+                names.add(statement.target)
+            case Loop() | If() | Return() | Guard():
+                pass
+            case _:
+                unknown(statement)
     return names
-
-
-def may_be_view(rule: str | None, operands, rules_sharing_memory) -> bool:
-    """Whether ``rule`` applied to ``operands`` may return a view: indexing with a list literal copies."""
-    if rule not in rules_sharing_memory:
-        return False
-    index = operands.get("index") if rule == "operator.getitem" else None
-    if not isinstance(index, cst.Subscript):
-        return True
-    return not any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.List) for e in index.slice)
-
-
-_NOT_MEMORY = {"index", "shape", "axis", "axes"}  # operands of the view rules that are not arrays
-
-
-class Shared(Mapping):
-    """Per name, every other name whose memory it may share (``views``), held as one set per group
-    of names joined together: a set per name would take memory growing as the square of the group
-    (in a long function, every ``x[i]`` read joins the group of ``x``)."""
-
-    def __init__(self, groups: dict[str, frozenset[str]]):
-        self._groups = groups  # name -> its group, itself included
-
-    def __getitem__(self, name: str) -> frozenset[str]:
-        return self._groups[name] - {name}
-
-    def __iter__(self):
-        return iter(self._groups)
-
-    def __len__(self) -> int:
-        return len(self._groups)
-
-    def group(self, name: str) -> frozenset[str]:
-        """``name`` and every name whose memory it may share."""
-        return self._groups.get(name) or frozenset({name})
-
-    def groups(self) -> list[frozenset[str]]:
-        """Each group once, in the order of their first names."""
-        return list({id(group): group for group in self._groups.values()}.values())
-
-
-def views(statements, rules_sharing_memory) -> Shared:
-    """Per name, every other name whose memory it may share anywhere in ``statements``: the names
-    joined by plain copies, views and list or tuple items, either way (an update through ``w = y``
-    changes ``z = y[1:]``; one through ``hs[0]`` changes the ``y`` appended to ``hs``)."""
-    linked: dict[str, set[str]] = {}
-    for statement in walk(statements):
-        if isinstance(statement, Assign) and isinstance(statement.value, cst.Name):
-            bases = {statement.value.value}
-        elif isinstance(statement, Append) or (
-            isinstance(statement, Assign) and isinstance(statement.value, (cst.List, cst.Tuple))
-        ):
-            bases = names_read(statement.value)
-        elif isinstance(statement, Assign) and may_be_view(statement.rule, statement.operands, rules_sharing_memory):
-            # The arrays it may lie in: not the module a call names (np in np.transpose(x)), nor an
-            # index, a shape or axes (a name in y[i] or in np.reshape(y, n) links nothing).
-            bases = set().union(*(statement.operand_names(p) for p in statement.operands if p not in _NOT_MEMORY))
-        else:
-            continue
-        for base in bases:
-            linked.setdefault(statement.target, set()).add(base)
-            linked.setdefault(base, set()).add(statement.target)
-    groups: dict[str, frozenset[str]] = {}
-    for name in linked:
-        if name in groups:
-            continue
-        component, frontier = {name}, [name]
-        while frontier:
-            for other in linked[frontier.pop()] - component:
-                component.add(other)
-                frontier.append(other)
-        group = frozenset(component)
-        for member in component:
-            groups[member] = group
-    return Shared(groups)
-
-
-def live_after(statements, at_end: frozenset[str], keep=None) -> dict[int, frozenset[str]]:
-    """Per statement id, the names some later statement reads before binding them again (loops go round).
-
-    ``keep``: the ids to report (all when None). A long function has many names live at once:
-    keeping a set for every statement would take memory growing as the square of its length.
-    """
-    found: dict[int, frozenset[str]] = {}
-
-    def block(body, live: frozenset[str]) -> frozenset[str]:
-        current = set(live)  # updated in place, statement by statement, backwards
-        for statement in reversed(body):
-            if keep is None or statement.id in keep:
-                found[statement.id] = found.get(statement.id, frozenset()) | current
-            if isinstance(statement, Assign):
-                current.discard(statement.target)
-                current |= names_read(statement.value)
-            elif isinstance(statement, (Append, SetItem)):
-                current.add(statement.target)
-                current |= names_read(statement.value)
-                if isinstance(statement, SetItem):
-                    current |= names_read(statement.index_value)
-            elif isinstance(statement, (Guard, Return)):
-                current |= names_read(statement.value)
-            else:
-                current = set(before(statement, frozenset(current)))
-        return frozenset(current)
-
-    def before(statement, live: frozenset[str]) -> frozenset[str]:
-        if isinstance(statement, If):
-            return block(statement.body, live) | block(statement.orelse, live) | names_read(statement.test)
-        head = live  # where each iteration starts: live after the loop, or in the next iteration
-        while True:
-            if statement.target is not None:
-                exit_reads = names_read(statement.exit_test) if statement.exit_test is not None else frozenset()
-                entry = block(statement.body, head | exit_reads) - {statement.target}
-            else:
-                entry = block(statement.test_block, block(statement.body, head) | names_read(statement.test) | live)
-            if entry <= head:
-                break
-            head = head | entry
-        if statement.target is None:
-            return block(statement.test_block, head | names_read(statement.test))
-        return head | names_read(statement.iterable)
-
-    block(statements, frozenset(at_end))
-    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,34 +295,42 @@ class Function:
 def _code(statements, indent: str, lines: list[str]) -> None:
     show = cst.Module(body=[]).code_for_node
     for statement in statements:
-        if isinstance(statement, Assign):
-            lines.append(f"{indent}{statement.target} = {show(statement.value)}")
-        elif isinstance(statement, Guard):
-            lines.append(f"{indent}{show(statement.value)}")
-        elif isinstance(statement, Append):
-            lines.append(f"{indent}{statement.target}.append({show(statement.value)})")
-        elif isinstance(statement, SetItem):
-            index = show(cst.Subscript(value=cst.Name(statement.target), slice=statement.index))
-            lines.append(f"{indent}{index} {'+=' if statement.augmented else '='} {show(statement.value)}")
-        elif isinstance(statement, Return):
-            lines.append(f"{indent}return {show(statement.value)}")
-        elif isinstance(statement, If):
-            lines.append(f"{indent}if {show(statement.test)}:")
-            _code(statement.body, indent + "    ", lines)
-            if not statement.body:
-                lines.append(indent + "    pass")
-            if statement.orelse:
-                lines.append(f"{indent}else:")
-                _code(statement.orelse, indent + "    ", lines)
-        else:
-            if statement.target is not None:
-                lines.append(f"{indent}for {statement.target} in {show(statement.iterable)}:")
-            else:
-                _code(statement.test_block, indent, lines)
-                lines.append(f"{indent}while {show(statement.test)}:")
-            _code(statement.body, indent + "    ", lines)
-            if statement.target is None:
-                _code(statement.test_block, indent + "    ", lines)
-            if statement.exit_test is not None:
-                lines.append(f"{indent}    if {show(statement.exit_test)}:")
-                lines.append(f"{indent}        break")
+        match statement:
+            case Assign():
+                lines.append(f"{indent}{statement.target} = {show(statement.value)}")
+            case Guard():
+                lines.append(f"{indent}{show(statement.value)}")
+            case Append():
+                lines.append(f"{indent}{statement.target}.append({show(statement.value)})")
+            case SetItem():
+                index = show(cst.Subscript(value=cst.Name(statement.target), slice=statement.index))
+                lines.append(f"{indent}{index} {'+=' if statement.augmented else '='} {show(statement.value)}")
+            case Return():
+                lines.append(f"{indent}return {show(statement.value)}")
+            case If():
+                lines.append(f"{indent}if {show(statement.test)}:")
+                _code(statement.body, indent + "    ", lines)
+                if not statement.body:
+                    lines.append(indent + "    pass")
+                if statement.orelse:
+                    lines.append(f"{indent}else:")
+                    _code(statement.orelse, indent + "    ", lines)
+            case Loop():
+                _loop_code(statement, indent, lines)
+            case _:
+                unknown(statement)
+
+
+def _loop_code(statement: Loop, indent: str, lines: list[str]) -> None:
+    show = cst.Module(body=[]).code_for_node
+    if statement.target is not None:
+        lines.append(f"{indent}for {statement.target} in {show(statement.iterable)}:")
+    else:
+        _code(statement.test_block, indent, lines)
+        lines.append(f"{indent}while {show(statement.test)}:")
+    _code(statement.body, indent + "    ", lines)
+    if statement.target is None:
+        _code(statement.test_block, indent + "    ", lines)
+    if statement.exit_test is not None:
+        lines.append(f"{indent}    if {show(statement.exit_test)}:")
+        lines.append(f"{indent}        break")

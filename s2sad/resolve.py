@@ -22,25 +22,16 @@ import difflib
 import functools
 import types
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
 from s2sad import load, rules, templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
+from s2sad.facts import Resolution
 from s2sad.options import Options
 from s2sad.unit import Unit
-
-Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "iteration", "global", "function"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Resolution:
-    kind: Kind
-    name: str  # qualified name for library names; the name as written for globals
-    # For a function of the user's, what load needs: the live function, or (file path, name).
-    source: object = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def dotted(node: cst.BaseExpression) -> str | None:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from s2sad.facts import Activity, Resolution
 from s2sad.naming import Names
 
 if TYPE_CHECKING:
-    from s2sad.activity import Activity
     from s2sad.ir import Function
-    from s2sad.resolve import Resolution
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""The facts passes find about a unit, as plain data: what a ``Unit`` holds besides code.
+
+Kept apart from the passes that produce them (resolve, analysis.activity) so
+that unit.py, and the passes that read the facts, import no other pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from s2sad import ir
+
+Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "iteration", "global", "function"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolution:
+    """What a name as written resolves to (resolve)."""
+
+    kind: Kind
+    name: str  # qualified name for library names; the name as written for globals
+    # For a function of the user's, what load needs: the live function, or (file path, name).
+    source: object = dataclasses.field(default=None, compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Activity:
+    """Which statements get adjoints and which overwritten values are saved (analysis.activity)."""
+
+    active_operands: Mapping[int, tuple[str, ...]]  # active statement id -> its active parameters
+    active_names: Mapping[int, frozenset[str]]  # active statement id -> its operand names that are varied
+    recorded: frozenset[int]  # ids of statements (and loops) whose overwritten value must be saved
+    same_shape: Mapping[int, frozenset[str]]  # statement id -> parameters shaped like the output
+    # Branch or loop id -> names whose adjoint it reads or writes and that are live at its exit
+    # (zeros_before: the reverse sweep starts them at zero there if it has none) and at its
+    # entry or loop head (zeros_after: likewise at the end of each branch or reversed iteration).
+    zeros_before: Mapping[int, frozenset[str]]
+    zeros_after: Mapping[int, frozenset[str]]
+    reversed: frozenset[int]  # branch and loop ids with reverse code (they push their direction or count)
+    # (statement id, operand) -> the names whose shapes broadcast to the operand's shape (it came
+    # from an elementwise operation on them), so unbroadcasting to it reads them, not it.
+    shaped_by: Mapping[tuple[int, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    scalar_result: bool = False  # the function certainly returns a scalar (np.sum(...), math.*, a number)
+    shape_only: frozenset[int] = frozenset()  # recorded assignments whose old value is read for its shape alone
+
+    def is_active(self, statement: ir.Statement) -> bool:
+        return statement.id in self.active_operands
