@@ -1,10 +1,12 @@
 """The compiler's passes, in order, and the one function that runs them.
 
-    check -> resolve -> normalize -> memory -> analyse -> transform (reverse or forward) -> optimize -> emit
+    prepare (the language gate, resolve) -> normalize -> memory -> analyse
+        -> transform (reverse or forward) -> optimize -> emit
 
-Each pass is ``run(unit, options) -> unit``; passes never call each other.
+Each pass is ``run(unit, options) -> unit``; passes never call each other (normalize
+prepares the helpers it inlines as the pipeline prepares the function: ``prepare.run``).
 ``S2SAD_DUMP_AFTER=normalize,transform`` prints the code after the named passes
-to stderr.
+to stderr; ``S2SAD_LINT=1`` checks the IR's invariants after each pass that makes it anew.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import activity, check, emit, memory, normalize, optimize, resolve
+from s2sad import emit, ir_lint, normalize, optimize, prepare
+from s2sad.analysis import activity, memory
 from s2sad.transform import forward, reverse
 from s2sad.errors import Origin, deep_nesting
 from s2sad.options import Options
@@ -29,8 +32,7 @@ class Pass:
 
 
 PIPELINE = (
-    Pass("check", check.run),
-    Pass("resolve", resolve.run),
+    Pass("prepare", prepare.run),
     Pass("normalize", normalize.run),
     Pass("memory", memory.run),
     Pass("analyse", activity.run),
@@ -43,10 +45,14 @@ PIPELINE = (
 def compile_unit(unit: Unit, options: Options) -> Unit:
     _release_freed_memory()
     dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
+    lint = os.environ.get("S2SAD_LINT") == "1"
     start = unit.positions[unit.function.name].start
     with deep_nesting(Origin(unit.path, start.line, start.column)):
         for stage in PIPELINE:
+            program = unit.ir
             unit = stage.run(unit, options)
+            if lint and unit.ir is not program:
+                ir_lint.lint(unit.ir, after=stage.name)
             if stage.name in dump_after:
                 print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
     return unit

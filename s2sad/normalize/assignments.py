@@ -137,7 +137,7 @@ def set_item(state: State, target: cst.Subscript, value: cst.BaseExpression, ope
 
 def _updated_array(state: State, target: cst.Subscript) -> str:
     """The name of the array ``target`` updates: a local array, or a temporary holding
-    the view written (``y.T[0] = ...``, ``rows[0][1] = ...``), which s2sad.memory follows."""
+    the view written (``y.T[0] = ...``, ``rows[0][1] = ...``), which s2sad.analysis.memory follows."""
     held = bare(target.value)
     if not isinstance(held, cst.Name):
         atom = expressions.atom(state, held)
@@ -165,7 +165,7 @@ def augmented_assign(state: State, node: cst.AugAssign) -> None:
 
 def _update_if_array(state: State, node: cst.AugAssign) -> None:
     """``a op= e``: numpy updates an array in place (every name that sees it sees the update) but
-    rebinds a number. Which one ``a`` holds is known at run time (s2sad.memory keeps the
+    rebinds a number. Which one ``a`` holds is known at run time (s2sad.analysis.memory keeps the
     rebinding alone where no other name sees the array):
 
         _n1 = _rt.is_array(a)

@@ -284,7 +284,7 @@ def det_cofactor_tangent(d_a, out, a):
 
 
 # ---------------------------------------------------------------------------
-# a view read again after the array it lies in was updated in place (s2sad.memory)
+# a view read again after the array it lies in was updated in place (s2sad.analysis.memory)
 
 
 # Where view lies in base, the derivative follows memory, not values (moving base moves view): the

@@ -33,7 +33,7 @@ import itertools
 import libcst as cst
 
 from s2sad import ir, rules
-from s2sad.activity import reads_output
+from s2sad.analysis.recording import reads_output
 from s2sad.naming import Names
 from s2sad.options import Options
 from s2sad.target import Compound, Generated, Line, assign, attribute, call, is_new_array
