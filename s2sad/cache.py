@@ -42,7 +42,7 @@ import types
 import warnings
 from pathlib import Path
 
-from s2sad.load import verified_source
+from s2sad.source import verified_source
 from s2sad.errors import NotFound
 from s2sad.options import Options
 from s2sad.version import VERSION

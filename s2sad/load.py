@@ -1,19 +1,18 @@
 """Load: a live function, or ``file.py:name``, -> a Unit holding its file's libcst tree.
 
-The whole file is parsed, not just the function, so every position is already
-the position in the user's file and static name resolution sees the imports.
-Loading from a path reads the file as text and never executes it.
+A file is read as Python reads it (its encoding, its newlines) and parsed once,
+with every syntax error located; a live function's text is first vouched for by
+source.py. The whole file is parsed, not just the function, so every position
+is already the position in the user's file and static name resolution sees the
+imports. Loading from a path reads the file as text and never executes it.
 """
 
 from __future__ import annotations
 
-import __future__
 import ast
-import functools
 import inspect
 import keyword
 import linecache
-import operator
 import os
 import threading
 import tokenize
@@ -27,17 +26,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from s2sad.errors import NotFound, Origin, UnsupportedSyntax, deep_nesting
+from s2sad.source import display_path, verified_source
 from s2sad.unit import Unit
-
-
-def display_path(filename: str) -> str:
-    """The path as users should see it: relative to the working directory when inside it."""
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return filename if relative.startswith("..") else relative
-
 
 _PARSED: dict[tuple[str, str], tuple[cst.Module, dict]] = {}
 
@@ -291,7 +281,7 @@ def from_function(function) -> Unit:
             Origin(path, code.co_firstlineno, 0),
             hint="define the function with def",
         )
-    text = verified_source(function)
+    text = verified_source(function, parse=_parse)
     if path != code.co_filename:
         # Error messages look lines up by the displayed path.
         linecache.cache[path] = (len(text), None, text.splitlines(keepends=True), path)
@@ -313,83 +303,6 @@ def from_function(function) -> Unit:
     raise NotFound(
         f"cannot find the definition of {function.__qualname__} in {path}",
         hint="the file changed since it was imported? Import it again, or define the function with def",
-    )
-
-
-def verified_source(function: types.FunctionType) -> str:
-    """The text of ``function``'s file, checked to be the text its code was compiled from.
-
-    linecache may hold an older text than the function's (its module was reloaded
-    after an edit) or the file a newer one (edited, not reloaded): differentiating
-    either would give the derivative of code that does not run. The check compiles
-    the text and compares the function's bytecode, names and constants.
-    """
-    code = function.__code__
-    linecache.checkcache(code.co_filename)  # drops a file's lines if it changed on disk
-    lines = linecache.getlines(code.co_filename, function.__globals__)
-    text = "".join(lines)
-    compiled = _compiled(text, code.co_filename) if lines else None
-    if compiled is None and lines and not code.co_filename.startswith("<"):
-        _parse(text, display_path(code.co_filename))  # the file no longer parses: the parser locates the error
-    matches = compiled is not None and any(_fingerprint(code) == _fingerprint(c) for c in _code_objects(compiled, code))
-    if not matches and (not lines or code.co_filename.startswith("<")):
-        # No file: exec'd text, whose name (``<string>``) another exec may have given other lines.
-        raise NotFound(
-            f"cannot read the source of {function.__qualname__} (from {code.co_filename})",
-            hint="define it in a file, so its source can be read",
-        )
-    if not matches:
-        raise NotFound(
-            f"the source of {function.__qualname__} in {display_path(code.co_filename)} is not the code that "
-            "runs: the file changed after the function was defined",
-            Origin(display_path(code.co_filename), code.co_firstlineno, 0),
-            hint="reload its module (importlib.reload, or restart the interpreter) so the function and its "
-            "file agree",
-        )
-    return text
-
-
-_COMPILED: dict[tuple[str, str], types.CodeType | None] = {}
-
-
-def _compiled(text: str, filename: str) -> types.CodeType | None:
-    """``text`` compiled as Python compiles a module file (None if it does not compile); once per text."""
-    key = (filename, text)
-    if key not in _COMPILED:
-        try:
-            _COMPILED[key] = compile(text, filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError):
-            _COMPILED[key] = None
-    return _COMPILED[key]
-
-
-def _code_objects(code: types.CodeType, like: types.CodeType):
-    """The code objects in ``code`` (nested at any depth) with the name and first line of ``like``."""
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            if constant.co_name == like.co_name and constant.co_firstlineno == like.co_firstlineno:
-                yield constant
-            yield from _code_objects(constant, like)
-
-
-# __future__ features that code compiled by exec() may inherit from its caller: not part of the function
-_FUTURE_FLAGS = functools.reduce(
-    operator.or_, (getattr(__future__, n).compiler_flag for n in __future__.all_feature_names)
-)
-
-
-def _fingerprint(code: types.CodeType) -> tuple:
-    constants = tuple(
-        _fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts
-    )
-    return (
-        code.co_code,
-        code.co_names,
-        code.co_varnames,
-        code.co_freevars,
-        code.co_cellvars,
-        code.co_flags & ~_FUTURE_FLAGS,
-        constants,
     )
 
 

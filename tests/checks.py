@@ -1,4 +1,5 @@
-"""Shared test machinery: random inputs, user modules written to disk, finite differences."""
+"""Shared test machinery: random inputs, user modules written to disk, gradients against finite differences
+(s2sad.finite_differences: its step and tolerances are the ones ``s2sad grad --check`` uses)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-STEP = 1e-6  # central differences in float64: error ~ STEP**2 + 1e-16 / STEP
-RTOL = 1e-5
-ATOL = 1e-6
+from s2sad import finite_differences
+from s2sad.finite_differences import ATOL, RTOL, STEP
 
 _counter = itertools.count()
 
@@ -62,22 +62,15 @@ def numeric_vjp(function, args, wrt: tuple[int, ...], d_out):
     def projected(*values):
         return float(np.sum(np.asarray(function(*values)) * d_out))
 
-    gradients = []
-    for index in wrt:
-        value = args[index]
-        array = np.array(value, dtype=float)
-        gradient = np.zeros_like(array)
-        for position in np.ndindex(array.shape):
-            shifted = []
-            for sign in (1.0, -1.0):
-                moved = array.copy()
-                moved[position] += sign * STEP
-                trial = list(args)
-                trial[index] = float(moved) if isinstance(value, float) else moved
-                shifted.append(projected(*trial))
-            gradient[position] = (shifted[0] - shifted[1]) / (2 * STEP)
-        gradients.append(float(gradient) if isinstance(value, float) else gradient)
-    return tuple(gradients)
+    def moving(index):
+        def evaluate(trial):
+            values = list(args)
+            values[index] = trial
+            return projected(*values)
+
+        return evaluate
+
+    return tuple(finite_differences.gradient(moving(index), args[index]) for index in wrt)
 
 
 def numeric_hvp(gradient, args, positions, v):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from s2sad import cli
+from s2sad.cli.output import NotARegularFile, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = str(ROOT / "fixtures" / "logistic.py") + ":loss"
@@ -237,8 +238,8 @@ def test_a_folder_is_refused(force, tmp_path, capsys):
 def test_write_atomically_refuses_a_fifo(tmp_path, time_limit):
     fifo = tmp_path / "grad.py"
     os.mkfifo(fifo)
-    with pytest.raises(cli.NotARegularFile, match="is a FIFO"):
-        cli._write_atomically(str(fifo), "x = 1\n")
+    with pytest.raises(NotARegularFile, match="is a FIFO"):
+        write_atomically(str(fifo), "x = 1\n")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert os.listdir(tmp_path) == ["grad.py"]
 
@@ -259,8 +260,8 @@ def test_write_atomically_checks_again_before_replacing(tmp_path, monkeypatch, t
     output = tmp_path / "grad.py"
     output.write_text(OLD)
     _fifo_while_writing(monkeypatch, output)
-    with pytest.raises(cli.NotARegularFile, match="is a FIFO"):
-        cli._write_atomically(str(output), "x = 1\n")
+    with pytest.raises(NotARegularFile, match="is a FIFO"):
+        write_atomically(str(output), "x = 1\n")
     assert stat.S_ISFIFO(os.lstat(output).st_mode)
     assert os.listdir(tmp_path) == ["grad.py"]  # no temporary file left
 

@@ -15,7 +15,8 @@ import pytest
 import scipy.special
 
 import s2sad
-from tests.checks import ATOL, RTOL, assert_gradients_close, assert_located, numeric_hvp, numeric_vjp, write_module
+from s2sad.finite_differences import ATOL, RTOL
+from tests.checks import assert_gradients_close, assert_located, numeric_hvp, numeric_vjp, write_module
 
 MODEL = """
 import math

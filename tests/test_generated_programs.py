@@ -71,7 +71,8 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.errors import UnsatisfiedAssumption
 
 import s2sad
-from tests.checks import ATOL, RTOL, STEP, as_tuple, copies, random_value, write_module
+from s2sad.finite_differences import ATOL, RTOL, STEP
+from tests.checks import as_tuple, copies, random_value, write_module
 from tests.programs import Program, programs
 
 DEFAULT_EXAMPLES = 200

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import ATOL, RTOL, assert_located, numeric_hvp, numeric_vjp, write_module
+from s2sad.finite_differences import ATOL, RTOL
+from tests.checks import assert_located, numeric_hvp, numeric_vjp, write_module
 
 HEADER = "import numpy as np\n\n\n"
 

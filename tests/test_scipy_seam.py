@@ -14,7 +14,8 @@ import pytest
 from scipy.optimize import minimize
 
 import s2sad
-from tests.checks import ATOL, RTOL, numeric_hvp, numeric_vjp, write_module
+from s2sad.finite_differences import ATOL, RTOL
+from tests.checks import numeric_hvp, numeric_vjp, write_module
 
 MODEL = """
 import re

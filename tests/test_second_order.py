@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import ATOL, RTOL, STEP, numeric_hvp, write_module
+from s2sad.finite_differences import ATOL, RTOL, STEP
+from tests.checks import numeric_hvp, write_module
 from tests.test_forward import MODELS, control_flow_case, control_flow_cases
 from tests.test_forward import fixtures_on_path  # noqa: F401  (an autouse fixture: fixtures/ on sys.path)
 

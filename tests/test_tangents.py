@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from s2sad import ir, rules, runtime
-from tests.checks import ATOL, RTOL, STEP, random_value
+from s2sad.finite_differences import ATOL, RTOL, STEP
+from tests.checks import random_value
 from tests.passes import run_until
 from tests.test_rules import body, examples
 

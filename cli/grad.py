@@ -1,0 +1,103 @@
+"""`s2sad grad`: compile each target, assemble one module, then --check it, print it or write it (-o)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+
+from s2sad import emit, load, pipeline
+from s2sad.api import wrt_names
+from s2sad.cli import gradient_check, output
+from s2sad.cli.failures import UsageError
+from s2sad.cli.inputs import parse_shapes
+from s2sad.cli.targets import Target, parse_targets, parse_wrt
+from s2sad.errors import BadArgument, S2SADError
+from s2sad.options import Options
+
+
+def run(arguments: argparse.Namespace) -> int:
+    if arguments.mode == "forward" and arguments.check:
+        raise UsageError("--check compares gradients (reverse mode); run it without --mode forward")
+    if arguments.shapes is not None and not arguments.check:
+        raise UsageError("--shapes gives the inputs of --check; add --check")
+    targets = parse_targets(arguments.targets)
+    wrt = parse_wrt(arguments.wrt)
+    shapes = parse_shapes(arguments.shapes) if arguments.shapes is not None else None
+    if arguments.force and arguments.output is None:
+        raise UsageError("--force lets -o replace a read-only FILE; add -o FILE")
+    if arguments.output is not None:
+        output.check_output(arguments.output, targets, arguments.force)
+
+    status = _compile(targets, wrt, arguments)
+    if status:
+        return status
+
+    units = [target.unit for target in targets]
+    source = units[0].source if len(units) == 1 else emit.render_module(units)
+    _refuse_clashes(source, targets)
+    if arguments.check:
+        status = gradient_check.check(source, targets, shapes, arguments.output)
+        if status:
+            return status
+    if arguments.output is None:
+        sys.stdout.write(source)
+    else:
+        try:
+            output.write_atomically(arguments.output, source)
+        except OSError as error:
+            print(f"s2sad grad: error: cannot write {arguments.output}: {error.strerror or error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _compile(targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace) -> int:
+    """Compile every target (into ``target.unit``), reporting each that fails; the exit status so far."""
+    status = 0
+    for target in targets:
+        try:
+            unit = load.from_file(target.filename, target.name)
+        except S2SADError as error:
+            print(error, file=sys.stderr)
+            status = max(status, 1)
+            continue
+        try:
+            target.wrt = wrt_names(wrt, unit)
+        except BadArgument as error:
+            message = error.message.removeprefix("wrt=")
+            print(f"s2sad grad: error: --wrt {arguments.wrt}: {message}", file=sys.stderr)
+            status = 2
+            continue
+        try:
+            kind = "jvp" if arguments.mode == "forward" else "grad"
+            target.unit = pipeline.compile_unit(
+                unit, Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode)
+            )
+        except S2SADError as error:
+            print(error, file=sys.stderr)
+            status = max(status, 1)
+    return status
+
+
+def _refuse_clashes(source: str, targets: list[Target]) -> None:
+    """Several functions in one module must not need one name for two things (``from a import K``, ``from b import K``)."""
+    meanings: dict[str, set[str]] = {}
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.FunctionDef):
+            meanings.setdefault(statement.name, set()).add(f"def {statement.name}")
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if isinstance(statement, ast.Import):
+                    meaning = f"import {alias.name}"
+                else:
+                    meaning = f"from {'.' * statement.level}{statement.module or ''} import {alias.name}"
+                meanings.setdefault(bound, set()).add(meaning)
+    clashes = {name: sorted(found) for name, found in meanings.items() if len(found) > 1}
+    if clashes:
+        name, found = sorted(clashes.items())[0]
+        functions = ", ".join(f"{t.filename}:{t.name}" for t in targets)
+        raise UsageError(
+            f"{functions} cannot share one module: the name {name!r} would mean both "
+            f"'{found[0]}' and '{found[1]}'; generate them separately"
+        )

@@ -1,0 +1,155 @@
+"""The command line of `s2sad`: its commands, flags, help texts and examples."""
+
+from __future__ import annotations
+
+import argparse
+
+import s2sad
+from s2sad.cli import cache, grad, rules
+from s2sad.finite_differences import RTOL, SAMPLE_LIMIT
+
+_EXAMPLES = """\
+examples:
+  s2sad grad fixtures/logistic.py:loss
+  s2sad grad fixtures/logistic.py:loss --wrt w,b -o grad_logistic.py
+  s2sad grad fixtures/logistic.py:loss --check
+  s2sad rules
+"""
+
+_GRAD_EXAMPLES = f"""\
+examples:
+  s2sad grad model.py:loss                      print grad_loss, the gradient w.r.t. the first argument
+  s2sad grad model.py:loss --wrt w,b            ... w.r.t. w and b (returns a tuple); --wrt 0,1 is the same
+  s2sad grad model.py:loss,energy -o grads.py   grad_loss and grad_energy in one module, written to grads.py
+  s2sad grad model.py:loss other.py:cost        functions of several files in one module
+  s2sad grad model.py:loss --check              compare with finite differences on example_inputs()
+  s2sad grad model.py:loss --check --shapes "w=(3,),x=(10,3),b=float,y=(10,)"
+
+--check imports model.py (its top-level code runs) to run the generated
+gradient; without --check the file is only read, never executed. Inputs come
+from --shapes or, without it, from a function example_inputs() in model.py that
+returns a dict of arguments (it is called with name=NAME if it has a parameter
+`name`). The relative error of an argument is the largest difference between
+the gradient and central finite differences, divided by the largest entry of
+its gradient; an argument with more than {SAMPLE_LIMIT} entries is checked on a fixed
+random sample of {SAMPLE_LIMIT} of them.
+"""
+
+_RULES_EXAMPLES = """\
+examples:
+  s2sad rules                    every function s2sad differentiates, and the helpers it passes through
+  s2sad rules | grep linalg
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s2sad",
+        description="Source-to-source automatic differentiation for plain numpy code.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"s2sad {s2sad.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_grad(commands)
+    _add_rules(commands)
+    _add_cache(commands)
+    return parser
+
+
+def _add_grad(commands) -> None:
+    command = commands.add_parser(
+        "grad",
+        help="print a module defining the gradient of one or more functions",
+        description="Print a black-formatted Python module defining grad_NAME, the gradient of\n"
+        "NAME in FILE.py, for each target: one module for all of them. The files are\n"
+        "read as text and never executed (except by --check).",
+        epilog=_GRAD_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument(
+        "targets",
+        nargs="+",
+        metavar="FILE.py:NAME",
+        help="a function to differentiate; several go into one module, as separate arguments or "
+        "comma-separated (model.py:loss,model.py:energy, or model.py:loss,energy)",
+    )
+    command.add_argument(
+        "--wrt",
+        default="0",
+        metavar="ARGS",
+        help="arguments to differentiate with respect to, for every function: names or positions, "
+        "comma-separated (default: each function's first argument)",
+    )
+    command.add_argument(
+        "--mode",
+        choices=("reverse", "forward"),
+        default="reverse",
+        help="reverse (the default): print grad_NAME; forward: print jvp_NAME(*args, *, d_<wrt>...) -> "
+        "(value, tangent), the Jacobian-vector product",
+    )
+    _add_output_flags(command)
+    _add_check_flags(command)
+    command.set_defaults(run=grad.run)
+
+
+def _add_output_flags(command) -> None:
+    command.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the module to FILE instead of stdout, atomically: if anything fails, FILE is "
+        "left as it was and no partial file is left behind; FILE keeps its permission bits. FILE must be "
+        "a regular file or a new path (through symlinks): a device, FIFO, socket or folder is refused, "
+        "and so is a read-only FILE unless --force",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE even if it is read-only (it keeps its read-only mode); never a device, FIFO, "
+        "socket or folder",
+    )
+
+
+def _add_check_flags(command) -> None:
+    command.add_argument(
+        "--check",
+        action="store_true",
+        help="import the model file(s), run the generated gradient and compare it with central "
+        f"finite differences in float64; above a relative error of {RTOL:g} it fails (exit 1) and "
+        "nothing is printed or written",
+    )
+    command.add_argument(
+        "--shapes",
+        metavar="SPEC",
+        help='inputs for --check, e.g. "w=(3,),x=(10,3),b=float,steps=5": a tuple is a random '
+        "normal float64 array of that shape, `float` a random Python float, a number that value "
+        "(5, 0.1); "
+        "arguments with defaults may be left out (default: example_inputs() in the model file)",
+    )
+
+
+def _add_rules(commands) -> None:
+    command = commands.add_parser(
+        "rules",
+        help="list the functions s2sad can differentiate",
+        description="List every function with a derivative rule, as you spell it in your code,\n"
+        "with the modes it supports; then the helpers s2sad passes through without a\n"
+        "derivative (zero derivative, or allowed only on values that do not depend on\n"
+        "what is differentiated).",
+        epilog=_RULES_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.set_defaults(run=rules.run)
+
+
+def _add_cache(commands) -> None:
+    command = commands.add_parser(
+        "cache",
+        help="show or empty the on-disk cache of generated derivatives",
+        description="The decorator and s2sad.grad keep generated modules on disk (see README.md:\n"
+        "what the cache trusts). info: its folder, whether it is used and what it holds;\n"
+        "clear: remove every entry.",
+    )
+    command.add_argument("action", choices=("info", "clear"))
+    command.set_defaults(run=cache.run)
