@@ -14,7 +14,7 @@ import types
 
 import numpy as np
 
-from s2sad import cache, compose, emit, load, pipeline, rules, templates
+from s2sad import cache, compose, emit, load, pipeline, rules, source, templates
 from s2sad.errors import BadArgument, BadRule, Origin
 from s2sad.options import Kind, Options
 
@@ -327,7 +327,7 @@ def _from_cache(function, options: Options):
 
 
 def _where(function) -> Origin:
-    return Origin(load.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
+    return Origin(source.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
 
 
 def _parameters(function) -> list[str]:

@@ -15,7 +15,7 @@ Anything else is ignored, with one warning, and the derivative generated afresh.
 
 An entry's key covers the s2sad version and source, the options, the function's
 qualified name and line, and its file by resolved path and verified text
-(load.verified_source). The entry records every file inlined into it by
+(source.verified_source). The entry records every file inlined into it by
 resolved path, module and content hash; it is used only while each has the same
 content and its module is still loaded from it. Entries are written
 atomically; beyond S2SAD_CACHE_MB megabytes (default 200) the least recently

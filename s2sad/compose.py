@@ -22,7 +22,7 @@ import inspect
 import libcst as cst
 import numpy as np
 
-from s2sad import emit, load, runtime
+from s2sad import emit, load, runtime, source
 from s2sad.errors import BadArgument, Origin
 
 
@@ -111,7 +111,7 @@ def refuse_derivative_of(generated, kind: str) -> None:
     """Only the gradient of a generated gradient of one argument is itself a gradient s2sad can form."""
     derivative_kind, original, wrt, wrt_tuple = generated.__s2sad_derivative__
     code = original.__code__
-    where = Origin(load.display_path(code.co_filename), code.co_firstlineno, 0)
+    where = Origin(source.display_path(code.co_filename), code.co_firstlineno, 0)
     if kind not in ("grad", "value_and_grad") or derivative_kind != "grad" or wrt_tuple:
         raise BadArgument(
             f"s2sad.{kind} of {generated.__name__} (s2sad's {derivative_kind} of {original.__name__}) is not supported",

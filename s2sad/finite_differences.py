@@ -94,7 +94,7 @@ class Comparison:
             return
         k = int(np.argmax(np.where(np.isnan(differences), np.inf, differences)))
         error = differences[k] / scale
-        if not error <= self.error:  # also when NaN
+        if not error <= self.error and not np.isnan(self.error):  # a NaN is the worst, and stays so
             position = np.unravel_index(indices[k], gradient.shape) if gradient.ndim else ()
             where = name + (f"[{', '.join(str(int(i)) for i in position)}]" if position else "")
             self.error = error
