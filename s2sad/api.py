@@ -14,8 +14,9 @@ import types
 
 import numpy as np
 
-from s2sad import cache, compose, emit, load, pipeline, rules, source, templates
+from s2sad import cache, compose, emit, load, pipeline, rules, templates
 from s2sad.errors import BadArgument, BadRule, Origin
+from s2sad.source import display_path
 from s2sad.options import Kind, Options
 
 Wrt = int | str | tuple[int | str, ...]
@@ -327,7 +328,7 @@ def _from_cache(function, options: Options):
 
 
 def _where(function) -> Origin:
-    return Origin(source.display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
+    return Origin(display_path(function.__code__.co_filename), function.__code__.co_firstlineno, 0)
 
 
 def _parameters(function) -> list[str]:
