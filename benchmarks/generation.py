@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from s2sad import emit, load, pipeline
+from s2sad.backend import emit
+from s2sad.frontend import load
+from s2sad import pipeline
 from s2sad.options import Options
 
 MODEL = """

@@ -30,7 +30,9 @@ from pathlib import Path
 
 MEASURE = """
 import json, resource, sys, time
-from s2sad import emit, load, pipeline
+from s2sad import pipeline
+from s2sad.backend import emit
+from s2sad.frontend import load
 from s2sad.options import Options
 path = sys.argv[1]
 times = {"black": 0.0}
@@ -66,7 +68,8 @@ print(json.dumps({"seconds": total, "cpu": cpu, "peak_kib": resource.getrusage(r
 
 PROFILE = """
 import cProfile, pstats, sys
-from s2sad import load, pipeline
+from s2sad import pipeline
+from s2sad.frontend import load
 from s2sad.options import Options
 unit = load.from_file(sys.argv[1], "f")
 options = Options(kind="grad", wrt=("x", "w"), wrt_tuple=True)

@@ -20,6 +20,7 @@ Glossary, used the same way throughout the code:
 """
 
 from s2sad.api import differentiable, grad, hessian, hessp, hvp, jacobian, jvp, rule, source, value_and_grad, vjp
+from s2sad.backend.cache import CacheWarning
 from s2sad.errors import S2SADError
 from s2sad.version import VERSION as __version__
 
@@ -36,5 +37,6 @@ __all__ = [
     "differentiable",
     "rule",
     "S2SADError",
+    "CacheWarning",
     "__version__",
 ]

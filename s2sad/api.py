@@ -14,9 +14,11 @@ import types
 
 import numpy as np
 
-from s2sad import cache, compose, emit, load, pipeline, rules, templates
+from s2sad.backend import cache, emit
+from s2sad import compose, pipeline, rules, templates
+from s2sad.frontend import load
 from s2sad.errors import BadArgument, BadRule, Origin
-from s2sad.source import display_path
+from s2sad.frontend.source import display_path
 from s2sad.options import Kind, Options
 
 Wrt = int | str | tuple[int | str, ...]
@@ -198,7 +200,7 @@ def differentiable(function=None, *, wrt: Wrt = 0):
     and so on; all but ``.grad`` are generated on first use) and ``.source``
     (the gradient's generated module). An unsupported construct fails here, at
     import, with its location. Generated modules are
-    cached on disk (see s2sad.cache), so the next import is fast. Functions it
+    cached on disk (see s2sad.backend.cache), so the next import is fast. Functions it
     calls must be defined before it.
 
         @s2sad.differentiable(wrt=("w", "b"))

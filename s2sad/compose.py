@@ -22,7 +22,9 @@ import inspect
 import libcst as cst
 import numpy as np
 
-from s2sad import emit, load, runtime, source
+from s2sad.backend import emit
+from s2sad.frontend import load, source
+from s2sad import runtime
 from s2sad.errors import BadArgument, Origin
 
 

@@ -17,12 +17,15 @@ import os
 import sys
 from collections.abc import Callable
 
-from s2sad import emit, ir_lint, normalize, optimize, prepare
+from s2sad.backend import emit
+from s2sad.core import ir_lint
+from s2sad import normalize, optimize
+from s2sad.frontend import prepare
 from s2sad.analysis import activity, memory
 from s2sad.transform import forward, reverse
 from s2sad.errors import Origin, deep_nesting
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 @dataclasses.dataclass(frozen=True)

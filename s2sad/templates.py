@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import names_in
+from s2sad.core.naming import names_in
 
 # Names a rule body may use besides its parameters and its own locals; each is
 # replaced by the generated module's own (hygienic) alias for the module.

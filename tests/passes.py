@@ -5,8 +5,10 @@ import textwrap
 
 import libcst as cst
 
-from s2sad import load, pipeline
-from s2sad import emit, ir
+from s2sad.frontend import load
+from s2sad import pipeline
+from s2sad.backend import emit
+from s2sad.core import ir
 from s2sad.options import Options
 
 

@@ -1,6 +1,6 @@
 """analyse: only what depends on wrt and reaches the result is active; only needed overwrites are saved."""
 
-from s2sad import ir
+from s2sad.core import ir
 from tests.passes import run_until
 
 SOURCE = """

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, pipeline
+from s2sad.backend import cache
+from s2sad import pipeline
 from s2sad.errors import NotFound
 from tests.checks import numeric_vjp, write_module
 

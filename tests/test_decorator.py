@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, pipeline
+from s2sad.backend import cache
+from s2sad import pipeline
 from tests.checks import assert_gradients_close, numeric_vjp, write_module
 
 MODEL = """

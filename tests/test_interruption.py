@@ -1,6 +1,6 @@
 """Interrupted runs leave nothing half-written behind that a later run would trust.
 
-- The on-disk cache (s2sad.cache): a process killed while storing an entry, and entries
+- The on-disk cache (s2sad.backend.cache): a process killed while storing an entry, and entries
   damaged in every way a disk can damage them, are ignored; the next run rebuilds the
   entry and gives the right gradient.
 - ``s2sad grad -o FILE``: a run killed, terminated or interrupted while writing never
@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, pipeline
+from s2sad.backend import cache
+from s2sad import pipeline
 from tests.checks import numeric_vjp, write_module
 
 MODEL = textwrap.dedent("""

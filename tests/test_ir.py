@@ -16,7 +16,9 @@ import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from s2sad import S2SADError, ir, ir_lint, load, pipeline
+from s2sad import S2SADError, pipeline
+from s2sad.core import ir, ir_lint
+from s2sad.frontend import load
 from s2sad.options import Options
 from tests.passes import run_until
 from tests.programs import programs

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import errors, load
+from s2sad import errors
+from s2sad.frontend import load
 from tests.checks import assert_located, numeric_vjp, write_module
 
 

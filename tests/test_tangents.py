@@ -17,7 +17,8 @@ import libcst as cst
 import numpy as np
 import pytest
 
-from s2sad import ir, rules, runtime
+from s2sad.core import ir
+from s2sad import rules, runtime
 from s2sad.finite_differences import ATOL, RTOL, STEP
 from tests.checks import random_value
 from tests.passes import run_until

@@ -30,14 +30,15 @@ from collections.abc import Mapping
 
 import libcst as cst
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.analysis.dataflow import loop_body, loop_head, views
 from s2sad.analysis.recording import Recorder, updated_bases
 from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
 from s2sad.errors import UnsupportedSyntax
-from s2sad.facts import Activity
+from s2sad.core.facts import Activity
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:

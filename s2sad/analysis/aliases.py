@@ -16,7 +16,8 @@ from collections import defaultdict
 
 import libcst as cst
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.analysis.dataflow import may_be_view
 
 UNBOUND = "unbound"  # the allocation of a name not bound on some path

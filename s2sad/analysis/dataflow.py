@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 import libcst as cst
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.templates import names_read
 
 

@@ -47,12 +47,12 @@ import json
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.analysis.aliases import UNBOUND, Aliases, Place, State
 from s2sad.analysis.dataflow import live_after
 from s2sad.errors import UnsupportedSyntax
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:

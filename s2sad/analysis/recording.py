@@ -9,7 +9,8 @@ reverse sweep reads of each active statement (``reverse_reads``,
 
 from __future__ import annotations
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.analysis.dataflow import Shared, loop_body, loop_head
 
 

@@ -15,7 +15,8 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.analysis.dataflow import loop_body
 
 _SCALAR = ("", 0)

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from s2sad.naming import Names, names_in
+from s2sad.core.naming import Names, names_in
 from s2sad.normalize import statements
 from s2sad.normalize.state import Shared, State
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:

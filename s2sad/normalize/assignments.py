@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.errors import Origin
-from s2sad.naming import names_in
+from s2sad.core.naming import names_in
 from s2sad.normalize import expressions, inlining, tuples
 from s2sad.normalize.nodes import bare, binary, string
 from s2sad.normalize.state import State

@@ -10,7 +10,7 @@ from s2sad import rules
 from s2sad.normalize import expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
-from s2sad.resolve import dotted
+from s2sad.frontend.resolve import dotted
 from s2sad.rules import syntax
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.normalize import assignments, calls, control, tuples
 from s2sad.normalize.nodes import bare, module_name, sequence
 from s2sad.normalize.state import State
-from s2sad.resolve import dotted
+from s2sad.frontend.resolve import dotted
 from s2sad.rules import syntax
 
 # Python's operators, as rules.syntax.OPERATORS spells them.

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from s2sad import ir, load, prepare
+from s2sad.core import ir
+from s2sad.frontend import load, prepare
 from s2sad.errors import NotFound
 from s2sad.normalize import assignments, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State
-from s2sad.resolve import dotted
+from s2sad.frontend.resolve import dotted
 from s2sad.templates import substitute
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def inline(state: State, node: cst.Call, resolution, positional, keywords):

@@ -8,7 +8,7 @@ from collections import Counter
 import libcst as cst
 
 from s2sad import rules, templates
-from s2sad.naming import Names, names_in
+from s2sad.core.naming import Names, names_in
 
 # `keyword=value` as generated calls spell it.
 EQUALS = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))

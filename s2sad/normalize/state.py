@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.errors import Origin, UnsupportedSyntax
-from s2sad.naming import Names
+from s2sad.core.naming import Names
 from s2sad.normalize.nodes import bindings
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 DEFAULT_HINT = "rewrite it with the supported constructs (see the README's 'Supported language')"
 

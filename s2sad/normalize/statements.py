@@ -9,12 +9,12 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
 from s2sad.normalize import assignments, calls, control, expressions
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
-from s2sad.resolve import dotted
+from s2sad.frontend.resolve import dotted
 
 
 def lower_function(state: State) -> ir.Function:

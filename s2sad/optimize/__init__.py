@@ -26,7 +26,7 @@ from s2sad.optimize.folding import fold_lines
 from s2sad.optimize.inlining import inline_forward, inline_reverse
 from s2sad.optimize.results import detach_results
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 # Round after round, in this order, until a round changes nothing.
 _REWRITES = (inline_forward, inline_reverse, propagate_copies, drop_round_trips, fold_lines, remove_dead)

@@ -18,7 +18,7 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import Names, names_in
+from s2sad.core.naming import Names, names_in
 from s2sad.optimize.facts import (
     assigned,
     assignment_counts,
@@ -32,7 +32,7 @@ from s2sad.optimize.facts import (
     writes,
 )
 from s2sad.optimize.folding import number
-from s2sad.target import Compound, Generated, Line, expressions_in
+from s2sad.core.target import Compound, Generated, Line, expressions_in
 from s2sad.templates import substitute
 
 

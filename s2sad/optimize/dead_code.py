@@ -13,10 +13,10 @@ import dataclasses
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import Names, names_in
+from s2sad.core.naming import Names, names_in
 from s2sad.optimize.facts import map_blocks, names_of, target_of, use_counts, writes
 from s2sad.optimize.folding import number
-from s2sad.target import Generated, Line, expressions_in
+from s2sad.core.target import Generated, Line, expressions_in
 
 
 def remove_dead(generated: Generated, names: Names):

@@ -15,8 +15,8 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import NameCollector
-from s2sad.target import Compound, Generated, expressions_in, lines_in
+from s2sad.core.naming import NameCollector
+from s2sad.core.target import Compound, Generated, expressions_in, lines_in
 from s2sad.templates import names_read, substitute
 
 # What the rewrites ask again and again about the same (immutable) expressions, by node;

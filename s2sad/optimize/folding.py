@@ -18,8 +18,8 @@ import math
 
 import libcst as cst
 
-from s2sad.naming import Names
-from s2sad.target import Compound, Generated, expressions_in
+from s2sad.core.naming import Names
+from s2sad.core.target import Compound, Generated, expressions_in
 
 
 def fold_lines(generated: Generated, names: Names):

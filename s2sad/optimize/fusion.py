@@ -22,8 +22,8 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import Names, names_in
-from s2sad.target import Compound, Generated, Line, expressions_in
+from s2sad.core.naming import Names, names_in
+from s2sad.core.target import Compound, Generated, Line, expressions_in
 
 # (consumer, producer) -> the runtime helper doing both.
 FUSED = {("getitem_adjoint", "matmul_adjoint_left"): "getitem_matmul_adjoint"}

@@ -18,7 +18,7 @@ from collections import Counter
 
 import libcst as cst
 
-from s2sad.naming import Names
+from s2sad.core.naming import Names
 from s2sad.optimize.facts import (
     assignment_counts,
     map_blocks,
@@ -29,7 +29,7 @@ from s2sad.optimize.facts import (
     use_counts,
     writes,
 )
-from s2sad.target import Compound, Generated
+from s2sad.core.target import Compound, Generated
 
 
 def inline_forward(generated: Generated, names: Names):

@@ -11,8 +11,8 @@ import dataclasses
 
 import libcst as cst
 
-from s2sad.naming import Names
-from s2sad.target import Generated, is_new_array, lines_in
+from s2sad.core.naming import Names
+from s2sad.core.target import Generated, is_new_array, lines_in
 from s2sad.optimize.facts import target_of
 
 

@@ -24,8 +24,8 @@ import dataclasses
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.naming import Names, names_in
-from s2sad.target import Compound, Generated, Line, assign, attribute, call, expressions_in, lines_in
+from s2sad.core.naming import Names, names_in
+from s2sad.core.target import Compound, Generated, Line, assign, attribute, call, expressions_in, lines_in
 
 # The adjoint helpers with a stacked form, and which argument is the loop-invariant matrix.
 STACKED = {"matmul_adjoint_left": 1, "matmul_adjoint_right": 2}

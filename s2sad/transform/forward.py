@@ -17,12 +17,13 @@ import dataclasses
 
 import libcst as cst
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.options import Options
-from s2sad.target import Compound, Generated, Line, assign, attribute, call, is_new_array
+from s2sad.core.target import Compound, Generated, Line, assign, attribute, call, is_new_array
 from s2sad.transform.replay import Replay, with_keyword_only, written_branch
 from s2sad.transform.rule_instances import RuleInstances
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:

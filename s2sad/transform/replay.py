@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from s2sad import ir
-from s2sad.naming import Names
+from s2sad.core import ir
+from s2sad.core.naming import Names
 from s2sad.options import Options
-from s2sad.target import Compound, Line, assign, attribute, call, string
-from s2sad.unit import Unit
+from s2sad.core.target import Compound, Line, assign, attribute, call, string
+from s2sad.core.unit import Unit
 
 
 class Replay:

@@ -32,15 +32,16 @@ import itertools
 
 import libcst as cst
 
-from s2sad import ir, rules
+from s2sad.core import ir
+from s2sad import rules
 from s2sad.analysis.recording import reads_output
-from s2sad.naming import Names
+from s2sad.core.naming import Names
 from s2sad.options import Options
-from s2sad.target import Compound, Generated, Line, assign, attribute, call, is_new_array
+from s2sad.core.target import Compound, Generated, Line, assign, attribute, call, is_new_array
 from s2sad.transform.replay import runtime, with_keyword_only
 from s2sad.transform.rule_instances import RuleInstances
 from s2sad.transform.tape import ForwardSweep, tape_call
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 _KINDS = {"grad": "Gradient", "value_and_grad": "Value and gradient", "vjp": "Vector-Jacobian product"}
 

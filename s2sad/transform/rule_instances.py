@@ -19,9 +19,11 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from s2sad import ir, load, rules, templates
-from s2sad.naming import Names
-from s2sad.target import Line, assign
+from s2sad.core import ir
+from s2sad.frontend import load
+from s2sad import rules, templates
+from s2sad.core.naming import Names
+from s2sad.core.target import Line, assign
 
 
 class RuleInstances:

@@ -24,12 +24,12 @@ import itertools
 
 import libcst as cst
 
-from s2sad import ir
-from s2sad.naming import Names
+from s2sad.core import ir
+from s2sad.core.naming import Names
 from s2sad.options import Options
-from s2sad.target import Compound, Line, assign, attribute, call, string
+from s2sad.core.target import Compound, Line, assign, attribute, call, string
 from s2sad.transform.replay import Replay, written_branch
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def tape_call(names: Names, method: str, *args: cst.BaseExpression) -> cst.Call:

@@ -1,4 +1,4 @@
-"""Check: the language gate. The first construct outside the supported language -> a located error.
+"""The language gate. The first construct outside the supported language -> a located error.
 
 Runs before everything else, so a user sees "while loops are not supported"
 rather than a puzzling message from a later stage. It looks at syntax only;
@@ -12,7 +12,7 @@ import libcst.matchers as m
 
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "lambda expressions are",

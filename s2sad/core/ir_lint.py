@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import libcst as cst
 
-from s2sad import ir
+from s2sad.core import ir
 from s2sad.errors import Origin
 from s2sad.templates import names_read
 

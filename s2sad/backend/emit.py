@@ -17,12 +17,13 @@ import re
 
 import libcst as cst
 
-from s2sad import naming, rules
+from s2sad.core import naming
+from s2sad import rules
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
-from s2sad.precedence import Parentheses
-from s2sad.target import Compound, Generated, Line
-from s2sad.unit import Unit
+from s2sad.backend.precedence import Parentheses
+from s2sad.core.target import Compound, Generated, Line
+from s2sad.core.unit import Unit
 
 # Python's tokenizer allows 100 levels of indentation: a function's body and 98 blocks in it.
 MAX_BLOCK_DEPTH = 98

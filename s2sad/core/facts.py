@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from s2sad import ir
+    from s2sad.core import ir
 
 Kind = Literal["rule", "zero_derivative", "inactive_only", "constant", "iteration", "global", "function"]
 

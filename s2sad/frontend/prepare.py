@@ -5,10 +5,10 @@ The pipeline prepares the user's function with it, and normalize each function o
 
 from __future__ import annotations
 
-from s2sad import check, resolve
+from s2sad.frontend import gate, resolve
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:
-    return resolve.run(check.run(unit, options), options)
+    return resolve.run(gate.run(unit, options), options)

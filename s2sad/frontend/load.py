@@ -26,8 +26,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from s2sad.errors import NotFound, Origin, UnsupportedSyntax, deep_nesting
-from s2sad.source import display_path, verified_source
-from s2sad.unit import Unit
+from s2sad.frontend.source import display_path, verified_source
+from s2sad.core.unit import Unit
 
 _PARSED: dict[tuple[str, str], tuple[cst.Module, dict]] = {}
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from s2sad.facts import Activity, Resolution
-from s2sad.naming import Names
+from s2sad.core.facts import Activity, Resolution
+from s2sad.core.naming import Names
 
 if TYPE_CHECKING:
-    from s2sad.ir import Function
+    from s2sad.core.ir import Function
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,11 +27,12 @@ from typing import Protocol
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
-from s2sad import load, rules, templates
+from s2sad.frontend import load
+from s2sad import rules, templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
-from s2sad.facts import Resolution
+from s2sad.core.facts import Resolution
 from s2sad.options import Options
-from s2sad.unit import Unit
+from s2sad.core.unit import Unit
 
 
 def dotted(node: cst.BaseExpression) -> str | None:

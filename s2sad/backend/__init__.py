@@ -1,0 +1,6 @@
+"""The back end: from the generated function to a module and a callable.
+
+- ``emit``: readable names, the parentheses precedence needs, black, compilation, linecache.
+- ``precedence``: parentheses where Python's precedence needs them, nowhere else.
+- ``cache``: the decorator's on-disk cache of generated modules, and what it trusts.
+"""
