@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s2sad import cache
+from s2sad.backend import cache
 
 
 def run(arguments: argparse.Namespace) -> int:

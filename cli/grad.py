@@ -6,7 +6,9 @@ import argparse
 import ast
 import sys
 
-from s2sad import emit, load, pipeline
+from s2sad.backend import emit
+from s2sad.frontend import load
+from s2sad import pipeline
 from s2sad.api import wrt_names
 from s2sad.cli import gradient_check, output
 from s2sad.cli.failures import UsageError

@@ -24,6 +24,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from s2sad.core.naming import names_in
+from s2sad.runtime import SHAPE_ONLY
 
 # Names a rule body may use besides its parameters and its own locals; each is
 # replaced by the generated module's own (hygienic) alias for the module.
@@ -46,7 +47,7 @@ class Template:
     def reads(self, index: int, values_only: bool = False) -> frozenset[str]:
         """Parameters that result ``index`` reads, directly or through setup lines.
 
-        ``values_only``: leave out those read only for their shape (see runtime.SHAPE_ONLY).
+        ``values_only``: leave out those read only for their shape (as runtime helpers declare them).
         """
         result = self.results[index]
         if result is None:
@@ -66,8 +67,6 @@ def names_read(node: cst.CSTNode) -> set[str]:
 
 def values_read(node: cst.CSTNode) -> set[str]:
     """Names whose values an expression reads: not those passed to ``_rt`` helpers for their shape only."""
-    from s2sad.runtime import SHAPE_ONLY
-
     found: set[str] = set()
 
     class Reader(cst.CSTVisitor):

@@ -6,6 +6,8 @@ rows with columns. The function is compiled by the whole pipeline and its
 vector-Jacobian product compared with finite differences of <f(x), d_out>.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,65 @@ def test_rule_has_the_shape_the_engine_inlines(name):
     """Parsing happens on first use; here every rule is parsed, so a malformed one fails in CI."""
     rule = rules.RULES[name]
     assert len(rule.adjoint.results) == len(rule.differentiable)
+
+
+def _declared(**declarations):
+    """Register a throwaway rule with ``declarations``, and remove what it registered (even if refused)."""
+    name = "tests.declared"
+    before = dict(rules.METHOD_SPELLINGS)
+    try:
+
+        @rules.adjoint(name, examples=(rules.Example("x", {"x": None}),), **declarations)
+        def declared_adjoint_rule(d_out, out, x, axis=None):
+            return d_out
+
+        return rules.RULES[name]
+    finally:
+        rules.RULES.pop(name, None)
+        rules.METHOD_SPELLINGS.clear()
+        rules.METHOD_SPELLINGS.update(before)
+
+
+@pytest.mark.parametrize(
+    "declarations, message",
+    [
+        ({"method": "sum"}, "method .sum() declared twice"),
+        ({"method": rules.Method("clone", calls="numpy.copy")}, "calls numpy.copy, not one of its names"),
+        ({"returns": "a view"}, "returns is one of"),
+        ({"operator": "unary -"}, "the unary - operator already applies numpy.negative"),
+        ({"operator": "**"}, "operator is one of"),
+        ({"full_reduction": True}, "a full reduction has the options axis and keepdims"),
+        ({"linear": ("axis",)}, "linear names differentiable parameters"),
+    ],
+)
+def test_declarations_that_cannot_hold_are_refused_where_made(declarations, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _declared(**declarations)
+
+
+def test_a_linear_rule_gets_its_tangent_from_the_declaration_not_by_hand():
+    rule = _declared(linear=True)
+    assert (
+        rule.tangent_source
+        == "def declared_tangent_rule(d_x, out, x, axis=None):\n    return tests.declared(d_x, axis)\n"
+    )
+    rules.RULES[rule.name] = rule
+    try:
+        with pytest.raises(ValueError, match="derived from what its adjoint declares"):
+            rules.tangent(rule.name)(lambda d_x, out, x, axis=None: d_x)
+    finally:
+        rules.RULES.pop(rule.name)
+
+
+def test_method_spellings_on_helpers_without_a_derivative():
+    from s2sad.rules import syntax
+
+    assert syntax.METHODS["argmax"] == "numpy.argmax" and rules.kind("numpy.argmax") == "zero_derivative"
+    with pytest.raises(ValueError, match="one function at a time"):
+        rules.zero_derivative("numpy.a", "numpy.b", method="ab")
+
+
+def test_derived_tables_agree_with_the_declarations():
+    assert rules.MAY_COPY <= rules.VIEWS
+    assert not {name.rpartition(".")[2] for name in rules.VIEWS} & rules.ALLOCATING
+    assert set(rules.TANGENTS) == set(rules.RULES)

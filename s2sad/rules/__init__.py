@@ -1,9 +1,10 @@
-"""The rule table: every function s2sad can differentiate, keyed by qualified name.
+"""The rule table: every function s2sad can differentiate, keyed by qualified name, and every fact
+the compiler knows about it, declared once, with its rule.
 
 A rule is registered beside its derivative, as a plain function::
 
-    @adjoint("numpy.multiply", elementwise=True)
-    def multiply_adjoint(d_out, out, x1, x2):
+    @adjoint("numpy.multiply", elementwise=True, operator="*", bilinear=True)
+    def multiply_adjoint_rule(d_out, out, x1, x2):
         return d_out * x2, d_out * x1
 
 - Parameters: the adjoint of the output first, then the output, then numpy's
@@ -29,263 +30,110 @@ A rule is registered beside its derivative, as a plain function::
 - ``examples``: calls the rule tests differentiate against finite differences;
   elementwise rules are also tested over broadcasting shapes automatically.
 
+What the compiler reads about the function, declared in the same decorator:
+
+- ``method``: its ndarray method spellings (``"sum"``, or a ``Method`` for one
+  that packs its arguments or copies); ``operator``: the Python operator that
+  applies it (``"+"``, ``"unary -"``). Normalize lowers both to the function.
+- ``returns``: ``"view"`` (its result shares memory with its first argument),
+  ``"view or copy"`` (where the memory layout allows), or ``"new"`` (always a
+  new array, which the reverse sweep may update in place).
+- ``full_reduction=True``: with no axis and no keepdims it reduces to a scalar.
+- ``linear``: the function is linear in the parameters named (``True``: all
+  its differentiable parameters but the ``inactive`` ones) taken together, and
+  does not depend smoothly on its other differentiable parameters. Its tangent
+  is derived, not written: the term of a linear parameter ``p`` is the function
+  itself applied to ``d_p``, with the other linear parameters ``0.0`` and every
+  other argument as given (options passed on by position, keyword-only ones by
+  keyword, ``dtype`` left out); the other terms are None. For a function of
+  one differentiable parameter that is ``f(d_x, options...)``.
+- ``bilinear=True``: linear in each differentiable parameter on its own, the
+  others fixed (a product): the term of ``p`` is the function applied to
+  ``d_p``, every other argument as given (``d_x1 * x2``, ``np.dot(a, d_b)``).
+
+A rule that declares neither writes its tangent by hand, with ``@tangent``.
+Runtime helpers declare their own facts in s2sad.runtime; ``ALLOCATING`` below
+joins theirs and the rules'.
+
 Helpers without a derivative are listed with ``zero_derivative`` (piecewise
 constant: ``np.floor``, ``len``) or ``inactive_only`` (their arguments must not
-depend on what is differentiated: ``np.arange``).
+depend on what is differentiated: ``np.arange``); either may give a method
+spelling too (``x.argmax()``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
 
-import libcst as cst
-import libcst.matchers as m
 import numpy as np
 
-from s2sad import templates
-from s2sad.errors import BadRule, NoRule, Origin
+from s2sad import runtime, templates
+from s2sad.rules.linear import derived_tangent
+from s2sad.rules.rule import RETURNS, Binding, Example, Method, Rule, spelling
+from s2sad.rules.user import (
+    CUSTOM,
+    CUSTOM_OBJECTS,
+    custom,
+    custom_from_source,
+    custom_tangent,
+    custom_tangent_from_source,
+)
 
-
-@dataclasses.dataclass(frozen=True)
-class Example:
-    """A call for the rule tests: ``call`` uses ``np``/``math`` and the argument names in ``shapes``.
-
-    ``call`` may start with statements, separated by "; ": the last part is returned.
-
-    ``domain`` gives, per argument, where inputs are drawn: "real" (-2, 2),
-    "positive" (0.2, 2), "negative" (-2, -0.2), "unit" (-0.9, 0.9), "nonzero"
-    (magnitude 0.2..2), "above1" (1.2, 3), "bool" (True/False), or "spd"
-    (symmetric positive definite, well conditioned). A shape of ``None`` means
-    a Python float.
-    """
-
-    call: str
-    shapes: Mapping[str, tuple[int, ...] | None]
-    domain: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-
-class Binding(inspect.Signature):
-    """How a call binds to a rule (its arguments are expressions): refuses a dtype that is not floating."""
-
-    __slots__ = ()
-
-    def bind(self, *args, **kwargs):
-        bound = super().bind(*args, **kwargs)
-        dtype = bound.arguments.get("dtype")
-        if dtype is not None and not _floating_dtype(dtype):
-            raise TypeError("a dtype other than a floating type written out, like np.float64 or 'float32'")
-        return bound
-
-
-def _floating_dtype(node: cst.BaseExpression) -> bool:
-    """Whether a dtype argument, as written, names a floating type: None, float, np.float32, 'f8'."""
-    if isinstance(node, cst.Name):
-        return node.value in ("None", "float")
-    if isinstance(node, cst.Attribute):
-        spelled = node.attr.value
-    elif isinstance(node, cst.SimpleString):
-        spelled = node.evaluated_value
-    else:
-        return False
-    try:
-        return np.issubdtype(np.dtype(getattr(np, spelled, spelled)), np.floating)
-    except (TypeError, ValueError):
-        return False
-
-
-@dataclasses.dataclass(frozen=True)
-class Rule:
-    name: str
-    signature: inspect.Signature
-    differentiable: tuple[str, ...]
-    function: Callable = dataclasses.field(repr=False)  # the adjoint rule as written
-    elementwise: bool
-    sequences: tuple[str, ...]
-    domain: Mapping[str, str]
-    examples: tuple[Example, ...]
-
-    custom: bool = False  # a user's rule: its body may read its module's globals
-    source: str | None = None  # a user's rule read from a file (function is None then)
-    module: str | None = None  # ... and the module it is in, for its globals
-    # Parameters without a derivative that must not depend on what is differentiated (an index, a shape).
-    inactive: tuple[str, ...] = ()
-    # A user's tangent rule (``@f.tangent``), as written or as read from a file (see ``tangent_terms``).
-    tangent_function: Callable | None = dataclasses.field(default=None, repr=False)
-    tangent_source: str | None = dataclasses.field(default=None, repr=False)
-
-    @functools.cached_property
-    def adjoint(self) -> templates.Template:
-        """The rule parsed into a template (on first use: importing s2sad stays quick)."""
-        if self.function is None:
-            return templates.parse_source(self.source, f"rule {self.name}", len(self.differentiable), True)
-        return templates.parse(self.function, len(self.differentiable), free_globals=self.custom)
-
-    @functools.cached_property
-    def tangent(self) -> templates.Template | None:
-        """The forward-mode rule parsed into a template; None if the rule has none yet."""
-        if self.custom:
-            return self._custom_tangent()
-        function = TANGENTS.get(self.name)
-        if function is None:
-            return None
-        template = templates.parse(function, len(self.differentiable))
-        for index, parameter in enumerate(self.differentiable):
-            # The engine binds the tangents of the other parameters to None (see tangent_terms).
-            others = template.reads(index) & {f"d_{p}" for p in self.differentiable if p != parameter}
-            if others:
-                raise templates.RuleShapeError(
-                    f"{template.name}: the term for {parameter} reads {', '.join(sorted(others))}; "
-                    "each term reads no tangent but its own"
-                )
-        return template
-
-    def _custom_tangent(self) -> templates.Template | None:
-        returns = "the output's tangent"
-        if self.tangent_function is not None:
-            template = templates.parse(self.tangent_function, 1, free_globals=True, returns=returns)
-        elif self.tangent_source is not None:
-            template = templates.parse_source(self.tangent_source, f"tangent rule of {self.name}", 1, True, returns)
-        else:
-            return None
-        expected = self.tangent_parameters()
-        if list(template.params) != expected:
-            raise templates.RuleShapeError(
-                f"{template.name}: a tangent rule's parameters are {', '.join(expected)}: the tangents of "
-                f"the parameters without a default, the output, then the adjoint rule's parameters"
-            )
-        with_defaults = [p for p in self.signature.parameters if p in template.defaults]
-        if with_defaults != [p.name for p in self.signature.parameters.values() if p.default is not p.empty]:
-            raise templates.RuleShapeError(
-                f"{template.name}: give the same parameters defaults as the adjoint rule does"
-            )
-        if template.results[0] is None:
-            raise templates.RuleShapeError(
-                f"{template.name}: returns None; a tangent rule returns the output's tangent"
-            )
-        return template
-
-    def tangent_parameters(self) -> list[str]:
-        """A tangent rule's parameters: ``d_<p>`` for each differentiable ``p``, ``out``, then the rule's own."""
-        return [f"d_{p}" for p in self.differentiable] + ["out", *self.signature.parameters]
-
-    def tangent_terms(
-        self, present: tuple[str, ...], origin: Origin | None
-    ) -> tuple[templates.Template, tuple[int, ...]]:
-        """The tangent rule for a call in which the parameters ``present`` have tangents, and which of
-        its results add up to the output's tangent.
-
-        s2sad's own rules return one term per parameter, reading only its own tangent, so the terms
-        of ``present`` are wanted. A user's rule returns the output's whole tangent, given ``None``
-        for a parameter with no tangent; its tests against None are decided here, and reading a
-        tangent that is None is refused (at ``origin``, the call).
-        """
-        template = self.tangent
-        short = self.name.rpartition(".")[2]
-        if template is None:  # s2sad's own rules all have one (tests/test_tangents.py)
-            raise NoRule(
-                f"no tangent rule for '{short}' ({self.name}): forward-mode derivatives "
-                "(jvp, hvp, hessian, --mode forward) need one",
-                origin,
-                hint=f"give it one beside its adjoint: @{short}.tangent on "
-                f"def {short}_tangent({', '.join(self.tangent_parameters())}), returning the output's tangent",
-            )
-        if not self.custom:
-            return template, tuple(self.differentiable.index(p) for p in present)
-        none = frozenset(f"d_{p}" for p in self.differentiable if p not in present)
-        template = templates.decide_none_tests(template, none, frozenset(f"d_{p}" for p in present))
-        unknown = sorted(template.reads(0) & none)
-        if unknown:
-            raise BadRule(
-                f"the tangent rule of '{short}' reads {', '.join(unknown)}, which is None in this call "
-                f"({', '.join(u.removeprefix('d_') for u in unknown)} has no tangent here)",
-                origin,
-                hint=f"test it in the rule: 0.0 if {unknown[0]} is None else ... (s2sad decides such tests "
-                "when it writes the code)",
-            )
-        if m.matches(template.results[0], m.Name("None")):
-            raise BadRule(
-                f"the tangent rule of '{short}' returns None in this call, where {', '.join(present)} "
-                f"{'has a tangent' if len(present) == 1 else 'have tangents'}",
-                origin,
-                hint="return the output's tangent; 0.0 stands for the term of a parameter whose tangent is None",
-            )
-        return template, (0,)
-
-    @property
-    def spelling(self) -> str:
-        """How generated code calls it: ``np.exp``, ``math.exp``, ``float``."""
-        return spelling(self.name)
-
-
-def spelling(name: str) -> str:
-    module, _, rest = name.partition(".")
-    if module == "numpy":
-        return "np." + rest
-    if module == "builtins":
-        return rest
-    if name.startswith("s2sad.runtime."):
-        return "_rt." + name.removeprefix("s2sad.runtime.")
-    return name
-
+__all__ = [
+    "ALIASES",
+    "ALLOCATING",
+    "CHECKS",
+    "CONSTANTS",
+    "CUSTOM",
+    "CUSTOM_OBJECTS",
+    "FULL_REDUCTIONS",
+    "INACTIVE_ONLY",
+    "ITERATION",
+    "MAY_COPY",
+    "METHOD_SPELLINGS",
+    "RULES",
+    "TANGENTS",
+    "VIEWS",
+    "ZERO_DERIVATIVE",
+    "Binding",
+    "Example",
+    "Method",
+    "Rule",
+    "adjoint",
+    "canonical",
+    "checks",
+    "constant",
+    "custom",
+    "custom_from_source",
+    "custom_tangent",
+    "custom_tangent_from_source",
+    "inactive_only",
+    "kind",
+    "known_names",
+    "library_object",
+    "lookup",
+    "objects_by_identity",
+    "spelling",
+    "tangent",
+    "writes_out",
+    "zero_derivative",
+]
 
 RULES: dict[str, Rule] = {}
-CUSTOM: dict[str, Rule] = {}  # rules users give for their own functions (s2sad.rule)
 ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
 CHECKS: set[str] = set()  # run-time checks: a statement of their own, kept as written
 CONSTANTS: set[str] = set()
-# Their result may share memory with their first argument (numpy returns a view).
-VIEWS = {
-    "operator.getitem",
-    "numpy.atleast_1d",
-    "s2sad.runtime.column",
-    "numpy.transpose",
-    "numpy.reshape",
-    "numpy.ravel",
-    "numpy.squeeze",
-    "numpy.expand_dims",
-    "numpy.broadcast_to",
-    "s2sad.runtime.reseen",
-}
-# Views where the memory layout allows, copies elsewhere.
-MAY_COPY = {"numpy.reshape", "numpy.ravel"}
-# Functions and runtime helpers, by their last name, that always return a new array (the rest, like
-# np.reshape, may return a view).
-ALLOCATING = {
-    "where",
-    "outer",
-    "solve",
-    "inv",
-    "zeros_like",
-    "copy",
-    "take",
-    "unreduce",
-    "mean_adjoint",
-    "extremum_adjoint",
-    "prod_adjoint",
-    "getitem_adjoint",
-    "matmul_adjoint_left",
-    "matmul_adjoint_right",
-    "dot_adjoint_left",
-    "dot_adjoint_right",
-    "inner_adjoint_left",
-    "inner_adjoint_right",
-    "norm_adjoint",
-    "solve_adjoint_matrix",
-    "add_lists",
-    "as_list",
-    "sum_adjoint",
-    "getitem_matmul_adjoint",
-}
-# With no axis (or axis=None) and no keepdims, they reduce an array to a scalar.
-FULL_REDUCTIONS = {"numpy.sum", "numpy.mean", "numpy.max", "numpy.min", "numpy.prod"}
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
+# ndarray method name -> its spelling, naming the function it calls (rules.syntax reads it).
+METHOD_SPELLINGS: dict[str, Method] = {}
+# Python's operators ("unary -" for the prefix ones) -> the function each applies.
+_OPERATORS = ("+", "-", "*", "/", "**", "@", "%", "unary -", "unary +")
 
 
 def adjoint(
@@ -298,8 +146,14 @@ def adjoint(
     inactive: tuple[str, ...] = (),
     domain: Mapping[str, str] | None = None,
     examples: tuple[Example, ...] = (),
+    method: str | Method | tuple[str | Method, ...] = (),
+    operator: str | None = None,
+    returns: str | None = None,
+    full_reduction: bool = False,
+    linear: bool | tuple[str, ...] = False,
+    bilinear: bool = False,
 ) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the adjoint rule of ``name``."""
+    """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
 
     def register(function: Callable) -> Callable:
         if name in RULES or name in ALIASES:
@@ -311,7 +165,7 @@ def adjoint(
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
         if not set(inactive) <= set(differentiable):
             raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
-        RULES[name] = Rule(
+        rule = Rule(
             name,
             primal,
             differentiable,
@@ -321,117 +175,114 @@ def adjoint(
             dict(domain or {}),
             examples,
             inactive=tuple(inactive),
+            operator=operator,
+            returns=returns,
+            full_reduction=full_reduction,
+            linear=_linear_parameters(name, linear or bilinear, differentiable, inactive),
+            bilinear=bilinear,
         )
+        _check_declarations(rule)
+        if rule.linear:
+            source, derived = derived_tangent(rule)
+            rule = dataclasses.replace(rule, tangent_source=source, tangent_function=derived)
+        RULES[name] = rule
         for alias in aliases:
             ALIASES[alias] = name
+        _declare_methods(name, (name, *aliases), method)
         return function
 
     return register
 
 
-def custom(function: Callable, adjoint_function: Callable, elementwise: bool) -> Rule:
-    """Register a user's rule: ``adjoint_function`` is the adjoint of ``function``.
-
-    Keyed by the function's module and qualified name, and found by identity.
-    """
-    name = f"{function.__module__}.{function.__qualname__}"
-    parameters = list(inspect.signature(adjoint_function).parameters.values())
-    if [p.name for p in parameters[:2]] != ["d_out", "out"]:
-        raise templates.RuleShapeError(
-            f"{adjoint_function.__name__}: an adjoint rule's first parameters are d_out, out, "
-            f"then those of {function.__name__}"
-        )
-    primal = Binding(parameters[2:])
-    differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
-    rule = Rule(name, primal, differentiable, adjoint_function, elementwise, (), {}, (), custom=True)
-    rule.adjoint  # parse now: a malformed rule fails where it is written
-    CUSTOM[name] = rule
-    CUSTOM_OBJECTS[id(function)] = (function, name)
-    return rule
+def _linear_parameters(name: str, linear, differentiable: tuple[str, ...], inactive) -> tuple[str, ...]:
+    """The parameters a rule declares it is linear in: True means all its differentiable, active ones."""
+    if linear is True:
+        return tuple(p for p in differentiable if p not in inactive)
+    if not set(linear or ()) <= set(differentiable) - set(inactive):
+        raise ValueError(f"{name}: linear names differentiable parameters that are not inactive")
+    return tuple(linear or ())
 
 
-def custom_tangent(function: Callable, tangent_function: Callable) -> Rule:
-    """Give a user's rule its tangent rule: ``tangent_function`` (``@f.tangent``, after ``@f.adjoint``)."""
-    name = f"{function.__module__}.{function.__qualname__}"
-    if CUSTOM_OBJECTS.get(id(function), (None,))[0] is not function:
-        raise templates.RuleShapeError(
-            f"{tangent_function.__name__}: give {function.__name__} its adjoint rule (@{function.__name__}.adjoint) "
-            "before its tangent rule"
-        )
-    rule = dataclasses.replace(CUSTOM[name], tangent_function=tangent_function)
-    rule.tangent  # parse now: a malformed rule fails where it is written
-    CUSTOM[name] = rule
-    return rule
+def _check_declarations(rule: Rule) -> None:
+    """Refuse what a rule declares about its function that cannot hold, where it is declared."""
+    if rule.returns is not None and rule.returns not in RETURNS:
+        raise ValueError(f"{rule.name}: returns is one of {', '.join(map(repr, RETURNS))}, not {rule.returns!r}")
+    if rule.operator is not None:
+        arity = 1 if rule.operator.startswith("unary ") else 2
+        if rule.operator not in _OPERATORS or len(rule.differentiable) != arity:
+            raise ValueError(f"{rule.name}: operator is one of {', '.join(_OPERATORS)}, on as many operands")
+        taken = [other.name for other in RULES.values() if other.operator == rule.operator]
+        if taken:
+            raise ValueError(f"{rule.name}: the {rule.operator} operator already applies {taken[0]}")
+    if rule.full_reduction and not {"axis", "keepdims"} <= set(rule.signature.parameters):
+        raise ValueError(f"{rule.name}: a full reduction has the options axis and keepdims")
+    if rule.bilinear and len(rule.linear) != len(rule.differentiable):
+        raise ValueError(f"{rule.name}: bilinear in every differentiable parameter, none inactive")
 
 
-CUSTOM_OBJECTS: dict[int, tuple[Callable, str]] = {}  # id -> (function, rule name), for live resolution
-
-
-def custom_from_source(name: str, module: str, source: str, parameters, elementwise: bool) -> Rule:
-    """Register a user's rule read from a file: ``parameters`` are (name, has a default) after d_out, out."""
-    primal = Binding(
-        [
-            inspect.Parameter(
-                p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None if has_default else inspect.Parameter.empty
-            )
-            for p, has_default in parameters
-        ]
-    )
-    differentiable = tuple(p for p, has_default in parameters if not has_default)
-    rule = Rule(name, primal, differentiable, None, elementwise, (), {}, (), custom=True, source=source, module=module)
-    rule.adjoint  # parse now: a malformed rule fails where it is read
-    CUSTOM[name] = rule
-    return rule
-
-
-def custom_tangent_from_source(name: str, source: str) -> Rule:
-    """Give the rule ``custom_from_source`` registered as ``name`` its tangent rule, read from the same file."""
-    rule = dataclasses.replace(CUSTOM[name], tangent_source=source)
-    rule.tangent  # parse now: a malformed rule fails where it is read
-    CUSTOM[name] = rule
-    return rule
-
-
-TANGENTS: dict[str, Callable] = {}
+def _declare_methods(name: str, names: tuple[str, ...], method: str | Method | tuple[str | Method, ...]) -> None:
+    """Record the method spellings of ``name`` (known also as ``names``): each method names one function."""
+    for spelled in method if isinstance(method, tuple) else (method,):
+        spelled = Method(spelled) if isinstance(spelled, str) else spelled
+        if spelled.name in METHOD_SPELLINGS:
+            raise ValueError(f"method .{spelled.name}() declared twice: {METHOD_SPELLINGS[spelled.name].calls}, {name}")
+        if spelled.calls is not None and spelled.calls not in names:
+            raise ValueError(f"method .{spelled.name}() of {name} calls {spelled.calls}, not one of its names")
+        METHOD_SPELLINGS[spelled.name] = dataclasses.replace(spelled, calls=spelled.calls or name)
 
 
 def tangent(name: str) -> Callable[[Callable], Callable]:
     """Register the decorated function as the tangent (forward-mode) rule of ``name``.
 
-    Written beside the adjoint rule, after it. Its parameters: the tangent
-    ``d_<p>`` of each differentiable parameter ``p`` (in the adjoint rule's
-    order), then ``out``, then the adjoint rule's own parameters (numpy's). It
-    returns one term per differentiable parameter (``None`` where there is
-    none); the term for ``p`` reads no tangent but ``d_p``. The engine adds the
-    terms of the active parameters::
+    Written beside the adjoint rule, after it, where the rule declares neither
+    ``linear`` nor ``bilinear``. Its parameters: the tangent ``d_<p>`` of each
+    differentiable parameter ``p`` (in the adjoint rule's order), then ``out``,
+    then the adjoint rule's own parameters (numpy's). It returns one term per
+    differentiable parameter (``None`` where there is none); the term for ``p``
+    reads no tangent but ``d_p``. The engine adds the terms of the active
+    parameters::
 
-        @tangent("numpy.multiply")
-        def multiply_tangent(d_x1, d_x2, out, x1, x2):
-            return d_x1 * x2, x1 * d_x2
+        @tangent("numpy.divide")
+        def divide_tangent_rule(d_x1, d_x2, out, x1, x2):
+            return np.divide(d_x1, x2), np.divide(-out * d_x2, x2)
     """
 
     def register(function: Callable) -> Callable:
         rule = RULES.get(name)
         if rule is None:
             raise ValueError(f"tangent for {name}: register its adjoint rule first")
-        if name in TANGENTS:
+        if rule.linear:
+            raise ValueError(f"tangent for {name}: derived from what its adjoint declares (linear or bilinear)")
+        if rule.tangent_function is not None:
             raise ValueError(f"tangent for {name} registered twice")
         expected = [f"d_{p}" for p in rule.differentiable] + ["out"] + list(rule.signature.parameters)
         actual = list(inspect.signature(function).parameters)
         if actual != expected:
             raise templates.RuleShapeError(f"{function.__name__}: parameters must be {', '.join(expected)}")
-        TANGENTS[name] = function
+        RULES[name] = dataclasses.replace(rule, tangent_function=function)
         return function
 
     return register
 
 
-def zero_derivative(*names: str) -> None:
-    ZERO_DERIVATIVE.update(names)
+def zero_derivative(*names: str, method: str | Method | tuple[str | Method, ...] = ()) -> None:
+    """Helpers piecewise constant in every argument; ``method``: the method spellings of the one named."""
+    _declare_helpers(ZERO_DERIVATIVE, names, method)
 
 
-def inactive_only(*names: str) -> None:
-    INACTIVE_ONLY.update(names)
+def inactive_only(*names: str, method: str | Method | tuple[str | Method, ...] = ()) -> None:
+    """Helpers whose arguments must not depend on what is differentiated; ``method`` as for zero_derivative."""
+    _declare_helpers(INACTIVE_ONLY, names, method)
+
+
+def _declare_helpers(table: set[str], names: tuple[str, ...], method) -> None:
+    if method and len(names) != 1:
+        raise ValueError(f"method spellings are declared for one function at a time, not {', '.join(names)}")
+    for name in names:
+        if kind(name) is not None:
+            raise ValueError(f"{name} is in the table twice")
+        table.add(name)
+        _declare_methods(name, (name,), method)
 
 
 def checks(*names: str) -> None:
@@ -507,3 +358,15 @@ def objects_by_identity() -> dict[int, str]:
 # The rule families register themselves when imported.
 for _family in ("elementwise", "linalg", "reductions", "scalar_math", "shape", "passive", "generated"):
     importlib.import_module(f"s2sad.rules.{_family}")
+
+# The tables the engine reads, from what the rules declare (rules.syntax derives the spellings).
+TANGENTS: dict[str, Callable] = {name: r.tangent_function for name, r in RULES.items() if r.tangent_function}
+# Their result may share memory with their first argument (numpy returns a view)...
+VIEWS = {name for name, r in RULES.items() if r.returns in ("view", "view or copy")}
+# ... of which these are views where the memory layout allows, copies elsewhere.
+MAY_COPY = {name for name, r in RULES.items() if r.returns == "view or copy"}
+# Functions and runtime helpers, by their last name, that always return a new array (the rest, like
+# np.reshape, may return a view).
+ALLOCATING = {name.rpartition(".")[2] for name, r in RULES.items() if r.returns == "new"} | runtime.ALLOCATING
+# With no axis (or axis=None) and no keepdims, they reduce an array to a scalar.
+FULL_REDUCTIONS = {name for name, r in RULES.items() if r.full_reduction}

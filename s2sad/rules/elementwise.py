@@ -14,90 +14,80 @@ import math
 import numpy as np
 
 from s2sad import runtime as _rt
-from s2sad.rules import Example, adjoint, tangent
+from s2sad.rules import Example, Method, adjoint, tangent
 
 # ---------------------------------------------------------------------------
 # arithmetic
 
 
-@adjoint("numpy.add", elementwise=True)
-def add_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.add", elementwise=True, operator="+")
+def add_adjoint_rule(d_out, out, x1, x2):
     return d_out, d_out
 
 
 @tangent("numpy.add")
-def add_tangent(d_x1, d_x2, out, x1, x2):
+def add_tangent_rule(d_x1, d_x2, out, x1, x2):
     return d_x1, d_x2
 
 
-@adjoint("numpy.subtract", elementwise=True)
-def subtract_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.subtract", elementwise=True, operator="-")
+def subtract_adjoint_rule(d_out, out, x1, x2):
     return d_out, -d_out
 
 
 @tangent("numpy.subtract")
-def subtract_tangent(d_x1, d_x2, out, x1, x2):
+def subtract_tangent_rule(d_x1, d_x2, out, x1, x2):
     return d_x1, -d_x2
 
 
-@adjoint("numpy.multiply", elementwise=True)
-def multiply_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.multiply", elementwise=True, operator="*", bilinear=True)
+def multiply_adjoint_rule(d_out, out, x1, x2):
     return d_out * x2, d_out * x1
 
 
-@tangent("numpy.multiply")
-def multiply_tangent(d_x1, d_x2, out, x1, x2):
-    return d_x1 * x2, x1 * d_x2
-
-
-@adjoint("numpy.divide", elementwise=True, aliases=("numpy.true_divide",), domain={"x2": "nonzero"})
-def divide_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.divide", elementwise=True, operator="/", aliases=("numpy.true_divide",), domain={"x2": "nonzero"})
+def divide_adjoint_rule(d_out, out, x1, x2):
     return d_out / x2, -d_out * out / x2
 
 
 @tangent("numpy.divide")
-def divide_tangent(d_x1, d_x2, out, x1, x2):
+def divide_tangent_rule(d_x1, d_x2, out, x1, x2):
     return np.divide(d_x1, x2), np.divide(-out * d_x2, x2)
 
 
-@adjoint("numpy.power", elementwise=True, domain={"x1": "positive"})
-def power_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.power", elementwise=True, operator="**", domain={"x1": "positive"})
+def power_adjoint_rule(d_out, out, x1, x2):
     return d_out * _rt.power_slope(x1, x2), d_out * out * np.log(np.where(x1 > 0, x1, 1.0))
 
 
 @tangent("numpy.power")
-def power_tangent(d_x1, d_x2, out, x1, x2):
+def power_tangent_rule(d_x1, d_x2, out, x1, x2):
     return _rt.power_slope(x1, x2) * d_x1, _rt.power_log_factor(out, x1) * d_x2
 
 
-@adjoint("numpy.remainder", elementwise=True, aliases=("numpy.mod",), domain={"x2": "above1"})
-def remainder_adjoint(d_out, out, x1, x2):
+@adjoint("numpy.remainder", elementwise=True, operator="%", aliases=("numpy.mod",), domain={"x2": "above1"})
+def remainder_adjoint_rule(d_out, out, x1, x2):
     return d_out, -d_out * np.floor_divide(x1, x2)
 
 
 @tangent("numpy.remainder")
-def remainder_tangent(d_x1, d_x2, out, x1, x2):
+def remainder_tangent_rule(d_x1, d_x2, out, x1, x2):
     # x1 % x2 = x1 - x2 * floor(x1 / x2), the floor piecewise constant
     return d_x1, -np.floor_divide(x1, x2) * d_x2
 
 
-@adjoint("numpy.negative", elementwise=True)
-def negative_adjoint(d_out, out, x):
+@adjoint("numpy.negative", elementwise=True, operator="unary -", linear=True)
+def negative_adjoint_rule(d_out, out, x):
     return -d_out
 
 
-@tangent("numpy.negative")
-def negative_tangent(d_x, out, x):
-    return -d_x
-
-
-@adjoint("numpy.positive", elementwise=True)
-def positive_adjoint(d_out, out, x):
+@adjoint("numpy.positive", elementwise=True, operator="unary +")
+def positive_adjoint_rule(d_out, out, x):
     return d_out
 
 
 @tangent("numpy.positive")
-def positive_tangent(d_x, out, x):
+def positive_tangent_rule(d_x, out, x):
     return d_x
 
 
@@ -106,103 +96,113 @@ def positive_tangent(d_x, out, x):
 
 
 @adjoint("numpy.exp", elementwise=True)
-def exp_adjoint(d_out, out, x):
+def exp_adjoint_rule(d_out, out, x):
     return d_out * out
 
 
 @tangent("numpy.exp")
-def exp_tangent(d_x, out, x):
+def exp_tangent_rule(d_x, out, x):
     return out * d_x
 
 
 @adjoint("numpy.expm1", elementwise=True)
-def expm1_adjoint(d_out, out, x):
+def expm1_adjoint_rule(d_out, out, x):
     return d_out * (out + 1.0)
 
 
 @tangent("numpy.expm1")
-def expm1_tangent(d_x, out, x):
+def expm1_tangent_rule(d_x, out, x):
     return np.exp(x) * d_x
 
 
 @adjoint("numpy.log", elementwise=True, domain={"x": "positive"})
-def log_adjoint(d_out, out, x):
+def log_adjoint_rule(d_out, out, x):
     return np.divide(d_out, x)
 
 
 @tangent("numpy.log")
-def log_tangent(d_x, out, x):
+def log_tangent_rule(d_x, out, x):
     return np.divide(d_x, x)
 
 
 @adjoint("numpy.log1p", elementwise=True, domain={"x": "unit"})
-def log1p_adjoint(d_out, out, x):
+def log1p_adjoint_rule(d_out, out, x):
     return np.divide(d_out, 1.0 + x)
 
 
 @tangent("numpy.log1p")
-def log1p_tangent(d_x, out, x):
+def log1p_tangent_rule(d_x, out, x):
     return np.divide(d_x, x + 1.0)
 
 
 @adjoint("numpy.log2", elementwise=True, domain={"x": "positive"})
-def log2_adjoint(d_out, out, x):
+def log2_adjoint_rule(d_out, out, x):
     return np.divide(d_out, x * math.log(2.0))
 
 
 @tangent("numpy.log2")
-def log2_tangent(d_x, out, x):
+def log2_tangent_rule(d_x, out, x):
     return np.divide(d_x, x) / math.log(2.0)
 
 
 @adjoint("numpy.log10", elementwise=True, domain={"x": "positive"})
-def log10_adjoint(d_out, out, x):
+def log10_adjoint_rule(d_out, out, x):
     return np.divide(d_out, x * math.log(10.0))
 
 
 @tangent("numpy.log10")
-def log10_tangent(d_x, out, x):
+def log10_tangent_rule(d_x, out, x):
     return np.divide(d_x, x) / math.log(10.0)
 
 
 @adjoint("numpy.logaddexp", elementwise=True)
-def logaddexp_adjoint(d_out, out, x1, x2):
+def logaddexp_adjoint_rule(d_out, out, x1, x2):
     return d_out * np.exp(x1 - out), d_out * np.exp(x2 - out)
 
 
 @tangent("numpy.logaddexp")
-def logaddexp_tangent(d_x1, d_x2, out, x1, x2):
+def logaddexp_tangent_rule(d_x1, d_x2, out, x1, x2):
     # weights softmax(x1, x2), summing to 1
     return np.exp(x1 - out) * d_x1, np.exp(x2 - out) * d_x2
 
 
 @adjoint("numpy.sqrt", elementwise=True, domain={"x": "positive"})
-def sqrt_adjoint(d_out, out, x):
+def sqrt_adjoint_rule(d_out, out, x):
     return d_out * 0.5 / out
 
 
 @tangent("numpy.sqrt")
-def sqrt_tangent(d_x, out, x):
+def sqrt_tangent_rule(d_x, out, x):
     return np.divide(d_x, 2.0 * out)
 
 
+@adjoint("numpy.cbrt", elementwise=True, domain={"x": "nonzero"})
+def cbrt_adjoint_rule(d_out, out, x):
+    return np.divide(d_out, 3.0 * out * out)
+
+
+@tangent("numpy.cbrt")
+def cbrt_tangent_rule(d_x, out, x):
+    return np.divide(d_x, 3.0 * np.square(out))
+
+
 @adjoint("numpy.square", elementwise=True)
-def square_adjoint(d_out, out, x):
+def square_adjoint_rule(d_out, out, x):
     return d_out * 2.0 * x
 
 
 @tangent("numpy.square")
-def square_tangent(d_x, out, x):
+def square_tangent_rule(d_x, out, x):
     return 2.0 * x * d_x
 
 
 @adjoint("numpy.reciprocal", elementwise=True, domain={"x": "nonzero"})
-def reciprocal_adjoint(d_out, out, x):
+def reciprocal_adjoint_rule(d_out, out, x):
     return -d_out * out * out
 
 
 @tangent("numpy.reciprocal")
-def reciprocal_tangent(d_x, out, x):
+def reciprocal_tangent_rule(d_x, out, x):
     return -np.square(out) * d_x
 
 
@@ -211,105 +211,105 @@ def reciprocal_tangent(d_x, out, x):
 
 
 @adjoint("numpy.sin", elementwise=True)
-def sin_adjoint(d_out, out, x):
+def sin_adjoint_rule(d_out, out, x):
     return d_out * np.cos(x)
 
 
 @tangent("numpy.sin")
-def sin_tangent(d_x, out, x):
+def sin_tangent_rule(d_x, out, x):
     return np.cos(x) * d_x
 
 
 @adjoint("numpy.cos", elementwise=True)
-def cos_adjoint(d_out, out, x):
+def cos_adjoint_rule(d_out, out, x):
     return -d_out * np.sin(x)
 
 
 @tangent("numpy.cos")
-def cos_tangent(d_x, out, x):
+def cos_tangent_rule(d_x, out, x):
     return -np.sin(x) * d_x
 
 
 @adjoint("numpy.tan", elementwise=True, domain={"x": "unit"})
-def tan_adjoint(d_out, out, x):
+def tan_adjoint_rule(d_out, out, x):
     return d_out * (1.0 + out * out)
 
 
 @tangent("numpy.tan")
-def tan_tangent(d_x, out, x):
+def tan_tangent_rule(d_x, out, x):
     return np.divide(d_x, np.square(np.cos(x)))
 
 
 @adjoint("numpy.arcsin", elementwise=True, domain={"x": "unit"})
-def arcsin_adjoint(d_out, out, x):
+def arcsin_adjoint_rule(d_out, out, x):
     return d_out / np.sqrt(1.0 - x * x)
 
 
 @tangent("numpy.arcsin")
-def arcsin_tangent(d_x, out, x):
+def arcsin_tangent_rule(d_x, out, x):
     return np.divide(d_x, np.sqrt(1.0 - np.square(x)))
 
 
 @adjoint("numpy.arccos", elementwise=True, domain={"x": "unit"})
-def arccos_adjoint(d_out, out, x):
+def arccos_adjoint_rule(d_out, out, x):
     return -d_out / np.sqrt(1.0 - x * x)
 
 
 @tangent("numpy.arccos")
-def arccos_tangent(d_x, out, x):
+def arccos_tangent_rule(d_x, out, x):
     return np.divide(-d_x, np.sqrt(1.0 - np.square(x)))
 
 
 @adjoint("numpy.arctan", elementwise=True)
-def arctan_adjoint(d_out, out, x):
+def arctan_adjoint_rule(d_out, out, x):
     return d_out / (1.0 + x * x)
 
 
 @tangent("numpy.arctan")
-def arctan_tangent(d_x, out, x):
+def arctan_tangent_rule(d_x, out, x):
     return np.divide(d_x, 1.0 + np.square(x))
 
 
 @adjoint("numpy.arctan2", elementwise=True, domain={"x2": "positive"})
-def arctan2_adjoint(d_out, out, x1, x2):
+def arctan2_adjoint_rule(d_out, out, x1, x2):
     scale = np.divide(d_out, x1 * x1 + x2 * x2)
     return scale * x2, -scale * x1
 
 
 @tangent("numpy.arctan2")
-def arctan2_tangent(d_x1, d_x2, out, x1, x2):
+def arctan2_tangent_rule(d_x1, d_x2, out, x1, x2):
     # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
     radius2 = x1 * x1 + x2 * x2
     return np.divide(x2 * d_x1, radius2), np.divide(-x1 * d_x2, radius2)
 
 
 @adjoint("numpy.sinh", elementwise=True)
-def sinh_adjoint(d_out, out, x):
+def sinh_adjoint_rule(d_out, out, x):
     return d_out * np.cosh(x)
 
 
 @tangent("numpy.sinh")
-def sinh_tangent(d_x, out, x):
+def sinh_tangent_rule(d_x, out, x):
     return np.cosh(x) * d_x
 
 
 @adjoint("numpy.cosh", elementwise=True)
-def cosh_adjoint(d_out, out, x):
+def cosh_adjoint_rule(d_out, out, x):
     return d_out * np.sinh(x)
 
 
 @tangent("numpy.cosh")
-def cosh_tangent(d_x, out, x):
+def cosh_tangent_rule(d_x, out, x):
     return np.sinh(x) * d_x
 
 
 @adjoint("numpy.tanh", elementwise=True)
-def tanh_adjoint(d_out, out, x):
+def tanh_adjoint_rule(d_out, out, x):
     return d_out * (1.0 - out * out)
 
 
 @tangent("numpy.tanh")
-def tanh_tangent(d_x, out, x):
+def tanh_tangent_rule(d_x, out, x):
     return (1.0 - np.square(out)) * d_x
 
 
@@ -318,24 +318,24 @@ def tanh_tangent(d_x, out, x):
 
 
 @adjoint("numpy.absolute", elementwise=True, aliases=("numpy.abs", "builtins.abs"), domain={"x": "nonzero"})
-def absolute_adjoint(d_out, out, x):
+def absolute_adjoint_rule(d_out, out, x):
     return d_out * np.sign(x)
 
 
 @tangent("numpy.absolute")
-def absolute_tangent(d_x, out, x):
+def absolute_tangent_rule(d_x, out, x):
     # abs'(0) = 0: np.sign(0) is 0
     return np.sign(x) * d_x
 
 
 @adjoint("numpy.maximum", elementwise=True)
-def maximum_adjoint(d_out, out, x1, x2):
+def maximum_adjoint_rule(d_out, out, x1, x2):
     tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
     return np.where(x1 > x2, d_out, tie), np.where(x1 < x2, d_out, tie)
 
 
 @tangent("numpy.maximum")
-def maximum_tangent(d_x1, d_x2, out, x1, x2):
+def maximum_tangent_rule(d_x1, d_x2, out, x1, x2):
     # ties: half of each tangent; zeros in the output's dtype (a Python float beside float32)
     return (
         np.where(x1 > x2, d_x1, np.where(x1 == x2, 0.5 * d_x1, np.zeros_like(out))),
@@ -344,13 +344,13 @@ def maximum_tangent(d_x1, d_x2, out, x1, x2):
 
 
 @adjoint("numpy.minimum", elementwise=True)
-def minimum_adjoint(d_out, out, x1, x2):
+def minimum_adjoint_rule(d_out, out, x1, x2):
     tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
     return np.where(x1 < x2, d_out, tie), np.where(x1 > x2, d_out, tie)
 
 
 @tangent("numpy.minimum")
-def minimum_tangent(d_x1, d_x2, out, x1, x2):
+def minimum_tangent_rule(d_x1, d_x2, out, x1, x2):
     # ties: half of each tangent; zeros in the output's dtype (a Python float beside float32)
     return (
         np.where(x1 < x2, d_x1, np.where(x1 == x2, 0.5 * d_x1, np.zeros_like(out))),
@@ -358,8 +358,8 @@ def minimum_tangent(d_x1, d_x2, out, x1, x2):
     )
 
 
-@adjoint("numpy.clip", elementwise=True, domain={"a_min": "negative", "a_max": "positive"})
-def clip_adjoint(d_out, out, a, a_min, a_max):
+@adjoint("numpy.clip", elementwise=True, method="clip", domain={"a_min": "negative", "a_max": "positive"})
+def clip_adjoint_rule(d_out, out, a, a_min, a_max):
     # numpy clips to a_min, then to a_max: where a_min > a_max, every element is a_max
     clipped = out != a
     return (
@@ -370,7 +370,7 @@ def clip_adjoint(d_out, out, a, a_min, a_max):
 
 
 @tangent("numpy.clip")
-def clip_tangent(d_a, d_a_min, d_a_max, out, a, a_min, a_max):
+def clip_tangent_rule(d_a, d_a_min, d_a_max, out, a, a_min, a_max):
     # a where it is kept (also at a bound); a_max wins over a_min where a_min > a_max
     kept = out == a
     at_max = (out == a_max) & ~kept
@@ -379,13 +379,13 @@ def clip_tangent(d_a, d_a_min, d_a_max, out, a, a_min, a_max):
     return np.where(kept, d_a, zero), np.where(at_min, d_a_min, zero), np.where(at_max, d_a_max, zero)
 
 
-@adjoint("numpy.where", elementwise=True, domain={"condition": "bool"})
-def where_adjoint(d_out, out, condition, x, y):
+@adjoint("numpy.where", elementwise=True, returns="new", domain={"condition": "bool"})
+def where_adjoint_rule(d_out, out, condition, x, y):
     return None, np.where(condition, d_out, 0.0), np.where(condition, 0.0, d_out)
 
 
 @tangent("numpy.where")
-def where_tangent(d_condition, d_x, d_y, out, condition, x, y):
+def where_tangent_rule(d_condition, d_x, d_y, out, condition, x, y):
     zero = np.zeros_like(out)  # in the output's dtype: a Python float's tangent beside float32 stays float32
     return None, np.where(condition, d_x, zero), np.where(condition, zero, d_y)
 
@@ -398,6 +398,8 @@ def where_tangent(d_condition, d_x, d_y, out, condition, x, y):
     "s2sad.copy",
     elementwise=True,
     aliases=("numpy.copy", "builtins.float"),
+    method=Method("copy", calls="numpy.copy"),
+    returns="new",
     examples=(
         Example("float(x)", {"x": None}),
         Example("float(np.sum(x))", {"x": (3,)}),
@@ -406,10 +408,10 @@ def where_tangent(d_condition, d_x, d_y, out, condition, x, y):
         Example("x.T.copy()", {"x": (2, 3)}),
     ),
 )
-def copy_adjoint(d_out, out, x, order="K"):
+def copy_adjoint_rule(d_out, out, x, order="K"):
     return d_out
 
 
 @tangent("s2sad.copy")
-def copy_tangent(d_x, out, x, order="K"):
+def copy_tangent_rule(d_x, out, x, order="K"):
     return d_x

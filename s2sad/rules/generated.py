@@ -31,14 +31,9 @@ _CONVERSIONS = (
 )
 
 
-@adjoint("s2sad.runtime.like", aliases=("s2sad.runtime.copy_like",), examples=_CONVERSIONS)
-def like_adjoint(d_out, out, g, x):
+@adjoint("s2sad.runtime.like", aliases=("s2sad.runtime.copy_like",), linear=("g",), examples=_CONVERSIONS)
+def like_adjoint_rule(d_out, out, g, x):
     return _rt.like(d_out, g), None
-
-
-@tangent("s2sad.runtime.like")
-def like_tangent(d_g, d_x, out, g, x):
-    return _rt.like(d_g, x), None
 
 
 _SPREADS = (
@@ -50,14 +45,9 @@ _SPREADS = (
 )
 
 
-@adjoint("s2sad.runtime.broadcast_like", examples=_SPREADS)
-def broadcast_like_adjoint(d_out, out, tangent, value):
+@adjoint("s2sad.runtime.broadcast_like", linear=("tangent",), examples=_SPREADS)
+def broadcast_like_adjoint_rule(d_out, out, tangent, value):
     return _rt.unbroadcast(d_out, tangent), None
-
-
-@tangent("s2sad.runtime.broadcast_like")
-def broadcast_like_tangent(d_tangent, d_value, out, tangent, value):
-    return _rt.broadcast_like(d_tangent, value), None
 
 
 # ---------------------------------------------------------------------------
@@ -92,13 +82,13 @@ def _broadcast_examples(call: str, first: str, second: str) -> tuple[Example, ..
         Example("_rt.power_slope(x1, -0.5)", {"x1": None}),
     ),
 )
-def power_slope_adjoint(d_out, out, x1, x2):
+def power_slope_adjoint_rule(d_out, out, x1, x2):
     # d/dx2 of x2 * x1 ** (x2 - 1): x1 ** (x2 - 1) + x2 * x1 ** (x2 - 1) * log(x1)
     return d_out * _rt.power_curvature(x1, x2), d_out * (np.power(x1, x2 - 1) + _rt.power_log_factor(out, x1))
 
 
 @tangent("s2sad.runtime.power_slope")
-def power_slope_tangent(d_x1, d_x2, out, x1, x2):
+def power_slope_tangent_rule(d_x1, d_x2, out, x1, x2):
     return _rt.power_curvature(x1, x2) * d_x1, (np.power(x1, x2 - 1) + _rt.power_log_factor(out, x1)) * d_x2
 
 
@@ -109,12 +99,12 @@ def power_slope_tangent(d_x1, d_x2, out, x1, x2):
     examples=_broadcast_examples("_rt.power_log_factor(value, x1)", "value", "x1")
     + (Example("_rt.power_log_factor(x1 ** 2.5, x1)", {"x1": (3,)}),),
 )
-def power_log_factor_adjoint(d_out, out, value, x1):
+def power_log_factor_adjoint_rule(d_out, out, value, x1):
     return _rt.power_log_factor(d_out, x1), _rt.power_log_slope(d_out * value, x1)
 
 
 @tangent("s2sad.runtime.power_log_factor")
-def power_log_factor_tangent(d_value, d_x1, out, value, x1):
+def power_log_factor_tangent_rule(d_value, d_x1, out, value, x1):
     return _rt.power_log_factor(d_value, x1), _rt.power_log_slope(value, x1) * d_x1
 
 
@@ -137,7 +127,7 @@ def power_log_factor_tangent(d_value, d_x1, out, value, x1):
         Example("_rt.prod_tangent(d, x, None, False)", {"d": (), "x": ()}),
     ),
 )
-def prod_tangent_adjoint(d_out, out, dx, x, axis=None, keepdims=False):
+def prod_tangent_adjoint_rule(d_out, out, dx, x, axis=None, keepdims=False):
     return (
         _rt.unbroadcast(_rt.prod_adjoint(d_out, x, axis, keepdims), dx),
         _rt.prod_curvature(dx, x, axis) * _rt.expand_reduced(d_out, x, axis, keepdims),
@@ -145,7 +135,7 @@ def prod_tangent_adjoint(d_out, out, dx, x, axis=None, keepdims=False):
 
 
 @tangent("s2sad.runtime.prod_tangent")
-def prod_tangent_tangent(d_dx, d_x, out, dx, x, axis=None, keepdims=False):
+def prod_tangent_tangent_rule(d_dx, d_x, out, dx, x, axis=None, keepdims=False):
     curvature = _rt.prod_curvature(dx, x, axis)
     return _rt.prod_tangent(d_dx, x, axis, keepdims), np.sum(curvature * d_x, axis, keepdims=keepdims)
 
@@ -159,6 +149,7 @@ def _scores_example(call: str, d_shape=(3, 4)) -> Example:
 
 @adjoint(
     "s2sad.runtime.extremum_tangent",
+    linear=("dx",),
     examples=(
         _scores_example("_rt.extremum_tangent(d, np.max(k, 1), k, 1, False)"),
         _scores_example("_rt.extremum_tangent(d, np.min(k, 0, keepdims=True), k, 0, True)"),
@@ -167,13 +158,8 @@ def _scores_example(call: str, d_shape=(3, 4)) -> Example:
         _scores_example("_rt.extremum_tangent(d, np.min(k, 1, keepdims=True), k, 1, True)", (3, 1)),
     ),
 )
-def extremum_tangent_adjoint(d_out, out, dx, extreme, x, axis=None, keepdims=False):
+def extremum_tangent_adjoint_rule(d_out, out, dx, extreme, x, axis=None, keepdims=False):
     return _rt.unbroadcast(_rt.extremum_adjoint(d_out, extreme, x, axis, keepdims), dx), None, None
-
-
-@tangent("s2sad.runtime.extremum_tangent")
-def extremum_tangent_tangent(d_dx, d_extreme, d_x, out, dx, extreme, x, axis=None, keepdims=False):
-    return _rt.extremum_tangent(d_dx, extreme, x, axis, keepdims), None, None
 
 
 def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
@@ -192,7 +178,7 @@ def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
         Example("_rt.norm_tangent(d, n, x, None, None, False)", {"d": (3,), "n": None, "x": (3,)}, {"n": "positive"}),
     ),
 )
-def norm_tangent_adjoint(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+def norm_tangent_adjoint_rule(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):
     # out = <x, dx> / norm over the reduced axes (0 where norm == 0, where out is 0 too)
     return (
         _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, x, ord, axis, keepdims), dx),
@@ -202,7 +188,7 @@ def norm_tangent_adjoint(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=
 
 
 @tangent("s2sad.runtime.norm_tangent")
-def norm_tangent_tangent(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+def norm_tangent_tangent_rule(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=None, keepdims=False):
     return (
         _rt.norm_tangent(d_dx, norm, x, ord, axis, keepdims),
         -d_norm * out / np.where(norm == 0, 1.0, norm),
@@ -213,19 +199,15 @@ def norm_tangent_tangent(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=Non
 @adjoint(
     "s2sad.runtime.sum_tangent",
     sequences=("items",),
+    linear=True,
     examples=(
         Example("_rt.sum_tangent([a, b, a])", {"a": (3,), "b": (2, 3)}),
         Example("_rt.sum_tangent([a, b])", {"a": None, "b": None}),
         Example("_rt.sum_tangent([a, b * a])", {"a": (), "b": (2,)}),
     ),
 )
-def sum_tangent_adjoint(d_out, out, items):
+def sum_tangent_adjoint_rule(d_out, out, items):
     return _rt.sum_adjoint(d_out, items)
-
-
-@tangent("s2sad.runtime.sum_tangent")
-def sum_tangent_tangent(d_items, out, items):
-    return _rt.sum_tangent(d_items)
 
 
 # ---------------------------------------------------------------------------
@@ -243,7 +225,7 @@ def sum_tangent_tangent(d_items, out, items):
         Example("_rt.solve_tangent_matrix(d, np.linalg.solve(a, b), a)", {"d": (3, 3), "a": (3, 3), "b": (3,)}),
     ),
 )
-def solve_tangent_matrix_adjoint(d_out, out, da, x, a):
+def solve_tangent_matrix_adjoint_rule(d_out, out, da, x, a):
     # out = -solve(a, da x): with d_c = solve(a^T, d_out), da gets -d_c x^T, x gets -da^T d_c, a gets -d_c out^T
     d_c = _rt.solve_adjoint_rhs(d_out, x, a)
     return (
@@ -254,7 +236,7 @@ def solve_tangent_matrix_adjoint(d_out, out, da, x, a):
 
 
 @tangent("s2sad.runtime.solve_tangent_matrix")
-def solve_tangent_matrix_tangent(d_da, d_x, d_a, out, da, x, a):
+def solve_tangent_matrix_tangent_rule(d_da, d_x, d_a, out, da, x, a):
     # d(-a^-1 da x) = -a^-1 d_da x - a^-1 da d_x - a^-1 d_a out
     return (
         _rt.solve_tangent_matrix(d_da, x, a),
@@ -273,12 +255,12 @@ def solve_tangent_matrix_tangent(d_da, d_x, d_a, out, da, x, a):
         Example("_rt.det_cofactor(a)", {"a": (1, 1)}),
     ),
 )
-def det_cofactor_adjoint(d_out, out, a):
+def det_cofactor_adjoint_rule(d_out, out, a):
     return _rt.det_cofactor_adjoint(d_out, out, a)
 
 
 @tangent("s2sad.runtime.det_cofactor")
-def det_cofactor_tangent(d_a, out, a):
+def det_cofactor_tangent_rule(d_a, out, a):
     # exact where a is invertible (the inverse formula; see _rt.det_cofactor_tangent)
     return _rt.det_cofactor_tangent(d_a, out, a)
 
@@ -296,13 +278,13 @@ _RESEEN = (
 )
 
 
-@adjoint("s2sad.runtime.reseen", examples=_RESEEN)
-def reseen_adjoint(d_out, out, base, view):
+@adjoint("s2sad.runtime.reseen", returns="view", examples=_RESEEN)
+def reseen_adjoint_rule(d_out, out, base, view):
     return _rt.reseen_base_adjoint(d_out, base, out), _rt.reseen_view_adjoint(d_out, base, out)
 
 
 @tangent("s2sad.runtime.reseen")
-def reseen_tangent(d_base, d_view, out, base, view):
+def reseen_tangent_rule(d_base, d_view, out, base, view):
     return _rt.reseen_tangent(d_base, 0.0, base, out), _rt.reseen_tangent(0.0, d_view, base, out)
 
 
@@ -314,41 +296,25 @@ _RESEEN_PARTS = (
 )
 
 
-@adjoint("s2sad.runtime.reseen_base_adjoint", examples=_RESEEN_PARTS[:1])
-def reseen_base_adjoint_adjoint(d_out, out, g, base, view):
+@adjoint("s2sad.runtime.reseen_base_adjoint", linear=("g",), examples=_RESEEN_PARTS[:1])
+def reseen_base_adjoint_adjoint_rule(d_out, out, g, base, view):
     return _rt.reseen_tangent(d_out, _rt.zeros_like(g), base, view), None, None
 
 
-@tangent("s2sad.runtime.reseen_base_adjoint")
-def reseen_base_adjoint_tangent(d_g, d_base, d_view, out, g, base, view):
-    return _rt.reseen_base_adjoint(d_g, base, view), None, None
-
-
-@adjoint("s2sad.runtime.reseen_view_adjoint", examples=_RESEEN_PARTS[1:2])
-def reseen_view_adjoint_adjoint(d_out, out, g, base, view):
+@adjoint("s2sad.runtime.reseen_view_adjoint", linear=("g",), examples=_RESEEN_PARTS[1:2])
+def reseen_view_adjoint_adjoint_rule(d_out, out, g, base, view):
     return _rt.reseen_view_adjoint(d_out, base, view), None, None
 
 
-@tangent("s2sad.runtime.reseen_view_adjoint")
-def reseen_view_adjoint_tangent(d_g, d_base, d_view, out, g, base, view):
-    return _rt.reseen_view_adjoint(d_g, base, view), None, None
-
-
-@adjoint("s2sad.runtime.reseen_tangent", examples=_RESEEN_PARTS[2:])
-def reseen_tangent_adjoint(d_out, out, t_base, t_view, base, view):
+@adjoint("s2sad.runtime.reseen_tangent", linear=("t_base", "t_view"), examples=_RESEEN_PARTS[2:])
+def reseen_tangent_adjoint_rule(d_out, out, t_base, t_view, base, view):
     return _rt.reseen_base_adjoint(d_out, base, view), _rt.reseen_view_adjoint(d_out, base, view), None, None
 
 
-@tangent("s2sad.runtime.reseen_tangent")
-def reseen_tangent_tangent(d_t_base, d_t_view, d_base, d_view, out, t_base, t_view, base, view):
-    return _rt.reseen_tangent(d_t_base, 0.0, base, view), _rt.reseen_tangent(0.0, d_t_view, base, view), None, None
-
-
-@adjoint("s2sad.runtime.owned", examples=(Example("_rt.owned(v)", {"v": (3,)}), Example("_rt.owned(v)", {"v": None})))
-def owned_adjoint(d_out, out, value):
+@adjoint(
+    "s2sad.runtime.owned",
+    linear=True,
+    examples=(Example("_rt.owned(v)", {"v": (3,)}), Example("_rt.owned(v)", {"v": None})),
+)
+def owned_adjoint_rule(d_out, out, value):
     return d_out
-
-
-@tangent("s2sad.runtime.owned")
-def owned_tangent(d_value, out, value):
-    return _rt.owned(d_value)

@@ -21,32 +21,34 @@ _WELL_CONDITIONED = {"a": "spd"}
         Example("np.linalg.norm(x, ord='fro')", {"x": (3, 4)}),
     ),
 )
-def norm_adjoint(d_out, out, x, ord=None, axis=None, keepdims=False):
+def norm_adjoint_rule(d_out, out, x, ord=None, axis=None, keepdims=False):
     return _rt.norm_adjoint(d_out, out, x, ord, axis, keepdims)
 
 
 @tangent("numpy.linalg.norm")
-def norm_tangent(d_x, out, x, ord=None, axis=None, keepdims=False):
+def norm_tangent_rule(d_x, out, x, ord=None, axis=None, keepdims=False):
     return _rt.norm_tangent(d_x, out, x, ord, axis, keepdims)
 
 
 @adjoint(
     "numpy.linalg.inv",
+    returns="new",
     domain=_WELL_CONDITIONED,
     examples=(Example("np.linalg.inv(a)", {"a": (3, 3)}), Example("np.linalg.inv(a)", {"a": (2, 3, 3)})),
 )
-def inv_adjoint(d_out, out, a):
+def inv_adjoint_rule(d_out, out, a):
     return -(out.mT @ d_out @ out.mT)
 
 
 @tangent("numpy.linalg.inv")
-def inv_tangent(d_a, out, a):
+def inv_tangent_rule(d_a, out, a):
     # d(A^-1) = -A^-1 dA A^-1
     return -(out @ d_a @ out)
 
 
 @adjoint(
     "numpy.linalg.solve",
+    returns="new",
     domain=_WELL_CONDITIONED,
     examples=(
         Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (3,)}),
@@ -56,13 +58,13 @@ def inv_tangent(d_a, out, a):
         Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (2, 3, 2)}),
     ),
 )
-def solve_adjoint(d_out, out, a, b):
+def solve_adjoint_rule(d_out, out, a, b):
     d_b = _rt.solve_adjoint_rhs(d_out, out, a)
     return _rt.solve_adjoint_matrix(d_b, out, a), _rt.unbroadcast(d_b, b)
 
 
 @tangent("numpy.linalg.solve")
-def solve_tangent(d_a, d_b, out, a, b):
+def solve_tangent_rule(d_a, d_b, out, a, b):
     # A x = b: A dx = db - dA x
     return _rt.solve_tangent_matrix(d_a, out, a), np.linalg.solve(a, d_b)
 
@@ -77,11 +79,11 @@ def solve_tangent(d_a, d_b, out, a, b):
         Example("np.linalg.det(a[:, np.array([0, 1, 1])])", {"a": (3, 3)}),
     ),
 )
-def det_adjoint(d_out, out, a):
+def det_adjoint_rule(d_out, out, a):
     return np.expand_dims(d_out, (-2, -1)) * _rt.det_cofactor(a)
 
 
 @tangent("numpy.linalg.det")
-def det_tangent(d_a, out, a):
+def det_tangent_rule(d_a, out, a):
     # d det(A) = <cofactor(A), dA>, also where A is singular
     return np.sum(_rt.det_cofactor(a) * d_a, axis=(-2, -1))

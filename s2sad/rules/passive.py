@@ -28,25 +28,18 @@ zero_derivative(
     "numpy.sign",
     "numpy.floor",
     "numpy.ceil",
-    "numpy.round",
     "numpy.around",
     "numpy.rint",
     "numpy.trunc",
     "numpy.fix",
     "numpy.floor_divide",
     "numpy.heaviside",
-    "numpy.argmax",
-    "numpy.argmin",
-    "numpy.argsort",
-    "numpy.nonzero",
     "numpy.count_nonzero",
     "numpy.isnan",
     "numpy.isinf",
     "numpy.isfinite",
     "numpy.isclose",
     "numpy.allclose",
-    "numpy.all",
-    "numpy.any",
     "numpy.equal",
     "numpy.not_equal",
     "numpy.less",
@@ -58,6 +51,15 @@ zero_derivative(
     "numpy.logical_not",
     "numpy.logical_xor",
 )
+
+# With an ndarray method spelling too (x.argmax()): one function per declaration.
+zero_derivative("numpy.round", method="round")
+zero_derivative("numpy.argmax", method="argmax")
+zero_derivative("numpy.argmin", method="argmin")
+zero_derivative("numpy.argsort", method="argsort")
+zero_derivative("numpy.nonzero", method="nonzero")
+zero_derivative("numpy.all", method="all")
+zero_derivative("numpy.any", method="any")
 
 inactive_only(
     "builtins.range",

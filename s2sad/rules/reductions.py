@@ -6,8 +6,6 @@ type, which the derivative ignores); ``out`` is not supported, so ``keepdims``,
 which numpy puts after it, is keyword-only.
 """
 
-import numpy as np
-
 from s2sad import runtime as _rt
 from s2sad.rules import Example, adjoint, tangent
 
@@ -40,62 +38,95 @@ def _dtype_examples(function: str, method: str) -> tuple[Example, ...]:
 
 
 @adjoint(
-    "numpy.sum", keyword_only=("keepdims",), examples=_examples("np.sum", "sum") + _dtype_examples("np.sum", "sum")
+    "numpy.sum",
+    keyword_only=("keepdims",),
+    method="sum",
+    full_reduction=True,
+    linear=True,
+    examples=_examples("np.sum", "sum") + _dtype_examples("np.sum", "sum"),
 )
-def sum_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
+def sum_adjoint_rule(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.unreduce(d_out, a, axis, keepdims)
-
-
-@tangent("numpy.sum")
-def sum_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
-    return np.sum(d_a, axis, keepdims=keepdims)
 
 
 @adjoint(
     "numpy.mean",
     keyword_only=("keepdims",),
+    method="mean",
+    full_reduction=True,
+    linear=True,
     examples=_examples("np.mean", "mean") + _dtype_examples("np.mean", "mean"),
 )
-def mean_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
+def mean_adjoint_rule(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.mean_adjoint(d_out, a, axis, keepdims)
-
-
-@tangent("numpy.mean")
-def mean_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
-    return np.mean(d_a, axis, keepdims=keepdims)
 
 
 @adjoint(
     "numpy.prod",
     keyword_only=("keepdims",),
+    method="prod",
+    full_reduction=True,
     examples=_examples("np.prod", "prod")
     + _dtype_examples("np.prod", "prod")
     + (Example("np.prod(a * (a > 0.5))", {"a": (6,)}),),
 )
-def prod_adjoint(d_out, out, a, axis=None, dtype=None, keepdims=False):
+def prod_adjoint_rule(d_out, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.prod_adjoint(d_out, a, axis, keepdims)
 
 
 @tangent("numpy.prod")
-def prod_tangent(d_a, out, a, axis=None, dtype=None, keepdims=False):
+def prod_tangent_rule(d_a, out, a, axis=None, dtype=None, keepdims=False):
     return _rt.prod_tangent(d_a, a, axis, keepdims)
 
 
-@adjoint("numpy.max", aliases=("numpy.amax",), keyword_only=("keepdims",), examples=_examples("np.max", "max"))
-def max_adjoint(d_out, out, a, axis=None, keepdims=False):
+@adjoint(
+    "numpy.max",
+    aliases=("numpy.amax",),
+    keyword_only=("keepdims",),
+    method="max",
+    full_reduction=True,
+    examples=_examples("np.max", "max"),
+)
+def max_adjoint_rule(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
 
 
 @tangent("numpy.max")
-def max_tangent(d_a, out, a, axis=None, keepdims=False):
+def max_tangent_rule(d_a, out, a, axis=None, keepdims=False):
     return _rt.extremum_tangent(d_a, out, a, axis, keepdims)
 
 
-@adjoint("numpy.min", aliases=("numpy.amin",), keyword_only=("keepdims",), examples=_examples("np.min", "min"))
-def min_adjoint(d_out, out, a, axis=None, keepdims=False):
+@adjoint(
+    "numpy.min",
+    aliases=("numpy.amin",),
+    keyword_only=("keepdims",),
+    method="min",
+    full_reduction=True,
+    examples=_examples("np.min", "min"),
+)
+def min_adjoint_rule(d_out, out, a, axis=None, keepdims=False):
     return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
 
 
 @tangent("numpy.min")
-def min_tangent(d_a, out, a, axis=None, keepdims=False):
+def min_tangent_rule(d_a, out, a, axis=None, keepdims=False):
     return _rt.extremum_tangent(d_a, out, a, axis, keepdims)
+
+
+@adjoint(
+    "numpy.cumsum",
+    method="cumsum",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.cumsum(a)", {"a": (5,)}),
+        Example("np.cumsum(a)", {"a": (2, 3)}),
+        Example("np.cumsum(a, axis=1)", {"a": (2, 3, 4)}),
+        Example("np.cumsum(a, -1, np.float64)", {"a": (3, 2)}),
+        Example("a.cumsum(0)", {"a": (3, 2)}),
+        Example("a.cumsum()", {"a": ()}),
+        Example("np.cumsum(a)", {"a": None}),
+    ),
+)
+def cumsum_adjoint_rule(d_out, out, a, axis=None, dtype=None):
+    return _rt.cumsum_adjoint(d_out, a, axis)

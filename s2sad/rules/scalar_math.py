@@ -16,72 +16,72 @@ def _scalar(call: str, domain: str = "real") -> tuple[Example, ...]:
 
 
 @adjoint("math.exp", elementwise=True, examples=_scalar("math.exp(x)"))
-def exp_adjoint(d_out, out, x):
+def exp_adjoint_rule(d_out, out, x):
     return d_out * out
 
 
 @tangent("math.exp")
-def exp_tangent(d_x, out, x):
+def exp_tangent_rule(d_x, out, x):
     return out * d_x
 
 
 @adjoint("math.log", elementwise=True, examples=_scalar("math.log(x)", "positive"))
-def log_adjoint(d_out, out, x):
+def log_adjoint_rule(d_out, out, x):
     return d_out / x
 
 
 @tangent("math.log")
-def log_tangent(d_x, out, x):
+def log_tangent_rule(d_x, out, x):
     return np.divide(d_x, x)
 
 
 @adjoint("math.sqrt", elementwise=True, examples=_scalar("math.sqrt(x)", "positive"))
-def sqrt_adjoint(d_out, out, x):
+def sqrt_adjoint_rule(d_out, out, x):
     return np.divide(d_out * 0.5, out)
 
 
 @tangent("math.sqrt")
-def sqrt_tangent(d_x, out, x):
+def sqrt_tangent_rule(d_x, out, x):
     return np.divide(d_x, 2.0 * out)
 
 
 @adjoint("math.sin", elementwise=True, examples=_scalar("math.sin(x)"))
-def sin_adjoint(d_out, out, x):
+def sin_adjoint_rule(d_out, out, x):
     return d_out * math.cos(x)
 
 
 @tangent("math.sin")
-def sin_tangent(d_x, out, x):
+def sin_tangent_rule(d_x, out, x):
     return math.cos(x) * d_x
 
 
 @adjoint("math.cos", elementwise=True, examples=_scalar("math.cos(x)"))
-def cos_adjoint(d_out, out, x):
+def cos_adjoint_rule(d_out, out, x):
     return -d_out * math.sin(x)
 
 
 @tangent("math.cos")
-def cos_tangent(d_x, out, x):
+def cos_tangent_rule(d_x, out, x):
     return -math.sin(x) * d_x
 
 
 @adjoint("math.tan", elementwise=True, examples=_scalar("math.tan(x)", "unit"))
-def tan_adjoint(d_out, out, x):
+def tan_adjoint_rule(d_out, out, x):
     return d_out * (1.0 + out * out)
 
 
 @tangent("math.tan")
-def tan_tangent(d_x, out, x):
+def tan_tangent_rule(d_x, out, x):
     return np.divide(d_x, math.cos(x) ** 2)
 
 
 @adjoint("math.tanh", elementwise=True, examples=_scalar("math.tanh(x)"))
-def tanh_adjoint(d_out, out, x):
+def tanh_adjoint_rule(d_out, out, x):
     return d_out * (1.0 - out * out)
 
 
 @tangent("math.tanh")
-def tanh_tangent(d_x, out, x):
+def tanh_tangent_rule(d_x, out, x):
     return (1.0 - out * out) * d_x
 
 
@@ -93,10 +93,10 @@ def tanh_tangent(d_x, out, x):
         Example("math.pow(x, 3.0)", {"x": None}),
     ),
 )
-def pow_adjoint(d_out, out, x, y):
+def pow_adjoint_rule(d_out, out, x, y):
     return d_out * _rt.power_slope(x, y), d_out * out * (math.log(x) if x > 0 else 0.0)
 
 
 @tangent("math.pow")
-def pow_tangent(d_x, d_y, out, x, y):
+def pow_tangent_rule(d_x, d_y, out, x, y):
     return _rt.power_slope(x, y) * d_x, _rt.power_log_factor(out, x) * d_y

@@ -2,50 +2,21 @@
 
 Normalize lowers each to a call of the rule table (``a + b`` is ``numpy.add``, ``x.sum()`` is
 ``numpy.sum``, ``np.r_[a, b]`` a ``numpy.concatenate``); the engine reads these tables and names
-no numpy function itself.
+no numpy function itself. Operators and methods are declared with their rules (s2sad.rules).
 """
 
+from s2sad.rules import METHOD_SPELLINGS, RULES
+
 # Python's operators ("unary -" for the prefix ones) and the numpy function each one applies.
-OPERATORS = {
-    "+": "numpy.add",
-    "-": "numpy.subtract",
-    "*": "numpy.multiply",
-    "/": "numpy.divide",
-    "**": "numpy.power",
-    "@": "numpy.matmul",
-    "%": "numpy.remainder",
-    "unary -": "numpy.negative",
-    "unary +": "numpy.positive",
-}
+OPERATORS = {rule.operator: name for name, rule in RULES.items() if rule.operator}
 
 # ndarray methods and the numpy function each one is.
-METHODS = {
-    "sum": "numpy.sum",
-    "mean": "numpy.mean",
-    "prod": "numpy.prod",
-    "max": "numpy.max",
-    "min": "numpy.min",
-    "dot": "numpy.dot",
-    "reshape": "numpy.reshape",
-    "transpose": "numpy.transpose",
-    "ravel": "numpy.ravel",
-    "flatten": "numpy.ravel",
-    "squeeze": "numpy.squeeze",
-    "clip": "numpy.clip",
-    "copy": "numpy.copy",
-    "argmax": "numpy.argmax",
-    "argmin": "numpy.argmin",
-    "argsort": "numpy.argsort",
-    "round": "numpy.round",
-    "all": "numpy.all",
-    "any": "numpy.any",
-    "nonzero": "numpy.nonzero",
-}
-PACKED_METHODS = {"reshape", "transpose"}  # x.reshape(2, 3) means np.reshape(x, (2, 3))
+METHODS = {method: spelled.calls for method, spelled in METHOD_SPELLINGS.items()}
+PACKED_METHODS = {method for method, spelled in METHOD_SPELLINGS.items() if spelled.packed}
 # Methods that always copy: x.flatten() is np.copy of np.ravel(x) (which may be a view).
-COPYING_METHODS = {"flatten"}
-COPY = "numpy.copy"  # x.copy() is this, C-ordered
-TRANSPOSE = "numpy.transpose"  # x.T
+COPYING_METHODS = {method for method, spelled in METHOD_SPELLINGS.items() if spelled.copies}
+COPY = METHODS["copy"]  # x.copy() is this, C-ordered
+TRANSPOSE = METHODS["transpose"]  # x.T is x.transpose()
 PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
 # numpy's index helpers that join arrays: np.r_[...] and np.c_[...] become np.concatenate of the

@@ -1,0 +1,34 @@
+"""What generated code imports (``from s2sad import runtime as _rt``): every helper it calls, as ``_rt.<name>``.
+
+Re-exporting the helpers of the modules below is this package's interface. It depends on numpy
+(and on s2sad.errors for located run-time errors) only, so generated code imports it quickly:
+
+- values: shapes kept instead of arrays, gradients in their argument's type, unbroadcasting
+- reductions, indexing, products, linalg, power: the adjoints and tangents rules call
+- requirements: run-time checks of how a derivative is called
+- views: updates through a view made on the array it lies in
+- facts: what each helper declares about itself (``SHAPE_ONLY``, ``ALLOCATING``), read by the compiler
+
+A helper defined in one of these modules is exported as it is defined: nothing to list here.
+"""
+
+from s2sad.runtime import indexing, linalg, power, products, reductions, requirements, values, views
+from s2sad.runtime.facts import ALLOCATING, SHAPE_ONLY
+
+
+def _helpers(*modules) -> dict:
+    """The public functions and classes defined in ``modules``, by name (each name once)."""
+    helpers: dict = {}
+    for module in modules:
+        for name, value in vars(module).items():
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__:
+                if name in helpers or name in globals():
+                    raise ImportError(f"s2sad.runtime.{name} is defined twice (in {module.__name__})")
+                helpers[name] = value
+    return helpers
+
+
+# Every helper, as generated code calls it: _rt.<name>.
+_HELPERS = _helpers(values, reductions, indexing, power, products, linalg, requirements, views)
+globals().update(_HELPERS)
+__all__ = ["ALLOCATING", "SHAPE_ONLY", *_HELPERS]

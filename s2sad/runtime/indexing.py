@@ -1,0 +1,92 @@
+"""Indexing, joining and regrouping: an index's adjoint placed back into zeros (summed where an
+integer index repeats a position), a join's adjoint cut into its pieces."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.runtime.facts import allocates, shape_only
+from s2sad.runtime.values import Shape, _zeros, zeros_like
+
+
+def _is_basic_index(index) -> bool:
+    """Integers, slices, None and Ellipsis select each element at most once."""
+    if type(index) is slice:  # the common case, first
+        return True
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
+
+
+@allocates
+@shape_only("x")
+def getitem_adjoint(g, x, index):
+    """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
+    if isinstance(x, list):
+        d_x = zeros_like(x)
+        d_x[index] = g
+        return d_x
+    if _gathers_rows(x, index):
+        return _scatter_rows(g, x, index)
+    d_x = _zeros(x)
+    if _is_basic_index(index):
+        d_x[index] = g
+    else:
+        np.add.at(d_x, index, g)
+    return d_x
+
+
+def _gathers_rows(x, index) -> bool:
+    """``x[index]`` with one integer array: rows of x, some perhaps many times."""
+    return (
+        isinstance(index, np.ndarray)
+        and index.ndim == 1
+        and index.dtype.kind in "iu"
+        and isinstance(x, (np.ndarray, Shape))
+        and x.ndim >= 1
+    )
+
+
+def _scatter_rows(g, x, index):
+    """The rows of ``g`` summed into rows ``index`` of zeros like x: one bincount (np.add.at is slower)."""
+    rows, width = x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64))
+    flat = ((index % rows)[:, None] * width + np.arange(width)).ravel()
+    weights = np.broadcast_to(g, (len(index),) + x.shape[1:]).ravel()
+    return np.bincount(flat, weights=weights, minlength=rows * width).reshape(x.shape).astype(x.dtype, copy=False)
+
+
+def add_at(d_x, index, g):
+    """``d_x[index] += g`` in place, repeated integer indices summed: the adjoint of ``x[index]``, accumulated."""
+    if _is_basic_index(index):
+        d_x[index] += g
+    elif _gathers_rows(d_x, index):
+        d_x += _scatter_rows(g, d_x, index)
+    else:
+        np.add.at(d_x, index, g)
+
+
+@shape_only("arrays")
+def split_like(g, arrays, axis):
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into pieces shaped like ``arrays``.
+
+    With ``axis=None`` numpy concatenates the flattened arrays: the pieces are reshaped back.
+    """
+    if axis is None:
+        pieces = np.split(g, np.cumsum([np.size(a) for a in arrays])[:-1])
+        return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays, strict=True)]
+    sizes = [np.shape(a)[axis] for a in arrays]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def column(a):
+    """``a`` as one piece of ``np.c_[...]``: a number as a 1x1 array, a 1-D array as a column,
+    an array of two or more dimensions as it is (np.c_ joins the pieces along the last axis)."""
+    if np.ndim(a) >= 2:
+        return a
+    return np.reshape(a, (-1, 1))
+
+
+def transpose_adjoint(g, axes):
+    """Adjoint of ``np.transpose(x, axes)``: the inverse permutation (negative axes counted from the end)."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort([axis % np.ndim(g) for axis in axes]))

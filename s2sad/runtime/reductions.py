@@ -1,0 +1,171 @@
+"""Reductions and cumulative sums over an axis (int, tuple or None): a reduction's adjoint spreads a
+gradient back over the reduced axes, its tangent reduces the input's tangent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.runtime.facts import allocates, shape_only
+from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, unbroadcast
+
+
+def _reduced_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
+
+
+def expand_reduced(g, x, axis, keepdims):
+    """Reshape a reduction's adjoint ``g`` so it broadcasts against ``x``."""
+    if keepdims:
+        return g
+    ndim = np.ndim(x)
+    return np.expand_dims(g, _reduced_axes(axis, ndim)) if ndim else g
+
+
+@allocates
+@shape_only("x")
+def unreduce(g, x, axis, keepdims):
+    """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``, in x's dtype."""
+    if _ndim(x) == 0:
+        return g
+    if axis is None and _ndim(g) == 0:
+        return np.full(_shape(x), g, dtype=_dtype(x))  # the common full reduction: one call
+    spread = np.empty(np.shape(x), dtype=_dtype(x))
+    spread[...] = expand_reduced(g, x, axis, keepdims)
+    return spread
+
+
+@allocates
+@shape_only("x")
+def mean_adjoint(g, x, axis, keepdims):
+    """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
+    if np.size(x) == 0:
+        return _zeros(x)  # an empty mean: no element to give an adjoint to
+    if axis is None and np.ndim(g) == 0 and np.ndim(x) > 0:
+        return np.full(np.shape(x), g / np.size(x), dtype=_dtype(x))  # the common full mean: one call
+    shape = np.shape(x)
+    count = 1
+    for a in _reduced_axes(axis, len(shape)):
+        count *= shape[a]
+    return unreduce(g, x, axis, keepdims) / count
+
+
+@allocates
+def extremum_adjoint(g, out, x, axis, keepdims):
+    """Adjoint of max/min: ``g`` goes to the extreme elements, split equally among ties."""
+    hits = (x == expand_reduced(out, x, axis, keepdims)).astype(np.result_type(x, 1.0))
+    share = hits / np.sum(hits, axis=axis, keepdims=True)
+    return share * expand_reduced(g, x, axis, keepdims)
+
+
+@allocates
+def prod_adjoint(g, x, axis, keepdims):
+    """Adjoint of a product: each element gets ``g`` times the product of the others.
+
+    Exclusive products from both sides, so zeros in ``x`` are handled exactly.
+    """
+    x = np.asanyarray(x)
+    axes = _reduced_axes(axis, x.ndim)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    others = (left * right).reshape(moved.shape)
+    others = np.transpose(others, np.argsort(kept + list(axes)))
+    return others * expand_reduced(g, x, axis, keepdims)
+
+
+def _reduced_last(x, axis):
+    """``x`` with the reduced axes moved last and flattened into one, and the kept shape."""
+    x = np.asanyarray(x)
+    axes = _reduced_axes(axis, x.ndim)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    return moved.reshape(moved.shape[: len(kept)] + (-1,)), axes
+
+
+def _keep_reduced(value, x, axes, keepdims):
+    """A reduction's result (the kept axes only) with the reduced axes put back as 1s if ``keepdims``."""
+    if keepdims and np.ndim(x):
+        return np.expand_dims(value, axes)
+    return value
+
+
+def prod_tangent(d_x, x, axis, keepdims):
+    """Tangent of ``np.prod(x, axis)``: sum over the reduced elements of d_x times the product of
+    the others (exclusive prefix and suffix products, so zeros in ``x`` are exact)."""
+    if np.ndim(x) == 0:
+        return d_x
+    flat, axes = _reduced_last(x, axis)
+    d_flat, _ = _reduced_last(np.broadcast_to(d_x, np.shape(x)), axis)
+    before = np.cumprod(flat, axis=-1)
+    after = np.flip(np.cumprod(np.flip(flat, -1), axis=-1), -1)
+    ones = np.ones_like(flat[..., :1])
+    others = np.concatenate([ones, before[..., :-1]], axis=-1) * np.concatenate([after[..., 1:], ones], axis=-1)
+    return _keep_reduced(np.sum(others * d_flat, axis=-1), x, axes, keepdims)
+
+
+def extremum_tangent(d_x, out, x, axis, keepdims):
+    """Tangent of max/min over ``axis``: the mean of d_x over the elements equal to the extreme (ties shared)."""
+    if np.ndim(x) == 0:
+        return d_x
+    axes = _reduced_axes(axis, np.ndim(x))
+    extreme = out if keepdims else np.expand_dims(out, axes)
+    hits = np.equal(x, extreme)
+    total = np.sum(np.where(hits, d_x, 0.0), axis=axes, keepdims=keepdims)
+    return total / np.sum(hits, axis=axes, keepdims=keepdims).astype(np.result_type(total))
+
+
+def prod_curvature(d_x, x, axis):
+    """For each element j of ``x``: the sum over reduced i != j of d_x[i] times the product of the
+    x[k], k not in {i, j} (shaped like x): the derivative of ``prod_tangent(d_x, x, ...)`` in x.
+
+    Exclusive prefix and suffix products and their tangents, so zeros in ``x`` are exact (no
+    division); O(n) in the reduced length n, as a Python loop of n steps over the kept axes.
+    """
+    x = np.asanyarray(x)
+    flat, axes = _reduced_last(x, axis)
+    d_flat, _ = _reduced_last(np.broadcast_to(d_x, x.shape), axis)
+    dtype = np.result_type(flat, d_flat)
+    left, right = np.ones(flat.shape, dtype), np.ones(flat.shape, dtype)  # products of x[k], k < j / k > j
+    d_left, d_right = np.zeros(flat.shape, dtype), np.zeros(flat.shape, dtype)  # ... and their tangents
+    n = flat.shape[-1]
+    for j in range(1, n):
+        d_left[..., j] = d_left[..., j - 1] * flat[..., j - 1] + left[..., j - 1] * d_flat[..., j - 1]
+        left[..., j] = left[..., j - 1] * flat[..., j - 1]
+        i = n - 1 - j
+        d_right[..., i] = d_right[..., i + 1] * flat[..., i + 1] + right[..., i + 1] * d_flat[..., i + 1]
+        right[..., i] = right[..., i + 1] * flat[..., i + 1]
+    kept = [a for a in range(x.ndim) if a not in axes]
+    curvature = (d_left * right + left * d_right).reshape(tuple(x.shape[a] for a in kept + list(axes)))
+    return np.transpose(curvature, np.argsort(kept + list(axes)))
+
+
+@allocates
+@shape_only("items")
+def sum_adjoint(g, items):
+    """Adjoint of the builtin ``sum(items)``: ``g`` for each item, summed down to its shape."""
+    return [unbroadcast(g, item) for item in items]
+
+
+def sum_tangent(items):
+    """Tangent of the builtin ``sum(items)``: the items' tangents added (broadcasting), starting from 0."""
+    total = 0
+    for item in items:
+        total = total + item
+    return total
+
+
+@allocates
+@shape_only("x")
+def cumsum_adjoint(g, x, axis):
+    """Adjoint of ``np.cumsum(x, axis)``: each element gets the sum of ``g`` from its position to the
+    end of the axis. With ``axis=None`` numpy sums ``x`` flattened: the adjoint is shaped back like x."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(np.ravel(g)))), _shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)

@@ -1,0 +1,80 @@
+"""Run-time checks of how a derivative is called (float arguments, a scalar output, arrays not
+shared where they are updated in place), each raising a located BadArgument."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.errors import BadArgument, Origin
+
+
+def _origin(where: str) -> Origin:
+    path, line, column = where.rsplit(":", 2)
+    return Origin(path, int(line), int(column) - 1)
+
+
+def require_float(value, name: str, where: str):
+    """Refuse to differentiate with respect to integers, booleans and non-numbers."""
+    if type(value) is float:
+        return
+    dtype = getattr(value, "dtype", None)
+    if getattr(dtype, "kind", None) == "f":  # np.issubdtype(dtype, np.floating), without its cost per call
+        return
+    kind = f"{type(value).__name__} with dtype {dtype}" if dtype is not None else type(value).__name__
+    raise BadArgument(
+        f"argument '{name}' is differentiated but holds {kind}, not floats",
+        _origin(where),
+        hint=f"pass floats (for example {name}.astype(float) or float({name})), " "or leave it out of wrt",
+    )
+
+
+def require_scalar(value, where: str):
+    """grad needs a scalar output; a vector output needs vjp or jacobian."""
+    numeric = isinstance(value, (float, int, np.number, np.ndarray)) and np.asarray(value).dtype.kind in "biuf"
+    if numeric and np.ndim(value) == 0:
+        return
+    returned = f"shape {np.shape(value)}" if numeric else type(value).__name__
+    raise BadArgument(
+        f"grad needs a scalar output, but this returns {returned}",
+        _origin(where),
+        hint="reduce it to a scalar (np.sum, np.mean), or use s2sad.vjp for a vector output",
+    )
+
+
+def require_unshared(value, name: str, where: str):
+    """``name += ...`` on a number rebinds it; on an array it would update, in place, one another name sees."""
+    if isinstance(value, (int, float, np.generic)):
+        return
+    raise BadArgument(
+        f"'{name} op= ...' would update in place an array that another name (or the caller) "
+        "also refers to; s2sad does not differentiate in-place updates of shared arrays",
+        _origin(where),
+        hint=f"write {name} = {name} + ... (or -, *, /) to make a new array",
+    )
+
+
+def is_array(value) -> bool:
+    """Whether ``a op= e`` updates ``value`` in place (an array) rather than rebinding a number."""
+    return isinstance(value, np.ndarray)
+
+
+def require_length(value, length: int, where: str):
+    """Unpacking ``a, b = value`` needs exactly ``length`` items, as in Python."""
+    if len(value) != length:
+        raise BadArgument(
+            f"cannot unpack {len(value)} values into {length} names",
+            _origin(where),
+            hint="unpack a value with as many items as names",
+        )
+
+
+def require_distinct(array, index, where: str):
+    """``y[index] = v`` with an integer array: a position named twice (``[3, -1]`` of 4 items too) keeps
+    one write, which s2sad cannot tell."""
+    positions = np.arange(np.size(array)).reshape(np.shape(array))[index]
+    if np.unique(positions).size != np.size(positions):
+        raise BadArgument(
+            "assigning into an array through an index with repeated entries",
+            _origin(where),
+            hint="use distinct indices, or np.add.at for accumulation",
+        )

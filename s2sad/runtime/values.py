@@ -1,0 +1,152 @@
+"""Values as generated code holds them: an array's shape kept instead of the array, gradients in
+their argument's type, zeros, and sums down to a broadcast argument's shape.
+
+Helpers are cheap in the common case: ``unbroadcast`` returns its argument untouched when shapes
+already agree (they run once per loop trip).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.runtime.facts import allocates, shape_only
+
+
+class Shape:
+    """What the tape keeps of an array whose old value the reverse sweep reads for its shape alone."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def shape_of(x):
+    """An array's shape and dtype (no copy of its values kept alive); anything else as it is."""
+    return Shape(x.shape, x.dtype) if isinstance(x, np.ndarray) and x.ndim else x
+
+
+def _dtype(x):
+    """The dtype of an array, a Shape, or anything numpy makes an array of (a list of arrays)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None else np.asarray(x).dtype
+
+
+def _shape(x):
+    """``np.shape(x)`` without its dispatch cost for an array: helpers run once per loop trip."""
+    kind = type(x)
+    if kind is np.ndarray or kind is Shape:
+        return x.shape
+    return () if kind is float else np.shape(x)
+
+
+def _ndim(x):
+    return x.ndim if type(x) is np.ndarray else np.ndim(x)
+
+
+def _zeros(x):
+    """Zeros shaped like ``x`` (an array or a Shape), in its dtype."""
+    return np.zeros(np.shape(x), dtype=_dtype(x))
+
+
+@shape_only("x", "more")
+def unbroadcast(g, x, *more):
+    """Sum the contribution ``g`` down to the shape of ``x`` (undo numpy broadcasting).
+
+    With ``more``, down to the shape ``x`` and ``more`` broadcast to together
+    (the shape of a value computed elementwise from them, no longer kept).
+    """
+    if type(g) is float and type(x) is float and not more:
+        return g  # scalar code: nothing to sum
+    g_shape = _shape(g)
+    if _shape(x) == g_shape or any(_shape(value) == g_shape for value in more):
+        return g  # g has the broadcast shape: if one of them has it too, so do they all together
+    if not more and type(x) is float:
+        return float(np.add.reduce(g, axis=None))  # the common reduction to a Python float: one call
+    shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
+    if g_shape == shape:
+        return g
+    lead = len(g_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    summed = np.add.reduce(g, axis=axes) if axes else g
+    if np.shape(summed) != shape:
+        summed = np.reshape(summed, shape)
+    if all(type(value) is float for value in (x, *more)):
+        return float(summed)
+    return summed
+
+
+def broadcast_like(tangent, value):
+    """A tangent spread to the shape of its value: an operand with no tangent may have broadcast the value."""
+    shape = _shape(value)
+    return tangent if _shape(tangent) == shape else np.broadcast_to(tangent, shape)
+
+
+@shape_only("x")
+def like(g, x):
+    """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
+    the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype."""
+    if type(x) is float:
+        return float(g)
+    if isinstance(x, np.generic):
+        return g if type(g) is type(x) else type(x)(g)
+    dtype = getattr(x, "dtype", None)
+    kind = np.ndarray if isinstance(x, Shape) else type(x)
+    if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is kind):
+        return g
+    return np.full_like(x, g) if np.ndim(g) == 0 and np.ndim(x) == 0 else g.astype(dtype)
+
+
+@shape_only("x")
+def copy_like(g, x):
+    """Like ``like``, and never an array anything else refers to (a gradient the caller may update)."""
+    converted = like(g, x)
+    if converted is g and isinstance(g, np.ndarray):
+        return g.copy()
+    return converted
+
+
+def owned(value):
+    """``value`` as an array nothing else refers to, before an update in place; a number (a zero
+    adjoint or tangent of a path that never assigned the name) is returned as it is."""
+    return value if isinstance(value, (int, float)) else value.copy()
+
+
+@allocates
+@shape_only("x")
+def zeros_like(x):
+    """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list, else zeros."""
+    if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):
+        return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
+    if isinstance(x, list):
+        return [zeros_like(item) for item in x]
+    if isinstance(x, Shape):
+        return _zeros(x)
+    return np.zeros_like(x)
+
+
+@allocates
+def add_lists(a: list, b) -> list:
+    """Two adjoints of one list, added item by item."""
+    return [add_lists(x, y) if isinstance(x, list) else x + y for x, y in zip(a, b, strict=True)]
+
+
+@allocates
+def as_list(items) -> list:
+    """A sequence parameter's adjoint (an array's rows, pieces) as the adjoint of a list."""
+    return list(items)
+
+
+@allocates
+def take(d_y, index):
+    """``d_y[index]`` as a copy: the reverse sweep then zeroes or updates that part of ``d_y``."""
+    part = d_y[index]
+    return part.copy() if isinstance(part, np.ndarray) else part
