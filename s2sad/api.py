@@ -15,7 +15,8 @@ import types
 import numpy as np
 
 from s2sad.backend import cache, emit
-from s2sad import compose, pipeline, rules, templates
+from s2sad import compose, pipeline, rules
+from s2sad.rules import templates
 from s2sad.frontend import load
 from s2sad.errors import BadArgument, BadRule, Origin
 from s2sad.frontend.source import display_path

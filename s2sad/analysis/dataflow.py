@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import libcst as cst
 
 from s2sad.core import ir
-from s2sad.templates import names_read
+from s2sad.rules.templates import names_read
 
 
 def loop_body(loop: ir.Loop) -> tuple[ir.Statement, ...]:

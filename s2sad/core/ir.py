@@ -21,7 +21,7 @@ from typing import NoReturn
 import libcst as cst
 
 from s2sad.errors import Origin
-from s2sad.templates import names_read, substitute
+from s2sad.rules.templates import names_read, substitute
 
 # A rule argument: one atom, or a tuple of atoms for a sequence parameter.
 Operand = cst.BaseExpression | tuple[cst.BaseExpression, ...]

@@ -14,7 +14,7 @@ import libcst as cst
 
 from s2sad.core import ir
 from s2sad.errors import Origin
-from s2sad.templates import names_read
+from s2sad.rules.templates import names_read
 
 
 class Invalid(Exception):

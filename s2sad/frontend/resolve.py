@@ -28,7 +28,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
 from s2sad.frontend import load
-from s2sad import rules, templates
+from s2sad import rules
+from s2sad.rules import templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
 from s2sad.core.facts import Resolution
 from s2sad.options import Options

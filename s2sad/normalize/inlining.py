@@ -16,7 +16,7 @@ from s2sad.normalize import assignments, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.resolve import dotted
-from s2sad.templates import substitute
+from s2sad.rules.templates import substitute
 from s2sad.core.unit import Unit
 
 

@@ -7,7 +7,8 @@ from collections import Counter
 
 import libcst as cst
 
-from s2sad import rules, templates
+from s2sad import rules
+from s2sad.rules import templates
 from s2sad.core.naming import Names, names_in
 
 # `keyword=value` as generated calls spell it.

@@ -33,7 +33,7 @@ from s2sad.optimize.facts import (
 )
 from s2sad.optimize.folding import number
 from s2sad.core.target import Compound, Generated, Line, expressions_in
-from s2sad.templates import substitute
+from s2sad.rules.templates import substitute
 
 
 def propagate_copies(generated: Generated, names: Names):

@@ -17,7 +17,7 @@ import libcst.matchers as m
 
 from s2sad.core.naming import NameCollector
 from s2sad.core.target import Compound, Generated, expressions_in, lines_in
-from s2sad.templates import names_read, substitute
+from s2sad.rules.templates import names_read, substitute
 
 # What the rewrites ask again and again about the same (immutable) expressions, by node;
 # held with the node, so an id is not reused while its entry lives.

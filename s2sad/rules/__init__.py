@@ -70,7 +70,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from s2sad import runtime, templates
+from s2sad import runtime
+from s2sad.rules import templates
 from s2sad.rules.linear import derived_tangent
 from s2sad.rules.rule import RETURNS, Binding, Example, Method, Rule, spelling
 from s2sad.rules.user import (

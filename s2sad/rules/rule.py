@@ -15,7 +15,7 @@ import libcst as cst
 import libcst.matchers as m
 import numpy as np
 
-from s2sad import templates
+from s2sad.rules import templates
 from s2sad.errors import BadRule, NoRule, Origin
 
 

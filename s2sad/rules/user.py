@@ -9,7 +9,7 @@ import dataclasses
 import inspect
 from collections.abc import Callable
 
-from s2sad import templates
+from s2sad.rules import templates
 from s2sad.rules.rule import Binding, Rule
 
 CUSTOM: dict[str, Rule] = {}

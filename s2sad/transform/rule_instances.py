@@ -21,7 +21,8 @@ import libcst as cst
 
 from s2sad.core import ir
 from s2sad.frontend import load
-from s2sad import rules, templates
+from s2sad import rules
+from s2sad.rules import templates
 from s2sad.core.naming import Names
 from s2sad.core.target import Line, assign
 
