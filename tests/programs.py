@@ -13,7 +13,7 @@ certainly ends them), break and continue, early returns, and helper functions
 (keyword arguments, defaults, tuple returns, helpers calling helpers).
 
 Every function is valid where its inputs are drawn (uniform in [-2, 2], as
-``tests.checks.random_value(..., "real")``) and smooth almost everywhere: the
+``tests.support.random_value(..., "real")``) and smooth almost everywhere: the
 generator tracks what it knows of each value it writes (``Value``): its shape,
 a bound on its magnitude (values beyond ``LARGEST`` are scaled down, and
 ``exp`` and friends see squashed arguments), and a positive lower bound for

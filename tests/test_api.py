@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import write_module
+from tests.support import write_module
 
 SOURCE = """
 import numpy as np

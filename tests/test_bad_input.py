@@ -3,8 +3,8 @@
 Each entry is something a user may write or pass, with what s2sad must do with it:
 
 - refuse it with an ``S2SADError`` that names file:line:col, shows the line with a
-  caret under the construct, and says what to do (``tests.checks.assert_located``);
-- or differentiate it, checked against central finite differences (``tests.checks``).
+  caret under the construct, and says what to do (``tests.support.assert_located``);
+- or differentiate it, checked against central finite differences (``tests.support``).
 
 An exception from inside the compiler (KeyError, RecursionError, IndentationError, a
 libcst ParserSyntaxError...) fails the entry. tests/test_errors.py holds the first
@@ -28,7 +28,7 @@ import pytest
 
 import s2sad
 from s2sad import errors
-from tests.checks import assert_located, numeric_vjp, write_module
+from tests.support import assert_located, numeric_vjp, write_module
 
 HEADER = "import functools\nimport math\n\nimport numpy as np\n\n"
 

@@ -22,7 +22,7 @@ import s2sad
 from s2sad.backend import cache
 from s2sad import pipeline
 from s2sad.errors import NotFound
-from tests.checks import numeric_vjp, write_module
+from tests.support import numeric_vjp, write_module
 
 MODEL = "import numpy as np\n\n\ndef loss(x):\n    return np.sum(np.sin(x) * x)\n"
 X = np.array([0.3, -1.2, 2.0])

@@ -20,7 +20,7 @@ import pytest
 
 import s2sad
 from s2sad import rules
-from tests.checks import write_module
+from tests.support import write_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_M = [sys.executable, "-m", "s2sad"]

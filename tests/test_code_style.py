@@ -10,9 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize(
-    "command", [["ruff", "check", "."], ["black", "--check", "--quiet", "."]], ids=["ruff", "black"]
-)
+@pytest.mark.parametrize("command", [["ruff", "check", "."], ["black", "--check", "."]], ids=["ruff", "black"])
 def test_repository_is_clean(command):
     result = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import (
+from tests.support import (
     assert_gradients_close,
     numeric_vjp,
     random_value,
@@ -68,7 +68,7 @@ class U:
 
 @dataclasses.dataclass(frozen=True)
 class R:
-    """A value from one of tests.checks.random_value's domains."""
+    """A value from one of tests.support.random_value's domains."""
 
     shape: tuple | None
     domain: str = "real"

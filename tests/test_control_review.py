@@ -5,7 +5,7 @@ branches, loops, break/continue/return, helpers, lists, tuples and updates of
 arrays. Each (case, label) is checked, for its fixed inputs, for:
 
 - gradients (or vector-Jacobian products with a fixed ``d_out``, for array
-  outputs) matching central finite differences (tests.checks tolerances), each
+  outputs) matching central finite differences (tests.support tolerances), each
   shaped like its argument, a Python float for a Python float argument and of
   the argument's dtype for an array;
 - ``value_and_grad``: the value equal to ``f(...)`` exactly, the gradients
@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, write_module, positions, as_tuple, copies, control_path
+from tests.support import assert_gradients_close, numeric_vjp, write_module, positions, as_tuple, copies, control_path
 
 HEADER = "import math\nimport numpy as np\n\n"
 

@@ -16,7 +16,7 @@ import scipy.special
 
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL
-from tests.checks import assert_gradients_close, assert_located, numeric_hvp, numeric_vjp, write_module
+from tests.support import assert_gradients_close, assert_located, numeric_hvp, numeric_vjp, write_module
 
 MODEL = """
 import math

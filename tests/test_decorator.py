@@ -8,7 +8,7 @@ import pytest
 import s2sad
 from s2sad.backend import cache
 from s2sad import pipeline
-from tests.checks import assert_gradients_close, numeric_vjp, write_module
+from tests.support import assert_gradients_close, numeric_vjp, write_module
 
 MODEL = """
 import numpy as np

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import s2sad
-from tests.checks import write_module
+from tests.support import write_module
 
 ROOT = Path(__file__).resolve().parent.parent
 

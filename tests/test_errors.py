@@ -9,7 +9,7 @@ import pytest
 
 import s2sad
 from s2sad import errors
-from tests.checks import assert_located, write_module
+from tests.support import assert_located, write_module
 
 # (body of `f(x, y)`, the text the caret must point at, error kind, words the message must hold)
 GENERATION_ERRORS = [

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, write_module
+from tests.support import assert_gradients_close, numeric_vjp, write_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

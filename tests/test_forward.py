@@ -13,7 +13,7 @@ import pytest
 
 import s2sad
 from tests import test_control_flow, test_control_review
-from tests.checks import write_module
+from tests.support import write_module
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -17,7 +17,7 @@ For each generated function ``f`` and random inputs (uniform in [-2, 2], float64
 - gradients shaped like their arguments (a float for a Python float), and the
   caller's arrays left unchanged.
 
-Finite differences use tests.checks' step and tolerances. Next to a kink or a
+Finite differences use tests.support' step and tolerances. Next to a kink or a
 jump of ``f`` (abs, max, a branch or loop on data), central differences
 average the slopes on its two sides and may miss either one by half their
 gap; an input where that explains every mismatch is rejected
@@ -72,7 +72,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL, STEP
-from tests.checks import as_tuple, copies, random_value, write_module
+from tests.support import as_tuple, copies, random_value, write_module
 from tests.programs import Program, programs
 
 DEFAULT_EXAMPLES = 200

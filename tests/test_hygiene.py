@@ -3,7 +3,7 @@
 import numpy as np
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, write_module
+from tests.support import assert_gradients_close, numeric_vjp, write_module
 
 SOURCE = """
 import numpy as onp

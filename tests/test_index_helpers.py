@@ -16,7 +16,7 @@ import pytest
 
 import s2sad
 from s2sad import errors
-from tests.checks import assert_gradients_close, assert_located, numeric_vjp, random_value, write_module
+from tests.support import assert_gradients_close, assert_located, numeric_vjp, random_value, write_module
 
 MODEL = """
 import numpy as np

@@ -27,7 +27,7 @@ import pytest
 import s2sad
 from s2sad.backend import cache
 from s2sad import pipeline
-from tests.checks import numeric_vjp, write_module
+from tests.support import numeric_vjp, write_module
 
 MODEL = textwrap.dedent("""
     import numpy as np

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple
+from tests.support import assert_gradients_close, numeric_vjp, random_value, write_module, positions, as_tuple
 
 SEEDS = 2  # random inputs per shape
 
@@ -46,7 +46,7 @@ class Case:
     source: str  # a module defining f (math and numpy as np are imported already)
     shapes: tuple  # dicts, each parameter -> shape (None: a Python float) or Fixed
     wrt: int | str | tuple
-    domain: dict = dataclasses.field(default_factory=dict)  # parameter -> domain of tests.checks.random_value
+    domain: dict = dataclasses.field(default_factory=dict)  # parameter -> domain of tests.support.random_value
     vjp: bool = False  # the output is an array: check the vjp with a random d_out
 
 

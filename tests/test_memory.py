@@ -13,7 +13,7 @@ import pytest
 
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL
-from tests.checks import assert_located, numeric_hvp, numeric_vjp, write_module
+from tests.support import assert_located, numeric_hvp, numeric_vjp, write_module
 
 HEADER = "import numpy as np\n\n\n"
 

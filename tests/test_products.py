@@ -7,7 +7,7 @@ import pytest
 
 import s2sad
 from s2sad import runtime
-from tests.checks import assert_gradients_close, numeric_vjp, write_module
+from tests.support import assert_gradients_close, numeric_vjp, write_module
 
 HEADER = "import numpy as np\n\n"
 

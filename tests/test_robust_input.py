@@ -22,7 +22,7 @@ import pytest
 import s2sad
 from s2sad import errors
 from s2sad.frontend import load
-from tests.checks import assert_located, numeric_vjp, write_module
+from tests.support import assert_located, numeric_vjp, write_module
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import pytest
 
 import s2sad
 from s2sad import rules
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module
+from tests.support import assert_gradients_close, numeric_vjp, random_value, write_module
 from tests.passes import run_until
 
 _UNARY_SHAPES = [(None,), ((),), ((5,),), ((2, 3),)]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from tests.checks import assert_gradients_close, numeric_vjp, random_value, write_module
+from tests.support import assert_gradients_close, numeric_vjp, random_value, write_module
 
 HEADER = "import math\nimport numpy as np\n\n"
 

@@ -15,7 +15,7 @@ from scipy.optimize import minimize
 
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL
-from tests.checks import numeric_hvp, numeric_vjp, write_module
+from tests.support import numeric_hvp, numeric_vjp, write_module
 
 MODEL = """
 import re

@@ -14,7 +14,7 @@ import pytest
 
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL, STEP
-from tests.checks import numeric_hvp, write_module
+from tests.support import numeric_hvp, write_module
 from tests.test_forward import MODELS, control_flow_case, control_flow_cases
 from tests.test_forward import fixtures_on_path  # noqa: F401  (an autouse fixture: fixtures/ on sys.path)
 

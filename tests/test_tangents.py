@@ -20,7 +20,7 @@ import pytest
 from s2sad.core import ir
 from s2sad import rules, runtime
 from s2sad.finite_differences import ATOL, RTOL, STEP
-from tests.checks import random_value
+from tests.support import random_value
 from tests.passes import run_until
 from tests.test_rules import body, examples
 

@@ -158,8 +158,8 @@ class ShapeClasses:
         names = {p: o.value for p, o in operands.items() if isinstance(o, cst.Name)}
         others = [o for p, o in operands.items() if p not in names]
         keys = {p: self.key(n) for p, n in names.items()}
-        if rule is not None and rule.name.startswith("math."):
-            for key in keys.values():  # math.* raises on an array: its arguments are scalars
+        if rule is not None and rule.scalar_arguments:
+            for key in keys.values():
                 if self.depth_of.get(key, 0) == depth:
                     self.make_scalar(key, depth)
         output = self.new_version(statement.target, depth)

@@ -115,45 +115,11 @@ def finalize(
     """
     if appearing is None:
         appearing = names_in(node)
-    taken = {name for name in appearing if not names.is_placeholder(name)} | set(keyword.kwlist)
-    shadowing = set(shadowing)
-    chosen: dict[str, str] = {}
-    temps = itertools.count(1)
-
-    def pick(candidates: Iterable[str]) -> str:
-        for candidate in candidates:
-            if candidate not in taken:
-                taken.add(candidate)
-                return candidate
-        raise AssertionError("unreachable: candidates are infinite")
-
-    def readable(placeholder: str) -> str:
-        if placeholder in chosen:
-            return chosen[placeholder]
-        body = placeholder[len(names.prefix) :]
-        if body.startswith("d_"):
-            primal = body[2:]
-            primal = readable(primal) if names.is_placeholder(primal) else primal
-            stem = "d_" + primal.lstrip("_")
-            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
-        elif re.fullmatch(r"[nr]\d+", body):
-            name = pick(f"_t{i}" for i in temps)
-        elif body.startswith("b_"):  # a builtin: its own name unless the code (or a global) uses it otherwise
-            stem = body[2:]
-            candidates = itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1)))
-            name = pick(candidate for candidate in candidates if candidate not in shadowing)
-        elif body.startswith("v_"):  # a variable s2sad adds, named by its role: v_broke_2 -> broke
-            stem = re.sub(r"_\d+$", "", body[2:])
-            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
-        else:
-            stem = ROLES[body]
-            name = pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
-        chosen[placeholder] = name
-        return name
-
+    chooser = _Chooser(names, {name for name in appearing if not names.is_placeholder(name)}, set(shadowing))
     for name in appearing:
         if names.is_placeholder(name):
-            readable(name)
+            chooser.readable(name)
+    chosen = chooser.chosen
 
     class Renamer(transformer):
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
@@ -161,3 +127,45 @@ def finalize(
             return updated if new is None else updated.with_changes(value=new)
 
     return node.visit(Renamer()), chosen
+
+
+class _Chooser:
+    """Readable names for placeholders, in the order asked, none of them taken already."""
+
+    def __init__(self, names: Names, taken: set[str], shadowing: set[str]) -> None:
+        self.names = names
+        self.taken = taken | set(keyword.kwlist)
+        self.shadowing = shadowing
+        self.chosen: dict[str, str] = {}
+        self.temps = itertools.count(1)
+
+    def pick(self, candidates: Iterable[str]) -> str:
+        for candidate in candidates:
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+        raise AssertionError("unreachable: candidates are infinite")
+
+    def numbered(self, stem: str) -> str:
+        return self.pick(itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1))))
+
+    def readable(self, placeholder: str) -> str:
+        if placeholder in self.chosen:
+            return self.chosen[placeholder]
+        body = placeholder[len(self.names.prefix) :]
+        if body.startswith("d_"):
+            primal = body[2:]
+            primal = self.readable(primal) if self.names.is_placeholder(primal) else primal
+            name = self.numbered("d_" + primal.lstrip("_"))
+        elif re.fullmatch(r"[nr]\d+", body):
+            name = self.pick(f"_t{i}" for i in self.temps)
+        elif body.startswith("b_"):  # a builtin: its own name unless the code (or a global) uses it otherwise
+            stem = body[2:]
+            candidates = itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(1)))
+            name = self.pick(candidate for candidate in candidates if candidate not in self.shadowing)
+        elif body.startswith("v_"):  # a variable s2sad adds, named by its role: v_broke_2 -> broke
+            name = self.numbered(re.sub(r"_\d+$", "", body[2:]))
+        else:
+            name = self.numbered(ROLES[body])
+        self.chosen[placeholder] = name
+        return name

@@ -82,13 +82,13 @@ class Generated:
     name: str
     parameters: cst.Parameters = dataclasses.field(repr=False)
     docstring: str
-    checks: Block  # argument checks, before any work
+    guards: Block  # run-time checks of the arguments, before any work
     forward: Block  # the primal computation, saving what the reverse sweep needs
     reverse: Block  # adjoints in reverse order
     result: cst.BaseExpression = dataclasses.field(repr=False)  # what the function returns
 
     def sections(self) -> tuple[tuple[str | None, Block], ...]:
-        return ((None, self.checks), ("forward sweep", self.forward), ("reverse sweep", self.reverse))
+        return ((None, self.guards), ("forward sweep", self.forward), ("reverse sweep", self.reverse))
 
 
 def assign(name: str, value: cst.BaseExpression, origin: Origin | None) -> Line:

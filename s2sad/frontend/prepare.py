@@ -1,4 +1,4 @@
-"""The front end's preparation of a loaded function: the language gate (check), then name resolution (resolve).
+"""The front end's preparation of a loaded function: the language gate (gate), then name resolution (resolve).
 
 The pipeline prepares the user's function with it, and normalize each function of the user's it inlines.
 """

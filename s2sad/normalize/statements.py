@@ -115,7 +115,7 @@ def statement(state: State, node) -> set[str] | None:
     elif isinstance(node, cst.Expr) and is_append(node.value):
         assignments.append(state, node.value)
     elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-        _check_call(state, node)
+        _guard_call(state, node)
     elif isinstance(node, cst.Assign):
         assignments.assign(state, node.targets, node.value)
     elif isinstance(node, cst.AnnAssign):
@@ -154,17 +154,17 @@ def _jump(state: State, node: cst.Break | cst.Continue) -> set[str]:
     return {name}
 
 
-def _check_call(state: State, node: cst.Expr) -> None:
+def _guard_call(state: State, node: cst.Expr) -> None:
     """A call made for its check alone (``_rt.require_float(...)`` in generated code): kept as it is."""
     text = dotted(node.value.func)
-    if text is None or state.resolution(text) != "check":
+    if text is None or state.resolution(text) != "guard":
         state.refuse(
             node,
             "expression statements (a value computed and dropped) are",
             "assign the value to a name, or remove the line",
         )
     positional, keywords = call_arguments(node.value)
-    value, *_ = calls.apply(state, state.unit.resolutions[text].name, node.value, positional, keywords, kind="check")
+    value, *_ = calls.apply(state, state.unit.resolutions[text].name, node.value, positional, keywords, kind="guard")
     state.statements.append(ir.Guard(state.next_id(), value, state.origin))
 
 

@@ -31,7 +31,7 @@ def remove_dead(generated: Generated, names: Names):
         return kept if len(kept) < len(block) else None
 
     changed = {}
-    for section in ("checks", "forward", "reverse"):
+    for section in ("guards", "forward", "reverse"):
         new = map_blocks(getattr(generated, section), rewrite)
         if new is not None:
             changed[section] = new

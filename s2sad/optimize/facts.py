@@ -134,7 +134,7 @@ def assigned(block) -> set[str]:
 
 
 def _sections(generated: Generated):
-    return (generated.checks, generated.forward, generated.reverse)
+    return (generated.guards, generated.forward, generated.reverse)
 
 
 def use_counts(generated: Generated) -> Counter:

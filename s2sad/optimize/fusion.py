@@ -31,7 +31,7 @@ FUSED = {("getitem_adjoint", "matmul_adjoint_left"): "getitem_matmul_adjoint"}
 
 def run(generated: Generated, names: Names) -> Generated:
     counts = Counter(names_in(generated.result))
-    for section in (generated.checks, generated.forward, generated.reverse):
+    for section in (generated.guards, generated.forward, generated.reverse):
         for expression in expressions_in(section):
             counts.update(names_in(expression))
     return dataclasses.replace(generated, reverse=_block(generated.reverse, counts, names))

@@ -86,11 +86,11 @@ from s2sad.rules.user import (
 __all__ = [
     "ALIASES",
     "ALLOCATING",
-    "CHECKS",
     "CONSTANTS",
     "CUSTOM",
     "CUSTOM_OBJECTS",
     "FULL_REDUCTIONS",
+    "GUARDS",
     "INACTIVE_ONLY",
     "ITERATION",
     "MAY_COPY",
@@ -105,12 +105,12 @@ __all__ = [
     "Rule",
     "adjoint",
     "canonical",
-    "checks",
     "constant",
     "custom",
     "custom_from_source",
     "custom_tangent",
     "custom_tangent_from_source",
+    "guards",
     "inactive_only",
     "kind",
     "known_names",
@@ -127,7 +127,7 @@ RULES: dict[str, Rule] = {}
 ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
-CHECKS: set[str] = set()  # run-time checks: a statement of their own, kept as written
+GUARDS: set[str] = set()  # run-time checks: a statement of their own, kept as written
 CONSTANTS: set[str] = set()
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
@@ -286,8 +286,8 @@ def _declare_helpers(table: set[str], names: tuple[str, ...], method) -> None:
         _declare_methods(name, (name,), method)
 
 
-def checks(*names: str) -> None:
-    CHECKS.update(names)
+def guards(*names: str) -> None:
+    GUARDS.update(names)
 
 
 def constant(*names: str) -> None:
@@ -303,14 +303,14 @@ def lookup(name: str) -> Rule | None:
 
 
 def kind(name: str) -> str | None:
-    """'rule', 'zero_derivative', 'inactive_only', 'check', 'constant', 'iteration', or None if unknown."""
+    """'rule', 'zero_derivative', 'inactive_only', 'guard', 'constant', 'iteration', or None if unknown."""
     name = canonical(name)
     if name in RULES or name in CUSTOM:
         return "rule"
     for label, names in (
         ("zero_derivative", ZERO_DERIVATIVE),
         ("inactive_only", INACTIVE_ONLY),
-        ("check", CHECKS),
+        ("guard", GUARDS),
         ("constant", CONSTANTS),
         ("iteration", ITERATION),
     ):
@@ -320,7 +320,7 @@ def kind(name: str) -> str | None:
 
 
 def known_names() -> list[str]:
-    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | CHECKS | CONSTANTS | ITERATION)
+    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | CONSTANTS | ITERATION)
 
 
 def library_object(name: str):

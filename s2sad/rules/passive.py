@@ -4,10 +4,10 @@ zero_derivative: piecewise constant in every argument, so nothing flows back
 (np.floor, comparisons' helpers, shapes). inactive_only: their result depends
 smoothly on their arguments but s2sad has no rule, so an argument that depends
 on what is differentiated is refused (np.arange(start, ...) with a float start).
-checks: run-time checks generated code makes (a statement of their own, no value).
+guards: run-time checks generated code makes (a statement of their own, no value).
 """
 
-from s2sad.rules import checks, constant, inactive_only, zero_derivative
+from s2sad.rules import constant, guards, inactive_only, zero_derivative
 
 zero_derivative(
     "builtins.len",
@@ -101,7 +101,7 @@ constant(
     "math.nan",
 )
 
-checks(
+guards(
     "s2sad.runtime.require_float",
     "s2sad.runtime.require_scalar",
     "s2sad.runtime.require_unshared",

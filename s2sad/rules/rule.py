@@ -211,6 +211,11 @@ class Rule:
         return template, (0,)
 
     @property
+    def scalar_arguments(self) -> bool:
+        """Whether its arguments are numbers, whatever the call: the math module's raise on an array."""
+        return self.name.startswith("math.")
+
+    @property
     def spelling(self) -> str:
         """How generated code calls it: ``np.exp``, ``math.exp``, ``float``."""
         return spelling(self.name)

@@ -43,7 +43,7 @@ class _Tangents(Replay):
         returned = self.function.body[-1]
         for name in self.options.wrt:
             self.tangents[name] = cst.Name(self.names.adjoint(name))
-        checks = self.argument_checks()
+        guards = self.argument_guards()
         body = self.block(self.function.body[:-1])
         body[:0] = self.unbound(self.function.body[:-1])
         value = returned.value
@@ -56,7 +56,7 @@ class _Tangents(Replay):
             parameters=with_keyword_only(self.function.signature, [self.names.adjoint(n) for n in self.options.wrt]),
             docstring=f"Value and tangent (Jacobian-vector product) of {self.function.name} "
             f"along {', '.join('d_' + n for n in self.options.wrt)}.",
-            checks=checks,
+            guards=guards,
             forward=tuple(body),
             reverse=(),
             result=result.with_changes(lpar=[], rpar=[]),

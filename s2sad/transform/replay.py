@@ -33,7 +33,7 @@ class Replay:
     def rt(self, *attributes: str) -> cst.BaseExpression:
         return runtime(self.names, *attributes)
 
-    def argument_checks(self) -> tuple[Line, ...]:
+    def argument_guards(self) -> tuple[Line, ...]:
         """A run-time check that each differentiated argument holds floating-point numbers."""
         return tuple(
             Line(

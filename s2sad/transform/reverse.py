@@ -56,7 +56,7 @@ def run(unit: Unit, options: Options) -> Unit:
     forward = forward_sweep.block(body)
     if forward_sweep.uses_tape(body):
         forward[:0] = forward_sweep.start(body)
-    checks = forward_sweep.argument_checks()
+    guards = forward_sweep.argument_guards()
     value = forward_sweep.returned_value(returned, forward)
     reverse_sweep = _ReverseSweep(unit, counters)
     reverse_sweep.seed(returned, options)
@@ -65,7 +65,7 @@ def run(unit: Unit, options: Options) -> Unit:
         name=f"{options.kind}_{function.name}",
         parameters=_parameters(function.signature, unit.names, options),
         docstring=f"{_KINDS[options.kind]} of {function.name} with respect to {', '.join(options.wrt)}.",
-        checks=checks,
+        guards=guards,
         forward=tuple(forward),
         reverse=tuple(reverse),
         result=_result(value, reverse_sweep.final(options.wrt), options),
