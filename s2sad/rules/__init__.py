@@ -357,7 +357,21 @@ def objects_by_identity() -> dict[int, str]:
 
 
 # The rule families register themselves when imported.
-for _family in ("elementwise", "linalg", "reductions", "scalar_math", "shape", "passive", "generated"):
+for _family in (
+    "elementwise",
+    "linalg",
+    "reductions",
+    "scalar_math",
+    "shape",
+    "passive",
+    "generated",
+    "special",
+    "statistics",
+    "assembly",
+    "products",
+    "decompositions",
+    "distributions",
+):
     importlib.import_module(f"s2sad.rules.{_family}")
 
 # The tables the engine reads, from what the rules declare (rules.syntax derives the spellings).

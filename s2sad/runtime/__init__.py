@@ -9,10 +9,12 @@ Re-exporting the helpers of the modules below is this package's interface. It de
 - views: updates through a view made on the array it lies in
 - facts: what each helper declares about itself (``SHAPE_ONLY``, ``ALLOCATING``), read by the compiler
 
-A helper defined in one of these modules is exported as it is defined: nothing to list here.
+A helper defined in any module of this package is exported as it is defined: nothing to list here.
 """
 
-from s2sad.runtime import indexing, linalg, power, products, reductions, requirements, values, views
+import importlib
+import pkgutil
+
 from s2sad.runtime.facts import ALLOCATING, SHAPE_ONLY
 
 
@@ -29,6 +31,11 @@ def _helpers(*modules) -> dict:
 
 
 # Every helper, as generated code calls it: _rt.<name>.
-_HELPERS = _helpers(values, reductions, indexing, power, products, linalg, requirements, views)
+_MODULES = [
+    importlib.import_module(f"{__name__}.{m.name}")
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if m.name != "facts"
+]
+_HELPERS = _helpers(*_MODULES)
 globals().update(_HELPERS)
 __all__ = ["ALLOCATING", "SHAPE_ONLY", *_HELPERS]

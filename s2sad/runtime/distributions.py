@@ -1,0 +1,1 @@
+"""The helpers of the rules in s2sad/rules/distributions.py."""
