@@ -143,7 +143,7 @@ def _calls(name: str, index: int, float32: bool, rng):
 
 
 def _call_primal(rule, values):
-    positional = [values[p] for p in rule.differentiable]
+    positional = [item for p in rule.differentiable for item in (values[p] if p == rule.variadic else [values[p]])]
     options = {p: v for p, v in values.items() if p not in rule.differentiable}
     return _primal(rule.name)(*positional, **options)
 

@@ -214,7 +214,7 @@ class Aliases:
             return frozenset(Place(p.allocation, False, True) for p in self.places(arrays, state)) | made
         if not may_be_view(statement.rule, statement.operands, rules.VIEWS):
             return made
-        bases = statement.operand_names(next(iter(rule.signature.parameters)))  # what it is a view of
+        bases = statement.operand_names(rule.view_of)  # what it is a view of
         places: set[Place] = set()
         # (Not bases - state.keys(): that scans the whole state.)
         outside = {p for name in bases if name not in state for p in _outside(name)}

@@ -115,8 +115,7 @@ def _argument(state: State, rule, index, keyword, value, sequences):
     """An argument made an operand; a rule's sequence parameter (np.stack's arrays) a list of atoms."""
     if rule is None:
         return expressions.operand(state, value)
-    names = list(rule.signature.parameters)
-    parameter = keyword if keyword is not None else (names[index] if index < len(names) else None)
+    parameter = keyword if keyword is not None else _positional_parameter(rule, index)
     written = bare(value)
     if (
         parameter in rule.differentiable
@@ -128,7 +127,7 @@ def _argument(state: State, rule, index, keyword, value, sequences):
             f"passing the tuple '{written.value}' as '{parameter}' of {rules.spelling(rule.name)} is",
             "pass an array: np.array(t) or np.stack(t)",
         )
-    if parameter not in sequences:
+    if parameter not in sequences or parameter == rule.variadic:  # a variadic parameter's items come one by one
         return expressions.operand(state, value)
     value = written
     if isinstance(value, cst.Name) and value.value in state.lists:
@@ -142,6 +141,14 @@ def _argument(state: State, rule, index, keyword, value, sequences):
             "write the list out, like np.stack([a, b])",
         )
     return expressions.operand(state, value)
+
+
+def _positional_parameter(rule, index: int) -> str | None:
+    """The rule parameter a call's positional argument ``index`` binds to (a variadic one takes the rest)."""
+    for position, parameter in enumerate(rule.signature.parameters.values()):
+        if parameter.kind is parameter.VAR_POSITIONAL or position == index:
+            return parameter.name
+    return None
 
 
 def helper_call(state: State, name: str, *args: cst.BaseExpression) -> cst.Name:

@@ -23,6 +23,9 @@ A rule is registered beside its derivative, as a plain function::
   argument's shape (broadcasting), so the rule need not.
 - ``sequences``: parameters that take a literal list of arrays
   (``np.concatenate([a, b])``); their contribution is a sequence, one per item.
+- ``variadic``: the sequence parameter a call gives as its remaining positional
+  arguments (``np.einsum(subscripts, a, b)``: numpy's ``*operands``); the
+  parameters after it are keyword-only.
 - ``inactive``: differentiable-position parameters the output depends on but
   no derivative flows through (an index, a shape): their contribution is
   ``None``, and analyse refuses a value that depends on what is differentiated
@@ -38,6 +41,8 @@ What the compiler reads about the function, declared in the same decorator:
 - ``returns``: ``"view"`` (its result shares memory with its first argument),
   ``"view or copy"`` (where the memory layout allows), or ``"new"`` (always a
   new array, which the reverse sweep may update in place).
+- ``view_of``: the parameter whose arrays a view lies in, where it is not the
+  first (``np.einsum("ii->i", a)`` is a view of an operand, not of the subscripts).
 - ``full_reduction=True``: with no axis and no keepdims it reduces to a scalar.
 - ``linear``: the function is linear in the parameters named (``True``: all
   its differentiable parameters but the ``inactive`` ones) taken together, and
@@ -153,6 +158,8 @@ def adjoint(
     full_reduction: bool = False,
     linear: bool | tuple[str, ...] = False,
     bilinear: bool = False,
+    variadic: str | None = None,
+    view_of: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
 
@@ -162,7 +169,7 @@ def adjoint(
         parameters = list(inspect.signature(function).parameters.values())
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
-        primal = Binding([p.replace(kind=p.KEYWORD_ONLY) if p.name in keyword_only else p for p in parameters[2:]])
+        primal = _binding(parameters[2:], keyword_only, variadic)
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
         if not set(inactive) <= set(differentiable):
             raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
@@ -172,7 +179,7 @@ def adjoint(
             differentiable,
             function,
             elementwise,
-            sequences,
+            tuple(dict.fromkeys((*sequences, variadic) if variadic else sequences)),
             dict(domain or {}),
             examples,
             inactive=tuple(inactive),
@@ -181,18 +188,36 @@ def adjoint(
             full_reduction=full_reduction,
             linear=_linear_parameters(name, linear or bilinear, differentiable, inactive),
             bilinear=bilinear,
+            variadic=variadic,
+            view_of=view_of or next(iter(primal.parameters), None),
         )
         _check_declarations(rule)
         if rule.linear:
             source, derived = derived_tangent(rule)
             rule = dataclasses.replace(rule, tangent_source=source, tangent_function=derived)
         RULES[name] = rule
-        for alias in aliases:
-            ALIASES[alias] = name
+        ALIASES.update(dict.fromkeys(aliases, name))
         _declare_methods(name, (name, *aliases), method)
         return function
 
     return register
+
+
+def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None) -> Binding:
+    """How a call binds: ``keyword_only`` parameters by keyword; ``variadic`` takes the remaining
+    positional arguments (numpy's ``*operands``), so the parameters after it are keyword-only."""
+    if variadic is not None and variadic not in [p.name for p in parameters]:
+        raise templates.RuleShapeError(f"variadic names {variadic!r}, which is not a parameter of the rule")
+    bound, after_variadic = [], False
+    for parameter in parameters:
+        if parameter.name == variadic:
+            bound.append(parameter.replace(kind=parameter.VAR_POSITIONAL))
+            after_variadic = True
+        elif after_variadic or parameter.name in keyword_only:
+            bound.append(parameter.replace(kind=parameter.KEYWORD_ONLY))
+        else:
+            bound.append(parameter)
+    return Binding(bound)
 
 
 def _linear_parameters(name: str, linear, differentiable: tuple[str, ...], inactive) -> tuple[str, ...]:

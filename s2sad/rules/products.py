@@ -207,8 +207,49 @@ def polyval_derivative_tangent_rule(d_p, d_x, out, p, x, order=0):
 
 
 # ---------------------------------------------------------------------------
-# multi_dot, and the einsum helpers its rules call (np.einsum's own rule needs calls with any number
-# of operands bound to one sequence parameter, which the engine does not do yet)
+# einsum and multi_dot: an operand's adjoint is the einsum of the output's adjoint with the other
+# operands (built by _rt.einsum_adjoint from numpy's own reading of the subscripts); the tangent is
+# the sum over operands of the einsum with that operand replaced by its tangent.
+
+
+def _einsum_call(subscripts: str, *shapes: tuple[int, ...]) -> Example:
+    """``np.einsum(subscripts, a, b, ...)`` of operands of ``shapes``."""
+    operands = [chr(ord("a") + k) for k in range(len(shapes))]
+    call = f"np.einsum({subscripts!r}, {', '.join(operands)})"
+    return Example(call, dict(zip(operands, shapes, strict=True)))
+
+
+@adjoint(
+    "numpy.einsum",
+    variadic="operands",
+    view_of="operands",
+    inactive=("subscripts",),
+    returns="view or copy",  # np.einsum("ii->i", a) and "ij->ji" are views of a
+    examples=(
+        _einsum_call("ij,jk->ik", (2, 3), (3, 4)),
+        _einsum_call("ij,jk", (2, 3), (3, 2)),
+        _einsum_call("ii", (3, 3)),
+        _einsum_call("ii->i", (3, 3)),
+        _einsum_call("ij->ji", (2, 3)),
+        _einsum_call("ij->", (2, 3)),
+        _einsum_call("i,i", (4,), (4,)),
+        _einsum_call("i,j->ij", (2,), (3,)),
+        _einsum_call("...ij,...jk->...ik", (2, 3, 4), (4, 2)),
+        _einsum_call("ij,jk,kl->il", (2, 3), (3, 2), (2, 2)),
+        _einsum_call("iij,jk->ik", (2, 2, 3), (3, 4)),
+        _einsum_call("bij,bj->bi", (2, 3, 4), (2, 4)),
+        _einsum_call("ij,ij->i", (1, 3), (2, 3)),
+        Example("np.einsum('ij,jk->ik', a, a, optimize=True)", {"a": (3, 3)}),
+    ),
+)
+def einsum_adjoint_rule(d_out, out, subscripts, operands, optimize=False):
+    return None, _rt.einsum_adjoint(d_out, subscripts, operands)
+
+
+@tangent("numpy.einsum")
+def einsum_tangent_rule(d_subscripts, d_operands, out, subscripts, operands, optimize=False):
+    return None, _rt.einsum_tangent(subscripts, d_operands, operands)
+
 
 zero_derivative("s2sad.runtime.multi_dot_subscripts")
 

@@ -106,6 +106,10 @@ class Rule:
     returns: str | None = None  # one of RETURNS, or None: not declared
     full_reduction: bool = False
     linear: tuple[str, ...] = ()
+    # The sequence parameter a call gives as its remaining positional arguments (numpy's *operands).
+    variadic: str | None = None
+    # The parameter whose arrays a view (``returns``) lies in: the first one unless declared.
+    view_of: str | None = None
     bilinear: bool = False
 
     @functools.cached_property
