@@ -70,7 +70,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
     for index, example in enumerate(examples(rule)):
         names = [n for n in example.shapes if example.domain.get(n, rule.domain.get(n)) != "bool"]
         source = (
-            f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n"
+            f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n"
             + body(example.call)
         )
         unit = run_until(tmp_path / str(index), source, "analyse", wrt=names, kind="vjp")
@@ -86,7 +86,7 @@ def test_rule_matches_finite_differences(rule, example, tmp_path):
     rng = np.random.default_rng(sum(map(ord, example.call)))
     names = list(example.shapes)
     source = (
-        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
         + body(example.call)
     )
     module = write_module(tmp_path, source)
@@ -107,7 +107,7 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     names = list(example.shapes)
     module = write_module(
         tmp_path,
-        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
         + body(example.call),
     )
     args = []

@@ -16,6 +16,7 @@ import warnings
 import libcst as cst
 import numpy as np
 import pytest
+import scipy.special
 
 from s2sad.core import ir
 from s2sad import rules, runtime
@@ -61,7 +62,7 @@ def _normalized(name: str, index: int):
     example = examples(rule)[index]
     names = list(example.shapes)
     source = (
-        f"import math\nimport numpy as np\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
+        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
         + body(example.call)
     )
     import tempfile
@@ -69,7 +70,12 @@ def _normalized(name: str, index: int):
 
     with tempfile.TemporaryDirectory() as folder:
         unit = run_until(Path(folder), source, "normalize", wrt=tuple(names), kind="vjp")
-    namespace = {unit.names.module("np"): np, unit.names.module("math"): math, unit.names.module("_rt"): runtime}
+    namespace = {
+        "scipy": scipy,
+        unit.names.module("np"): np,
+        unit.names.module("math"): math,
+        unit.names.module("_rt"): runtime,
+    }
     return rule, example, names, tuple(unit.ir.body), namespace
 
 

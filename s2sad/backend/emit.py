@@ -212,6 +212,8 @@ def _header(unit: Unit, used: set[str] | None = None) -> list[cst.BaseStatement]
         statements.append(cst.parse_statement(f"import math as {names.module('math')}"))
     if names.module("_rt") in used:
         statements.append(cst.parse_statement(f"from s2sad import runtime as {names.module('_rt')}"))
+    for module in _library_modules(_function(unit.generated)):
+        statements.append(cst.parse_statement(f"import {module}"))
     if unit.live_globals is None:
         user_names = {
             text.split(".")[0]
@@ -226,6 +228,28 @@ def _header(unit: Unit, used: set[str] | None = None) -> list[cst.BaseStatement]
                 # `as` a placeholder: finalize gives it a name that collides with nothing.
                 statements.append(cst.parse_statement(f"from {module} import {name} as {placeholder}"))
     return statements
+
+
+def _library_modules(function: cst.CSTNode) -> list[str]:
+    """Modules other than numpy and math whose functions generated code calls, spelled in full
+    (``scipy.special.expit``): generated code imports them as it spells them."""
+    found = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            parts = []
+            value: cst.BaseExpression = node
+            while isinstance(value, cst.Attribute):
+                parts.append(value.attr.value)
+                value = value.value
+            if isinstance(value, cst.Name) and value.value not in ("np", "math", "_rt"):
+                name = ".".join([value.value, *reversed(parts)])
+                if rules.kind(name) is not None and not (rules.lookup(name) and rules.lookup(name).custom):
+                    found.add(name.rpartition(".")[0])
+            return True
+
+    function.visit(Finder())
+    return sorted(found)
 
 
 class _Tidy(cst.CSTTransformer):

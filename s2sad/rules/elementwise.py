@@ -2,8 +2,10 @@
 
 Broadcasting is the engine's job (``elementwise=True``): each contribution here
 has the shape of the output, and is summed down to its argument's shape.
-Subgradients at kinks: abs'(0) = 0; maximum/minimum split ties half and half;
-clip passes the gradient at the bounds to ``a``.
+Subgradients at kinks: abs'(0) = fabs'(0) = 0; maximum/minimum (and fmax/fmin) split ties half and
+half, and fmax/fmin send it all to the other argument where one is NaN; clip passes the gradient at
+the bounds to ``a``; hypot's is 0 at the origin; nan_to_num's is 1 where x is finite, 0 where a
+NaN or infinity is replaced.
 
 Quotients by an argument are written ``np.divide``: for a Python float 0.0 it gives inf,
 as numpy does for arrays, where ``/`` would raise ZeroDivisionError.
@@ -166,6 +168,51 @@ def logaddexp_tangent_rule(d_x1, d_x2, out, x1, x2):
     return np.exp(x1 - out) * d_x1, np.exp(x2 - out) * d_x2
 
 
+@adjoint("numpy.exp2", elementwise=True)
+def exp2_adjoint_rule(d_out, out, x):
+    return d_out * out * math.log(2.0)
+
+
+@tangent("numpy.exp2")
+def exp2_tangent_rule(d_x, out, x):
+    return out * math.log(2.0) * d_x
+
+
+@adjoint("numpy.logaddexp2", elementwise=True)
+def logaddexp2_adjoint_rule(d_out, out, x1, x2):
+    return d_out * np.exp2(x1 - out), d_out * np.exp2(x2 - out)
+
+
+@tangent("numpy.logaddexp2")
+def logaddexp2_tangent_rule(d_x1, d_x2, out, x1, x2):
+    # weights 2**x / (2**x1 + 2**x2), summing to 1
+    return np.exp2(x1 - out) * d_x1, np.exp2(x2 - out) * d_x2
+
+
+@adjoint("numpy.float_power", elementwise=True, domain={"x1": "positive"})
+def float_power_adjoint_rule(d_out, out, x1, x2):
+    # numpy's power computed in float64: the same slopes as power's
+    return d_out * _rt.power_slope(x1, x2), d_out * _rt.power_log_factor(out, x1)
+
+
+@tangent("numpy.float_power")
+def float_power_tangent_rule(d_x1, d_x2, out, x1, x2):
+    return _rt.power_slope(x1, x2) * d_x1, _rt.power_log_factor(out, x1) * d_x2
+
+
+@adjoint("numpy.hypot", elementwise=True)
+def hypot_adjoint_rule(d_out, out, x1, x2):
+    # 0 at the origin, where out is 0 (the subgradient of the smallest norm)
+    scale = np.divide(d_out, np.where(out == 0.0, 1.0, out))
+    return scale * x1, scale * x2
+
+
+@tangent("numpy.hypot")
+def hypot_tangent_rule(d_x1, d_x2, out, x1, x2):
+    radius = np.where(out == 0.0, 1.0, out)
+    return np.divide(x1 * d_x1, radius), np.divide(x2 * d_x2, radius)
+
+
 @adjoint("numpy.sqrt", elementwise=True, domain={"x": "positive"})
 def sqrt_adjoint_rule(d_out, out, x):
     return d_out * 0.5 / out
@@ -313,6 +360,87 @@ def tanh_tangent_rule(d_x, out, x):
     return (1.0 - np.square(out)) * d_x
 
 
+@adjoint("numpy.arcsinh", elementwise=True)
+def arcsinh_adjoint_rule(d_out, out, x):
+    return d_out / np.sqrt(x * x + 1.0)
+
+
+@tangent("numpy.arcsinh")
+def arcsinh_tangent_rule(d_x, out, x):
+    return np.divide(d_x, np.sqrt(np.square(x) + 1.0))
+
+
+@adjoint("numpy.arccosh", elementwise=True, domain={"x": "above1"})
+def arccosh_adjoint_rule(d_out, out, x):
+    return np.divide(d_out, np.sqrt(x * x - 1.0))
+
+
+@tangent("numpy.arccosh")
+def arccosh_tangent_rule(d_x, out, x):
+    return np.divide(d_x, np.sqrt(np.square(x) - 1.0))
+
+
+@adjoint("numpy.arctanh", elementwise=True, domain={"x": "unit"})
+def arctanh_adjoint_rule(d_out, out, x):
+    return np.divide(d_out, 1.0 - x * x)
+
+
+@tangent("numpy.arctanh")
+def arctanh_tangent_rule(d_x, out, x):
+    return np.divide(d_x, 1.0 - np.square(x))
+
+
+@adjoint(
+    "numpy.sinc",
+    elementwise=True,
+    examples=(
+        Example("np.sinc(x)", {"x": (5,)}),
+        Example("np.sinc(x)", {"x": (2, 3)}),
+        Example("np.sinc(x)", {"x": None}),
+        Example("np.sinc(x * np.array([1.0, 0.0, 1.0]))", {"x": (2, 3)}),
+    ),
+)
+def sinc_adjoint_rule(d_out, out, x):
+    return d_out * _rt.sinc_slope(x)
+
+
+@tangent("numpy.sinc")
+def sinc_tangent_rule(d_x, out, x):
+    return _rt.sinc_slope(x) * d_x
+
+
+# sinc's slope, for second derivatives; sinc(0) is smooth, so the examples include 0 exactly
+@adjoint(
+    "s2sad.runtime.sinc_slope",
+    elementwise=True,
+    examples=(
+        Example("_rt.sinc_slope(x)", {"x": (5,)}),
+        Example("_rt.sinc_slope(x)", {"x": None}),
+        Example("_rt.sinc_slope(x * np.array([1.0, 0.0, 1.0]))", {"x": (2, 3)}),
+    ),
+)
+def sinc_slope_adjoint_rule(d_out, out, x):
+    return d_out * _rt.sinc_curvature(x)
+
+
+@tangent("s2sad.runtime.sinc_slope")
+def sinc_slope_tangent_rule(d_x, out, x):
+    return _rt.sinc_curvature(x) * d_x
+
+
+# degrees and radians: constant factors
+
+
+@adjoint("numpy.deg2rad", elementwise=True, aliases=("numpy.radians",), linear=True)
+def deg2rad_adjoint_rule(d_out, out, x):
+    return d_out * (math.pi / 180.0)
+
+
+@adjoint("numpy.rad2deg", elementwise=True, aliases=("numpy.degrees",), linear=True)
+def rad2deg_adjoint_rule(d_out, out, x):
+    return d_out * (180.0 / math.pi)
+
+
 # ---------------------------------------------------------------------------
 # piecewise
 
@@ -356,6 +484,72 @@ def minimum_tangent_rule(d_x1, d_x2, out, x1, x2):
         np.where(x1 < x2, d_x1, np.where(x1 == x2, 0.5 * d_x1, np.zeros_like(out))),
         np.where(x2 < x1, d_x2, np.where(x1 == x2, 0.5 * d_x2, np.zeros_like(out))),
     )
+
+
+@adjoint("numpy.fabs", elementwise=True, domain={"x": "nonzero"})
+def fabs_adjoint_rule(d_out, out, x):
+    return d_out * np.sign(x)
+
+
+@tangent("numpy.fabs")
+def fabs_tangent_rule(d_x, out, x):
+    return np.sign(x) * d_x
+
+
+@adjoint("numpy.fmax", elementwise=True)
+def fmax_adjoint_rule(d_out, out, x1, x2):
+    # as maximum, but a NaN loses: the other argument is the output
+    tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
+    return np.where((x1 > x2) | np.isnan(x2), d_out, tie), np.where((x1 < x2) | np.isnan(x1), d_out, tie)
+
+
+@tangent("numpy.fmax")
+def fmax_tangent_rule(d_x1, d_x2, out, x1, x2):
+    zero = np.zeros_like(out)
+    return (
+        np.where((x1 > x2) | np.isnan(x2), d_x1, np.where(x1 == x2, 0.5 * d_x1, zero)),
+        np.where((x2 > x1) | np.isnan(x1), d_x2, np.where(x1 == x2, 0.5 * d_x2, zero)),
+    )
+
+
+@adjoint("numpy.fmin", elementwise=True)
+def fmin_adjoint_rule(d_out, out, x1, x2):
+    # as minimum, but a NaN loses: the other argument is the output
+    tie = np.where(x1 == x2, 0.5 * d_out, 0.0)
+    return np.where((x1 < x2) | np.isnan(x2), d_out, tie), np.where((x1 > x2) | np.isnan(x1), d_out, tie)
+
+
+@tangent("numpy.fmin")
+def fmin_tangent_rule(d_x1, d_x2, out, x1, x2):
+    zero = np.zeros_like(out)
+    return (
+        np.where((x1 < x2) | np.isnan(x2), d_x1, np.where(x1 == x2, 0.5 * d_x1, zero)),
+        np.where((x2 < x1) | np.isnan(x1), d_x2, np.where(x1 == x2, 0.5 * d_x2, zero)),
+    )
+
+
+@adjoint(
+    "numpy.nan_to_num",
+    elementwise=True,
+    returns="new",
+    keyword_only=("nan", "posinf", "neginf"),
+    examples=(
+        Example("np.nan_to_num(x)", {"x": (5,)}),
+        Example("np.nan_to_num(x)", {"x": None}),
+        Example("np.nan_to_num(np.where(x > 0.5, np.inf, x), posinf=3.0)", {"x": (2, 4)}),
+        Example("np.nan_to_num(np.where(x < -0.5, -np.inf, x), neginf=-2.0)", {"x": (6,)}),
+        Example("np.nan_to_num(np.where(x > 1.0, np.nan, x), nan=1.5)", {"x": (3, 3)}),
+        Example("np.nan_to_num(np.where(x > 1.0, np.nan, x), nan=0.5, posinf=1.0, neginf=-1.0)", {"x": (7,)}),
+    ),
+)
+def nan_to_num_adjoint_rule(d_out, out, x, nan=0.0, posinf=None, neginf=None):
+    # 1 where x is finite (kept), 0 where it is replaced; copy=False (in place) is not supported
+    return np.where(np.isfinite(x), d_out, 0.0)
+
+
+@tangent("numpy.nan_to_num")
+def nan_to_num_tangent_rule(d_x, out, x, nan=0.0, posinf=None, neginf=None):
+    return np.where(np.isfinite(x), d_x, np.zeros_like(out))
 
 
 @adjoint("numpy.clip", elementwise=True, method="clip", domain={"a_min": "negative", "a_max": "positive"})

@@ -50,6 +50,13 @@ zero_derivative(
     "numpy.logical_or",
     "numpy.logical_not",
     "numpy.logical_xor",
+    "numpy.isposinf",
+    "numpy.isneginf",
+    "numpy.signbit",
+    "numpy.array_equal",
+    "numpy.array_equiv",
+    "math.trunc",
+    "math.isclose",
 )
 
 # With an ndarray method spelling too (x.argmax()): one function per declaration.
