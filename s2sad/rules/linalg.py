@@ -1,4 +1,8 @@
-"""numpy.linalg: norm (vector 2-norm, Frobenius), inv, solve, det; batched where numpy batches.
+"""numpy.linalg: norm (every ord numpy accepts but ord=0), inv, solve, det; batched where numpy batches.
+scipy.linalg's inv, det and solve are aliases of numpy's (called with the arguments both take).
+
+The norms' subgradients at kinks are s2sad.runtime.norm_slope's: sign(0) = 0, ties of a max or min
+share the slope equally, a repeated extreme singular value takes numpy's first (last) pair.
 
 det's gradient is the cofactor matrix, computed without an inverse, so singular matrices have one too.
 """
@@ -11,30 +15,102 @@ from s2sad.rules import Example, adjoint, tangent
 _WELL_CONDITIONED = {"a": "spd"}
 
 
-@adjoint(
-    "numpy.linalg.norm",
-    examples=(
-        Example("np.linalg.norm(x)", {"x": (4,)}),
-        Example("np.linalg.norm(x)", {"x": (3, 2)}),
-        Example("np.linalg.norm(x, axis=1)", {"x": (3, 4)}),
-        Example("np.linalg.norm(x, 2, 0, True)", {"x": (3, 4)}),
-        Example("np.linalg.norm(x, ord='fro')", {"x": (3, 4)}),
-    ),
+_NORMS = (
+    Example("np.linalg.norm(x)", {"x": (4,)}),
+    Example("np.linalg.norm(x)", {"x": (3, 2)}),
+    Example("np.linalg.norm(x, axis=1)", {"x": (3, 4)}),
+    Example("np.linalg.norm(x, 2, 0, True)", {"x": (3, 4)}),
+    Example("np.linalg.norm(x, ord='fro')", {"x": (3, 4)}),
 )
+# Vectors: ord 1, inf, -inf and p-norms (ord=0 counts nonzeros: refused), along an axis too.
+_VECTOR_NORMS = tuple(
+    Example(f"np.linalg.norm(x, {ord}{options})", {"x": shape}, {"x": "nonzero"})
+    for ord, options, shape in (
+        ("1", "", (5,)),
+        ("np.inf", "", (5,)),
+        ("-np.inf", "", (4,)),
+        ("3", "", (4,)),
+        ("0.5", "", (4,)),
+        ("-1", "", (3,)),
+        ("1", ", axis=0", (3, 2)),
+        ("np.inf", ", axis=-1, keepdims=True", (2, 3)),
+        ("3.5", ", axis=(1,)", (2, 4)),
+    )
+)
+# Matrices: 'nuc', 1, -1, 2, -2, inf, -inf, on the last two axes or those named, batched.
+_MATRIX_NORMS = tuple(
+    Example(f"np.linalg.norm(x, {ord}{options})", {"x": shape})
+    for ord, options, shape in (
+        ("'nuc'", "", (3, 4)),
+        ("2", "", (3, 3)),
+        ("-2", "", (4, 3)),
+        ("1", "", (3, 4)),
+        ("-1", "", (3, 4)),
+        ("np.inf", "", (3, 4)),
+        ("-np.inf", "", (4, 3)),
+        ("'nuc'", ", axis=(-2, -1)", (2, 3, 3)),
+        ("2", ", axis=(0, 2), keepdims=True", (3, 2, 4)),
+        ("1", ", axis=(2, 0)", (3, 2, 4)),
+        ("-np.inf", ", (-1, -2), True", (2, 3, 4)),
+        ("'fro'", ", (0, 1)", (2, 3, 4)),
+    )
+)
+
+
+@adjoint("numpy.linalg.norm", examples=_NORMS + _VECTOR_NORMS + _MATRIX_NORMS)
 def norm_adjoint_rule(d_out, out, x, ord=None, axis=None, keepdims=False):
-    return _rt.norm_adjoint(d_out, out, x, ord, axis, keepdims)
+    return _rt.norm_gradient(d_out, out, x, ord, axis, keepdims)
 
 
 @tangent("numpy.linalg.norm")
 def norm_tangent_rule(d_x, out, x, ord=None, axis=None, keepdims=False):
-    return _rt.norm_tangent(d_x, out, x, ord, axis, keepdims)
+    return _rt.norm_directional(d_x, out, x, ord, axis, keepdims)
+
+
+def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
+    call = f"_rt.norm_directional(d, np.linalg.norm({norm}), x, {options})"
+    return Example(call, {"d": shape, "x": shape})
+
+
+# The tangent of the norm, for second derivatives: of the 2-norm and the Frobenius norm only (the
+# helpers refuse the others, at run time: no second derivative of those norms yet).
+@adjoint(
+    "s2sad.runtime.norm_directional",
+    examples=(
+        _norm_example("x", "None, None, False", (4,)),
+        _norm_example("x, axis=1", "None, 1, False", (3, 4)),
+        _norm_example("x, 2, 0, True", "2, 0, True", (3, 4)),
+        _norm_example("x, 'fro'", "'fro', None, False", (3, 4)),
+    ),
+)
+def norm_directional_adjoint_rule(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+    # out = <x, dx> / norm over the reduced axes (0 where norm == 0, where out is 0 too)
+    return (
+        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, x, ord, axis, keepdims), dx),
+        -d_out * out / np.where(norm == 0, 1.0, norm),
+        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, dx, ord, axis, keepdims), x),
+    )
+
+
+@tangent("s2sad.runtime.norm_directional")
+def norm_directional_tangent_rule(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=None, keepdims=False):
+    return (
+        _rt.norm_tangent(d_dx, norm, x, ord, axis, keepdims),
+        -d_norm * out / np.where(norm == 0, 1.0, norm),
+        _rt.norm_tangent(dx, norm, d_x, ord, axis, keepdims),
+    )
 
 
 @adjoint(
     "numpy.linalg.inv",
+    aliases=("scipy.linalg.inv",),
     returns="new",
     domain=_WELL_CONDITIONED,
-    examples=(Example("np.linalg.inv(a)", {"a": (3, 3)}), Example("np.linalg.inv(a)", {"a": (2, 3, 3)})),
+    examples=(
+        Example("np.linalg.inv(a)", {"a": (3, 3)}),
+        Example("np.linalg.inv(a)", {"a": (2, 3, 3)}),
+        Example("scipy.linalg.inv(a)", {"a": (3, 3)}),
+    ),
 )
 def inv_adjoint_rule(d_out, out, a):
     return -(out.mT @ d_out @ out.mT)
@@ -48,6 +124,7 @@ def inv_tangent_rule(d_a, out, a):
 
 @adjoint(
     "numpy.linalg.solve",
+    aliases=("scipy.linalg.solve",),
     returns="new",
     domain=_WELL_CONDITIONED,
     examples=(
@@ -56,6 +133,8 @@ def inv_tangent_rule(d_a, out, a):
         Example("np.linalg.solve(a, b)", {"a": (2, 3, 3), "b": (2, 3, 2)}),
         Example("np.linalg.solve(a, b)", {"a": (2, 3, 3), "b": (3,)}),
         Example("np.linalg.solve(a, b)", {"a": (3, 3), "b": (2, 3, 2)}),
+        Example("scipy.linalg.solve(a, b)", {"a": (3, 3), "b": (3,)}),
+        Example("scipy.linalg.solve(a, b)", {"a": (3, 3), "b": (3, 2)}),
     ),
 )
 def solve_adjoint_rule(d_out, out, a, b):
@@ -71,12 +150,14 @@ def solve_tangent_rule(d_a, d_b, out, a, b):
 
 @adjoint(
     "numpy.linalg.det",
+    aliases=("scipy.linalg.det",),
     domain=_WELL_CONDITIONED,
     examples=(
         Example("np.linalg.det(a)", {"a": (3, 3)}),
         Example("np.linalg.det(a)", {"a": (2, 2, 2)}),
         Example("np.linalg.det(a)", {"a": (1, 1)}),
         Example("np.linalg.det(a[:, np.array([0, 1, 1])])", {"a": (3, 3)}),
+        Example("scipy.linalg.det(a)", {"a": (2, 3, 3)}),
     ),
 )
 def det_adjoint_rule(d_out, out, a):

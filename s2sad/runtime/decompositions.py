@@ -1,1 +1,227 @@
-"""The helpers of the rules in s2sad/rules/decompositions.py."""
+"""The helpers of the rules in s2sad/rules/decompositions.py: adjoints and tangents of matrix
+decompositions and matrix functions, batched over leading dimensions.
+
+Functions that read one triangle of a symmetric input (cholesky, eigvalsh, solve_triangular) are
+differentiated as numpy and scipy compute them: the other triangle does not move the result, so its
+gradient is zero, and a tangent counts only the triangle read (``symmetrized``). Where the input is
+symmetric (a covariance built as B B^T), the chain rule through B gives the usual symmetric result.
+
+scipy is imported where a helper needs it, never when s2sad is imported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2sad.runtime.facts import allocates
+
+
+def _t(x):
+    """The transpose of each matrix of a batch."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _diagonal_matrix(x):
+    """The diagonal of each matrix of a batch, as a diagonal matrix."""
+    return np.diagonal(x, axis1=-2, axis2=-1)[..., None] * np.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _triangle(x, lower):
+    return np.tril(x) if lower else np.triu(x)
+
+
+def symmetrized(x, lower=True):
+    """The symmetric matrix whose ``lower`` (else upper) triangle is that of ``x``: what a function
+    reading that triangle of ``x`` sees (and the tangent it sees for a tangent ``x``)."""
+    part = _triangle(x, lower)
+    return part + _t(part) - _diagonal_matrix(x)
+
+
+def _onto_triangle(g, lower=True):
+    """The adjoint of ``symmetrized``: a gradient ``g`` for the symmetric matrix, onto the triangle read."""
+    return _triangle(g + _t(g), lower) - _diagonal_matrix(g)
+
+
+def _phi(x):
+    """The lower triangle with the diagonal halved (cholesky's derivative)."""
+    return np.tril(x) - 0.5 * _diagonal_matrix(x)
+
+
+def _solve_lower(lower_factor, b):
+    return np.linalg.solve(lower_factor, b)
+
+
+@allocates
+def cholesky_adjoint(g, factor, upper=False):
+    """Adjoint of the Cholesky factor ``factor`` of a matrix (lower, or ``upper``) reading that triangle.
+
+    With L lower, S = L^-T phi(L^T g) L^-1 is the gradient for a symmetric perturbation seen whole;
+    onto the triangle read, tril(S + S^T) - diag(S).
+    """
+    lower_factor, g_lower = (_t(factor), _t(g)) if upper else (factor, g)
+    inner = _phi(_t(lower_factor) @ g_lower)
+    left = np.linalg.solve(_t(lower_factor), inner)  # L^-T phi(L^T g)
+    whole = _t(np.linalg.solve(_t(lower_factor), _t(left)))  # ... L^-1
+    return _onto_triangle(whole, not upper)
+
+
+def cholesky_tangent(d_a, factor, upper=False):
+    """Tangent of the Cholesky factor: L phi(L^-1 dA L^-T), dA the symmetric matrix of the triangle read."""
+    lower_factor = _t(factor) if upper else factor
+    seen = symmetrized(d_a, not upper)
+    inner = _t(_solve_lower(lower_factor, _t(_solve_lower(lower_factor, seen))))
+    d_lower = lower_factor @ _phi(inner)
+    return _t(d_lower) if upper else d_lower
+
+
+def _lower_read(uplo):
+    if uplo not in ("L", "U", "l", "u"):
+        raise ValueError(f"UPLO must be 'L' or 'U', not {uplo!r}")
+    return uplo in ("L", "l")
+
+
+@allocates
+def eigvalsh_adjoint(g, a, uplo="L"):
+    """Adjoint of the eigenvalues of a symmetric matrix (the triangle ``uplo`` read): V diag(g) V^T.
+
+    At repeated eigenvalues the eigenvalues are not differentiable one by one; this is one choice
+    (their sum, for example, gets the right gradient).
+    """
+    _, vectors = np.linalg.eigh(a, uplo)
+    return _onto_triangle((vectors * g[..., None, :]) @ _t(vectors), _lower_read(uplo))
+
+
+def eigvalsh_tangent(d_a, a, uplo="L"):
+    """Tangent of the eigenvalues: the diagonal of V^T dA V, dA the symmetric matrix of the triangle read."""
+    _, vectors = np.linalg.eigh(a, uplo)
+    seen = symmetrized(d_a, _lower_read(uplo))
+    return np.sum(vectors * (seen @ vectors), axis=-2)
+
+
+def _singular_vectors(a, compute_uv):
+    if compute_uv:
+        from s2sad.errors import BadArgument
+
+        raise BadArgument(
+            "np.linalg.svd has a derivative rule for its singular values only (compute_uv=False)",
+            hint="call np.linalg.svd(a, compute_uv=False) for the singular values",
+        )
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return u, vh
+
+
+@allocates
+def singular_values_adjoint(g, a, compute_uv=True):
+    """Adjoint of the singular values: U diag(g) V^T (reduced; distinct singular values)."""
+    u, vh = _singular_vectors(a, compute_uv)
+    return (u * g[..., None, :]) @ vh
+
+
+def singular_values_tangent(d_a, a, compute_uv=True):
+    """Tangent of the singular values: the diagonal of U^T dA V."""
+    u, vh = _singular_vectors(a, compute_uv)
+    return np.sum(u * (d_a @ _t(vh)), axis=-2)
+
+
+@allocates
+def pinv_adjoint(g, pinv, a):
+    """Adjoint of the pseudo-inverse P of ``a`` (of constant rank near ``a``), from the tangent
+    dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+    across = _t(g)
+    return (
+        -_t(pinv) @ g @ _t(pinv)
+        + (across - a @ (pinv @ across)) @ pinv @ _t(pinv)
+        + _t(pinv) @ pinv @ (across - (across @ pinv) @ a)
+    )
+
+
+def pinv_tangent(d_a, pinv, a):
+    """Tangent of the pseudo-inverse P: -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+    d_t = _t(d_a)
+    return -pinv @ d_a @ pinv + pinv @ _t(pinv) @ (d_t - (d_t @ a) @ pinv) + (d_t - pinv @ (a @ d_t)) @ _t(pinv) @ pinv
+
+
+def _expm_frechet(a, e):
+    """The Frechet derivative of expm at ``a`` in the direction ``e``: the top right block of
+    expm([[a, e], [0, a]]) (batched)."""
+    from scipy.linalg import expm
+
+    n = a.shape[-1]
+    zeros = np.zeros_like(a)
+    block = np.concatenate([np.concatenate([a, e], axis=-1), np.concatenate([zeros, a], axis=-1)], axis=-2)
+    return expm(block)[..., :n, n:]
+
+
+@allocates
+def expm_adjoint(g, a):
+    """Adjoint of expm: the Frechet derivative at a^T in the direction g."""
+    return _expm_frechet(_t(a), np.broadcast_to(g, np.shape(a)))
+
+
+def expm_tangent(d_a, a):
+    """Tangent of expm: its Frechet derivative at a in the direction d_a."""
+    return _expm_frechet(a, np.broadcast_to(d_a, np.shape(a)))
+
+
+def _transposed(trans) -> bool:
+    """Whether scipy's ``trans`` solves with a^T (1, 'T'; for real matrices 2 and 'C' too)."""
+    return trans not in (0, "N", "n")
+
+
+def _triangle_read(d_a, lower, unit_diagonal):
+    """The part of ``d_a`` solve_triangular reads: its triangle, without the diagonal if unit."""
+    offset = 1 if unit_diagonal else 0
+    return np.tril(d_a, -offset) if lower else np.triu(d_a, offset)
+
+
+def _outer(u, v, vectors):
+    """u v^T for the columns of matrices u, v, or for vectors (batched)."""
+    return u[..., :, None] * v[..., None, :] if vectors else u @ _t(v)
+
+
+def solve_triangular_rhs(g, a, trans, lower, unit_diagonal):
+    """b's adjoint for ``x = solve_triangular(a, b, ...)`` with adjoint ``g``: the solve with op(a)^T."""
+    from scipy.linalg import solve_triangular
+
+    flipped = 0 if _transposed(trans) else 1
+    return solve_triangular(a, g, flipped, lower, unit_diagonal)
+
+
+@allocates
+def solve_triangular_matrix(d_b, x, a, trans, lower, unit_diagonal):
+    """a's adjoint for ``x = solve_triangular(a, b, ...)``, given b's ``d_b``: -d_b x^T (x d_b^T
+    when solving with a^T), on the triangle read."""
+    vectors = np.ndim(x) == np.ndim(a) - 1
+    d_a = -_outer(x, d_b, vectors) if _transposed(trans) else -_outer(d_b, x, vectors)
+    return _triangle_read(d_a, lower, unit_diagonal)
+
+
+def solve_triangular_tangent(d_a, x, a, trans, lower, unit_diagonal):
+    """The part of x's tangent from ``a``: -op(a)^-1 op(d_a) x, d_a on the triangle read."""
+    from scipy.linalg import solve_triangular
+
+    seen = _triangle_read(d_a, lower, unit_diagonal)
+    seen = _t(seen) if _transposed(trans) else seen
+    moved = (seen @ x[..., None])[..., 0] if np.ndim(x) == np.ndim(a) - 1 else seen @ x
+    return -solve_triangular(a, moved, trans, lower, unit_diagonal)
+
+
+def _sylvester(a, b, q):
+    """X with a X + X b = q, batched over leading dimensions (scipy solves one at a time)."""
+    from scipy.linalg import solve_sylvester
+
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(q))
+    a, b, q = (np.reshape(m, (-1,) + m.shape[-2:]) for m in np.broadcast_arrays(a, b, q))
+    flat = [solve_sylvester(*items) for items in zip(a, b, q, strict=True)]
+    return np.reshape(flat, shape)
+
+
+@allocates
+def sqrtm_adjoint(g, root):
+    """Adjoint of X = sqrtm(A): the solution of X^T S + S X^T = g (from X dX + dX X = dA)."""
+    return _sylvester(_t(root), _t(root), g)
+
+
+def sqrtm_tangent(d_a, root):
+    """Tangent of X = sqrtm(A): the solution of X dX + dX X = dA."""
+    return _sylvester(root, root, d_a)

@@ -86,12 +86,18 @@ def det_cofactor_adjoint(g, cofactor, a):
     return inner[..., None, None] * inverse_t - inverse_t @ np.swapaxes(g, -1, -2) @ cofactor
 
 
-def _require_euclidean(ord, x, axis):
-    """Refuse a norm other than the 2-norm of vectors and the Frobenius norm of matrices (no rule for them)."""
+def _is_euclidean(ord, x, axis) -> bool:
+    """Whether this is the 2-norm of vectors or the Frobenius norm of matrices (of flattened arrays)."""
     vector = len(_reduced_axes(axis, np.ndim(x))) == 1  # axis=k, axis=(k,), or a 1-D x
-    if not (ord is None or (ord == 2 and vector) or (ord == "fro" and not vector)):
+    return ord is None or (ord == 2 and vector) or (ord == "fro" and not vector)
+
+
+def _require_euclidean(ord, x, axis):
+    """Refuse a norm other than the 2-norm of vectors and the Frobenius norm of matrices: the helpers
+    below (and their own rules, for second derivatives) hold for those only."""
+    if not _is_euclidean(ord, x, axis):
         raise BadArgument(
-            f"np.linalg.norm with ord={ord!r} has no derivative rule in s2sad "
+            f"np.linalg.norm with ord={ord!r} has no second-derivative rule in s2sad "
             "(the 2-norm of vectors and the Frobenius norm of matrices have one)",
             hint="write that norm with np.abs, np.max or np.sum, or give it a rule with @s2sad.rule",
         )
@@ -115,3 +121,78 @@ def norm_tangent(d_x, out, x, ord, axis, keepdims):
     axes = None if axis is None else _reduced_axes(axis, np.ndim(x))
     inner = np.sum(x * d_x, axis=axes, keepdims=keepdims)
     return np.where(out == 0, 0.0, inner / np.where(out == 0, 1.0, out))[()]
+
+
+# ---------------------------------------------------------------------------
+# every ord numpy accepts: the slope of the norm (its gradient per reduced group), shaped like x
+
+
+@allocates
+def norm_gradient(g, out, x, ord, axis, keepdims):
+    """Adjoint of np.linalg.norm for every ord numpy accepts (see norm_slope for the subgradients)."""
+    if _is_euclidean(ord, x, axis):
+        return norm_adjoint(g, out, x, ord, axis, keepdims)
+    return norm_slope(x, ord, axis) * expand_reduced(g, x, _norm_axes(x, axis), keepdims)
+
+
+def norm_directional(d_x, out, x, ord, axis, keepdims):
+    """Tangent of np.linalg.norm for every ord numpy accepts: the slope times d_x, summed over a group."""
+    if _is_euclidean(ord, x, axis):
+        return norm_tangent(d_x, out, x, ord, axis, keepdims)
+    return np.sum(norm_slope(x, ord, axis) * d_x, axis=_norm_axes(x, axis), keepdims=keepdims)
+
+
+def _norm_axes(x, axis):
+    """The axes a norm reduces, as non-negative numbers."""
+    return _reduced_axes(axis, np.ndim(x))
+
+
+def norm_slope(x, ord, axis):
+    """The derivative of np.linalg.norm(x, ord, axis) in x, shaped like x: of vectors along one axis,
+    or of matrices along two. Subgradients at kinks: sign(0) = 0 for |x|; a max or min over entries,
+    columns or rows that ties shares the slope equally; an extreme singular value that repeats takes
+    numpy's first (ord=2) or last (ord=-2) singular pair."""
+    axes = _norm_axes(x, axis)
+    if ord == 0:
+        raise BadArgument(
+            "np.linalg.norm with ord=0 counts the nonzero entries: it has no derivative",
+            hint="np.count_nonzero(x) is a number with no derivative; compute it outside the differentiated code",
+        )
+    moved = np.moveaxis(x, axes, range(-len(axes), 0))
+    slope = _vector_slope(moved, ord) if len(axes) == 1 else _matrix_slope(moved, ord)
+    return np.moveaxis(slope, range(-len(axes), 0), axes)
+
+
+def _shared(values, extreme, axis):
+    """1 where ``values`` equal the extreme along ``axis``, divided by how many do (ties share)."""
+    hits = (values == extreme).astype(np.result_type(values, 1.0))
+    return hits / np.sum(hits, axis=axis, keepdims=True)
+
+
+def _vector_slope(v, ord):
+    """The slope of the ord-norm of vectors along the last axis of ``v``."""
+    size = np.abs(v)
+    if ord in (np.inf, -np.inf):
+        extreme = (np.max if ord > 0 else np.min)(size, axis=-1, keepdims=True)
+        return np.sign(v) * _shared(size, extreme, -1)
+    if ord == 1:
+        return np.sign(v)
+    norm = np.linalg.norm(v, ord, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(size == 0, 0.0, np.sign(v) * (size / norm) ** (ord - 1))
+
+
+def _matrix_slope(m, ord):
+    """The slope of the ord-norm of matrices on the last two axes of ``m``."""
+    if ord in ("nuc", 2, -2):
+        u, _, vh = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            return u @ vh
+        pick = slice(0, 1) if ord == 2 else slice(-1, None)
+        return u[..., :, pick] @ vh[..., pick, :]
+    if ord not in (1, -1, np.inf, -np.inf):
+        raise BadArgument(f"np.linalg.norm of matrices has no ord={ord!r}", hint="see np.linalg.norm's ord")
+    summed = -2 if ord in (1, -1) else -1  # column sums (ord 1, -1) or row sums (inf, -inf)
+    sums = np.sum(np.abs(m), axis=summed, keepdims=True)
+    extreme = (np.max if ord > 0 else np.min)(sums, axis=-1 if summed == -2 else -2, keepdims=True)
+    return np.sign(m) * _shared(sums, extreme, -1 if summed == -2 else -2)
