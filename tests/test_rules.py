@@ -29,6 +29,12 @@ _BINARY_SHAPES = [
 _TERNARY_SHAPES = [((4,), (4,), (4,)), ((2, 3), (), (3,)), ((2, 3), (2, 1), None)]
 
 
+# What an example's module imports: the names rule examples may use (scipy for its rules' examples).
+EXAMPLE_HEADER = (
+    "import math\nimport numpy as np\nimport scipy.linalg\nimport scipy.special\nfrom s2sad import runtime as _rt\n\n"
+)
+
+
 def broadcast_examples(rule: rules.Rule):
     names = rule.differentiable
     shape_sets = {1: _UNARY_SHAPES, 2: _BINARY_SHAPES, 3: _TERNARY_SHAPES}[len(names)]
@@ -69,10 +75,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
     exercised = set()
     for index, example in enumerate(examples(rule)):
         names = [n for n in example.shapes if example.domain.get(n, rule.domain.get(n)) != "bool"]
-        source = (
-            f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(example.shapes)}):\n"
-            + body(example.call)
-        )
+        source = EXAMPLE_HEADER + f"def f({', '.join(example.shapes)}):\n" + body(example.call)
         unit = run_until(tmp_path / str(index), source, "analyse", wrt=names, kind="vjp")
         for statement in unit.ir.body:
             if getattr(statement, "rule", None) == rule.name and unit.activity.is_active(statement):
@@ -85,10 +88,7 @@ def test_every_differentiable_parameter_is_exercised(name, tmp_path):
 def test_rule_matches_finite_differences(rule, example, tmp_path):
     rng = np.random.default_rng(sum(map(ord, example.call)))
     names = list(example.shapes)
-    source = (
-        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
-        + body(example.call)
-    )
+    source = EXAMPLE_HEADER + f"def f({', '.join(names)}):\n" + body(example.call)
     module = write_module(tmp_path, source)
     args = [random_value(example.shapes[n], example.domain.get(n, rule.domain.get(n, "real")), rng) for n in names]
     wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, bool) and np.asarray(a).dtype.kind == "f")
@@ -107,8 +107,7 @@ def test_rule_keeps_float32_and_python_floats(rule, example, tmp_path):
     names = list(example.shapes)
     module = write_module(
         tmp_path,
-        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
-        + body(example.call),
+        EXAMPLE_HEADER + f"def f({', '.join(names)}):\n" + body(example.call),
     )
     args = []
     for n in names:

@@ -16,6 +16,7 @@ import warnings
 import libcst as cst
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.special
 
 from s2sad.core import ir
@@ -23,7 +24,7 @@ from s2sad import rules, runtime
 from s2sad.finite_differences import ATOL, RTOL, STEP
 from tests.support import random_value
 from tests.passes import run_until
-from tests.test_rules import body, examples
+from tests.test_rules import EXAMPLE_HEADER, body, examples
 
 _CODE = cst.Module([]).code_for_node
 
@@ -61,10 +62,7 @@ def _normalized(name: str, index: int):
     rule = rules.RULES[name]
     example = examples(rule)[index]
     names = list(example.shapes)
-    source = (
-        f"import math\nimport numpy as np\nimport scipy.special\nfrom s2sad import runtime as _rt\n\ndef f({', '.join(names)}):\n"
-        + body(example.call)
-    )
+    source = EXAMPLE_HEADER + f"def f({', '.join(names)}):\n" + body(example.call)
     import tempfile
     from pathlib import Path
 
