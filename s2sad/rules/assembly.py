@@ -1,3 +1,321 @@
-"""Joining, splitting, repeating, padding, rotating, flipping and selecting: functions that move
-elements, so each adjoint moves the gradient back to where the element came from.
+"""Joining, repeating, padding, rolling, placing on a diagonal and selecting: functions that copy
+elements of their arguments into a new array. Each is linear in its arrays, so its tangent is the
+function applied to the tangents; its adjoint sends the gradient of each output element back to
+the element it was copied from, summed where an element was copied several times.
+
+Integer arguments (repeats, shifts, indices, conditions) carry no derivative: they are options or
+``inactive``. np.pad and np.select put constants (``constant_values``, ``default``) where no element
+was copied: those places get no gradient, and the tangent is zero there.
 """
+
+import numpy as np
+
+from s2sad import runtime as _rt
+from s2sad.rules import Example, adjoint, tangent, zero_derivative
+
+zero_derivative("s2sad.runtime.pad_mode")
+
+# ---------------------------------------------------------------------------
+# joining: hstack, vstack, dstack, column_stack
+
+
+@adjoint(
+    "numpy.hstack",
+    sequences=("tup",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.hstack([a, b])", {"a": (2,), "b": (3,)}),
+        Example("np.hstack((a, b, a))", {"a": (2, 1), "b": (2, 3)}),
+        Example("np.hstack([a, b])", {"a": None, "b": (3,)}),
+        Example("np.hstack([a, b])", {"a": (2, 2, 1), "b": (2, 1, 1)}),
+    ),
+)
+def hstack_adjoint_rule(d_out, out, tup):
+    return _rt.unjoin(d_out, tup, "h")
+
+
+@adjoint(
+    "numpy.vstack",
+    aliases=("numpy.row_stack",),
+    sequences=("tup",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.vstack([a, b])", {"a": (3,), "b": (3,)}),
+        Example("np.vstack((a, b, a))", {"a": (1, 3), "b": (2, 3)}),
+        Example("np.vstack([a, b])", {"a": (3,), "b": (2, 3)}),
+        Example("np.vstack([a, b])", {"a": None, "b": ()}),
+        Example("np.vstack([a, b])", {"a": (1, 2, 2), "b": (2, 2, 2)}),
+    ),
+)
+def vstack_adjoint_rule(d_out, out, tup):
+    return _rt.unjoin(d_out, tup, "v")
+
+
+@adjoint(
+    "numpy.dstack",
+    sequences=("tup",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.dstack([a, b])", {"a": (3,), "b": (3,)}),
+        Example("np.dstack((a, b, a))", {"a": (2, 3), "b": (2, 3)}),
+        Example("np.dstack([a, b])", {"a": (2, 3, 2), "b": (2, 3)}),
+        Example("np.dstack([a, b])", {"a": None, "b": ()}),
+    ),
+)
+def dstack_adjoint_rule(d_out, out, tup):
+    return _rt.unjoin(d_out, tup, "d")
+
+
+@adjoint(
+    "numpy.column_stack",
+    sequences=("tup",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.column_stack([a, b])", {"a": (3,), "b": (3,)}),
+        Example("np.column_stack((a, b, a))", {"a": (3,), "b": (3, 2)}),
+        Example("np.column_stack([a, b])", {"a": (), "b": (1, 2)}),
+    ),
+)
+def column_stack_adjoint_rule(d_out, out, tup):
+    return _rt.unjoin(d_out, tup, "column")
+
+
+# ---------------------------------------------------------------------------
+# repeating and rolling: tile, repeat, roll
+
+
+@adjoint(
+    "numpy.tile",
+    inactive=("reps",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.tile(A, 3)", {"A": (2,)}),
+        Example("np.tile(A, (2, 1))", {"A": (3,)}),
+        Example("np.tile(A, (2, 3))", {"A": (2, 2)}),
+        Example("np.tile(A, 2)", {"A": (2, 3)}),
+        Example("np.tile(A, (2, 1, 2))", {"A": (3, 1)}),
+        Example("np.tile(A, (3, 2))", {"A": None}),
+    ),
+)
+def tile_adjoint_rule(d_out, out, A, reps):
+    return _rt.tile_adjoint(d_out, A, reps), None
+
+
+@adjoint(
+    "numpy.repeat",
+    inactive=("repeats",),
+    method="repeat",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.repeat(a, 3)", {"a": (2, 2)}),
+        Example("np.repeat(a, 2, axis=0)", {"a": (2, 3)}),
+        Example("np.repeat(a, np.array([1, 0, 3]), 1)", {"a": (2, 3)}),
+        Example("np.repeat(a, np.array([2, 1, 1, 3]))", {"a": (2, 2)}),
+        Example("np.repeat(a, 3)", {"a": None}),
+        Example("a.repeat(2, -1)", {"a": (2, 2, 2)}),
+        Example("a.repeat(2)", {"a": (3,)}),
+    ),
+)
+def repeat_adjoint_rule(d_out, out, a, repeats, axis=None):
+    return _rt.repeat_adjoint(d_out, a, repeats, axis), None
+
+
+@adjoint(
+    "numpy.roll",
+    inactive=("shift",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.roll(a, 2)", {"a": (5,)}),
+        Example("np.roll(a, -1)", {"a": (2, 3)}),
+        Example("np.roll(a, 1, axis=1)", {"a": (2, 3)}),
+        Example("np.roll(a, (1, -2), axis=(0, 2))", {"a": (2, 3, 4)}),
+        Example("np.roll(a, (1, 2), (1, 1))", {"a": (2, 3)}),
+    ),
+)
+def roll_adjoint_rule(d_out, out, a, shift, axis=None):
+    return np.roll(d_out, np.negative(shift), axis), None
+
+
+# ---------------------------------------------------------------------------
+# padding
+
+
+@adjoint(
+    "numpy.pad",
+    inactive=("pad_width",),
+    keyword_only=("constant_values",),
+    returns="new",
+    examples=(
+        Example("np.pad(array, 1)", {"array": (3,)}),
+        Example("np.pad(array, ((1, 2), (0, 1)))", {"array": (2, 3)}),
+        Example("np.pad(array, 2, constant_values=1.5)", {"array": (2, 2)}),
+        Example("np.pad(array, ((1, 0), (2, 3)), 'constant', constant_values=((1, 2), (3, 4)))", {"array": (2, 3)}),
+        Example("np.pad(array, (2, 3), mode='edge')", {"array": (3, 2)}),
+        Example("np.pad(array, 3, 'reflect')", {"array": (4,)}),
+        Example("np.pad(array, ((2, 1), (1, 2)), 'reflect')", {"array": (3, 3)}),
+        Example("np.pad(array, 4, 'symmetric')", {"array": (3,)}),
+        Example("np.pad(array, (1, 2), 'symmetric')", {"array": (2, 3)}),
+        Example("np.pad(array, 5, mode='wrap')", {"array": (3,)}),
+        Example("np.pad(array, ((1, 1), (2, 0)), 'wrap')", {"array": (2, 3)}),
+    ),
+)
+def pad_adjoint_rule(d_out, out, array, pad_width, mode="constant", constant_values=0):
+    return _rt.pad_adjoint(d_out, array, pad_width, mode), None
+
+
+@tangent("numpy.pad")
+def pad_tangent_rule(d_array, d_pad_width, out, array, pad_width, mode="constant", constant_values=0):
+    # The constants have no tangent: the tangent is padded with zeros in constant mode.
+    return np.pad(d_array, pad_width, _rt.pad_mode(mode)), None
+
+
+# ---------------------------------------------------------------------------
+# diagonals and triangles: diag, diagflat, tril, triu
+
+
+@adjoint(
+    "numpy.diag",
+    returns="view or copy",  # a matrix's diagonal is a view of it; a vector's matrix is new
+    linear=True,
+    examples=(
+        Example("np.diag(v)", {"v": (3,)}),
+        Example("np.diag(v, 1)", {"v": (3,)}),
+        Example("np.diag(v, k=-2)", {"v": (2,)}),
+        Example("np.diag(v)", {"v": (3, 3)}),
+        Example("np.diag(v, 1)", {"v": (3, 4)}),
+        Example("np.diag(v, k=-1)", {"v": (4, 2)}),
+    ),
+)
+def diag_adjoint_rule(d_out, out, v, k=0):
+    return _rt.diag_adjoint(d_out, v, k)
+
+
+@adjoint(
+    "numpy.diagflat",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.diagflat(v)", {"v": (3,)}),
+        Example("np.diagflat(v, 2)", {"v": (2, 2)}),
+        Example("np.diagflat(v, k=-1)", {"v": (3,)}),
+        Example("np.diagflat(v)", {"v": None}),
+    ),
+)
+def diagflat_adjoint_rule(d_out, out, v, k=0):
+    return np.reshape(np.diagonal(d_out, k), np.shape(v))
+
+
+_TRIANGLES = (
+    Example("{f}(m)", {"m": (3, 3)}),
+    Example("{f}(m, 1)", {"m": (3, 4)}),
+    Example("{f}(m, k=-1)", {"m": (4, 3)}),
+    Example("{f}(m)", {"m": (2, 3, 3)}),
+    Example("{f}(m, -1)", {"m": (3,)}),  # a vector is the rows of a square matrix
+)
+
+
+def _triangle_examples(function: str) -> tuple[Example, ...]:
+    return tuple(Example(e.call.format(f=function), e.shapes) for e in _TRIANGLES)
+
+
+@adjoint("numpy.tril", returns="new", linear=True, examples=_triangle_examples("np.tril"))
+def tril_adjoint_rule(d_out, out, m, k=0):
+    return _rt.unbroadcast(np.tril(d_out, k), m)
+
+
+@adjoint("numpy.triu", returns="new", linear=True, examples=_triangle_examples("np.triu"))
+def triu_adjoint_rule(d_out, out, m, k=0):
+    return _rt.unbroadcast(np.triu(d_out, k), m)
+
+
+# ---------------------------------------------------------------------------
+# selecting elements: take, take_along_axis, select, choose
+
+
+@adjoint(
+    "numpy.take",
+    inactive=("indices",),
+    keyword_only=("mode",),
+    method="take",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.take(a, np.array([0, 3, 3, 1]))", {"a": (2, 3)}),
+        Example("np.take(a, 2)", {"a": (4,)}),
+        Example("np.take(a, np.array([[0, 2], [2, 2]]), axis=1)", {"a": (2, 3, 2)}),
+        Example("np.take(a, np.array([-1, 0, -1]), 0)", {"a": (3, 2)}),
+        Example("np.take(a, np.array([4, -1, 1]), -1, mode='wrap')", {"a": (2, 3)}),
+        Example("np.take(a, np.array([5, -2, 1]), mode='clip')", {"a": (3,)}),
+        Example("a.take(np.array([1, 1]), 0)", {"a": (2, 2)}),
+        Example("a.take(np.array([2, 0]))", {"a": (3,)}),
+    ),
+)
+def take_adjoint_rule(d_out, out, a, indices, axis=None, mode="raise"):
+    return _rt.take_adjoint(d_out, a, indices, axis, mode), None
+
+
+@adjoint(
+    "numpy.take_along_axis",
+    inactive=("indices",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.take_along_axis(arr, np.array([[0, 2, 2], [1, 0, 1]]), 1)", {"arr": (2, 3)}),
+        Example("np.take_along_axis(arr, np.argsort(arr, axis=0), axis=0)", {"arr": (3, 2)}),
+        Example("np.take_along_axis(arr, np.array([[1], [0]]), -1)", {"arr": (2, 3)}),
+        Example("np.take_along_axis(arr, np.array([[[1, 0]]]), axis=2)", {"arr": (2, 3, 2)}),
+        Example("np.take_along_axis(arr, np.array([3, 0, 3, -1]), None)", {"arr": (2, 2)}),
+        Example("np.take_along_axis(arr, np.array([2, 0]))", {"arr": (3,)}),
+    ),
+)
+def take_along_axis_adjoint_rule(d_out, out, arr, indices, axis=-1):
+    return _rt.take_along_axis_adjoint(d_out, arr, indices, axis), None
+
+
+@adjoint(
+    "numpy.select",
+    sequences=("choicelist",),
+    inactive=("condlist",),
+    returns="new",
+    examples=(
+        Example("np.select([a < -0.5, a > 0.5], [a, b])", {"a": (5,), "b": (5,)}),
+        Example("np.select([a > 0.0, b > 0.0], [a * b, b], 1.5)", {"a": (2, 3), "b": (2, 3)}),
+        Example("np.select([a > 0.0, a < 1.0], [b, a], default=-1.0)", {"a": (2, 3), "b": (3,)}),
+        Example("np.select([a > 0.0], [b])", {"a": (4,), "b": None}),
+    ),
+)
+def select_adjoint_rule(d_out, out, condlist, choicelist, default=0):
+    return None, _rt.select_adjoint(d_out, condlist, choicelist)
+
+
+@tangent("numpy.select")
+def select_tangent_rule(d_condlist, d_choicelist, out, condlist, choicelist, default=0):
+    # The default is a constant: the tangent is zero where no condition holds.
+    return None, np.select(condlist, d_choicelist)
+
+
+@adjoint(
+    "numpy.choose",
+    sequences=("choices",),
+    inactive=("a",),
+    keyword_only=("mode",),
+    method="choose",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.choose(np.array([0, 1, 1, 0]), [x, y])", {"x": (4,), "y": (4,)}),
+        Example("np.choose(np.array([[2, 0, 1]]), (x, y, x * y))", {"x": (2, 3), "y": (3,)}),
+        Example("np.choose(np.array([0, 3, -1]), [x, y], mode='wrap')", {"x": (3,), "y": None}),
+        Example("np.choose(np.array([5, -1, 0]), [x, y, x], mode='clip')", {"x": (3,), "y": (3,)}),
+        Example("np.array([1, 0, 1]).choose([x, y])", {"x": (3,), "y": (2, 3)}),
+    ),
+)
+def choose_adjoint_rule(d_out, out, a, choices, mode="raise"):
+    return None, _rt.choose_adjoint(d_out, a, choices, mode)

@@ -1,4 +1,10 @@
-"""Functions that move, copy or regroup elements: their adjoints move the gradient back."""
+"""Functions that move, copy or regroup elements: their adjoints move the gradient back.
+
+Most return a view of their argument (declared ``returns="view"``: flip, rot90, moveaxis, swapaxes,
+rollaxis, atleast_2d/3d, diagonal, ...), which s2sad's memory analysis follows through updates in
+place. Conversions (np.asarray, np.ascontiguousarray, ``x.astype``) take floating types only: the
+gradient comes back in the argument's type.
+"""
 
 import numpy as np
 
@@ -308,3 +314,204 @@ def builtin_sum_adjoint_rule(d_out, out, iterable, start=0):
 @tangent("builtins.sum")
 def builtin_sum_tangent_rule(d_iterable, out, iterable, start=0):
     return _rt.sum_tangent(d_iterable)
+
+
+# ---------------------------------------------------------------------------
+# views that reorder axes or elements: their adjoint undoes the reordering
+
+
+@adjoint(
+    "numpy.flip",
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.flip(m)", {"m": (4,)}),
+        Example("np.flip(m)", {"m": (2, 3)}),
+        Example("np.flip(m, 1)", {"m": (2, 3)}),
+        Example("np.flip(m, axis=(0, -1))", {"m": (2, 3, 2)}),
+    ),
+)
+def flip_adjoint_rule(d_out, out, m, axis=None):
+    return np.flip(d_out, axis)
+
+
+@adjoint(
+    "numpy.fliplr",
+    returns="view",
+    linear=True,
+    examples=(Example("np.fliplr(m)", {"m": (2, 3)}), Example("np.fliplr(m)", {"m": (2, 3, 2)})),
+)
+def fliplr_adjoint_rule(d_out, out, m):
+    return np.fliplr(d_out)
+
+
+@adjoint(
+    "numpy.flipud",
+    returns="view",
+    linear=True,
+    examples=(Example("np.flipud(m)", {"m": (3,)}), Example("np.flipud(m)", {"m": (3, 2)})),
+)
+def flipud_adjoint_rule(d_out, out, m):
+    return np.flipud(d_out)
+
+
+@adjoint(
+    "numpy.rot90",
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.rot90(m)", {"m": (2, 3)}),
+        Example("np.rot90(m, 2)", {"m": (2, 3)}),
+        Example("np.rot90(m, k=-1, axes=(1, 2))", {"m": (2, 3, 4)}),
+        Example("np.rot90(m, 3, (2, 0))", {"m": (2, 3, 4)}),
+    ),
+)
+def rot90_adjoint_rule(d_out, out, m, k=1, axes=(0, 1)):
+    return np.rot90(d_out, -k, axes)
+
+
+@adjoint(
+    "numpy.moveaxis",
+    inactive=("source", "destination"),
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.moveaxis(a, 0, -1)", {"a": (2, 3, 4)}),
+        Example("np.moveaxis(a, (0, 1), (2, 0))", {"a": (2, 3, 4)}),
+        Example("np.moveaxis(a, -1, 0)", {"a": (2, 3)}),
+    ),
+)
+def moveaxis_adjoint_rule(d_out, out, a, source, destination):
+    return np.moveaxis(d_out, destination, source), None, None
+
+
+@adjoint(
+    "numpy.swapaxes",
+    inactive=("axis1", "axis2"),
+    method="swapaxes",
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.swapaxes(a, 0, 1)", {"a": (2, 3)}),
+        Example("np.swapaxes(a, 0, -1)", {"a": (2, 3, 4)}),
+        Example("a.swapaxes(1, 2)", {"a": (2, 3, 4)}),
+    ),
+)
+def swapaxes_adjoint_rule(d_out, out, a, axis1, axis2):
+    return np.swapaxes(d_out, axis1, axis2), None, None
+
+
+@adjoint(
+    "numpy.rollaxis",
+    inactive=("axis",),
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.rollaxis(a, 2)", {"a": (2, 3, 4)}),
+        Example("np.rollaxis(a, 0, 3)", {"a": (2, 3, 4)}),
+        Example("np.rollaxis(a, -1, 1)", {"a": (2, 3, 4)}),
+        Example("np.rollaxis(a, 1, start=-3)", {"a": (2, 3, 4)}),
+        Example("np.rollaxis(a, 1, 1)", {"a": (2, 3)}),
+    ),
+)
+def rollaxis_adjoint_rule(d_out, out, a, axis, start=0):
+    return _rt.rollaxis_adjoint(d_out, axis, start), None
+
+
+_LIFTED = ((None,), ((),), ((3,),), ((2, 3),), ((2, 3, 2),), ((2, 1, 2, 2),))
+
+
+@adjoint(
+    "numpy.atleast_2d",
+    returns="view",
+    linear=True,
+    examples=tuple(Example("np.atleast_2d(ary)", {"ary": shape}) for (shape,) in _LIFTED),
+)
+def atleast_2d_adjoint_rule(d_out, out, ary):
+    return np.reshape(d_out, np.shape(ary))
+
+
+@adjoint(
+    "numpy.atleast_3d",
+    returns="view",
+    linear=True,
+    examples=tuple(Example("np.atleast_3d(ary)", {"ary": shape}) for (shape,) in _LIFTED),
+)
+def atleast_3d_adjoint_rule(d_out, out, ary):
+    return np.reshape(d_out, np.shape(ary))
+
+
+@adjoint(
+    "numpy.diagonal",
+    method="diagonal",
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.diagonal(a)", {"a": (3, 3)}),
+        Example("np.diagonal(a, 1)", {"a": (3, 4)}),
+        Example("np.diagonal(a, offset=-1)", {"a": (4, 3)}),
+        Example("np.diagonal(a, 0, 1, 2)", {"a": (2, 3, 3)}),
+        Example("np.diagonal(a, -1, axis1=2, axis2=0)", {"a": (3, 2, 4)}),
+        Example("a.diagonal()", {"a": (2, 2)}),
+        Example("a.diagonal(1, -2, -1)", {"a": (2, 3, 3)}),
+    ),
+)
+def diagonal_adjoint_rule(d_out, out, a, offset=0, axis1=0, axis2=1):
+    return _rt.diagonal_adjoint(d_out, a, offset, axis1, axis2)
+
+
+# ---------------------------------------------------------------------------
+# arrays as they are, or in another floating type: their adjoint is the gradient in the argument's type
+
+
+@adjoint(
+    "numpy.asarray",
+    aliases=("numpy.asanyarray",),
+    returns="view or copy",  # the array itself when it has the dtype asked for, else a copy
+    linear=True,
+    examples=(
+        Example("np.asarray(a)", {"a": (2, 3)}),
+        Example("np.asarray(a)", {"a": None}),
+        Example("np.asarray(a, np.float64) * 2.0", {"a": (3,)}),
+        Example("np.asarray(a, dtype=float)", {"a": ()}),
+        Example("np.asanyarray(a)", {"a": (3,)}),
+    ),
+)
+def asarray_adjoint_rule(d_out, out, a, dtype=None):
+    return _rt.like(d_out, a)
+
+
+@adjoint(
+    "numpy.ascontiguousarray",
+    returns="view or copy",  # a copy unless already C-contiguous
+    linear=True,
+    examples=(
+        Example("np.ascontiguousarray(a)", {"a": (2, 3)}),
+        Example("np.ascontiguousarray(a.T)", {"a": (2, 3)}),
+        Example("np.ascontiguousarray(a, dtype='float64')", {"a": (3,)}),
+        Example("np.ascontiguousarray(a)", {"a": None}),
+    ),
+)
+def ascontiguousarray_adjoint_rule(d_out, out, a, dtype=None):
+    return _rt.like(np.reshape(d_out, np.shape(a)), a)  # a number becomes an array of one element
+
+
+@adjoint(
+    "s2sad.runtime.astype",
+    aliases=("numpy.astype",),
+    method="astype",
+    returns="new",
+    examples=(
+        Example("a.astype(float)", {"a": (2, 3)}),
+        Example("a.astype(np.float64) * 2.0", {"a": (3,)}),
+        Example("np.astype(a, 'float64')", {"a": (3,)}),
+        Example("a.astype(dtype='f8')", {"a": ()}),
+    ),
+)
+def astype_adjoint_rule(d_out, out, x, dtype=None):
+    return _rt.like(d_out, x)
+
+
+@tangent("s2sad.runtime.astype")
+def astype_tangent_rule(d_x, out, x, dtype=None):
+    return _rt.astype(d_x, dtype)
