@@ -44,11 +44,7 @@ class _FactCollector(NameCollector):
 
     def visit_Call(self, call: cst.Call) -> None:
         func = call.func
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.attr.value in ("append", "pop")
-        ):
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and _list_update(func, call):
             self.updated.add(func.value.value)
         elif (
             isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name)
@@ -63,6 +59,11 @@ class _FactCollector(NameCollector):
         if isinstance(attribute.value, cst.Name):
             self.indexed.add(attribute.value.value)
         return super().visit_Attribute(attribute)
+
+
+def _list_update(func: cst.Attribute, call: cst.Call) -> bool:
+    """``hs.append(h)`` or ``hs.pop()``: a list's methods take one argument at most (``np.append`` two or more)."""
+    return (func.attr.value, len(call.args)) in (("append", 1), ("pop", 0), ("pop", 1))
 
 
 def facts(node: cst.CSTNode) -> _Facts:

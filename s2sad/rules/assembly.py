@@ -319,3 +319,27 @@ def select_tangent_rule(d_condlist, d_choicelist, out, condlist, choicelist, def
 )
 def choose_adjoint_rule(d_out, out, a, choices, mode="raise"):
     return None, _rt.choose_adjoint(d_out, a, choices, mode)
+
+
+@adjoint(
+    "numpy.append",
+    returns="new",
+    examples=(
+        Example("np.append(arr, values)", {"arr": (3,), "values": (2,)}),
+        Example("np.append(arr, values)", {"arr": (2, 3), "values": None}),
+        Example("np.append(arr, values)", {"arr": (), "values": (2, 2)}),
+        Example("np.append(arr, values, axis=0)", {"arr": (2, 3), "values": (1, 3)}),
+        Example("np.append(arr, values, 1)", {"arr": (2, 3), "values": (2, 2)}),
+        Example("np.append(arr, values, axis=-1)", {"arr": (2, 2, 1), "values": (2, 2, 3)}),
+    ),
+)
+def append_adjoint_rule(d_out, out, arr, values, axis=None):
+    pieces = _rt.append_pieces(d_out, arr, values, axis)
+    return pieces[0], pieces[1]
+
+
+@tangent("numpy.append")
+def append_tangent_rule(d_arr, d_values, out, arr, values, axis=None):
+    no_values = np.zeros_like(values)  # the other argument's place, with no tangent
+    no_arr = np.zeros_like(arr)
+    return np.append(d_arr, no_values, axis), np.append(no_arr, d_values, axis)

@@ -188,3 +188,13 @@ def rollaxis_adjoint(g, axis, start):
 def astype(x, dtype=None):
     """``x.astype(dtype)``, the method np.astype is (s2sad differentiates it to floating types only)."""
     return x.astype(dtype)
+
+
+@shape_only("arr", "values")
+def append_pieces(g, arr, values, axis):
+    """Adjoint of ``np.append(arr, values, axis)``: the part of ``g`` from each (flattened if axis is None)."""
+    if axis is None:
+        size = int(np.size(arr))
+        return np.reshape(g[:size], np.shape(arr)), np.reshape(g[size:], np.shape(values))
+    cut = np.shape(arr)[axis]
+    return np.split(g, [cut], axis=axis)
