@@ -35,7 +35,7 @@ GENERATION_ERRORS = [
     ("y[0] = x\n    return y", "y[0]", errors.UnsupportedSyntax, "updating part of 'y' in place (it is an argument"),
     ("z = x or y\n    return z", "x or y", errors.UnsupportedSyntax, "'and' / 'or' outside a condition"),
     ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),
-    ("return x.astype(float)", "astype", errors.UnsupportedSyntax, "'.astype()'"),
+    ("return x.tolist()", "tolist", errors.UnsupportedSyntax, "'.tolist()'"),
     ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
     ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
     ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),
