@@ -35,15 +35,16 @@ from s2sad import rules
 from s2sad.analysis.dataflow import loop_body, loop_head, views
 from s2sad.analysis.recording import Recorder, updated_bases
 from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
-from s2sad.errors import UnsupportedSyntax
-from s2sad.core.facts import Activity
+from s2sad.errors import NoRule, UnsupportedSyntax
+from s2sad.core.facts import Activity, Resolution
+from s2sad.frontend.resolve import dotted, is_library_call, no_rule_hint
 from s2sad.options import Options
 from s2sad.core.unit import Unit
 
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    varied = _Varied(_mentioned(function.body))
+    varied = _Varied(_mentioned(function.body), unit)
     varied.block(function.body, set(options.wrt))
     useful = _Useful(varied)
     useful.block(function.body, set())
@@ -55,6 +56,7 @@ def run(unit: Unit, options: Options) -> Unit:
     same_shape = shapes.same_shape()
     shaped_by = shaped_by_sources(function, unit.names.temp("n", 0)[:-1])
     shares = views(function.body, rules.VIEWS | set(rules.CUSTOM))  # a user's rule may return a view
+    _refuse_library_results_updated(function.body, shares, unit)
     recorder = Recorder(
         active, same_shape, zeros_before, zeros_after, shaped_by, updated_bases(shares, function), shares
     )
@@ -80,7 +82,9 @@ def run(unit: Unit, options: Options) -> Unit:
 class _Varied:
     """Forward: the names that depend on ``wrt`` after each statement."""
 
-    def __init__(self, mentioned: Mapping[int, frozenset[str]]):
+    def __init__(self, mentioned: Mapping[int, frozenset[str]], unit: Unit):
+        # To name a library function a differentiated value must not reach.
+        self.resolutions, self.placeholders = unit.resolutions, unit.names
         self.operands: dict[int, set[str]] = {}  # statement id -> varied differentiable parameters
         self.names: dict[int, set[str]] = {}  # statement id -> varied operand names
         # (branch or loop id, "entry" or "exit") -> the names varied there, of those it mentions (_zeros
@@ -154,11 +158,11 @@ class _Varied:
         else:
             varied.discard(statement.target)
 
-    @staticmethod
-    def refuse_passive(statement: ir.Assign, depends: set[str]) -> None:
+    def refuse_passive(self, statement: ir.Assign, depends: set[str]) -> None:
         """Refuse a differentiated value (``depends``) in a value that must not depend on one."""
         if not (statement.inactive_only and depends):
             return
+        self.refuse_library_call(statement, depends)
         if isinstance(statement.value, cst.Subscript):  # np.s_[...], np.mgrid[...] (issue 13)
             raise UnsupportedSyntax(
                 f"this index or grid depends on {_names(depends)}, which is differentiated, "
@@ -173,6 +177,20 @@ class _Varied:
             statement.origin,
             hint="build arrays with np.array([...]) or np.stack, and keep sizes and ranges "
             "independent of the differentiated arguments",
+        )
+
+    def refuse_library_call(self, statement: ir.Assign, depends: set[str]) -> None:
+        """A library function with no rule (resolve.LIBRARY), given a differentiated value: refused,
+        naming it (as the user wrote it, if this is the user's function, not one inlined from
+        another module, whose names are renamed)."""
+        text, found = library_called(statement, self.resolutions, self.placeholders)
+        if found is None:
+            return
+        raise NoRule(
+            f"no derivative rule for '{text}' ({found.name}), and it is given {_names(depends)}, "
+            "which is differentiated",
+            statement.origin,
+            hint=no_rule_hint(found.name),
         )
 
     def refuse_inactive_operands(self, statement: ir.Assign, rule, varied: set[str]) -> None:
@@ -263,6 +281,67 @@ class _Useful:
         self.active[statement.id] = tuple(p for p in rule.differentiable if p in parameters)
         for parameter in parameters:
             useful |= statement.operand_names(parameter)
+
+
+def _refuse_library_results_updated(body, shares, unit: Unit) -> None:
+    """A library function with no rule may return its argument, or a view of it (s2sad cannot tell):
+    refuse, at the call, an update in place that may run after it (later, or in a loop around both)
+    to an array that may share memory with its arguments or its value."""
+    order: dict[int, tuple[int, frozenset[int]]] = {}  # statement id -> (place in order, loops around it)
+
+    def visit(statements, loops: frozenset[int]) -> None:
+        for statement in statements:
+            order[statement.id] = (len(order), loops)
+            if isinstance(statement, ir.If):
+                visit(statement.body + statement.orelse, loops)
+            elif isinstance(statement, ir.Loop):
+                visit(loop_body(statement), loops | {statement.id})
+
+    visit(body, frozenset())
+    updates = [s for s in ir.walk(body) if isinstance(s, (ir.SetItem, ir.Append))]
+    for statement in ir.walk(body):
+        if not isinstance(statement, ir.Assign):
+            continue
+        text, found = library_called(statement, unit.resolutions, unit.names)
+        if found is None:
+            continue
+        arrays = {statement.target}.union(*(ir.names_read(a.value) for a in statement.value.args))
+        place, loops = order[statement.id]
+        for update in updates:
+            later = order[update.id][0] > place or loops & order[update.id][1]
+            shared = set().union(*(shares.group(name) for name in arrays)) & shares.group(update.target)
+            if later and shared:
+                raise UnsupportedSyntax(
+                    f"{text} has no derivative rule, and s2sad cannot tell whether its value shares memory "
+                    f"with {_names(arrays & shared)}, which is updated in place after the call",
+                    statement.origin,
+                    hint=f"give {text} a copy (x.copy()) or copy its value: y = {text}(...).copy()",
+                )
+
+
+def library_called(statement: ir.Assign, resolutions: Mapping[str, Resolution], names) -> tuple:
+    """(the name as the user wrote it, its resolution) if ``statement`` calls a library function with
+    no rule, else (None, None). Normalize spells one through generated code's own numpy, math or
+    builtins (``_s2sad_np.tril``); a name of an inlined function from another module is renamed
+    (no resolution here: None, None)."""
+    if not (statement.inactive_only and isinstance(statement.value, cst.Call)):
+        return None, None
+    text = dotted(statement.value.func)
+    if text is None:
+        return None, None
+    found = resolutions.get(text)
+    if found is not None:
+        return (text, found) if is_library_call(found) else (None, None)
+    root, _, rest = text.partition(".")
+    modules = {names.module("np"): "numpy", names.module("math"): "math"}
+    if root in modules:
+        name = f"{modules[root]}.{rest}"
+    elif root.startswith(names.builtin("")):
+        name = "builtins." + root.removeprefix(names.builtin(""))
+    else:
+        return None, None
+    written = [(t, r) for t, r in resolutions.items() if r.name == name and is_library_call(r)]
+    return written[0] if written else (None, None)
 
 
 def _mentioned(body) -> dict[int, frozenset[str]]:

@@ -6,20 +6,32 @@ Every dotted name whose root is not a parameter or local variable (``np.exp``,
 - ``rule``: a primitive with a derivative rule (``numpy.exp``);
 - ``zero_derivative`` / ``inactive_only``: a helper with nothing to propagate;
 - ``constant``: a library constant (``numpy.pi``), emitted by its canonical name;
-- ``global``: a value from the user's module (``EPS``), read as it is.
+- ``global``: a value from the user's module (``EPS``), read as it is; also a library function
+  that has no rule (``np.tril``, ``scipy.special.comb``), marked ``source=LIBRARY``: generated
+  code calls it as written and its result carries no derivative (activity refuses a call that a
+  differentiated value flows into).
 
 Two resolvers give the qualified names: ``StaticResolver`` reads the file's
 imports (libcst's QualifiedNameProvider) and never runs the user's code;
 ``LiveResolver`` looks names up in the function's closure and globals.
 Anything called that is none of these is refused here, with its location.
+
+Only the user's own functions are read and inlined: a function is a library's, never inlined,
+when its file lies in the interpreter's standard library or in a site-packages folder (sysconfig's
+``stdlib``/``platstdlib``/``purelib``/``platlib`` paths, site's package folders) or it is built in
+(``is_library_file``). Everything else (the user's files, a project installed in
+editable mode) is the user's code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import functools
+import importlib.util
+import site
+import sys
+import sysconfig
 import types
 from pathlib import Path
 from typing import Protocol
@@ -52,6 +64,9 @@ class Resolver(Protocol):
 
     def user_function(self, node: cst.BaseExpression, text: str) -> object | None:
         """A function of the user's that ``node`` names, as load takes it; None if it is not one."""
+
+    def library_function(self, node: cst.BaseExpression, text: str, name: str) -> bool:
+        """Whether ``node`` (qualified ``name``, no rule) names a callable of an installed library."""
 
 
 class StaticResolver:
@@ -144,6 +159,17 @@ class StaticResolver:
                     return (str(path), function)
         return None
 
+    def library_function(self, node, text, name):
+        if not any(q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN) for q in self.names[node]):
+            return False
+        # The module is found without running it; only then is the library imported (never the user's files).
+        module = name.split(".")[0]
+        return (
+            _module_file(module, self.unit.path) is None
+            and is_library_module(module)
+            and callable(rules.library_object(name))
+        )
+
     def qualified_names(self, node, text):
         if text in self.custom:
             return {self.custom[text]}
@@ -153,9 +179,15 @@ class StaticResolver:
         return {q.name for q in found}
 
 
+def _identities() -> dict[object, str]:
+    """The table's objects by identity, among the packages imported now (scipy, once a user imports it)."""
+    packages = {name.partition(".")[0] for name in rules.known_names()}
+    return _identities_among(frozenset(packages & sys.modules.keys()))
+
+
 @functools.cache
-def _identities() -> dict[int, str]:
-    return rules.objects_by_identity()
+def _identities_among(packages: frozenset[str]) -> dict[object, str]:
+    return rules.objects_by_identity(imported_only=True)
 
 
 class LiveResolver:
@@ -164,20 +196,29 @@ class LiveResolver:
     def __init__(self, unit: Unit):
         self.live = unit.live_globals
 
-    def user_function(self, node, text):
+    def value(self, text: str):
+        """The object ``text`` names now, or _MISSING."""
         try:
             root, *attributes = text.split(".")
             value = self.live.lookup(root)
             for attribute in attributes:
                 value = getattr(value, attribute)
         except (KeyError, AttributeError):
-            return None
+            return _MISSING
+        return value
+
+    def user_function(self, node, text):
+        value = self.value(text)
         if id(value) in rules.CUSTOM_OBJECTS:  # the user gave its derivative: a primitive, not inlined
             return None
-        if isinstance(value, types.FunctionType) and id(value) not in _identities():
-            if not (value.__module__ or "").startswith("numpy"):
+        if isinstance(value, types.FunctionType) and rules.identity(value) not in _identities():
+            if not is_library_value(value):
                 return value
         return None
+
+    def library_function(self, node, text, name):
+        value = self.value(text)
+        return value is not _MISSING and callable(value) and is_library_value(value)
 
     def qualified_names(self, node, text):
         root, *attributes = text.split(".")
@@ -187,7 +228,9 @@ class LiveResolver:
             return set()
         for position, attribute in enumerate(attributes):
             if not isinstance(value, types.ModuleType):
-                return None
+                # An object's attribute: a name in the table only (scipy.stats.norm.logpdf, a bound method).
+                name = _identities().get(rules.identity(self.value(text)))
+                return {name} if name is not None else None
             found = getattr(value, attribute, _MISSING)
             if found is _MISSING:
                 # Named like the module's functions, so a misspelling gets suggestions.
@@ -198,10 +241,10 @@ class LiveResolver:
         custom = rules.CUSTOM_OBJECTS.get(id(value))
         if custom is not None and custom[0] is value:
             return {custom[1]}
-        name = _identities().get(id(value))
+        name = _identities().get(rules.identity(value))
         if name is not None:
             return {name}
-        if isinstance(value, types.FunctionType) and not value.__module__.startswith("numpy"):
+        if isinstance(value, types.FunctionType) and not is_library_value(value):
             return None
         if callable(value):
             module = getattr(value, "__module__", None)
@@ -270,11 +313,13 @@ def run(unit: Unit, options: Options) -> Unit:
                 )
             found[text] = Resolution("global", text)
             continue
-        found[text] = _classify(text, names, called, origin)
+        library = functools.partial(resolver.library_function, node, text)
+        found[text] = _classify(text, names, called, origin, library)
     return dataclasses.replace(unit, resolutions=found, local_names=locals_)
 
 
-def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resolution:
+def _classify(text: str, names: set[str], called: bool, origin: Origin, library) -> Resolution:
+    """What ``text`` (qualified ``names``) is; ``library(name)``: whether it is a library's callable."""
     canonical = {rules.canonical(name) for name in names}
     if len(canonical) == 1 and len(names) > 1:
         names = {min(names)}  # aliases of one function (np.abs, np.absolute)
@@ -296,11 +341,95 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin) -> Resol
         return Resolution(kind, name)
     if not called:
         return Resolution("global", text)
-    suggestions = difflib.get_close_matches(name, rules.known_names(), n=3, cutoff=0.8)
+    if name in FRAME_READERS:
+        raise NoRule(
+            f"no derivative rule for '{text}' ({name}): it reads the names of the function that calls it",
+            origin,
+            hint="write the expression out in the function",
+        )
+    if library(name):
+        if rules.writes_into_arguments(name):
+            raise UnsupportedSyntax(
+                f"calling {rules.spelling(name)}, which writes into an array it is given, is not supported",
+                origin,
+                hint="s2sad sees no update it makes: write the update as y[i] = ... or y = np.where(...)",
+            )
+        # Called as written; its value carries no derivative (activity refuses one it would need).
+        return Resolution("global", name, source=LIBRARY)
+    raise NoRule(f"no derivative rule for '{text}' ({name})", origin, hint=no_rule_hint(name))
+
+
+LIBRARY = "library"  # Resolution.source of a library's function with no rule: called, never differentiated
+
+# Builtins that read or change the names of their caller: generated code's names are not the user's.
+FRAME_READERS = frozenset(
+    f"builtins.{name}" for name in ("eval", "exec", "compile", "globals", "locals", "vars", "dir", "breakpoint")
+)
+
+
+def is_library_call(resolution: Resolution) -> bool:
+    """Whether ``resolution`` is a library function with no rule, called as written (``LIBRARY``)."""
+    return resolution.kind == "global" and resolution.source == LIBRARY
+
+
+def no_rule_hint(name: str) -> str:
+    """What to do about a call of ``name``, which has no rule: the near misses first, if any."""
     hint = "give it a derivative with @s2sad.rule (see the README), or compute it outside the differentiated function"
+    suggestions = rules.near_misses(name)
     if suggestions:
         hint = f"did you mean {' or '.join(rules.spelling(s) for s in suggestions)}? Otherwise, {hint}"
-    raise NoRule(f"no derivative rule for '{text}' ({name})", origin, hint=hint)
+    return hint
+
+
+@functools.cache
+def _library_folders() -> tuple[Path, ...]:
+    """The interpreter's standard library and package folders: what lies under them is a library."""
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    folders.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
+    if site.ENABLE_USER_SITE:
+        folders.add(site.getusersitepackages())
+    return tuple(Path(folder).resolve() for folder in folders)
+
+
+def is_library_file(path: str) -> bool:
+    """Whether ``path`` is a file of the standard library or of an installed package (not the user's)."""
+    if path.startswith("<frozen "):
+        return True
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, ValueError):
+        return False
+    return any(resolved.is_relative_to(folder) for folder in _library_folders())
+
+
+@functools.cache
+def is_library_module(module: str) -> bool:
+    """Whether the top-level package of ``module`` is built in or installed, found without importing it."""
+    root = module.partition(".")[0]
+    if root in sys.builtin_module_names:
+        return True
+    try:
+        spec = importlib.util.find_spec(root)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    if spec.origin in ("built-in", "frozen"):
+        return True
+    places = [spec.origin] if spec.origin else list(spec.submodule_search_locations or ())
+    return bool(places) and all(is_library_file(place) for place in places)
+
+
+def is_library_value(value) -> bool:
+    """Whether the live callable ``value`` is defined by a library (its code file, or its module's)."""
+    if isinstance(value, types.FunctionType):  # Python code: where its file lies (compiled code has no file)
+        return is_library_file(value.__code__.co_filename)
+    for holder in (value, getattr(value, "__func__", None), getattr(value, "__self__", None), type(value)):
+        module = getattr(holder, "__module__", None)
+        if isinstance(module, str):
+            return is_library_module(module)
+    return False
 
 
 def _origin(unit: Unit, node: cst.CSTNode) -> Origin:
@@ -359,6 +488,6 @@ def _module_file(module: str, importer: str) -> Path | None:
     folder = Path(importer).resolve().parent
     for base in [folder, *folder.parents, Path.cwd()]:
         for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
-            if candidate.is_file():
+            if candidate.is_file() and not is_library_file(str(candidate)):  # a library's file is never read
                 return candidate
     return None

@@ -10,7 +10,7 @@ from s2sad import rules
 from s2sad.normalize import expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.resolve import dotted, is_library_call
 from s2sad.rules import syntax
 
 
@@ -33,9 +33,45 @@ def call(state: State, node: cst.Call):
     if text is not None and state.resolution(text) not in (None, "global"):
         found = state.unit.resolutions[text]
         return apply(state, found.name, node, positional, keywords, kind=found.kind)
+    if text is not None and state.resolution(text) == "global" and is_library_call(state.unit.resolutions[text]):
+        return _library_call(state, node, state.unit.resolutions[text].name, positional, keywords)
     if isinstance(function, cst.Attribute):
         return _method(state, node, positional, keywords)
     state.refuse(function, "calling this is")
+
+
+def _library_call(state: State, node: cst.Call, name: str, positional, keywords):
+    """A library function with no rule (``np.tril(np.ones((n, n)))``): called as written, in a
+    statement of its own placed at the name called (activity refuses it there if a differentiated
+    value flows into it); its value carries no derivative."""
+    if rules.writes_out(name, positional, keywords):
+        state.refuse(
+            node,
+            f"writing the result of {rules.spelling(name)} into an array given as out is",
+            f"assign it instead: y = {rules.spelling(name)}(...)",
+        )
+    arguments = [cst.Arg(value=expressions.operand(state, value)) for value in positional]
+    arguments += [
+        cst.Arg(value=expressions.operand(state, value), keyword=cst.Name(key), equal=EQUALS)
+        for key, value in keywords.items()
+    ]
+    held = _held(
+        state, node.func, cst.Call(func=_library_function(state, node.func, name), args=arguments), None, {}, True
+    )
+    return held, "s2sad.copy", {"x": held}, False
+
+
+def _library_function(state: State, function: cst.BaseExpression, name: str) -> cst.BaseExpression:
+    """The function as written; through the module generated code imports itself when the user's
+    name is that module (``np.tril`` with np numpy) or a builtin, which are not imported from the
+    user's module (activity.library_called reads both spellings)."""
+    root, *attributes = dotted(function).split(".")
+    module, *rest = name.split(".")
+    if attributes and attributes == rest and module in ("numpy", "math"):
+        return module_name(state.names, name)
+    if module == "builtins" and [root] == rest:
+        return cst.Name(state.names.builtin(root))  # found as a builtin, not imported from the user's module
+    return function
 
 
 def _method(state: State, node: cst.Call, positional, keywords):

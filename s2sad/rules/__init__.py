@@ -69,8 +69,10 @@ spelling too (``x.argmax()``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -116,14 +118,17 @@ __all__ = [
     "custom_tangent",
     "custom_tangent_from_source",
     "guards",
+    "identity",
     "inactive_only",
     "kind",
     "known_names",
     "library_object",
     "lookup",
+    "near_misses",
     "objects_by_identity",
     "spelling",
     "tangent",
+    "writes_into_arguments",
     "writes_out",
     "zero_derivative",
 ]
@@ -348,13 +353,48 @@ def known_names() -> list[str]:
     return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | CONSTANTS | ITERATION)
 
 
+def near_misses(name: str) -> list[str]:
+    """Up to three names in the table spelled like ``name``, best first: their last parts must be
+    alike (``expp``: ``exp``; never ``diag``: ``sign``), and one in another module must be alike as a
+    whole or have the same last part (``np.logsumexp``: ``scipy.special.logsumexp``)."""
+    module, _, last = name.rpartition(".")
+    scored = []
+    for candidate in known_names():
+        other_module, _, other_last = candidate.rpartition(".")
+        alike = difflib.SequenceMatcher(None, last, other_last).ratio()
+        if alike < 0.8 or candidate == name:
+            continue
+        same_module = other_module == module
+        if not same_module and alike < 1.0 and difflib.SequenceMatcher(None, name, candidate).ratio() < 0.85:
+            continue
+        scored.append((alike + (0.1 if same_module else 0.0), candidate))
+    return [candidate for _, candidate in sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:3]]
+
+
 def library_object(name: str):
-    """The library function (or constant) a qualified name in the table names, or None."""
-    module_name, _, attribute = name.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError, ValueError):
-        return None
+    """The library function (or constant) a qualified name names, or None: the longest importable
+    module, then attributes (``scipy.stats.norm.logpdf`` is the method of the object ``norm``)."""
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:split]))
+        except (ImportError, ValueError):
+            continue
+        try:
+            for attribute in parts[split:]:
+                value = getattr(value, attribute)
+        except AttributeError:
+            return None
+        return value
+    return None
+
+
+def identity(value) -> object:
+    """A key that is the same for the same function every time: its id, or for a bound method (made
+    anew at each attribute access: ``scipy.stats.norm.logpdf``) the ids of its object and function."""
+    if inspect.ismethod(value):
+        return (id(value.__self__), id(value.__func__))
+    return id(value)
 
 
 def writes_out(name: str, positional, keywords) -> bool:
@@ -371,13 +411,32 @@ def writes_out(name: str, positional, keywords) -> bool:
         return False
 
 
-def objects_by_identity() -> dict[int, str]:
-    """id(object) -> qualified name, for every name in the table that can be imported."""
-    table: dict[int, str] = {}
+# Library functions that write into an array they are given: s2sad would not see the update, so a
+# call of one is refused even where nothing differentiated reaches it.
+WRITES_INTO_ARGUMENTS = frozenset(
+    "numpy.copyto numpy.fill_diagonal numpy.place numpy.put numpy.putmask numpy.put_along_axis "
+    "numpy.random.shuffle random.shuffle heapq.heapify heapq.heappush heapq.heappop heapq.heappushpop "
+    "heapq.heapreplace bisect.insort bisect.insort_left bisect.insort_right".split()
+)
+
+
+def writes_into_arguments(name: str) -> bool:
+    """Whether the library function ``name`` (with no rule) updates an array it is given (a ufunc's
+    ``.at`` too: ``np.add.at``)."""
+    return name in WRITES_INTO_ARGUMENTS or name.endswith(".at")
+
+
+def objects_by_identity(imported_only: bool = False) -> dict[object, str]:
+    """identity(object) -> qualified name, for every name in the table that can be imported (whose
+    package is imported already, if ``imported_only``: a function a user calls is in a package the
+    user's module imported, and scipy stays unimported for those who do not use it)."""
+    table: dict[object, str] = {}
     for name in known_names():
+        if imported_only and name.partition(".")[0] not in sys.modules:
+            continue
         value = library_object(name)
         if value is not None:
-            table.setdefault(id(value), name)
+            table.setdefault(identity(value), name)
     return table
 
 
