@@ -269,11 +269,11 @@ REFUSALS = [
         target="ping",
     ),
     refusal(
-        "random-number",
-        "def f(x):\n    return x * np.random.rand()\n",
-        "np.random.rand",
+        "random-number-of-a-differentiated-value",
+        "def f(x):\n    return np.random.normal(x)\n",
+        "np.random.normal",
         errors.NoRule,
-        "no derivative rule for 'np.random.rand'",
+        "no derivative rule for 'np.random.normal'",
     ),
     # -- what is given to s2sad.grad (load.py) --------------------------------------------------------
     refusal(

@@ -8,7 +8,6 @@ The terms' sum is compared with the central difference (f(x + h v) - f(x - h v))
 """
 
 import functools
-import importlib
 import math
 import operator
 import warnings
@@ -52,8 +51,7 @@ def _primal(name: str):
     }
     if name in special:
         return special[name]
-    module, _, attribute = name.rpartition(".")
-    return getattr(importlib.import_module(module), attribute)
+    return rules.library_object(name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -132,7 +130,8 @@ def _calls(name: str, index: int, float32: bool, rng):
                     continue
                 values[parameter] = value
                 if parameter in rule.differentiable and _is_float(value):
-                    movable = isinstance(operand, cst.Name)
+                    # An inactive parameter (t's df) is given no tangent: the rule has no term for it.
+                    movable = isinstance(operand, cst.Name) and parameter not in rule.inactive
                     tangents[parameter] = _random_tangent(value, rng) if movable else _zero_tangent(value)
                     moved[parameter] = movable
             calls.append((values, tangents, moved))

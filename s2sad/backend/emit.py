@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import linecache
 import os
 import re
@@ -245,11 +246,25 @@ def _library_modules(function: cst.CSTNode) -> list[str]:
             if isinstance(value, cst.Name) and value.value not in ("np", "math", "_rt"):
                 name = ".".join([value.value, *reversed(parts)])
                 if rules.kind(name) is not None and not (rules.lookup(name) and rules.lookup(name).custom):
-                    found.add(name.rpartition(".")[0])
+                    found.add(_module_of(name))
             return True
 
     function.visit(Finder())
     return sorted(found)
+
+
+def _module_of(name: str) -> str:
+    """The module to import for a function spelled ``name``: the longest importable prefix
+    (``scipy.stats`` for ``scipy.stats.norm.logpdf``, a method of an object in that module)."""
+    parts = name.split(".")[:-1]
+    while len(parts) > 1:
+        try:
+            if importlib.util.find_spec(".".join(parts)) is not None:
+                break
+        except (ImportError, ValueError):  # a parent that is not a package
+            pass
+        parts.pop()
+    return ".".join(parts)
 
 
 class _Tidy(cst.CSTTransformer):

@@ -87,10 +87,13 @@ def norm_logcdf_tangent_rule(d_x, d_loc, d_scale, out, x, loc, scale):
 
 def _t_examples(method: str) -> tuple[Example, ...]:
     call = f"scipy.stats.t.{method}"
-    domain = {"scale": "positive", "df": "above1"}
+    domain = {"scale": "positive"}
+    # df carries no derivative (inactive): the examples give it as numbers, an array of them too.
     return (
-        Example(f"{call}(x, df, loc, scale)", {"x": (4,), "df": (4,), "loc": (4,), "scale": (4,)}, domain),
-        Example(f"{call}(x, df, loc, scale)", {"x": (2, 3), "df": None, "loc": None, "scale": (3,)}, domain),
+        Example(
+            f"{call}(x, np.array([1, 2, 4, 9]), loc, scale)", {"x": (4,), "loc": (4,), "scale": (4,)}, domain
+        ),
+        Example(f"{call}(x, 2.5, loc, scale)", {"x": (2, 3), "loc": None, "scale": (3,)}, domain),
         Example(f"{call}(x, 3.0, loc=loc, scale=scale)", {"x": None, "loc": None, "scale": None}, domain),
     )
 
