@@ -79,7 +79,6 @@ def test_every_spelling_of_a_method_resolves(tmp_path):
     assert_gradients_close(actual, numeric_vjp(module.spelled, args, (0, 1, 2), 1.0), args, (0, 1, 2))
 
 
-@pytest.mark.xfail(reason="the generated module must import scipy.stats (emit imports the libraries it calls)")
 def test_every_spelling_through_the_cli(tmp_path):
     args = (np.array([0.3, -1.2, 0.8]), 0.2, 1.3)
     path = tmp_path / "spellings_model.py"
