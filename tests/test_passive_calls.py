@@ -104,8 +104,8 @@ def test_passive_calls_through_the_cli(tmp_path, mode):
 
 # (body of f(x), text the caret points at, error kind, words the message holds)
 REFUSED = [
-    ("return np.sum(np.tril(x))", "np.tril", errors.NoRule, "no derivative rule for 'np.tril' (numpy.tril)"),
-    ("y = np.tril(x * 2.0)\n    return np.sum(y)", "np.tril", errors.NoRule, "it is given"),
+    ("return np.sum(np.unwrap(x))", "np.unwrap", errors.NoRule, "no derivative rule for 'np.unwrap' (numpy.unwrap)"),
+    ("y = np.unwrap(x * 2.0)\n    return np.sum(y)", "np.unwrap", errors.NoRule, "it is given"),
     ("return comb(x, 2.0)", "comb(x", errors.NoRule, "no derivative rule for 'comb' (scipy.special"),
     ("return eval('x * 2.0')", "eval", errors.NoRule, "reads the names of the function that calls it"),
     (
@@ -127,8 +127,8 @@ REFUSED = [
         "into an array given as out",
     ),
     (
-        "m = np.ones(3)\n    v = np.ascontiguousarray(m)\n    y = x * v\n    m[0] = 5.0\n    return np.sum(y)",
-        "np.ascontiguousarray",
+        "m = np.ones(3)\n    v = np.asfortranarray(m)\n    y = x * v\n    m[0] = 5.0\n    return np.sum(y)",
+        "np.asfortranarray",
         errors.UnsupportedSyntax,
         "shares memory with 'm', which is updated in place after the call",
     ),
@@ -153,11 +153,11 @@ def test_refused_at_the_call_naming_it(tmp_path, kind, body, marker, error, word
 
 def test_refused_through_the_cli(tmp_path):
     path = tmp_path / "refused_model.py"
-    source = _source("return np.sum(np.tril(x))")
+    source = _source("return np.sum(np.unwrap(x))")
     path.write_text(source)
     completed = _cli(path, "f")
     assert completed.returncode == 1 and completed.stdout == ""
-    assert f"{path}:6:19: error: no derivative rule for 'np.tril' (numpy.tril)" in completed.stderr
+    assert f"{path}:6:19: error: no derivative rule for 'np.unwrap' (numpy.unwrap)" in completed.stderr
 
 
 def test_a_library_function_is_never_inlined(tmp_path):
