@@ -74,7 +74,7 @@ import numpy as np
 
 
 def loss(x):
-    return np.sum(np.fft.fft(x).real)
+    return np.sum(np.fft.fft(x))
 """
 
 # np.floor jumps at the integer 1.0: central differences straddle the jump and

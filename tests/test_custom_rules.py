@@ -133,7 +133,7 @@ def test_unknown_call_suggests_a_custom_rule(tmp_path):
     module = write_module(tmp_path, "import scipy.special\n\ndef f(x):\n    return scipy.special.zeta(x, 1.0)\n")
     with pytest.raises(
         s2sad.S2SADError,
-        match=r"no derivative rule for 'scipy.special.zeta' \(scipy.special.zeta\)(.|\n)*@s2sad.rule",
+        match=r"no derivative rule for 'scipy.special.zeta' (.|\n)*@s2sad.rule",
     ):
         s2sad.grad(module.f)
 

@@ -90,9 +90,7 @@ def _t_examples(method: str) -> tuple[Example, ...]:
     domain = {"scale": "positive"}
     # df carries no derivative (inactive): the examples give it as numbers, an array of them too.
     return (
-        Example(
-            f"{call}(x, np.array([1, 2, 4, 9]), loc, scale)", {"x": (4,), "loc": (4,), "scale": (4,)}, domain
-        ),
+        Example(f"{call}(x, np.array([1, 2, 4, 9]), loc, scale)", {"x": (4,), "loc": (4,), "scale": (4,)}, domain),
         Example(f"{call}(x, 2.5, loc, scale)", {"x": (2, 3), "loc": None, "scale": (3,)}, domain),
         Example(f"{call}(x, 3.0, loc=loc, scale=scale)", {"x": None, "loc": None, "scale": None}, domain),
     )
