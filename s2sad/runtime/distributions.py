@@ -1,1 +1,0 @@
-"""The helpers of the rules in s2sad/rules/distributions.py."""
