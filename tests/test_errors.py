@@ -36,6 +36,12 @@ GENERATION_ERRORS = [
     ("z = x or y\n    return z", "x or y", errors.UnsupportedSyntax, "'and' / 'or' outside a condition"),
     ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),
     ("return x.tolist()", "tolist", errors.UnsupportedSyntax, "'.tolist()'"),
+    (
+        "u, s, vh = np.linalg.svd(x)\n    return np.sum(s)",
+        "np.linalg.svd",
+        errors.UnsupportedSyntax,
+        "compute_uv=False",
+    ),
     ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
     ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
     ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),

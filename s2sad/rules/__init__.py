@@ -41,6 +41,8 @@ What the compiler reads about the function, declared in the same decorator:
 - ``returns``: ``"view"`` (its result shares memory with its first argument),
   ``"view or copy"`` (where the memory layout allows), or ``"new"`` (always a
   new array, which the reverse sweep may update in place).
+- ``fixed``: options supported at one value only, which a call must write out
+  (``{"compute_uv": "False"}``: numpy's default would return a tuple).
 - ``view_of``: the parameter whose arrays a view lies in, where it is not the
   first (``np.einsum("ii->i", a)`` is a view of an operand, not of the subscripts).
 - ``full_reduction=True``: with no axis and no keepdims it reduces to a scalar.
@@ -165,6 +167,7 @@ def adjoint(
     bilinear: bool = False,
     variadic: str | None = None,
     view_of: str | None = None,
+    fixed: Mapping[str, str] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
 
@@ -175,6 +178,7 @@ def adjoint(
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
         primal = _binding(parameters[2:], keyword_only, variadic)
+        primal.fixed = dict(fixed or {})
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
         if not set(inactive) <= set(differentiable):
             raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")

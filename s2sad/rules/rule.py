@@ -38,15 +38,20 @@ class Example:
 
 
 class Binding(inspect.Signature):
-    """How a call binds to a rule (its arguments are expressions): refuses a dtype that is not floating."""
+    """How a call binds to a rule (its arguments are expressions): refuses a dtype that is not floating,
+    and an option the rule supports at one value only (``fixed``) given otherwise or left to its default."""
 
-    __slots__ = ()
+    __slots__ = ("fixed",)
 
     def bind(self, *args, **kwargs):
         bound = super().bind(*args, **kwargs)
         dtype = bound.arguments.get("dtype")
         if dtype is not None and not _floating_dtype(dtype):
             raise TypeError("a dtype other than a floating type written out, like np.float64 or 'float32'")
+        for option, value in getattr(self, "fixed", {}).items():
+            given = bound.arguments.get(option)
+            if given is None or cst.Module([]).code_for_node(given) != value:
+                raise TypeError(f"only with {option}={value} written out")
         return bound
 
 
