@@ -177,8 +177,7 @@ def adjoint(
         parameters = list(inspect.signature(function).parameters.values())
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
-        primal = _binding(parameters[2:], keyword_only, variadic)
-        primal.fixed = dict(fixed or {})
+        primal = _binding(parameters[2:], keyword_only, variadic, fixed)
         differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
         if not set(inactive) <= set(differentiable):
             raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
@@ -212,9 +211,10 @@ def adjoint(
     return register
 
 
-def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None) -> Binding:
+def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None, fixed) -> Binding:
     """How a call binds: ``keyword_only`` parameters by keyword; ``variadic`` takes the remaining
-    positional arguments (numpy's ``*operands``), so the parameters after it are keyword-only."""
+    positional arguments (numpy's ``*operands``), so the parameters after it are keyword-only;
+    ``fixed`` options must be written out at their one supported value."""
     if variadic is not None and variadic not in [p.name for p in parameters]:
         raise templates.RuleShapeError(f"variadic names {variadic!r}, which is not a parameter of the rule")
     bound, after_variadic = [], False
@@ -226,7 +226,9 @@ def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | 
             bound.append(parameter.replace(kind=parameter.KEYWORD_ONLY))
         else:
             bound.append(parameter)
-    return Binding(bound)
+    binding = Binding(bound)
+    binding.fixed = dict(fixed or {})
+    return binding
 
 
 def _linear_parameters(name: str, linear, differentiable: tuple[str, ...], inactive) -> tuple[str, ...]:
