@@ -68,8 +68,7 @@ def kron_adjoint_rule(d_out, out, a, b):
         Example("np.cross(a, b, axisa=0, axisb=1, axisc=0)", {"a": (3, 2), "b": (2, 3)}),
         Example("np.cross(a, b, axis=0)", {"a": (3, 2), "b": (3, 1)}),
         Example("np.cross(a, b, -1, 0)", {"a": (2, 3), "b": (3, 2)}),
-        Example("np.cross(a, b)", {"a": (2, 2), "b": (2, 3)}),
-        Example("np.cross(a, b)", {"a": (3, 2), "b": (2,)}),
+        # (2-vectors: numpy 2.5 no longer takes them, so no example; the rule follows numpy where it does)
     ),
 )
 def cross_adjoint_rule(d_out, out, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
