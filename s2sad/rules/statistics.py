@@ -116,6 +116,28 @@ def nanvar_tangent_rule(d_a, out, a, axis=None, dtype=None, ddof=0, keepdims=Fal
 
 
 @adjoint(
+    "numpy.nanstd",
+    keyword_only=("ddof", "keepdims"),
+    full_reduction=True,
+    examples=_with(_axis_examples("np.nanstd"), "")
+    + _with(_axis_examples("np.nanstd"), ", ddof=1")
+    + (Example("np.nanstd(np.where(a > 1.5, np.nan, a), 0)", {"a": (6, 2)}),),
+)
+def nanstd_adjoint_rule(d_out, out, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    # d nanstd = d nanvar / (2 nanstd); 0 where it is 0 (every present element equal)
+    half_reciprocal = np.where(out == 0, 0.0, 0.5 / np.where(out == 0, 1.0, out))
+    return _rt.nan_variance_adjoint(d_out * half_reciprocal, a, axis, ddof, keepdims)
+
+
+@tangent("numpy.nanstd")
+def nanstd_tangent_rule(d_a, out, a, axis=None, dtype=None, ddof=0, keepdims=False):
+    centered = np.where(np.isnan(a), 0.0, a - np.nanmean(a, axis, keepdims=True))
+    reciprocal = np.where(out == 0, 0.0, 1.0 / np.where(out == 0, 1.0, out))
+    count = _rt.present_count(a, axis, keepdims)
+    return np.sum(centered * d_a, axis, keepdims=keepdims) * reciprocal / (count - ddof)
+
+
+@adjoint(
     "numpy.average",
     keyword_only=("keepdims",),
     full_reduction=True,
