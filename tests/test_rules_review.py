@@ -211,3 +211,10 @@ def test_numpy_scalar_argument_keeps_its_type(body, tmp_path):
     module = write_module(tmp_path, HEADER + f"def f(a0):\n    return {body}\n")
     gradient = s2sad.grad(module.f)(np.float32(1.5))
     assert type(gradient) is np.float32
+
+
+def test_gradient_of_an_array_of_several_axes_without_one_is_refused(tmp_path):
+    """np.gradient gives one array per axis there, which s2sad does not differentiate: its error, not numpy's."""
+    module = write_module(tmp_path, HEADER + "def f(x):\n    return np.sum(np.gradient(x))\n")
+    with pytest.raises(s2sad.S2SADError, match="give one axis"):
+        s2sad.grad(module.f)(np.ones((3, 3)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.errors import BadArgument
 from s2sad.runtime.facts import allocates, shape_only
 from s2sad.runtime.reductions import _reduced_axes, expand_reduced
 from s2sad.runtime.values import _dtype, _shape
@@ -99,7 +100,7 @@ def diff_adjoint(g, x, n, axis):
 
 @shape_only("x")
 def gradient_axis(x, axis):
-    """The one axis ``np.gradient(x, axis=axis)`` differentiates along; refused (a ValueError) where
+    """The one axis ``np.gradient(x, axis=axis)`` differentiates along; refused (s2sad's BadArgument) where
     numpy gives one array per axis (``x`` of several dimensions and no single axis), which s2sad
     cannot differentiate."""
     ndim = len(_shape(x))
@@ -108,7 +109,7 @@ def gradient_axis(x, axis):
     if axis is None and ndim == 1:
         axis = 0
     if not isinstance(axis, (int, np.integer)):
-        raise ValueError(
+        raise BadArgument(
             f"np.gradient of a {ndim}-d array gives one array per axis, which s2sad does not differentiate: "
             "give one axis (axis=k)"
         )
