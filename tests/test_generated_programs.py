@@ -187,6 +187,25 @@ class Regression:
 
 REGRESSIONS = [
     Regression(
+        "loop-over-a-view-whose-base-the-body-updates-forward-mode",
+        """
+        def f(x1):
+            w1 = np.ones((1, 2))
+            w2 = w1[-1, :]
+            total = 0.0
+            for i1, r1 in enumerate(w2):
+                total = total + r1 * r1
+                w1[0] = np.tanh(x1)
+            return total
+        """,
+        {"x1": (2,)},
+        "x1",
+        (),
+        forms=frozenset({"view:row", "through:base", "update:set-part", "where:loop"}),
+        bug="jvp: the loop's item r1 = w2[i] gets no tangent after the body re-sees w2 (_t1 = reseen(w1, _t1) has "
+        "no tangent line), so the next trip reads a view of an updated base as constant; reverse mode is right",
+    ),
+    Regression(
         "tangent-of-a-name-a-loop-trip-never-assigned-updated-in-place",
         """
         def g1(a, b):
