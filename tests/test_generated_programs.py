@@ -202,8 +202,6 @@ REGRESSIONS = [
         "x1",
         (),
         forms=frozenset({"view:row", "through:base", "update:set-part", "where:loop"}),
-        bug="jvp: the loop's item r1 = w2[i] gets no tangent after the body re-sees w2 (_t1 = reseen(w1, _t1) has "
-        "no tangent line), so the next trip reads a view of an updated base as constant; reverse mode is right",
     ),
     Regression(
         "tangent-of-a-name-a-loop-trip-never-assigned-updated-in-place",

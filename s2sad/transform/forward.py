@@ -17,6 +17,7 @@ import dataclasses
 
 import libcst as cst
 
+from s2sad.analysis.dataflow import live_after
 from s2sad.core import ir
 from s2sad import rules
 from s2sad.options import Options
@@ -91,7 +92,7 @@ class _Tangents(Replay):
         if rule is None or not parameters:
             self.tangents.pop(statement.target, None)
             return lines
-        tangents = {p: self.operand_tangent(statement.operands[p]) for p in rule.differentiable}
+        tangents = {p: self.operand_tangent(statement.operands.get(p)) for p in rule.differentiable}
         present = tuple(p for p in parameters if tangents[p] is not None)
         if not present:
             self.tangents.pop(statement.target, None)
@@ -129,7 +130,11 @@ class _Tangents(Replay):
         without = {
             p
             for p in rule.differentiable
-            if tangents[p] is None and p not in read and not _is_number(statement.operands.get(p))
+            # a parameter left out (optional) takes its default, a number: it broadcasts nothing
+            if tangents[p] is None
+            and p not in read
+            and p in statement.operands
+            and not _is_number(statement.operands[p])
         }
         with_tangents = {p for p in rule.differentiable if tangents[p] is not None}
         shaped_like_value = self.activity.same_shape.get(statement.id, frozenset())
@@ -206,8 +211,10 @@ class _Tangents(Replay):
         changing = {
             s.target for s in ir.walk(loop.body) if isinstance(s, (ir.Assign, ir.Append, ir.SetItem))
         } & self._may_have_tangent(loop)
-        # A temporary is made and used within one iteration: its tangent need not go around.
-        changing = {n for n in changing if not self._temporary(n)}
+        # A temporary is made and used within one iteration: its tangent need not go around, unless
+        # the next iteration reads it first (an iterable held in one, re-seen after its base changed).
+        carried = live_after((loop,), frozenset(), keep={loop.body[-1].id}).get(loop.body[-1].id, frozenset())
+        changing = {n for n in changing if not self._temporary(n) or n in carried}
         lines = self.carry(changing, loop.origin)
         owned_entering = set(self.owned)
         body = self.block(loop.body)
