@@ -97,10 +97,15 @@ def test_every_spelling_through_the_cli(tmp_path):
     assert_gradients_close(namespace["grad_spelled"](*args), expected, args, (0, 1, 2))
 
 
-def test_a_parameter_left_out_is_refused_where_it_is_written(tmp_path):
-    module = write_module(tmp_path, "from scipy.stats import norm\n\n\ndef f(x):\n    return norm.logpdf(x)\n")
-    with pytest.raises(s2sad.S2SADError, match=r"norm.logpdf(.|\n)*missing a required argument: 'loc'"):
-        s2sad.grad(module.f)
+def test_loc_and_scale_left_out_are_constants_and_the_call_is_kept_as_written(tmp_path):
+    module = write_module(tmp_path, "from scipy.stats import norm\n\n\ndef f(x):\n    return norm.logcdf(x).sum()\n")
+    x = np.array([-1.5, 0.2, 2.0])
+    gradient = s2sad.grad(module.f)
+    assert "scipy.stats.norm.logcdf(x)" in s2sad.source(gradient)
+    expected = numeric_vjp(module.f, [x], (0,), 1.0)
+    assert_gradients_close((gradient(x),), expected, [x], (0,))
+    _, tangent = s2sad.jvp(module.f)(x, np.ones(3))
+    assert tangent == pytest.approx(np.sum(expected[0]), rel=1e-7)
 
 
 def test_degrees_of_freedom_get_no_derivative(tmp_path):

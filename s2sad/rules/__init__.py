@@ -26,6 +26,10 @@ A rule is registered beside its derivative, as a plain function::
 - ``variadic``: the sequence parameter a call gives as its remaining positional
   arguments (``np.einsum(subscripts, a, b)``: numpy's ``*operands``); the
   parameters after it are keyword-only.
+- ``optional``: differentiable parameters with a default, which a call may
+  leave out (``scipy.stats.norm.logpdf(x)``: ``loc=0.0, scale=1.0``); left
+  out, the default is a constant. A default of ``None`` means "not given" to
+  the function (``np.average``'s weights): the rule tests it, as numpy does.
 - ``inactive``: differentiable-position parameters the output depends on but
   no derivative flows through (an index, a shape): their contribution is
   ``None``, and analyse refuses a value that depends on what is differentiated
@@ -156,6 +160,7 @@ def adjoint(
     aliases: tuple[str, ...] = (),
     sequences: tuple[str, ...] = (),
     keyword_only: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
     inactive: tuple[str, ...] = (),
     domain: Mapping[str, str] | None = None,
     examples: tuple[Example, ...] = (),
@@ -178,9 +183,7 @@ def adjoint(
         if [p.name for p in parameters[:2]] != ["d_out", "out"]:
             raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
         primal = _binding(parameters[2:], keyword_only, variadic, fixed)
-        differentiable = tuple(p.name for p in parameters[2:] if p.default is inspect.Parameter.empty)
-        if not set(inactive) <= set(differentiable):
-            raise templates.RuleShapeError(f"{function.__name__}: inactive parameters must be ones without a default")
+        differentiable = _differentiable(function.__name__, parameters[2:], optional, inactive)
         rule = Rule(
             name,
             primal,
@@ -209,6 +212,16 @@ def adjoint(
         return function
 
     return register
+
+
+def _differentiable(rule: str, parameters: list[inspect.Parameter], optional, inactive) -> tuple[str, ...]:
+    """The parameters a rule returns a contribution for: those without a default, and the ``optional`` ones."""
+    with_default = {p.name for p in parameters if p.default is not inspect.Parameter.empty}
+    if not set(optional) <= with_default:
+        raise templates.RuleShapeError(f"{rule}: optional parameters must be ones with a default")
+    if set(inactive) & with_default:
+        raise templates.RuleShapeError(f"{rule}: inactive parameters must be ones without a default")
+    return tuple(p.name for p in parameters if p.name not in with_default or p.name in optional)
 
 
 def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None, fixed) -> Binding:
