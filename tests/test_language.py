@@ -77,6 +77,20 @@ CASES = [
         (0, 1),
     ),
     case(
+        # A list's items need not share a shape: each item's adjoint is unbroadcast to its own.
+        "list-items-of-different-shapes",
+        """
+        def f(x, y):
+            hs = [x, y]
+            grown = []
+            grown.append(y)
+            grown.append(x)
+            return np.sum(hs[0] * hs[1]) + np.sum(grown[1] * grown[0])
+        """,
+        [dict(x=(3,), y=(2, 3)), dict(x=None, y=(2,))],
+        (0, 1),
+    ),
+    case(
         "swap-locals",
         """
         def f(x, y):

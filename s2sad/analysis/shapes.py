@@ -35,10 +35,11 @@ class ShapeClasses:
     what they were computed from elementwise. A name assigned inside a branch
     or loop gets a new version there and after it: a scalar one where every
     path leaves a scalar (loops: assumed at the head, then checked at the end
-    of the body).
+    of the body). Items of a list need not share a shape.
     """
 
-    def __init__(self):
+    def __init__(self, lists: frozenset[str]):
+        self.lists = lists  # names that hold lists (or a function's parts): their items differ in shape
         self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
         self.fresh = itertools.count(1)
         self.parent: dict[tuple[str, int], tuple[str, int]] = {}
@@ -177,7 +178,11 @@ class ShapeClasses:
                 self.parent[output] = classes.pop()
         elif rule.name in rules.FULL_REDUCTIONS and _full_reduction(statement):
             self.parent[output] = _SCALAR
-        elif rule.name == "operator.getitem" and isinstance(statement.operands.get("a"), cst.Name):
+        elif (
+            rule.name == "operator.getitem"
+            and isinstance(statement.operands.get("a"), cst.Name)
+            and statement.operands["a"].value not in self.lists
+        ):
             # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
             signature = _index_signature(statement.operands.get("index"))
             if signature is not None:
