@@ -16,6 +16,13 @@ GENERATION_ERRORS = [
     ("z = np.fft.fft(x)\n    return np.sum(z)", "np.fft.fft", errors.NoRule, "no derivative rule for 'np.fft.fft'"),
     ("return np.sum(np.expp(x))", "np.expp", errors.NoRule, "did you mean np.exp"),
     ("return np.sum(print(x))", "print", errors.NoRule, "no derivative rule for 'print'"),
+    (
+        "w, v = res = np.linalg.eigh(x)\n    v[0] = 0.0\n    return np.sum(res.eigenvalues * v)",
+        "v[0] = 0.0",
+        errors.UnsupportedSyntax,
+        "updating part of 'v' in place while the list or tuple 'res', which holds it, is read afterwards",
+    ),
+    ("res = np.linalg.eigh(x)\n    return np.sum(res.values)", "values", errors.UnsupportedSyntax, "'.values'"),
     ("with open(y) as h:\n        x = x - 1\n    return x", "with", errors.UnsupportedSyntax, "with statements"),
     (
         "try:\n        x = x * 2\n    except ValueError:\n        pass\n    return x",

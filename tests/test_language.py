@@ -91,6 +91,24 @@ CASES = [
         (0, 1),
     ),
     case(
+        # The tuples eigh and qr return: their parts by name and by position, and parts updated in
+        # place once nothing reads the tuple (refused before that: tests/test_errors.py).
+        "parts-of-factorizations-by-name-and-updated-in-place",
+        """
+        def f(a):
+            res = np.linalg.eigh(a)
+            total = np.sum(res.eigenvalues * res.eigenvectors[1] ** 2) + np.sum(res[1][0])
+            w, v = res
+            v[0] = 0.0
+            w *= 2.0
+            q, r = np.linalg.qr(a)
+            r[0, 0] = 1.0
+            return total + np.sum(v[1] ** 2 * w) + np.sum(q * r[0])
+        """,
+        [dict(a=(3, 3)), dict(a=(4, 4))],
+        domain={"a": "spd"},
+    ),
+    case(
         "swap-locals",
         """
         def f(x, y):

@@ -139,6 +139,8 @@ def _calls(name: str, index: int, float32: bool, rng):
             scope[statement.target] = eval(_CODE(statement.value), scope)
         elif isinstance(statement, ir.Append):
             scope[statement.target].append(eval(_CODE(statement.value), scope))
+        elif isinstance(statement, ir.Guard):
+            pass  # a run-time check (the length of a tuple unpacked): no value
         else:
             raise AssertionError(f"unexpected statement {type(statement).__name__} in an example")
     assert calls, f"no statement applies {name}"
@@ -146,14 +148,26 @@ def _calls(name: str, index: int, float32: bool, rng):
 
 
 def _call_primal(rule, values):
-    positional = [item for p in rule.differentiable for item in (values[p] if p == rule.variadic else [values[p]])]
-    options = {p: v for p, v in values.items() if p not in rule.differentiable}
-    return _primal(rule.name)(*positional, **options)
+    """The function on ``values``: its differentiable parameters by position up to the first one left
+    out (an optional one), the rest by keyword, and its options by keyword."""
+    positional, keywords = [], {p: v for p, v in values.items() if p not in rule.differentiable}
+    by_keyword = False
+    for parameter in rule.differentiable:
+        if parameter not in values:
+            by_keyword = True
+        elif parameter == rule.variadic:
+            positional.extend(values[parameter])
+        elif by_keyword:
+            keywords[parameter] = values[parameter]
+        else:
+            positional.append(values[parameter])
+    return _primal(rule.name)(*positional, **keywords)
 
 
 def _tangent_terms(rule, values, tangents):
     out = _call_primal(rule, values)
-    arguments = [tangents.get(p) for p in rule.differentiable]
+    # A parameter left out (an optional one) is a constant: its term, computed whole here, is zero.
+    arguments = [tangents.get(p, None if p in values else 0.0) for p in rule.differentiable]
     terms = rules.TANGENTS[rule.name](*arguments, out, **values)
     if len(rule.differentiable) == 1:
         terms = (terms,)
@@ -198,13 +212,15 @@ def test_tangent_matches_finite_differences(name, index):
         assert active, f"{name}: every term is None"
         total = active[0]
         for term in active[1:]:
-            total = total + term
+            total = runtime.add_lists(total, term) if rule.parts else total + term
         shifted = []
         for sign in (1.0, -1.0):
             trial = {
                 p: _moved(v, tangents[p], moved[p], sign * STEP) if p in tangents else v for p, v in values.items()
             }
             shifted.append(_call_primal(rule, trial))
+        if rule.parts:  # the tuple of arrays the function returns, like the list of their tangents
+            shifted = [list(value) for value in shifted]
         _compare(total, _difference(*shifted), f"{name} example {index}")
 
 

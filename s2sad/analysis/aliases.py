@@ -29,8 +29,9 @@ class Place:
     """Where a name's value may lie: in the array (or list) made by ``allocation``, whole or in part.
 
     An allocation is the id of the statement that made the value (its latest array), ``("older", id)``
-    (the arrays it made before, in earlier trips of a loop), ``("argument", name)`` or ``("outside",
-    name)`` (a module's or an enclosing function's array).
+    (the arrays it made before, in earlier trips of a loop), ``("parts", id)`` (the arrays of the tuple
+    a function returns, in every trip), ``("argument", name)`` or ``("outside", name)`` (a module's
+    or an enclosing function's array).
     """
 
     allocation: int | tuple[str, str] | str
@@ -206,6 +207,10 @@ class Aliases:
             if isinstance(root, cst.Name) and root.value not in state:
                 return _outside(root.value)  # a module's array (cfg.BUF)
         rule = rules.lookup(statement.rule) if statement.rule else None
+        if rule is not None and rule.parts:  # a tuple of new arrays (np.linalg.eigh's), each its own
+            self.containers.add(statement.id)
+            self.items[statement.id].add(Place(("parts", str(statement.id)), True))
+            return made
         if statement.rule == "s2sad.runtime.reseen":
             return self.places(statement.operand_names("view"), state)  # the very same object
         if rule is not None and rule.custom:

@@ -220,6 +220,12 @@ def _attribute(state: State, node: cst.Attribute):
         return calls.apply(state, syntax.TRANSPOSE, node, [base], {})
     if name in syntax.PASSIVE_ATTRIBUTES:
         return node.with_changes(value=atom(state, node.value)), None, {}, False
+    parts = state.parts.get(node.value.value, ()) if isinstance(node.value, cst.Name) else ()
+    if name in parts:  # res.eigenvectors of res = np.linalg.eigh(a): res[1]
+        base = atom(state, node.value)
+        position = cst.Index(value=cst.Integer(str(parts.index(name))))
+        index = index_value(state, [cst.SubscriptElement(slice=position)])
+        return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False
     state.refuse(
         node.attr,
         f"the attribute '.{name}' is",

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import libcst as cst
 import libcst.matchers as m
 
+from s2sad import rules
 from s2sad.core import ir
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.core.naming import Names
@@ -59,6 +60,7 @@ class State:
         self.lists: set[str] = set()  # names holding a list the function built, here
         self.ever_lists: set[str] = set()  # names that hold one anywhere
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
+        self.parts: dict[str, tuple[str, ...]] = {}  # names holding the parts a function returns, and their names
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = bindings(unit.function)  # name -> how many places bind it
         # What the function returns, found by statements.body before its body is lowered:
@@ -111,7 +113,17 @@ class State:
 
     def emit_assign(self, target, value, rule, operands, inactive_only, origin) -> None:
         self.statements.append(ir.Assign(self.next_id(), target, value, rule, operands, origin, inactive_only))
-        if rule == "s2sad.list" or (isinstance(value, cst.Name) and value.value in self.lists) or self.zero_list(value):
+        parts = _parts(rule) or (self.parts.get(value.value, ()) if isinstance(value, cst.Name) else ())
+        if parts:
+            self.parts[target] = parts
+        else:
+            self.parts.pop(target, None)
+        if (
+            rule == "s2sad.list"
+            or (isinstance(value, cst.Name) and value.value in self.lists)
+            or self.zero_list(value)
+            or parts  # a tuple of several arrays: its adjoint is a list, one per part
+        ):
             self.lists.add(target)
             self.ever_lists.add(target)
         else:
@@ -129,3 +141,9 @@ class State:
             and isinstance(value.args[0].value, cst.Name)
             and value.args[0].value.value in self.lists
         )
+
+
+def _parts(rule: str | None) -> tuple[str, ...]:
+    """The names of the parts the function of ``rule`` returns (np.linalg.eigh's), if it returns several."""
+    found = rules.lookup(rule) if rule is not None else None
+    return found.parts if found is not None else ()

@@ -45,6 +45,11 @@ What the compiler reads about the function, declared in the same decorator:
 - ``returns``: ``"view"`` (its result shares memory with its first argument),
   ``"view or copy"`` (where the memory layout allows), or ``"new"`` (always a
   new array, which the reverse sweep may update in place).
+- ``parts``: the function returns a tuple of several arrays, named as numpy
+  names its fields (``("eigenvalues", "eigenvectors")``); normalize lowers
+  ``res.eigenvectors`` to ``res[1]``. Its adjoint rule gets ``d_out`` as a
+  list, one adjoint per part (zeros for a part nothing reads), and its tangent
+  rule returns each term as such a list.
 - ``fixed``: options supported at one value only, which a call must write out
   (``{"compute_uv": "False"}``: numpy's default would return a tuple).
 - ``view_of``: the parameter whose arrays a view lies in, where it is not the
@@ -173,6 +178,7 @@ def adjoint(
     variadic: str | None = None,
     view_of: str | None = None,
     fixed: Mapping[str, str] | None = None,
+    parts: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
 
@@ -201,6 +207,7 @@ def adjoint(
             bilinear=bilinear,
             variadic=variadic,
             view_of=view_of or next(iter(primal.parameters), None),
+            parts=parts,
         )
         _check_declarations(rule)
         if rule.linear:
@@ -266,6 +273,8 @@ def _check_declarations(rule: Rule) -> None:
             raise ValueError(f"{rule.name}: the {rule.operator} operator already applies {taken[0]}")
     if rule.full_reduction and not {"axis", "keepdims"} <= set(rule.signature.parameters):
         raise ValueError(f"{rule.name}: a full reduction has the options axis and keepdims")
+    if rule.parts and (rule.returns is not None or rule.linear or rule.elementwise):
+        raise ValueError(f"{rule.name}: a function of several parts declares no returns, linear or elementwise")
     if rule.bilinear and len(rule.linear) != len(rule.differentiable):
         raise ValueError(f"{rule.name}: bilinear in every differentiable parameter, none inactive")
 

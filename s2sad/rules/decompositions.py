@@ -9,6 +9,10 @@ singular values are differentiable where they are distinct: at a repeated one, t
 subgradient (that of the sum of the repeated ones is right; each alone is undefined). pinv is
 differentiated where its rank is constant (full rank in the tests).
 
+eigh and qr return several arrays (``parts``): their rules take the list of the parts' adjoints and
+give the list of their tangents. Eigenvectors are differentiable where the eigenvalues are distinct;
+qr where the matrix has at least as many rows as columns (refused at run time otherwise).
+
 slogdet returns (sign, logabsdet): the sign has derivative zero; its adjoint arrives as the two
 stacked (``d_out[1]`` is logabsdet's), and its tangent is the pair stacked likewise.
 """
@@ -201,3 +205,43 @@ def scipy_cholesky_adjoint_rule(d_out, out, a, lower=False):
 @tangent("scipy.linalg.cholesky")
 def scipy_cholesky_tangent_rule(d_a, out, a, lower=False):
     return _rt.cholesky_tangent(d_a, out, not lower)
+
+
+@adjoint(
+    "numpy.linalg.eigh",
+    parts=("eigenvalues", "eigenvectors"),
+    domain=_SPD,
+    examples=(
+        Example("np.linalg.eigh(a)[0]", {"a": (3, 3)}),
+        Example("w, v = np.linalg.eigh(a); v * v * w", {"a": (3, 3)}),
+        Example("w, v = np.linalg.eigh(a, 'U'); w[..., None] * v ** 2", {"a": (2, 4, 4)}),
+        Example("r = np.linalg.eigh(a, UPLO='L'); np.abs(r[1])", {"a": (3, 3)}),
+        Example("w, v = np.linalg.eigh(a); v @ np.diag(np.exp(w)) @ v.T", {"a": (4, 4)}),
+    ),
+)
+def eigh_adjoint_rule(d_out, out, a, UPLO="L"):
+    return _rt.eigh_adjoint(d_out, out, UPLO)
+
+
+@tangent("numpy.linalg.eigh")
+def eigh_tangent_rule(d_a, out, a, UPLO="L"):
+    return _rt.eigh_tangent(d_a, out, UPLO)
+
+
+@adjoint(
+    "numpy.linalg.qr",
+    parts=("Q", "R"),
+    examples=(
+        Example("q, r = np.linalg.qr(a); q * r[0]", {"a": (3, 3)}),
+        Example("q, r = np.linalg.qr(a); q @ r[:, :1] + np.sum(r)", {"a": (5, 3)}),
+        Example("np.linalg.qr(a)[0]", {"a": (2, 4, 2)}),
+        Example("np.linalg.qr(a)[1]", {"a": (4, 1)}),
+    ),
+)
+def qr_adjoint_rule(d_out, out, a):
+    return _rt.qr_adjoint(d_out, out, a)
+
+
+@tangent("numpy.linalg.qr")
+def qr_tangent_rule(d_a, out, a):
+    return _rt.qr_tangent(d_a, out, a)

@@ -116,6 +116,8 @@ class Rule:
     # The parameter whose arrays a view (``returns``) lies in: the first one unless declared.
     view_of: str | None = None
     bilinear: bool = False
+    # The names of the arrays of the tuple it returns, in order; empty: it returns one array.
+    parts: tuple[str, ...] = ()
 
     @functools.cached_property
     def adjoint(self) -> templates.Template:

@@ -1,6 +1,12 @@
 """The helpers of the rules in s2sad/rules/decompositions.py: adjoints and tangents of matrix
 decompositions and matrix functions, batched over leading dimensions.
 
+Factorizations that return several arrays (eigh, qr) take the list of their parts' adjoints (zeros
+for a part nothing reads), and their tangents are lists likewise. Eigenvectors are differentiable
+where the eigenvalues are distinct: at a repeated one they are not unique, and the rules give inf or
+nan there, never a number that looks right. qr is differentiable for matrices with at least as many
+rows as columns, of full column rank (the reduced factors are then unique).
+
 Functions that read one triangle of a symmetric input (cholesky, eigvalsh, solve_triangular) are
 differentiated as numpy and scipy compute them: the other triangle does not move the result, so its
 gradient is zero, and a tangent counts only the triangle read (``symmetrized``). Where the input is
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.errors import BadArgument
 from s2sad.runtime.facts import allocates
 
 
@@ -100,8 +107,6 @@ def eigvalsh_tangent(d_a, a, uplo="L"):
 
 def _singular_vectors(a, compute_uv):
     if compute_uv:
-        from s2sad.errors import BadArgument
-
         raise BadArgument(
             "np.linalg.svd has a derivative rule for its singular values only (compute_uv=False)",
             hint="call np.linalg.svd(a, compute_uv=False) for the singular values",
@@ -225,3 +230,60 @@ def sqrtm_adjoint(g, root):
 def sqrtm_tangent(d_a, root):
     """Tangent of X = sqrtm(A): the solution of X dX + dX X = dA."""
     return _sylvester(root, root, d_a)
+
+
+def _reciprocal_gaps(w):
+    """F with F[i, j] = 1 / (w[j] - w[i]) off the diagonal and 0 on it, for each vector of a batch."""
+    off_diagonal = ~np.eye(w.shape[-1], dtype=bool)
+    gaps = np.where(off_diagonal, w[..., None, :] - w[..., :, None], 1.0)
+    with np.errstate(divide="ignore"):  # a repeated eigenvalue: inf, as it should be
+        return np.where(off_diagonal, 1.0 / gaps, 0.0)
+
+
+def eigh_adjoint(d_parts, parts, uplo="L"):
+    """Adjoint of (w, V) = eigh(A): V (diag(d_w) + F o (V^T d_V)) V^T, onto the triangle read."""
+    (d_w, d_v), (w, v) = d_parts, parts
+    inner = _reciprocal_gaps(w) * (_t(v) @ d_v) + d_w[..., None] * np.eye(w.shape[-1], dtype=w.dtype)
+    g = v @ inner @ _t(v)
+    return _onto_triangle(0.5 * (g + _t(g)), _lower_read(uplo))
+
+
+def eigh_tangent(d_a, parts, uplo="L"):
+    """Tangent of (w, V) = eigh(A): with M = V^T dA V, dw = diag(M) and dV = V (F o M)."""
+    w, v = parts
+    m = _t(v) @ symmetrized(d_a, _lower_read(uplo)) @ v
+    return [np.diagonal(m, axis1=-2, axis2=-1).copy(), v @ (_reciprocal_gaps(w) * m)]
+
+
+def _require_tall(a):
+    if a.shape[-2] < a.shape[-1]:
+        raise BadArgument(
+            f"np.linalg.qr of a {a.shape[-2]}x{a.shape[-1]} matrix: s2sad differentiates qr of matrices with "
+            "at least as many rows as columns (the factors of a wide matrix are not unique)",
+            hint="differentiate qr of the transpose, or of a matrix with more rows than columns",
+        )
+
+
+def _copy_lower_to_upper(m):
+    lower = np.tril(m, -1)
+    return lower + _t(lower) + _diagonal_matrix(m)
+
+
+def qr_adjoint(d_parts, parts, a):
+    """Adjoint of (Q, R) = qr(A), A m x n with m >= n: (d_Q + Q copyltu(M)) R^-T, M = R d_R^T - d_Q^T Q."""
+    _require_tall(a)
+    (d_q, d_r), (q, r) = d_parts, parts
+    m = r @ _t(d_r) - _t(d_q) @ q
+    return _t(np.linalg.solve(r, _t(d_q + q @ _copy_lower_to_upper(m))))
+
+
+def qr_tangent(d_a, parts, a):
+    """Tangent of (Q, R) = qr(A): with X = Q^T dA R^-1 and O the skew matrix of its strict lower
+    triangle, dQ = Q (O - X) + dA R^-1 and dR = (X - O) R."""
+    _require_tall(a)
+    q, r = parts
+    d_a_over_r = _t(np.linalg.solve(_t(r), _t(d_a)))
+    x = _t(q) @ d_a_over_r
+    lower = np.tril(x, -1)
+    skew = lower - _t(lower)
+    return [q @ (skew - x) + d_a_over_r, (x - skew) @ r]

@@ -123,13 +123,15 @@ def owned(value):
 @allocates
 @shape_only("x")
 def zeros_like(x):
-    """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list, else zeros."""
+    """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list or a tuple, else zeros."""
     if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):
         return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
     if isinstance(x, list):
         return [zeros_like(item) for item in x]
     if isinstance(x, Shape):
         return _zeros(x)
+    if isinstance(x, tuple):  # the parts a function returns (np.linalg.eigh's)
+        return [zeros_like(item) for item in x]
     return np.zeros_like(x)
 
 

@@ -109,8 +109,12 @@ class _Tangents(Replay):
             self.tangents.pop(statement.target, None)
             return lines
         total = terms[0]
-        for term in terms[1:]:
-            total = cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
+        for term in terms[1:]:  # a function of several parts has a list of tangents per term
+            total = (
+                call(self.rt("add_lists"), total, term)
+                if rule.parts
+                else cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
+            )
         if rule.elementwise and self.may_be_smaller(statement, rule, template, tangents, wanted):
             # `x2 + x1` with a tangent for x1 alone: d_x1 may be smaller than the value it belongs to.
             total = call(self.rt("broadcast_like"), total, cst.Name(statement.target))
