@@ -116,3 +116,56 @@ def test_degrees_of_freedom_get_no_derivative(tmp_path):
     with pytest.raises(s2sad.S2SADError, match="'df' of scipy.stats.t.logpdf depends on 'df'"):
         s2sad.grad(module.f, wrt=(0, 1))
     assert s2sad.grad(module.f)(0.5, 3.0) == pytest.approx(-4.0 * 0.5 / (3.0 + 0.25), rel=1e-12)
+
+
+OUTSIDE = """
+import numpy as np
+from scipy.stats import beta, binom, gamma, poisson
+
+
+def counts(mu, p):
+    return np.sum(poisson.logpmf(np.array([-1, 2, 3]), mu) + binom.logpmf(np.array([9, 2, 1]), 4, p))
+
+
+def densities(x):
+    return np.sum(gamma.logpdf(x, 2.0) + beta.logpdf(x, 2.0, 3.0))
+"""
+
+
+def test_outside_the_support_the_derivative_is_zero_in_both_modes(tmp_path):
+    """Where a log density or log pmf is -inf for every nearby input, the rules give 0, not NaN."""
+    module = write_module(tmp_path, OUTSIDE)
+    mu, p = np.array([1.5, 2.0, 0.5]), np.array([0.3, 0.4, 0.6])
+    d_mu, d_p = s2sad.grad(module.counts, wrt=(0, 1))(mu, p)
+    np.testing.assert_allclose(d_mu, [0.0, 2.0 / 2.0 - 1.0, 3.0 / 0.5 - 1.0])
+    np.testing.assert_allclose(d_p, [0.0, 2.0 / 0.4 - 2.0 / 0.6, 1.0 / 0.6 - 3.0 / 0.4])
+    x = np.array([-1.0, 1.5])  # outside beta's support (0, 1); -1.0 outside gamma's (x > 0) too
+    np.testing.assert_allclose(s2sad.grad(module.densities)(x), [0.0, 1.0 / 1.5 - 1.0])
+    _, tangent = s2sad.jvp(module.densities)(x, np.ones(2))
+    assert tangent == pytest.approx(1.0 / 1.5 - 1.0, rel=1e-12)
+
+
+def test_a_multivariate_normal_covariance_gradient_lies_on_the_lower_triangle(tmp_path):
+    module = write_module(
+        tmp_path,
+        "import numpy as np\nfrom scipy.stats import multivariate_normal\n\n\n"
+        "def f(x, cov):\n    return np.sum(multivariate_normal.logpdf(x, np.zeros(3), cov))\n",
+    )
+    rng = np.random.default_rng(0)
+    x, cov = rng.normal(size=(4, 3)), random_value((3, 3), "spd", rng)
+    d_cov = s2sad.grad(module.f, wrt=1)(x, cov)
+    assert np.array_equal(np.triu(d_cov, 1), np.zeros((3, 3)))  # scipy reads the lower triangle only
+    assert_gradients_close((d_cov,), numeric_vjp(module.f, [x, cov], (1,), 1.0), [x, cov], (1,))
+
+
+def test_allow_singular_is_refused_where_it_is_written(tmp_path):
+    source = (
+        "import numpy as np\nfrom scipy.stats import multivariate_normal\n\n\n"
+        "def f(x):\n    return np.sum(multivariate_normal.logpdf(x, allow_singular=True))\n"
+    )
+    module = write_module(tmp_path, source)
+    with pytest.raises(s2sad.S2SADError, match="allow_singular") as refused:
+        s2sad.grad(module.f)
+    assert "hint: s2sad differentiates scipy.stats.multivariate_normal.logpdf(x, mean=None, cov=1)" in str(
+        refused.value
+    )

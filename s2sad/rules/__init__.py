@@ -483,6 +483,9 @@ for _family in (
     "products",
     "decompositions",
     "distributions",
+    "location_scale",
+    "shaped_distributions",
+    "multivariate",
 ):
     importlib.import_module(f"s2sad.rules.{_family}")
 
