@@ -470,6 +470,7 @@ for _family in (
     "generated",
     "special",
     "statistics",
+    "order",
     "assembly",
     "products",
     "decompositions",
