@@ -190,3 +190,21 @@ def test_derived_tables_agree_with_the_declarations():
     assert rules.MAY_COPY <= rules.VIEWS
     assert not {name.rpartition(".")[2] for name in rules.VIEWS} & rules.ALLOCATING
     assert set(rules.TANGENTS) == set(rules.RULES)
+
+
+def test_a_real_arrays_conj_method_is_the_array_itself_in_both_modes(tmp_path):
+    """``y.conj()`` is ``y`` (numpy returns the array itself), so a write through it is a write to y;
+    ``np.conj(y)`` is a copy, which the write leaves alone."""
+    module = write_module(
+        tmp_path,
+        "import numpy as np\n\n\ndef f(x):\n    y = x * x\n    z = y.conj()\n    z[0] = 5.0 * x[1]\n    return y * x\n\n\n"
+        "def g(x):\n    y = x * x\n    z = np.conj(y)\n    z[0] = 5.0 * x[1]\n    return y * x + z\n",
+    )
+    x = np.array([0.5, -1.5, 2.0])
+    v = np.array([1.0, -2.0, 0.5])
+    for function in (module.f, module.g):
+        expected = numeric_vjp(function, [x], (0,), v)
+        assert_gradients_close((s2sad.vjp(function)(x, v),), expected, [x], (0,))
+        value, tangent = s2sad.jvp(function)(x, v)
+        np.testing.assert_allclose(value, function(x))
+        np.testing.assert_allclose(tangent, (function(x + 1e-6 * v) - function(x - 1e-6 * v)) / 2e-6, rtol=1e-6)

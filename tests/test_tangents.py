@@ -20,6 +20,7 @@ import scipy.special
 
 from s2sad.core import ir
 from s2sad import rules, runtime
+from s2sad.rules import templates
 from s2sad.finite_differences import ATOL, RTOL, STEP
 from tests.support import random_value
 from tests.passes import run_until
@@ -148,31 +149,47 @@ def _calls(name: str, index: int, float32: bool, rng):
 
 
 def _call_primal(rule, values):
-    """The function on ``values``: its differentiable parameters by position up to the first one left
-    out (an optional one), the rest by keyword, and its options by keyword."""
-    positional, keywords = [], {p: v for p, v in values.items() if p not in rule.differentiable}
-    by_keyword = False
-    for parameter in rule.differentiable:
-        if parameter not in values:
-            by_keyword = True
-        elif parameter == rule.variadic:
-            positional.extend(values[parameter])
-        elif by_keyword:
-            keywords[parameter] = values[parameter]
+    """The function called as the example wrote it: by position in the rule's order until a parameter
+    is left out (an option, or an ``optional`` one: numpy's default), by keyword after it."""
+    positional, keywords, left_out = [], {}, False
+    for parameter in rule.signature.parameters.values():
+        if parameter.name not in values:
+            left_out = True
+        elif parameter.kind is parameter.VAR_POSITIONAL:
+            positional += values[parameter.name]
+        elif left_out or parameter.kind is parameter.KEYWORD_ONLY:
+            keywords[parameter.name] = values[parameter.name]
         else:
-            positional.append(values[parameter])
+            positional.append(values[parameter.name])
     return _primal(rule.name)(*positional, **keywords)
 
 
 def _tangent_terms(rule, values, tangents):
     out = _call_primal(rule, values)
-    # A parameter left out (an optional one) is a constant: its term, computed whole here, is zero.
-    arguments = [tangents.get(p, None if p in values else 0.0) for p in rule.differentiable]
+    given = [p for p in rule.differentiable if p in values]
+    if len(given) < len(rule.differentiable):
+        return out, _given_terms(rule, values, tangents, out, given)
+    arguments = [tangents.get(p) for p in rule.differentiable]
     terms = rules.TANGENTS[rule.name](*arguments, out, **values)
     if len(rule.differentiable) == 1:
         terms = (terms,)
     assert len(terms) == len(rule.differentiable)
     return out, terms
+
+
+def _given_terms(rule, values, tangents, out, given):
+    """The terms of the parameters a call gives (an ``optional`` one left out has none, as the engine
+    instantiates them: tests/test_rules.py), from the tangent rule's template; None for the others."""
+    template = rule.tangent
+    scope = {"np": np, "math": math, "_rt": runtime, "out": out, **values}
+    scope.update({f"d_{p}": tangents.get(p) for p in rule.differentiable})
+    bindings = {name: cst.Name(name) for name in template.params if name in scope}
+    wanted = tuple(i for i, p in enumerate(rule.differentiable) if p in given and template.results[i] is not None)
+    counter = iter(range(1, 1000))
+    setup, results = templates.instantiate(template, bindings, wanted, lambda: f"_local{next(counter)}")
+    for local, value in setup:
+        scope[local] = eval(_CODE(value), scope)
+    return tuple(eval(_CODE(results[i]), scope) if i in results else None for i in range(len(rule.differentiable)))
 
 
 def _moved(value, tangent, moved, step):

@@ -479,6 +479,7 @@ for _family in (
     "generated",
     "special",
     "statistics",
+    "order",
     "assembly",
     "products",
     "decompositions",

@@ -93,6 +93,40 @@ def positive_tangent_rule(d_x, out, x):
     return d_x
 
 
+# The conjugate of a real value is the value: s2sad refuses complex numbers (a literal 1j, a complex
+# argument), so only real ones get here. np.conj gives a new array; the method gives the array itself.
+@adjoint(
+    "numpy.conjugate",
+    elementwise=True,
+    aliases=("numpy.conj",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.conj(x)", {"x": (2, 3)}),
+        Example("np.conjugate(x) * x", {"x": (3,)}),
+        Example("np.conj(x)", {"x": None}),
+        Example("np.conjugate(x)", {"x": ()}),
+    ),
+)
+def conjugate_adjoint_rule(d_out, out, x):
+    return d_out
+
+
+@adjoint(
+    "s2sad.runtime.conj",
+    method=("conj", "conjugate"),
+    returns="view",
+    linear=True,
+    examples=(
+        Example("x.conj()", {"x": (2, 3)}),
+        Example("x.T.conjugate() * 2.0", {"x": (2, 3)}),
+        Example("np.sum(x).conj()", {"x": (3,)}),
+    ),
+)
+def conj_adjoint_rule(d_out, out, x):
+    return d_out
+
+
 # ---------------------------------------------------------------------------
 # exponentials and logarithms
 

@@ -1,21 +1,22 @@
 """Statistics over an axis (with axis, keepdims, ddof, weights where numpy has them): var, std, average,
-cumulative products, differences, sorting and order statistics, nan-aware sums, scipy.special.logsumexp.
+cumulative products, differences, gradients, nan-aware sums and means, scipy.special.logsumexp.
+Sorting and order statistics are in s2sad/rules/order.py.
 
 Where a function has a kink, the derivative chosen there:
 
 - std at zero spread (all elements equal): 0 (a subgradient; the one-sided derivatives differ).
 - ptp shares like max and min do: the gradient of the maximum is split equally among the elements
   equal to it, and the same for the minimum.
-- sort, median, percentile and quantile follow a stable argsort: each position of the sorted array
-  takes its gradient from exactly one element, and among equal elements the one first in the array
-  takes the first of their positions. Equal elements do not share (unlike max and min): the
-  gradient of a median of ``[1, 1, 3]`` goes entirely to the first 1. Away from ties this is the
-  derivative; at ties it is the derivative of one branch (a one-sided derivative).
+
+Where a function is undefined: logsumexp with a ``b`` whose weighted sum is negative is NaN (scipy
+takes the log of a negative number), and so are its derivatives; a zero sum gives -inf, and
+derivatives that are infinite or NaN.
 
 ``out`` is not supported anywhere, so the options numpy puts after it (``ddof``, ``keepdims``) are
-keyword-only. ``weights`` of average and ``b`` of logsumexp are options: they must not depend on
-what is differentiated.
-"""
+keyword-only. ``weights`` of average and ``b`` of logsumexp are differentiable (``optional``: left
+out, numpy's None); average's ``returned=True`` and logsumexp's ``return_sign=True`` (tuples) are
+refused. np.gradient's spacing (numpy's ``*varargs``, one of them: a number, or coordinates along the
+axis) is an option: it gets no derivative."""
 
 import numpy as np
 
@@ -137,25 +138,44 @@ def nanstd_tangent_rule(d_a, out, a, axis=None, dtype=None, ddof=0, keepdims=Fal
     return np.sum(centered * d_a, axis, keepdims=keepdims) * reciprocal / (count - ddof)
 
 
+_WEIGHTED = {"w": "positive"}  # weights summing well away from zero
+
+
 @adjoint(
     "numpy.average",
     keyword_only=("keepdims",),
     full_reduction=True,
-    linear=True,
+    optional=("weights",),
     examples=_with(_axis_examples("np.average"), "")
     + (
         Example("np.average(a, 1, np.array([1.0, 2.0, 0.5]))", _CUBE),
-        Example("np.average(a, -1, np.array([1.0, 2.0, 0.5, 3.0]), keepdims=True)", _CUBE),
         Example("np.average(a, weights=np.arange(1.0, 7.0).reshape(3, 2))", _MATRIX),
-        Example("np.average(a, (0, 1), np.arange(1.0, 7.0).reshape(3, 2))", _MATRIX),
+        Example("np.average(a, weights=w)", {"a": (3, 2), "w": (3, 2)}, _WEIGHTED),
+        Example("np.average(a, 1, w)", {"a": (2, 3, 4), "w": (3,)}, _WEIGHTED),
+        Example("np.average(a, -1, w, keepdims=True)", {"a": (2, 3, 4), "w": (4,)}, _WEIGHTED),
+        Example("np.average(a, (2, 0), w)", {"a": (2, 3, 4), "w": (4, 2)}, _WEIGHTED),
+        Example("np.average(a, (0, 1), w, keepdims=True)", {"a": (3, 2), "w": (3, 2)}, _WEIGHTED),
+        Example("np.average(a, 0, weights=w)", {"a": (5,), "w": (5,)}, _WEIGHTED),
+        Example("np.average(a, weights=w)", {"a": None, "w": None}, _WEIGHTED),
+        Example("np.average(np.array([1.0, -2.0, 0.5]), weights=w)", {"w": (3,)}, _WEIGHTED),
     ),
 )
 def average_adjoint_rule(d_out, out, a, axis=None, weights=None, keepdims=False):
-    return _rt.average_adjoint(d_out, a, axis, weights, keepdims)
+    return _rt.average_adjoint(d_out, a, axis, weights, keepdims), _rt.average_weights_adjoint(
+        d_out, out, a, axis, weights, keepdims
+    )
+
+
+@tangent("numpy.average")
+def average_tangent_rule(d_a, d_weights, out, a, axis=None, weights=None, keepdims=False):
+    # linear in a; in the weights, a quotient of two sums
+    return np.average(d_a, axis, weights, keepdims=keepdims), _rt.average_weights_tangent(
+        d_weights, out, a, axis, weights, keepdims
+    )
 
 
 # ---------------------------------------------------------------------------
-# sums and means that skip NaNs
+# sums, means and extremes that skip NaNs
 
 
 @adjoint(
@@ -193,6 +213,45 @@ def nanmean_adjoint_rule(d_out, out, a, axis=None, dtype=None, keepdims=False):
 def nanmean_tangent_rule(d_a, out, a, axis=None, dtype=None, keepdims=False):
     # the mean of the tangents where a is not NaN
     return np.nanmean(np.where(np.isnan(a), np.nan, d_a), axis, keepdims=keepdims)
+
+
+@adjoint(
+    "numpy.nanmax",
+    keyword_only=("keepdims",),
+    full_reduction=True,
+    examples=_with(_axis_examples("np.nanmax"), "")
+    + (
+        Example("np.nanmax(np.where(np.eye(4, 3) > 0, np.nan, a), 0)", {"a": (4, 3)}),
+        Example("np.nanmax(np.where(np.eye(2, 5) > 0, np.nan, a), axis=1, keepdims=True)", {"a": (2, 5)}),
+    ),
+)
+def nanmax_adjoint_rule(d_out, out, a, axis=None, keepdims=False):
+    # a NaN is never equal to the maximum: the gradient goes to the largest numbers, shared among ties
+    return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
+
+
+@tangent("numpy.nanmax")
+def nanmax_tangent_rule(d_a, out, a, axis=None, keepdims=False):
+    return _rt.extremum_tangent(d_a, out, a, axis, keepdims)
+
+
+@adjoint(
+    "numpy.nanmin",
+    keyword_only=("keepdims",),
+    full_reduction=True,
+    examples=_with(_axis_examples("np.nanmin"), "")
+    + (
+        Example("np.nanmin(np.where(np.eye(4, 3) > 0, np.nan, a), 0)", {"a": (4, 3)}),
+        Example("np.nanmin(np.where(np.eye(2, 5, 1) > 0, np.nan, a), None, keepdims=True)", {"a": (2, 5)}),
+    ),
+)
+def nanmin_adjoint_rule(d_out, out, a, axis=None, keepdims=False):
+    return _rt.extremum_adjoint(d_out, out, a, axis, keepdims)
+
+
+@tangent("numpy.nanmin")
+def nanmin_tangent_rule(d_a, out, a, axis=None, keepdims=False):
+    return _rt.extremum_tangent(d_a, out, a, axis, keepdims)
 
 
 # ---------------------------------------------------------------------------
@@ -261,9 +320,12 @@ def diff_adjoint_rule(d_out, out, a, n=1, axis=-1):
     return _rt.diff_adjoint(d_out, a, n, axis)
 
 
+_CURVED = "np.linspace(0.0, 2.0, {n}) ** 2 + np.arange({n})"  # coordinates unevenly spaced
+
+
 @adjoint(
     "numpy.gradient",
-    keyword_only=("axis", "edge_order"),  # a spacing (numpy's *varargs) is refused: unit spacing only
+    keyword_only=("axis", "edge_order"),  # numpy's spacings are *varargs: one of them is supported
     returns="new",
     examples=(
         Example("np.gradient(f)", {"f": (5,)}),
@@ -272,16 +334,23 @@ def diff_adjoint_rule(d_out, out, a, n=1, axis=-1):
         Example("np.gradient(f, axis=-1, edge_order=2)", {"f": (2, 3, 4)}),
         Example("np.gradient(f, axis=0)", {"f": (2, 3)}),
         Example("np.gradient(f, axis=(1,))", {"f": (2, 3)}),
+        Example("np.gradient(f, 0.5)", {"f": (6,)}),
+        Example("np.gradient(f, 2.0, edge_order=2)", {"f": (7,)}),
+        Example("np.gradient(f, 0.25, axis=1, edge_order=2)", {"f": (2, 5)}),
+        Example("np.gradient(f, " + _CURVED.format(n=6) + ")", {"f": (6,)}),
+        Example("np.gradient(f, " + _CURVED.format(n=7) + ", edge_order=2)", {"f": (7,)}),
+        Example("np.gradient(f, " + _CURVED.format(n=4) + ", axis=-1, edge_order=2)", {"f": (2, 3, 4)}),
+        Example("np.gradient(f, " + _CURVED.format(n=3) + ", axis=0)", {"f": (3, 2)}),
+        Example("np.gradient(f, np.array([0.0, 1.0, 3.0]), edge_order=2)", {"f": (3,)}),
     ),
 )
-def gradient_adjoint_rule(d_out, out, f, axis=None, edge_order=1):
-    return _rt.gradient_adjoint(d_out, f, axis, edge_order)
+def gradient_adjoint_rule(d_out, out, f, spacing=None, axis=None, edge_order=1):
+    return _rt.gradient_adjoint(d_out, f, spacing, axis, edge_order)
 
 
 @tangent("numpy.gradient")
-def gradient_tangent_rule(d_f, out, f, axis=None, edge_order=1):
-    # linear in f; the one axis checked (numpy gives a tuple of arrays for several)
-    return np.gradient(d_f, axis=_rt.gradient_axis(f, axis), edge_order=edge_order)
+def gradient_tangent_rule(d_f, out, f, spacing=None, axis=None, edge_order=1):
+    return _rt.gradient_tangent(d_f, f, spacing, axis, edge_order)
 
 
 # ---------------------------------------------------------------------------
@@ -312,100 +381,17 @@ def cumprod_tangent_rule(d_a, out, a, axis=None, dtype=None):
 
 
 # ---------------------------------------------------------------------------
-# sorting and order statistics (a stable argsort: see the module docstring)
-
-
-@adjoint(
-    "numpy.sort",
-    returns="new",
-    examples=(
-        Example("np.sort(a)", {"a": (5,)}),
-        Example("np.sort(a)", _CUBE),
-        Example("np.sort(a, 0)", _MATRIX),
-        Example("np.sort(a, axis=1)", _CUBE),
-        Example("np.sort(a, axis=None)", _MATRIX),
-    ),
-)
-def sort_adjoint_rule(d_out, out, a, axis=-1):
-    return _rt.sort_adjoint(d_out, a, axis)
-
-
-@tangent("numpy.sort")
-def sort_tangent_rule(d_a, out, a, axis=-1):
-    return _rt.sort_tangent(d_a, a, axis)
-
-
-def _order_examples(call: str) -> tuple[Example, ...]:
-    """``call`` (``{f}(a{q}``, with ``{q}`` the quantiles) over every axis form and several q."""
-    return (
-        Example(call.format(q="") + ")", {"a": (5,)}),
-        Example(call.format(q="") + ")", {"a": (6,)}),
-        Example(call.format(q="") + ", axis=1)", _CUBE),
-        Example(call.format(q="") + ", axis=(0, 2))", _CUBE),
-        Example(call.format(q="") + ", -1, keepdims=True)", _CUBE),
-        Example(call.format(q="") + ", None, keepdims=True)", _MATRIX),
-    )
-
-
-_MEDIANS = _order_examples("np.median(a{q}") + (Example("a[0] + np.median(a)", {"a": (4,)}),)
-
-
-@adjoint("numpy.median", keyword_only=("keepdims",), full_reduction=True, examples=_MEDIANS)
-def median_adjoint_rule(d_out, out, a, axis=None, keepdims=False):
-    return _rt.quantile_adjoint(d_out, a, 0.5, axis, keepdims)
-
-
-@tangent("numpy.median")
-def median_tangent_rule(d_a, out, a, axis=None, keepdims=False):
-    return _rt.quantile_tangent(d_a, a, 0.5, axis, keepdims)
-
-
-_QUANTILES = (
-    Example("np.quantile(a, 0.3)", {"a": (5,)}),
-    Example("np.quantile(a, 1.0)", {"a": (5,)}),
-    Example("np.quantile(a, 0.0, axis=1)", _CUBE),
-    Example("np.quantile(a, [0.1, 0.5, 0.8], axis=(0, 2))", _CUBE),
-    Example("np.quantile(a, [0.25, 0.9], -1, keepdims=True)", _CUBE),
-    Example("np.quantile(a, [[0.2], [0.7]], None, keepdims=True)", _MATRIX),
-    Example("np.quantile(a, q=0.65, axis=0)", _MATRIX),
-)
-
-
-@adjoint("numpy.quantile", keyword_only=("keepdims",), inactive=("q",), examples=_QUANTILES)
-def quantile_adjoint_rule(d_out, out, a, q, axis=None, keepdims=False):
-    return _rt.quantile_adjoint(d_out, a, q, axis, keepdims), None
-
-
-@tangent("numpy.quantile")
-def quantile_tangent_rule(d_a, d_q, out, a, q, axis=None, keepdims=False):
-    return _rt.quantile_tangent(d_a, a, q, axis, keepdims), None
-
-
-_PERCENTILES = tuple(
-    Example(e.call.replace("quantile", "percentile").replace("q=0.65", "q=65.0"), e.shapes) for e in _QUANTILES
-) + (
-    Example("np.percentile(a, [5, 50, 95], axis=1)", _CUBE),
-)
-
-
-@adjoint("numpy.percentile", keyword_only=("keepdims",), inactive=("q",), examples=_PERCENTILES)
-def percentile_adjoint_rule(d_out, out, a, q, axis=None, keepdims=False):
-    return _rt.quantile_adjoint(d_out, a, np.divide(q, 100.0), axis, keepdims), None
-
-
-@tangent("numpy.percentile")
-def percentile_tangent_rule(d_a, d_q, out, a, q, axis=None, keepdims=False):
-    return _rt.quantile_tangent(d_a, a, np.divide(q, 100.0), axis, keepdims), None
-
-
-# ---------------------------------------------------------------------------
 # scipy.special.logsumexp (scipy is imported by the user's module, never here)
+
+
+_SCALED = {"b": "positive"}
 
 
 @adjoint(
     "scipy.special.logsumexp",
     keyword_only=("keepdims",),
     full_reduction=True,
+    optional=("b",),
     examples=(
         Example("scipy.special.logsumexp(a)", {"a": (5,)}),
         Example("scipy.special.logsumexp(a, axis=1)", _CUBE),
@@ -413,16 +399,29 @@ def percentile_tangent_rule(d_a, d_q, out, a, q, axis=None, keepdims=False):
         Example("scipy.special.logsumexp(a, -1, keepdims=True)", _CUBE),
         Example("scipy.special.logsumexp(a, 0, np.array([1.0, 2.0]))", _MATRIX),
         Example("scipy.special.logsumexp(a, None, np.arange(1.0, 7.0).reshape(3, 2), keepdims=True)", _MATRIX),
+        Example("scipy.special.logsumexp(a, b=b)", {"a": (4,), "b": (4,)}, _SCALED),
+        Example("scipy.special.logsumexp(a, 1, b)", {"a": (2, 3, 4), "b": (3, 1)}, _SCALED),
+        Example("scipy.special.logsumexp(a, (0, 2), b, keepdims=True)", {"a": (2, 3, 4), "b": (4,)}, _SCALED),
+        Example("scipy.special.logsumexp(a, 1, b)", {"a": (3,), "b": (2, 3)}, _SCALED),
+        Example("scipy.special.logsumexp(a, b=b)", {"a": None, "b": None}, _SCALED),
+        # b with zeros and negative entries (a sum still positive): log of the sum, smooth in a and b
+        Example("scipy.special.logsumexp(a, 1, np.array([1.0, 0.0, -0.1]))", {"a": (2, 3)}),
+        Example("scipy.special.logsumexp(a * 0.1, b=b * np.array([1.0, 1.0, -0.05]))", {"a": (3,), "b": (3,)}, _SCALED),
+        # a negative sum: scipy gives NaN (the log of a negative number), and so do its derivatives
+        Example("scipy.special.logsumexp(a, 1, -b)", {"a": (2, 3), "b": (2, 3)}, _SCALED),
     ),
 )
 def logsumexp_adjoint_rule(d_out, out, a, axis=None, b=None, keepdims=False):
     weights = _rt.logsumexp_weights(a, axis, b)
-    return _rt.unbroadcast(weights * _rt.expand_reduced(d_out, a, axis, keepdims), a)
+    spread = _rt.expand_reduced(d_out, weights, axis, keepdims)
+    return _rt.unbroadcast(weights * spread, a), _rt.unbroadcast(_rt.logsumexp_scale(a, axis, b) * spread, b)
 
 
 @tangent("scipy.special.logsumexp")
-def logsumexp_tangent_rule(d_a, out, a, axis=None, b=None, keepdims=False):
-    return np.sum(_rt.logsumexp_weights(a, axis, b) * d_a, axis, keepdims=keepdims)
+def logsumexp_tangent_rule(d_a, d_b, out, a, axis=None, b=None, keepdims=False):
+    return np.sum(_rt.logsumexp_weights(a, axis, b) * d_a, axis, keepdims=keepdims), np.sum(
+        _rt.logsumexp_scale(a, axis, b) * d_b, axis, keepdims=keepdims
+    )
 
 
 @adjoint(
@@ -432,49 +431,15 @@ def logsumexp_tangent_rule(d_a, out, a, axis=None, b=None, keepdims=False):
         Example("_rt.logsumexp_weights(a, 1, None)", {"a": (3, 4)}),
         Example("_rt.logsumexp_weights(a, (0, 2), None)", _CUBE),
         Example("_rt.logsumexp_weights(a, 0, np.array([[1.0], [2.0], [0.5]]))", _MATRIX),
+        Example("_rt.logsumexp_weights(a, 1, np.array([[1.0, 2.0], [0.5, 1.5]]))", {"a": (2,)}),
     ),
 )
 def logsumexp_weights_adjoint_rule(d_out, out, a, axis=None, b=None):
-    # out = b exp(a - logsumexp(a)): d out = out (d a - sum(out d a)), a symmetric Jacobian
-    return out * (d_out - np.sum(out * d_out, axis, keepdims=True))
+    # out = b exp(a - logsumexp(a)): d out = out (d a - sum(out d a)), a symmetric Jacobian; out has the
+    # shape of a and b broadcast together
+    return _rt.unbroadcast(out * (d_out - np.sum(out * d_out, axis, keepdims=True)), a)
 
 
 @tangent("s2sad.runtime.logsumexp_weights")
 def logsumexp_weights_tangent_rule(d_a, out, a, axis=None, b=None):
     return out * (d_a - np.sum(out * d_a, axis, keepdims=True))
-
-
-# ---------------------------------------------------------------------------
-# the tangents of the order statistics, for second derivatives: linear in the tangent d, piecewise
-# constant in x (no derivative flows to x). Integer scores k (ties included) as x: the tests move each
-# float argument, and moving x would reorder it.
-
-
-def _scores(call: str, d_shape: tuple[int, ...]) -> Example:
-    return Example("k = x + 2 * y; " + call, {"d": d_shape, "x": (3, 4), "y": (3, 4)}, {"x": "bool", "y": "bool"})
-
-
-@adjoint(
-    "s2sad.runtime.sort_tangent",
-    linear=("d",),
-    examples=(
-        _scores("_rt.sort_tangent(d, k, -1)", (3, 4)),
-        _scores("_rt.sort_tangent(d, k, 0)", (3, 4)),
-        _scores("_rt.sort_tangent(d, k, None)", (3, 4)),
-    ),
-)
-def sort_tangent_adjoint_rule(d_out, out, d, x, axis=-1):
-    return _rt.unbroadcast(_rt.sort_adjoint(d_out, x, axis), d), None
-
-
-@adjoint(
-    "s2sad.runtime.quantile_tangent",
-    linear=("d",),
-    examples=(
-        _scores("_rt.quantile_tangent(d, k, 0.5, None, False)", (3, 4)),
-        _scores("_rt.quantile_tangent(d, k, 0.3, 1, True)", (3, 4)),
-        _scores("_rt.quantile_tangent(d, k, [0.2, 0.9], 0, False)", (3, 4)),
-    ),
-)
-def quantile_tangent_adjoint_rule(d_out, out, d, x, q=0.5, axis=None, keepdims=False):
-    return _rt.unbroadcast(_rt.quantile_adjoint(d_out, x, q, axis, keepdims), d), None

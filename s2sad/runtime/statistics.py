@@ -1,6 +1,6 @@
 """The helpers of the rules in s2sad/rules/statistics.py: counts over reduced axes, spreads of a
-reduction's adjoint (weighted averages, traces, differences), and the order statistics (sort,
-quantiles), whose derivatives follow a stable argsort."""
+reduction's adjoint (weighted averages, traces, differences, gradients), cumulative products and
+logsumexp's weights."""
 
 from __future__ import annotations
 
@@ -49,27 +49,53 @@ def nan_variance_adjoint(g, x, axis, ddof, keepdims):
     return _in_dtype(centered * expand_reduced(g, x, axis, keepdims) * scale, x)
 
 
-def _along(values, ndim, axis):
-    """A 1-D ``values`` shaped to broadcast along ``axis`` of an array of ``ndim`` dimensions."""
-    shape = [1] * ndim
-    shape[axis] = -1
-    return np.reshape(values, shape)
+def _weights_along(weights, shape, axis):
+    """np.average's ``weights`` shaped to broadcast against an array of ``shape``, as numpy lays them:
+    as given where their shape is the array's, else one dimension per axis of ``axis``, in its order."""
+    weights = np.asarray(weights)
+    if weights.shape == tuple(shape):
+        return weights
+    axes = _reduced_axes(axis, len(shape))
+    laid = np.transpose(weights, np.argsort(axes))
+    return np.reshape(laid, [n if a in axes else 1 for a, n in enumerate(shape)])
+
+
+def _weights_back(spread, weights, axis):
+    """A contribution ``spread`` of the array's shape summed back to the weights' (undoing _weights_along)."""
+    if np.shape(spread) == np.shape(weights):
+        return spread
+    axes = _reduced_axes(axis, np.ndim(spread))
+    summed = np.sum(spread, axis=tuple(a for a in range(np.ndim(spread)) if a not in axes))
+    return np.transpose(summed, np.argsort(np.argsort(axes)))
 
 
 @allocates
 @shape_only("x")
 def average_adjoint(g, x, axis, weights, keepdims):
-    """Adjoint of ``np.average(x, axis, weights)``: g times each element's share of the weights
-    (numpy's 1-D weights lie along the one ``axis``)."""
+    """Adjoint of ``np.average(x, axis, weights)`` in x: g times each element's share of the weights."""
     shape = _shape(x)
-    if weights is None:
-        weights = np.ones(shape)
-    weights = np.asarray(weights)
-    if weights.shape != tuple(shape):
-        weights = _along(weights, len(shape), axis)
-    weights = np.broadcast_to(weights, shape)
+    weights = np.ones(shape) if weights is None else np.broadcast_to(_weights_along(weights, shape, axis), shape)
     share = weights / np.sum(weights, axis=axis, keepdims=True)
     return _in_dtype(share * expand_reduced(g, x, axis, keepdims), x)
+
+
+@allocates
+def average_weights_adjoint(g, out, x, axis, weights, keepdims):
+    """Adjoint of ``np.average(x, axis, weights)`` in the weights: (x - average) g / (sum of the weights),
+    summed back to the weights' shape."""
+    x = np.asarray(x)
+    along = _weights_along(weights, x.shape, axis)
+    total = np.sum(along, axis=axis, keepdims=True)
+    spread = (x - expand_reduced(out, x, axis, keepdims)) * expand_reduced(g, x, axis, keepdims) / total
+    return _in_dtype(_weights_back(np.broadcast_to(spread, x.shape), weights, axis), weights)
+
+
+def average_weights_tangent(d_weights, out, x, axis, weights, keepdims):
+    """Tangent of ``np.average(x, axis, weights)`` in the weights: sum((x - average) d) / (sum of the weights)."""
+    shape = np.shape(x)
+    centered = x - expand_reduced(out, x, axis, keepdims)
+    moved = np.sum(centered * _weights_along(d_weights, shape, axis), axis=axis, keepdims=keepdims)
+    return moved / np.sum(_weights_along(weights, shape, axis), axis=axis, keepdims=keepdims)
 
 
 @allocates
@@ -118,23 +144,36 @@ def gradient_axis(x, axis):
 
 @allocates
 @shape_only("x")
-def gradient_adjoint(g, x, axis, edge_order):
-    """Adjoint of ``np.gradient(x, axis=axis, edge_order=edge_order)`` (unit spacing) along one axis:
-    central differences inside, one-sided ones of ``edge_order`` at both ends."""
+def gradient_adjoint(g, x, spacing, axis, edge_order):
+    """Adjoint of ``np.gradient(x, spacing, axis=axis, edge_order=edge_order)`` along one axis (spacing
+    None: numpy's unit spacing).
+
+    Along that axis numpy's gradient is a matrix M (the same on every line) whose row i reads x at
+    i-2..i+2 at most. Its entries come from numpy itself: np.gradient of the probe that is 1 at the
+    columns j = r (mod 5) gives, at row i, M[i, j] for the one such j within 2 of i. The adjoint is
+    then M^T g, five columns at a time: exact for any spacing (a number or coordinates) numpy takes."""
     axis = gradient_axis(x, axis)
     g = np.moveaxis(np.asarray(g, dtype=np.result_type(g, 1.0)), axis, -1)
     spread = np.zeros_like(g)
-    spread[..., 2:] += g[..., 1:-1] / 2
-    spread[..., :-2] -= g[..., 1:-1] / 2
-    if edge_order == 1:
-        spread[..., 1] += g[..., 0]
-        spread[..., 0] -= g[..., 0]
-        spread[..., -1] += g[..., -1]
-        spread[..., -2] -= g[..., -1]
-    else:
-        spread[..., :3] += g[..., :1] * np.array([-1.5, 2.0, -0.5])
-        spread[..., -3:] += g[..., -1:] * np.array([0.5, -2.0, 1.5])
+    columns = np.arange(g.shape[-1])
+    for residue in range(min(5, g.shape[-1])):
+        probe = np.where(columns % 5 == residue, 1.0, 0.0)
+        weighted = np.gradient(probe, *_spacings(spacing), edge_order=edge_order) * g
+        for offset in range(-2, 3):
+            read = (columns % 5 == residue) & (columns + offset >= 0) & (columns + offset < g.shape[-1])
+            spread[..., columns[read]] += weighted[..., columns[read] + offset]
     return _in_dtype(np.moveaxis(spread, -1, axis), x)
+
+
+def gradient_tangent(d, x, spacing, axis, edge_order):
+    """Tangent of ``np.gradient(x, spacing, axis=axis, edge_order=edge_order)``: linear in x, so the same
+    gradient of the tangent (the one axis checked: numpy gives a tuple of arrays for several)."""
+    return np.gradient(d, *_spacings(spacing), axis=gradient_axis(x, axis), edge_order=edge_order)
+
+
+def _spacings(spacing):
+    """np.gradient's *varargs for ``spacing``: none for None (unit spacing), else that one."""
+    return () if spacing is None else (spacing,)
 
 
 def _last_axis(x, axis):
@@ -170,77 +209,27 @@ def cumprod_tangent(d, x, axis):
     return tangent if axis is None else back(tangent)  # numpy flattens x when axis is None
 
 
-@allocates
-def sort_adjoint(g, x, axis):
-    """Adjoint of ``np.sort(x, axis)``: each sorted position's gradient back to the element there
-    (a stable argsort: among equal elements the first takes the first position)."""
-    moved, back = _last_axis(x, axis)
-    g, _ = _last_axis(np.broadcast_to(g, np.shape(np.sort(x, axis))), axis)
-    spread = np.empty(moved.shape, dtype=np.result_type(_dtype(x), g, 1.0))
-    np.put_along_axis(spread, np.argsort(moved, -1, kind="stable"), g, -1)
-    return _in_dtype(back(spread), x)
-
-
-def sort_tangent(d, x, axis):
-    """Tangent of ``np.sort(x, axis)``: the tangents in the order of a stable argsort of ``x``."""
-    moved, back = _last_axis(x, axis)
-    d, _ = _last_axis(np.broadcast_to(d, np.shape(x)), axis)
-    tangent = np.take_along_axis(d, np.argsort(moved, -1, kind="stable"), -1)
-    return tangent if axis is None else back(tangent)  # numpy flattens x when axis is None
-
-
-def _reduced_last(x, axis):
-    """``x`` with the reduced axes moved last and flattened into one, and how to put a result back."""
-    x = np.asarray(x)
-    axes = _reduced_axes(axis, x.ndim)
-    kept = [a for a in range(x.ndim) if a not in axes]
-    moved = np.transpose(x, kept + list(axes))
-    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
-    return flat, lambda y: np.transpose(np.reshape(y, moved.shape), np.argsort(kept + list(axes)))
-
-
-def _interpolation(q, n):
-    """The weights (one row per quantile in ``q``, one column per sorted position) of numpy's
-    default 'linear' method: position q (n - 1), between its floor and the next position."""
-    q = np.ravel(np.asarray(q, dtype=float))
-    position = q * (n - 1)
-    below = np.clip(np.floor(position).astype(int), 0, n - 1)
-    above = np.minimum(below + 1, n - 1)
-    weights = np.zeros((q.size, n))
-    np.add.at(weights, (np.arange(q.size), below), 1.0 - (position - below))
-    np.add.at(weights, (np.arange(q.size), above), position - below)
-    return weights
-
-
-@allocates
-def quantile_adjoint(g, x, q, axis, keepdims):
-    """Adjoint of ``np.quantile(x, q, axis, keepdims=keepdims)``: each quantile's gradient to the two
-    sorted positions it interpolates (a stable argsort of x says which elements are there)."""
-    flat, back = _reduced_last(x, axis)
-    weights = _interpolation(q, flat.shape[-1])
-    g = np.reshape(g, (len(weights),) + flat.shape[:-1])  # keepdims' 1s dropped, the order kept
-    spread = np.empty(flat.shape, dtype=np.result_type(_dtype(x), g, 1.0))
-    np.put_along_axis(spread, np.argsort(flat, -1, kind="stable"), np.moveaxis(g, 0, -1) @ weights, -1)
-    return _in_dtype(back(spread), x)
-
-
-def quantile_tangent(d, x, q, axis, keepdims):
-    """Tangent of ``np.quantile(x, q, axis, keepdims=keepdims)``: the tangents at the sorted
-    positions each quantile interpolates, interpolated alike."""
-    flat, _ = _reduced_last(x, axis)
-    d_flat, _ = _reduced_last(np.broadcast_to(d, np.shape(x)), axis)
-    weights = _interpolation(q, flat.shape[-1]).astype(np.result_type(d_flat, 1.0))
-    picked = np.take_along_axis(d_flat, np.argsort(flat, -1, kind="stable"), -1)
-    tangent = np.moveaxis(picked @ weights.T, -1, 0)
-    shape = np.shape(np.quantile(x, q, axis, keepdims=keepdims))
-    return np.reshape(tangent, shape)
+def _logsumexp_terms(a, axis, b):
+    """exp(a - shift) over a and b broadcast together, and the sum of b exp(a - shift) over ``axis``
+    (kept): NaN where that sum is negative, where scipy's logsumexp (log of a negative) is NaN too."""
+    a = np.asarray(a)
+    if b is not None:
+        a, b = np.broadcast_arrays(a, b)
+    shift = np.max(a, axis=axis, keepdims=True) if a.size else 0.0
+    exps = np.exp(a - np.where(np.isfinite(shift), shift, 0.0))
+    total = np.sum(exps if b is None else exps * b, axis=axis, keepdims=True)
+    return exps, np.where(total < 0, np.nan, total)
 
 
 def logsumexp_weights(a, axis, b):
-    """The derivative of ``scipy.special.logsumexp(a, axis, b)`` in a: b exp(a - logsumexp), shaped like a."""
-    a = np.asarray(a)
-    shift = np.max(a, axis=axis, keepdims=True) if a.size else 0.0
-    terms = np.exp(a - np.where(np.isfinite(shift), shift, 0.0))
-    if b is not None:
-        terms = terms * b
-    return terms / np.sum(terms, axis=axis, keepdims=True)
+    """The derivative of ``scipy.special.logsumexp(a, axis, b)`` in a: b exp(a - logsumexp), shaped like
+    a and b broadcast together."""
+    exps, total = _logsumexp_terms(a, axis, b)
+    return (exps if b is None else exps * b) / total
+
+
+def logsumexp_scale(a, axis, b):
+    """The derivative of ``scipy.special.logsumexp(a, axis, b)`` in b: exp(a - logsumexp), shaped like
+    a and b broadcast together (finite where b is 0)."""
+    exps, total = _logsumexp_terms(a, axis, b)
+    return exps / total
