@@ -44,10 +44,10 @@ GENERATION_ERRORS = [
     ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),
     ("return x.tolist()", "tolist", errors.UnsupportedSyntax, "'.tolist()'"),
     (
-        "u, s, vh = np.linalg.svd(x)\n    return np.sum(s)",
+        "u, s, vh = np.linalg.svd(x, hermitian=True)\n    return np.sum(s)",
         "np.linalg.svd",
         errors.UnsupportedSyntax,
-        "compute_uv=False",
+        "unexpected keyword argument 'hermitian'",
     ),
     ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
     ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),

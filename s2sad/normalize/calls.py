@@ -129,7 +129,7 @@ def apply(state: State, name: str, node: cst.CSTNode, positional, keywords, kind
     if rule is None:
         return value, None, {}, kind == "inactive_only"
     try:
-        bound = rule.signature.bind(*positional, **keywords)
+        rule, bound = rules.binding(rule, positional, keywords)
     except TypeError as error:
         state.refuse(
             node,

@@ -220,9 +220,9 @@ def _attribute(state: State, node: cst.Attribute):
         return calls.apply(state, syntax.TRANSPOSE, node, [base], {})
     if name in syntax.PASSIVE_ATTRIBUTES:
         return node.with_changes(value=atom(state, node.value)), None, {}, False
-    parts = state.parts.get(node.value.value, ()) if isinstance(node.value, cst.Name) else ()
+    base = atom(state, node.value)
+    parts = state.parts.get(base.value, ()) if isinstance(base, cst.Name) else ()
     if name in parts:  # res.eigenvectors of res = np.linalg.eigh(a): res[1]
-        base = atom(state, node.value)
         position = cst.Index(value=cst.Integer(str(parts.index(name))))
         index = index_value(state, [cst.SubscriptElement(slice=position)])
         return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False

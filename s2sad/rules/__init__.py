@@ -50,6 +50,11 @@ What the compiler reads about the function, declared in the same decorator:
   ``res.eigenvectors`` to ``res[1]``. Its adjoint rule gets ``d_out`` as a
   list, one adjoint per part (zeros for a part nothing reads), and its tangent
   rule returns each term as such a list.
+- A function may have a second rule for calls that write an option at one
+  value (``np.linalg.svd(a, compute_uv=False)`` returns the singular values
+  alone): it is registered as a variant, named ``function(option=value)``,
+  with that option ``fixed``; a call binds to a variant it matches, else to
+  the function's own rule.
 - ``fixed``: options supported at one value only, which a call must write out
   (``{"compute_uv": "False"}``: numpy's default would return a tuple).
 - ``view_of``: the parameter whose arrays a view lies in, where it is not the
@@ -86,10 +91,10 @@ import inspect
 import sys
 from collections.abc import Callable, Mapping
 
-import numpy as np
 
 from s2sad import runtime
 from s2sad.rules import templates
+from s2sad.rules.library import identity, library_object, writes_into_arguments, writes_out
 from s2sad.rules.linear import derived_tangent
 from s2sad.rules.rule import RETURNS, Binding, Example, Method, Rule, spelling
 from s2sad.rules.user import (
@@ -115,6 +120,7 @@ __all__ = [
     "METHOD_SPELLINGS",
     "RULES",
     "TANGENTS",
+    "VARIANTS",
     "VIEWS",
     "ZERO_DERIVATIVE",
     "Binding",
@@ -122,6 +128,7 @@ __all__ = [
     "Method",
     "Rule",
     "adjoint",
+    "binding",
     "canonical",
     "constant",
     "custom",
@@ -145,6 +152,7 @@ __all__ = [
 ]
 
 RULES: dict[str, Rule] = {}
+VARIANTS: dict[str, list[str]] = {}  # function -> the names of its variant rules, ``svd(compute_uv=False)``
 ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
@@ -210,15 +218,41 @@ def adjoint(
             parts=parts,
         )
         _check_declarations(rule)
-        if rule.linear:
-            source, derived = derived_tangent(rule)
-            rule = dataclasses.replace(rule, tangent_source=source, tangent_function=derived)
-        RULES[name] = rule
-        ALIASES.update(dict.fromkeys(aliases, name))
-        _declare_methods(name, (name, *aliases), method)
+        _register(rule, aliases, method)
         return function
 
     return register
+
+
+def _register(rule: Rule, aliases: tuple[str, ...], method) -> None:
+    """Put ``rule`` in the tables, with its derived tangent (``linear``), aliases and method spellings."""
+    if "(" in rule.name:
+        _register_variant(rule)
+    if rule.linear:
+        source, derived = derived_tangent(rule)
+        rule = dataclasses.replace(rule, tangent_source=source, tangent_function=derived)
+    RULES[rule.name] = rule
+    ALIASES.update(dict.fromkeys(aliases, rule.name))
+    _declare_methods(rule.name, (rule.name, *aliases), method)
+
+
+def _register_variant(rule: Rule) -> None:
+    function, _, written = rule.name.partition("(")
+    expected = ", ".join(f"{option}={value}" for option, value in rule.signature.fixed.items())
+    if function not in RULES or written != expected + ")":
+        raise ValueError(f"{rule.name}: a variant is named function(option=value) after its fixed options")
+    VARIANTS.setdefault(function, []).append(rule.name)
+
+
+def binding(rule: Rule, positional, keywords) -> tuple[Rule, inspect.BoundArguments]:
+    """The rule a call binds to (a variant it matches, else ``rule``) and its bound arguments; the
+    TypeError of ``rule``'s own binding if it binds to none."""
+    for variant in VARIANTS.get(rule.name, ()):
+        try:
+            return RULES[variant], RULES[variant].signature.bind(*positional, **keywords)
+        except TypeError:
+            continue
+    return rule, rule.signature.bind(*positional, **keywords)
 
 
 def _differentiable(rule: str, parameters: list[inspect.Parameter], optional, inactive) -> tuple[str, ...]:
@@ -378,7 +412,9 @@ def kind(name: str) -> str | None:
 
 
 def known_names() -> list[str]:
-    return sorted(set(RULES) | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | CONSTANTS | ITERATION)
+    """The functions in the table (a variant rule is its function's)."""
+    functions = {name for name in RULES if "(" not in name}
+    return sorted(functions | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | CONSTANTS | ITERATION)
 
 
 def near_misses(name: str) -> list[str]:
@@ -397,61 +433,6 @@ def near_misses(name: str) -> list[str]:
             continue
         scored.append((alike + (0.1 if same_module else 0.0), candidate))
     return [candidate for _, candidate in sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:3]]
-
-
-def library_object(name: str):
-    """The library function (or constant) a qualified name names, or None: the longest importable
-    module, then attributes (``scipy.stats.norm.logpdf`` is the method of the object ``norm``)."""
-    parts = name.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        try:
-            value = importlib.import_module(".".join(parts[:split]))
-        except (ImportError, ValueError):
-            continue
-        try:
-            for attribute in parts[split:]:
-                value = getattr(value, attribute)
-        except AttributeError:
-            return None
-        return value
-    return None
-
-
-def identity(value) -> object:
-    """A key that is the same for the same function every time: its id, or for a bound method (made
-    anew at each attribute access: ``scipy.stats.norm.logpdf``) the ids of its object and function."""
-    if inspect.ismethod(value):
-        return (id(value.__self__), id(value.__func__))
-    return id(value)
-
-
-def writes_out(name: str, positional, keywords) -> bool:
-    """Whether this call of ``name`` writes its result into an array given as ``out`` (by keyword, or
-    by position: ``np.floor(y, y)``), which s2sad would not see as an update."""
-    if "out" in keywords:
-        return True
-    function = library_object(name)
-    if isinstance(function, np.ufunc):
-        return len(positional) > function.nin
-    try:
-        return "out" in inspect.signature(function).bind_partial(*positional).arguments
-    except (TypeError, ValueError):
-        return False
-
-
-# Library functions that write into an array they are given: s2sad would not see the update, so a
-# call of one is refused even where nothing differentiated reaches it.
-WRITES_INTO_ARGUMENTS = frozenset(
-    "numpy.copyto numpy.fill_diagonal numpy.place numpy.put numpy.putmask numpy.put_along_axis "
-    "numpy.random.shuffle random.shuffle heapq.heapify heapq.heappush heapq.heappop heapq.heappushpop "
-    "heapq.heapreplace bisect.insort bisect.insort_left bisect.insort_right".split()
-)
-
-
-def writes_into_arguments(name: str) -> bool:
-    """Whether the library function ``name`` (with no rule) updates an array it is given (a ufunc's
-    ``.at`` too: ``np.add.at``)."""
-    return name in WRITES_INTO_ARGUMENTS or name.endswith(".at")
 
 
 def objects_by_identity(imported_only: bool = False) -> dict[object, str]:

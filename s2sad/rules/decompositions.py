@@ -9,9 +9,11 @@ singular values are differentiable where they are distinct: at a repeated one, t
 subgradient (that of the sum of the repeated ones is right; each alone is undefined). pinv is
 differentiated where its rank is constant (full rank in the tests).
 
-eigh and qr return several arrays (``parts``): their rules take the list of the parts' adjoints and
+eigh, qr and svd return several arrays (``parts``): their rules take the list of the parts' adjoints and
 give the list of their tangents. Eigenvectors are differentiable where the eigenvalues are distinct;
-qr where the matrix has at least as many rows as columns (refused at run time otherwise).
+qr where the matrix has at least as many rows as columns, svd where the singular values are distinct
+and nonzero, with ``full_matrices=False`` or a square matrix (refused at run time otherwise).
+``np.linalg.svd(a, compute_uv=False)`` (the singular values alone) is a variant rule of its own.
 
 slogdet returns (sign, logabsdet): the sign has derivative zero; its adjoint arrives as the two
 stacked (``d_out[1]`` is logabsdet's), and its tangent is the pair stacked likewise.
@@ -86,19 +88,39 @@ def eigvalsh_tangent_rule(d_a, out, a, UPLO="L"):
 
 @adjoint(
     "numpy.linalg.svd",
-    fixed={"compute_uv": "False"},  # the singular values only: u and vh would make a tuple of several shapes
+    parts=("U", "S", "Vh"),
+    examples=(
+        Example("u, s, vh = np.linalg.svd(a, full_matrices=False); u * s + vh", {"a": (3, 3)}),
+        Example("u, s, vh = np.linalg.svd(a, False); (u * s) @ vh[:, :1] + u ** 2", {"a": (4, 2)}),
+        Example("u, s, vh = np.linalg.svd(a, full_matrices=False); vh.T ** 2 * s + np.sum(u)", {"a": (2, 4)}),
+        Example("np.linalg.svd(a, full_matrices=False).S", {"a": (2, 3, 2)}),
+        Example("r = np.linalg.svd(a); r.U * r.S[None, :] + r.Vh", {"a": (3, 3)}),
+    ),
+)
+def svd_adjoint_rule(d_out, out, a, full_matrices=True, compute_uv=True):
+    return _rt.svd_adjoint(d_out, out, a, full_matrices, compute_uv)
+
+
+@tangent("numpy.linalg.svd")
+def svd_tangent_rule(d_a, out, a, full_matrices=True, compute_uv=True):
+    return _rt.svd_tangent(d_a, out, a, full_matrices, compute_uv)
+
+
+@adjoint(
+    "numpy.linalg.svd(compute_uv=False)",
+    fixed={"compute_uv": "False"},
     examples=(
         Example("np.linalg.svd(a, compute_uv=False)", {"a": (3, 3)}),
         Example("np.linalg.svd(a, compute_uv=False)", {"a": (4, 2)}),
         Example("np.linalg.svd(a, False, False)", {"a": (2, 2, 3)}),
     ),
 )
-def svd_adjoint_rule(d_out, out, a, full_matrices=True, compute_uv=False):
+def singular_values_adjoint_rule(d_out, out, a, full_matrices=True, compute_uv=False):
     return _rt.singular_values_adjoint(d_out, a, compute_uv)
 
 
-@tangent("numpy.linalg.svd")
-def svd_tangent_rule(d_a, out, a, full_matrices=True, compute_uv=False):
+@tangent("numpy.linalg.svd(compute_uv=False)")
+def singular_values_tangent_rule(d_a, out, a, full_matrices=True, compute_uv=False):
     return _rt.singular_values_tangent(d_a, a, compute_uv)
 
 

@@ -287,3 +287,66 @@ def qr_tangent(d_a, parts, a):
     lower = np.tril(x, -1)
     skew = lower - _t(lower)
     return [q @ (skew - x) + d_a_over_r, (x - skew) @ r]
+
+
+def _reduced_svd(parts, a, full_matrices, compute_uv):
+    """U, s, V of the reduced SVD the parts hold; refused where the derivative is not defined."""
+    m, n = a.shape[-2:]
+    if not compute_uv or (full_matrices and m != n):
+        raise BadArgument(
+            (
+                f"np.linalg.svd of a {m}x{n} matrix with full_matrices=True: the extra singular vectors are not "
+                "unique, so they have no derivative"
+                if compute_uv
+                else "np.linalg.svd with compute_uv given as a name"
+            ),
+            hint="write full_matrices=False (the reduced SVD), or compute_uv=False for the singular values alone",
+        )
+    u, s, vh = parts
+    return u, s, _t(vh)
+
+
+def _reciprocal_square_gaps(s):
+    """F with F[i, j] = 1 / (s[j]^2 - s[i]^2) off the diagonal and 0 on it (repeated values: inf)."""
+    return _reciprocal_gaps(s * s)
+
+
+@allocates
+def svd_adjoint(d_parts, parts, a, full_matrices=True, compute_uv=True):
+    """Adjoint of (U, s, V^T) = svd(A), reduced, distinct nonzero singular values: with J = F o (U^T d_U)
+    and K = F o (V^T d_V), U (diag(d_s) + (J + J^T) S + S (K + K^T)) V^T, plus the parts of d_U and
+    d_V outside the column spaces of U and V when A is not square."""
+    u, s, v = _reduced_svd(parts, a, full_matrices, compute_uv)
+    d_u, d_s, d_v = d_parts[0], d_parts[1], _t(d_parts[2])
+    gaps = _reciprocal_square_gaps(s)
+    j = gaps * (_t(u) @ d_u)
+    k = gaps * (_t(v) @ d_v)
+    inner = (j + _t(j)) * s[..., None, :] + s[..., :, None] * (k + _t(k))
+    inner = inner + d_s[..., None] * np.eye(s.shape[-1], dtype=s.dtype)
+    d_a = u @ inner @ _t(v)
+    m, n = a.shape[-2:]
+    if m > n:
+        d_a = d_a + (d_u - u @ (_t(u) @ d_u)) / s[..., None, :] @ _t(v)
+    if n > m:
+        d_a = d_a + u @ _t((d_v - v @ (_t(v) @ d_v)) / s[..., None, :])
+    return d_a
+
+
+def svd_tangent(d_a, parts, a, full_matrices=True, compute_uv=True):
+    """Tangent of (U, s, V^T) = svd(A): with dP = U^T dA V, ds = diag(dP), dU = U (F o (dP S + S dP^T))
+    and dV = V (F o (S dP + dP^T S)), plus the parts of dA V / s and dA^T U / s outside the column
+    spaces of U and V when A is not square."""
+    u, s, v = _reduced_svd(parts, a, full_matrices, compute_uv)
+    d_p = _t(u) @ d_a @ v
+    gaps = _reciprocal_square_gaps(s)
+    scaled_right, scaled_left = d_p * s[..., None, :], s[..., :, None] * d_p
+    d_u = u @ (gaps * (scaled_right + _t(scaled_right)))
+    d_v = v @ (gaps * (scaled_left + _t(scaled_left)))
+    m, n = a.shape[-2:]
+    if m > n:
+        d_a_v = d_a @ v
+        d_u = d_u + (d_a_v - u @ (_t(u) @ d_a_v)) / s[..., None, :]
+    if n > m:
+        d_a_u = _t(d_a) @ u
+        d_v = d_v + (d_a_u - v @ (_t(v) @ d_a_u)) / s[..., None, :]
+    return [d_u, np.diagonal(d_p, axis1=-2, axis2=-1).copy(), _t(d_v)]
