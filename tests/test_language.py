@@ -109,6 +109,22 @@ CASES = [
         domain={"a": "spd"},
     ),
     case(
+        # np.split's pieces are views: updates through a piece, or through the array, reach the other.
+        "updates-through-split-pieces-and-their-array",
+        """
+        def f(x):
+            y = x * 1.0
+            a, b = np.split(y, 2)
+            a[0] = np.sin(b[1])
+            pieces = np.array_split(y, 3)
+            head = np.sum(pieces[0] ** 3)
+            pieces[2][0] = 5.0
+            y[1] = 3.0 * b[0]
+            return np.sum(y ** 2) + np.sum(a * b) + head
+        """,
+        [dict(x=(4,)), dict(x=(6,))],
+    ),
+    case(
         "swap-locals",
         """
         def f(x, y):

@@ -229,14 +229,14 @@ def test_tangent_matches_finite_differences(name, index):
         assert active, f"{name}: every term is None"
         total = active[0]
         for term in active[1:]:
-            total = runtime.add_lists(total, term) if rule.parts else total + term
+            total = runtime.add_lists(total, term) if rule.returns_several else total + term
         shifted = []
         for sign in (1.0, -1.0):
             trial = {
                 p: _moved(v, tangents[p], moved[p], sign * STEP) if p in tangents else v for p, v in values.items()
             }
             shifted.append(_call_primal(rule, trial))
-        if rule.parts:  # the tuple of arrays the function returns, like the list of their tangents
+        if rule.returns_several:  # the tuple of arrays the function returns, like the list of their tangents
             shifted = [list(value) for value in shifted]
         _compare(total, _difference(*shifted), f"{name} example {index}")
 

@@ -207,9 +207,14 @@ class Aliases:
             if isinstance(root, cst.Name) and root.value not in state:
                 return _outside(root.value)  # a module's array (cfg.BUF)
         rule = rules.lookup(statement.rule) if statement.rule else None
-        if rule is not None and rule.parts:  # a tuple of new arrays (np.linalg.eigh's), each its own
+        if rule is not None and rule.returns_several:
             self.containers.add(statement.id)
-            self.items[statement.id].add(Place(("parts", str(statement.id)), True))
+            if may_be_view(statement.rule, statement.operands, rules.VIEWS):  # np.split's pieces: views
+                names = statement.operand_names(rule.view_of)
+                bases = self.places(names, state) | {p for n in names if n not in state for p in _outside(n)}
+                self.items[statement.id] |= {Place(p.allocation, False, p.maybe_copy) for p in bases}
+            else:  # new arrays (np.linalg.eigh's), each its own
+                self.items[statement.id].add(Place(("parts", str(statement.id)), True))
             return made
         if statement.rule == "s2sad.runtime.reseen":
             return self.places(statement.operand_names("view"), state)  # the very same object

@@ -122,7 +122,8 @@ class State:
             rule == "s2sad.list"
             or (isinstance(value, cst.Name) and value.value in self.lists)
             or self.zero_list(value)
-            or parts  # a tuple of several arrays: its adjoint is a list, one per part
+            or parts
+            or _returns_several(rule)  # a tuple or list of arrays: its adjoint is a list, one per array
         ):
             self.lists.add(target)
             self.ever_lists.add(target)
@@ -141,6 +142,11 @@ class State:
             and isinstance(value.args[0].value, cst.Name)
             and value.args[0].value.value in self.lists
         )
+
+
+def _returns_several(rule: str | None) -> bool:
+    found = rules.lookup(rule) if rule is not None else None
+    return found is not None and found.returns_several
 
 
 def _parts(rule: str | None) -> tuple[str, ...]:

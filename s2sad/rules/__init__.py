@@ -49,7 +49,8 @@ What the compiler reads about the function, declared in the same decorator:
   names its fields (``("eigenvalues", "eigenvectors")``); normalize lowers
   ``res.eigenvectors`` to ``res[1]``. Its adjoint rule gets ``d_out`` as a
   list, one adjoint per part (zeros for a part nothing reads), and its tangent
-  rule returns each term as such a list.
+  rule returns each term as such a list. ``pieces=True``: it returns a list of
+  arrays, as many as the call asks for (``np.split``), treated alike.
 - A function may have a second rule for calls that write an option at one
   value (``np.linalg.svd(a, compute_uv=False)`` returns the singular values
   alone): it is registered as a variant, named ``function(option=value)``,
@@ -187,6 +188,7 @@ def adjoint(
     view_of: str | None = None,
     fixed: Mapping[str, str] | None = None,
     parts: tuple[str, ...] = (),
+    pieces: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
 
@@ -216,6 +218,7 @@ def adjoint(
             variadic=variadic,
             view_of=view_of or next(iter(primal.parameters), None),
             parts=parts,
+            pieces=pieces,
         )
         _check_declarations(rule)
         _register(rule, aliases, method)
@@ -307,8 +310,8 @@ def _check_declarations(rule: Rule) -> None:
             raise ValueError(f"{rule.name}: the {rule.operator} operator already applies {taken[0]}")
     if rule.full_reduction and not {"axis", "keepdims"} <= set(rule.signature.parameters):
         raise ValueError(f"{rule.name}: a full reduction has the options axis and keepdims")
-    if rule.parts and (rule.returns is not None or rule.linear or rule.elementwise):
-        raise ValueError(f"{rule.name}: a function of several parts declares no returns, linear or elementwise")
+    if rule.parts and (rule.returns is not None or rule.linear or rule.elementwise or rule.pieces):
+        raise ValueError(f"{rule.name}: a function of several parts declares no returns, linear, elementwise, pieces")
     if rule.bilinear and len(rule.linear) != len(rule.differentiable):
         raise ValueError(f"{rule.name}: bilinear in every differentiable parameter, none inactive")
 

@@ -343,3 +343,110 @@ def append_tangent_rule(d_arr, d_values, out, arr, values, axis=None):
     no_values = np.zeros_like(values)  # the other argument's place, with no tangent
     no_arr = np.zeros_like(arr)
     return np.append(d_arr, no_values, axis), np.append(no_arr, d_values, axis)
+
+
+# ---------------------------------------------------------------------------
+# pieces: np.split and its kin return a list of views of the array
+
+
+def _split_examples(call: str) -> tuple[Example, ...]:
+    return (
+        Example(f"a, b = {call}(x, 2); a * b[::-1]", {"x": (6,)}),
+        Example(f"p = {call}(x, [1, 3]); p[0].sum() + p[1] * p[2][:2] ** 2", {"x": (5,)}),
+        Example(f"p = {call}(x, [3, 1, 9]); p[0] * 2.0 + p[2] ** 2", {"x": (4,)}),
+    )
+
+
+@adjoint(
+    "numpy.split",
+    pieces=True,
+    returns="view",
+    inactive=("indices_or_sections",),
+    linear=("ary",),
+    examples=_split_examples("np.split")
+    + (
+        Example("a, b = np.split(x, 2, axis=1); a * np.sin(b)", {"x": (3, 4)}),
+        Example("a, b, c = np.split(x, [1, 2], -1); a * b + c", {"x": (2, 2, 3)}),
+    ),
+)
+def split_adjoint_rule(d_out, out, ary, indices_or_sections, axis=0):
+    return _rt.split_adjoint(d_out, ary, indices_or_sections, axis), None
+
+
+@adjoint(
+    "numpy.array_split",
+    pieces=True,
+    returns="view",
+    inactive=("indices_or_sections",),
+    linear=("ary",),
+    examples=_split_examples("np.array_split")
+    + (
+        Example("a, b, c = np.array_split(x, 3); np.sum(a) * b[0] + c", {"x": (7,)}),
+        Example("a, b = np.array_split(x, 2, axis=0); a[0] * b", {"x": (3, 2)}),
+    ),
+)
+def array_split_adjoint_rule(d_out, out, ary, indices_or_sections, axis=0):
+    return _rt.split_adjoint(d_out, ary, indices_or_sections, axis), None
+
+
+@adjoint(
+    "numpy.hsplit",
+    pieces=True,
+    returns="view",
+    inactive=("indices_or_sections",),
+    linear=("ary",),
+    examples=_split_examples("np.hsplit") + (Example("a, b = np.hsplit(x, 2); a * b.T", {"x": (2, 2)}),),
+)
+def hsplit_adjoint_rule(d_out, out, ary, indices_or_sections):
+    return _rt.split_adjoint(d_out, ary, indices_or_sections, "h"), None
+
+
+@adjoint(
+    "numpy.vsplit",
+    pieces=True,
+    returns="view",
+    inactive=("indices_or_sections",),
+    linear=("ary",),
+    examples=(
+        Example("a, b = np.vsplit(x, 2); a * b ** 2", {"x": (4, 3)}),
+        Example("p = np.vsplit(x, [1]); p[0] + p[1]", {"x": (3, 2, 2)}),
+    ),
+)
+def vsplit_adjoint_rule(d_out, out, ary, indices_or_sections):
+    return _rt.split_adjoint(d_out, ary, indices_or_sections, "v"), None
+
+
+@adjoint(
+    "numpy.dsplit",
+    pieces=True,
+    returns="view",
+    inactive=("indices_or_sections",),
+    linear=("ary",),
+    examples=(
+        Example("a, b = np.dsplit(x, 2); a * np.exp(b)", {"x": (2, 3, 4)}),
+        Example("p = np.dsplit(x, [1, 2]); p[0] + p[2] * p[1]", {"x": (1, 2, 3)}),
+    ),
+)
+def dsplit_adjoint_rule(d_out, out, ary, indices_or_sections):
+    return _rt.split_adjoint(d_out, ary, indices_or_sections, "d"), None
+
+
+@adjoint(
+    "numpy.broadcast_arrays",
+    pieces=True,
+    returns="view",
+    variadic="args",
+    examples=(
+        Example("a, b = np.broadcast_arrays(x, y); a * b ** 2", {"x": (3,), "y": (2, 1)}),
+        # (a Python float becomes a float64 array there, whatever the others' dtype: no float32 example)
+        Example("a, b, c = np.broadcast_arrays(x, y, z); a + b * c", {"x": (2, 3), "y": (), "z": (3,)}),
+        Example("p = np.broadcast_arrays(x, y); p[0] + p[1]", {"x": (), "y": (2,)}),
+    ),
+)
+def broadcast_arrays_adjoint_rule(d_out, out, args):
+    return _rt.unbroadcast_each(d_out, args)
+
+
+@tangent("numpy.broadcast_arrays")
+def broadcast_arrays_tangent_rule(d_args, out, args):
+    return _rt.broadcast_tangents(d_args, args)

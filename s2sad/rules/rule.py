@@ -118,6 +118,12 @@ class Rule:
     bilinear: bool = False
     # The names of the arrays of the tuple it returns, in order; empty: it returns one array.
     parts: tuple[str, ...] = ()
+    pieces: bool = False  # it returns a list of arrays, as many as the call asks for (np.split)
+
+    @property
+    def returns_several(self) -> bool:
+        """Whether it returns several arrays (a tuple or a list): its adjoint is a list of theirs."""
+        return bool(self.parts) or self.pieces
 
     @functools.cached_property
     def adjoint(self) -> templates.Template:

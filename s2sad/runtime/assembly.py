@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.runtime.facts import allocates, shape_only
-from s2sad.runtime.values import _dtype, _zeros, unbroadcast
+from s2sad.runtime.values import _dtype, _shape, _zeros, unbroadcast
 
 # np.pad's modes that copy elements of the array (or put a constant): linear in the array.
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
@@ -198,3 +198,49 @@ def append_pieces(g, arr, values, axis):
         return np.reshape(g[:size], np.shape(arr)), np.reshape(g[size:], np.shape(values))
     cut = np.shape(arr)[axis]
     return np.split(g, [cut], axis=axis)
+
+
+def _piece_bounds(length, indices_or_sections):
+    """Where each piece of np.split / np.array_split of ``length`` items starts and ends, as numpy cuts them."""
+    if np.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        each, extras = divmod(length, sections)
+        sizes = [each + 1] * extras + [each] * (sections - extras)
+        ends = np.cumsum(sizes).tolist()
+        return list(zip([0] + ends[:-1], ends, strict=True))
+    cuts = [0, *np.asarray(indices_or_sections).tolist(), length]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _split_axis(shape, axis):
+    """The axis np.hsplit (1, or 0 for a vector), np.vsplit (0) and np.dsplit (2) cut, as ``axis`` names it."""
+    if axis == "h":
+        return 0 if len(shape) == 1 else 1
+    return {"v": 0, "d": 2}.get(axis, axis) % len(shape)
+
+
+@allocates
+@shape_only("ary")
+def split_adjoint(d_pieces, ary, indices_or_sections, axis=0):
+    """Adjoint of the pieces of np.split / np.array_split (and h/v/dsplit: ``axis`` "h", "v", "d"):
+    each piece's adjoint added where the piece lies (pieces may overlap when indices go back)."""
+    shape = _shape(ary)
+    axis = _split_axis(shape, axis)
+    d_ary = _zeros(ary)
+    length = shape[axis]
+    for (start, stop), d_piece in zip(_piece_bounds(length, indices_or_sections), d_pieces, strict=True):
+        d_ary[(slice(None),) * axis + (slice(start, stop),)] += d_piece
+    return d_ary
+
+
+@allocates
+def broadcast_tangents(tangents, arrays):
+    """Tangent of np.broadcast_arrays(*arrays): each tangent broadcast to the common shape."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    return [np.broadcast_to(t, shape) for t in tangents]
+
+
+@allocates
+def unbroadcast_each(d_pieces, arrays):
+    """Adjoint of np.broadcast_arrays(*arrays): each adjoint summed back to its array's shape."""
+    return [unbroadcast(d, a) for d, a in zip(d_pieces, arrays, strict=True)]

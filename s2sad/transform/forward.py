@@ -112,7 +112,7 @@ class _Tangents(Replay):
         for term in terms[1:]:  # a function of several parts has a list of tangents per term
             total = (
                 call(self.rt("add_lists"), total, term)
-                if rule.parts
+                if rule.returns_several
                 else cst.BinaryOperation(left=total, operator=cst.Add(), right=term)
             )
         if rule.elementwise and self.may_be_smaller(statement, rule, template, tangents, wanted):
