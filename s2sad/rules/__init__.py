@@ -471,6 +471,7 @@ for _family in (
     "location_scale",
     "shaped_distributions",
     "multivariate",
+    "factor_solve",
 ):
     importlib.import_module(f"s2sad.rules.{_family}")
 
