@@ -60,7 +60,7 @@ class State:
         self.lists: set[str] = set()  # names holding a list the function built, here
         self.ever_lists: set[str] = set()  # names that hold one anywhere
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
-        self.parts: dict[str, tuple[str, ...]] = {}  # names holding the parts a function returns, and their names
+        self.parts: dict[str, tuple[str, ...]] = {}  # names holding a named tuple of parts, and its fields
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = bindings(unit.function)  # name -> how many places bind it
         # What the function returns, found by statements.body before its body is lowered:
@@ -150,6 +150,6 @@ def _returns_several(rule: str | None) -> bool:
 
 
 def _parts(rule: str | None) -> tuple[str, ...]:
-    """The names of the parts the function of ``rule`` returns (np.linalg.eigh's), if it returns several."""
+    """The fields of the named tuple the function of ``rule`` returns (np.linalg.eigh's), if it does."""
     found = rules.lookup(rule) if rule is not None else None
-    return found.parts if found is not None else ()
+    return found.parts if found is not None and found.named else ()

@@ -46,8 +46,9 @@ What the compiler reads about the function, declared in the same decorator:
   ``"view or copy"`` (where the memory layout allows), or ``"new"`` (always a
   new array, which the reverse sweep may update in place).
 - ``parts``: the function returns a tuple of several arrays, named as numpy
-  names its fields (``("eigenvalues", "eigenvectors")``); normalize lowers
-  ``res.eigenvectors`` to ``res[1]``. Its adjoint rule gets ``d_out`` as a
+  names its fields (``("eigenvalues", "eigenvectors")``); with ``named=True``
+  (numpy returns a named tuple) normalize lowers ``res.eigenvectors`` to
+  ``res[1]``. Its adjoint rule gets ``d_out`` as a
   list, one adjoint per part (zeros for a part nothing reads), and its tangent
   rule returns each term as such a list. ``pieces=True``: it returns a list of
   arrays, as many as the call asks for (``np.split``), treated alike.
@@ -188,6 +189,7 @@ def adjoint(
     view_of: str | None = None,
     fixed: Mapping[str, str] | None = None,
     parts: tuple[str, ...] = (),
+    named: bool = False,
     pieces: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
@@ -218,6 +220,7 @@ def adjoint(
             variadic=variadic,
             view_of=view_of or next(iter(primal.parameters), None),
             parts=parts,
+            named=named,
             pieces=pieces,
         )
         _check_declarations(rule)
@@ -310,6 +313,8 @@ def _check_declarations(rule: Rule) -> None:
             raise ValueError(f"{rule.name}: the {rule.operator} operator already applies {taken[0]}")
     if rule.full_reduction and not {"axis", "keepdims"} <= set(rule.signature.parameters):
         raise ValueError(f"{rule.name}: a full reduction has the options axis and keepdims")
+    if rule.named and not rule.parts:
+        raise ValueError(f"{rule.name}: named says its parts are the fields of a named tuple: declare parts")
     if rule.parts and (rule.returns is not None or rule.linear or rule.elementwise or rule.pieces):
         raise ValueError(f"{rule.name}: a function of several parts declares no returns, linear, elementwise, pieces")
     if rule.bilinear and len(rule.linear) != len(rule.differentiable):

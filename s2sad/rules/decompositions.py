@@ -89,6 +89,7 @@ def eigvalsh_tangent_rule(d_a, out, a, UPLO="L"):
 @adjoint(
     "numpy.linalg.svd",
     parts=("U", "S", "Vh"),
+    named=True,
     examples=(
         Example("u, s, vh = np.linalg.svd(a, full_matrices=False); u * s + vh", {"a": (3, 3)}),
         Example("u, s, vh = np.linalg.svd(a, False); (u * s) @ vh[:, :1] + u ** 2", {"a": (4, 2)}),
@@ -232,6 +233,7 @@ def scipy_cholesky_tangent_rule(d_a, out, a, lower=False):
 @adjoint(
     "numpy.linalg.eigh",
     parts=("eigenvalues", "eigenvectors"),
+    named=True,
     domain=_SPD,
     examples=(
         Example("np.linalg.eigh(a)[0]", {"a": (3, 3)}),
@@ -253,6 +255,7 @@ def eigh_tangent_rule(d_a, out, a, UPLO="L"):
 @adjoint(
     "numpy.linalg.qr",
     parts=("Q", "R"),
+    named=True,
     examples=(
         Example("q, r = np.linalg.qr(a); q * r[0]", {"a": (3, 3)}),
         Example("q, r = np.linalg.qr(a); q @ r[:, :1] + np.sum(r)", {"a": (5, 3)}),

@@ -118,6 +118,7 @@ class Rule:
     bilinear: bool = False
     # The names of the arrays of the tuple it returns, in order; empty: it returns one array.
     parts: tuple[str, ...] = ()
+    named: bool = False  # the tuple is a named tuple whose fields are the parts (res.eigenvectors)
     pieces: bool = False  # it returns a list of arrays, as many as the call asks for (np.split)
 
     @property
