@@ -43,7 +43,10 @@ MODEL = textwrap.dedent("""
 # Run the API (a gradient: the cache stores it) or the CLI, pausing in the middle of a write: the
 # entry's temporary file is written, not yet renamed; os.fsync comes after the module is written.
 SCRIPT = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
+
+    # Ctrl-C as a terminal sends it, even when the tests run in a background job (which ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def pause():
         print("paused", flush=True)
