@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad.errors import NoRule
 from s2sad.finite_differences import ATOL, RTOL, STEP
 from tests.support import numeric_hvp, write_module
 from tests.test_forward import MODELS, control_flow_case, control_flow_cases
@@ -250,3 +251,65 @@ def test_scipy_minimize_with_s2sad_derivatives(method, tmp_path):
         )
     assert result.success, result.message
     np.testing.assert_allclose(result.x, np.ones(5), atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# through the rules' own runtime helpers (rules in s2sad/rules/generated.py)
+
+THROUGH_HELPERS = """
+import numpy as np
+import scipy.special
+
+
+def products(x, w):
+    return np.sum(w * np.cumprod(x)) + np.sum(np.cumprod(x.reshape(2, 3) ** 2, axis=1))
+
+
+def scaled(a, b):
+    return scipy.special.logsumexp(a, 1, b) @ np.array([1.0, -0.5])
+
+
+def spectrum(a, w):
+    return w @ np.linalg.eigvalsh(a @ a.T + np.eye(3)) ** 2
+
+
+def factor(a):
+    return np.sum(np.linalg.cholesky(a @ a.T + np.eye(3)))
+"""
+
+_RNG = np.random.default_rng(11)
+HELPER_CASES = [
+    ("products", (_RNG.normal(size=6), _RNG.normal(size=6)), ("x",)),
+    ("products", (np.array([0.5, 0.0, -1.2, 2.0, 0.0, 0.7]), _RNG.normal(size=6)), ("x", "w")),
+    ("scaled", (_RNG.normal(size=(2, 3)), _RNG.uniform(0.2, 2.0, size=(2, 3))), ("b",)),
+    ("spectrum", (_RNG.normal(size=(3, 3)), np.array([1.0, -2.0, 0.5])), ("a",)),
+    ("spectrum", (_RNG.normal(size=(3, 3)), np.array([1.0, -2.0, 0.5])), ("a", "w")),
+]
+
+
+@pytest.mark.parametrize("name, args, wrt", HELPER_CASES, ids=[f"{c[0]}-{'-'.join(c[2])}" for c in HELPER_CASES])
+def test_hvp_through_runtime_helpers(name, args, wrt, tmp_path):
+    """np.cumprod, logsumexp's b and np.linalg.eigvalsh: their tangent helpers have rules of their own."""
+    module = write_module(tmp_path, THROUGH_HELPERS)
+    check_hvp(getattr(module, name), list(args), wrt, np.random.default_rng(12))
+
+
+def test_hessian_of_cumprod_against_differences_of_the_gradient(tmp_path):
+    module = write_module(tmp_path, THROUGH_HELPERS)
+    x, w = np.array([0.5, 0.0, -1.2, 2.0, 0.3, 0.7]), np.linspace(-1.0, 1.0, 6)
+    hessian = s2sad.hessian(module.products)(x, w)
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-10, atol=1e-12)
+    expected = numeric_hessian(lambda x: s2sad.grad(module.products)(x, w), x)
+    np.testing.assert_allclose(hessian, expected, rtol=RTOL, atol=ATOL)
+
+
+def test_second_derivative_through_a_helper_without_a_rule_is_refused_at_the_users_line(tmp_path):
+    module = write_module(tmp_path, THROUGH_HELPERS)
+    with pytest.raises(NoRule) as refused:
+        s2sad.hessian(module.factor)(np.eye(3))
+    error = refused.value
+    assert error.message.startswith("second derivatives through np.linalg.cholesky or scipy.linalg.cholesky are not")
+    assert "_rt.cholesky_tangent" in error.message
+    assert error.origin.path == str(tmp_path / f"{module.__name__}.py")
+    assert error.origin.source_line().strip() == "return np.sum(np.linalg.cholesky(a @ a.T + np.eye(3)))"
+    assert s2sad.grad(module.factor)(np.eye(3)).shape == (3, 3)  # first derivatives still work

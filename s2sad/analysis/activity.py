@@ -37,6 +37,7 @@ from s2sad.analysis.recording import Recorder, updated_bases
 from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
 from s2sad.errors import NoRule, UnsupportedSyntax
 from s2sad.core.facts import Activity, Resolution
+from s2sad.frontend import own_helpers
 from s2sad.frontend.resolve import dotted, is_library_call, no_rule_hint
 from s2sad.options import Options
 from s2sad.core.unit import Unit
@@ -84,7 +85,7 @@ class _Varied:
 
     def __init__(self, mentioned: Mapping[int, frozenset[str]], unit: Unit):
         # To name a library function a differentiated value must not reach.
-        self.resolutions, self.placeholders = unit.resolutions, unit.names
+        self.resolutions, self.placeholders, self.foreign = unit.resolutions, unit.names, unit.foreign
         self.operands: dict[int, set[str]] = {}  # statement id -> varied differentiable parameters
         self.names: dict[int, set[str]] = {}  # statement id -> varied operand names
         # (branch or loop id, "entry" or "exit") -> the names varied there, of those it mentions (_zeros
@@ -184,6 +185,10 @@ class _Varied:
         naming it (as the user wrote it, if this is the user's function, not one inlined from
         another module, whose names are renamed)."""
         text, found = library_called(statement, self.resolutions, self.placeholders)
+        called = dotted(statement.value.func) if isinstance(statement.value, cst.Call) else None
+        helper = own_helpers.called_helper(called, found and found.name, self.foreign)
+        if helper is not None:  # generated code differentiated again (a second derivative)
+            raise own_helpers.refusal(helper, statement.origin)
         if found is None:
             return
         raise NoRule(

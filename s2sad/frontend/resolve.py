@@ -9,7 +9,7 @@ Every dotted name whose root is not a parameter or local variable (``np.exp``,
 - ``global``: a value from the user's module (``EPS``), read as it is; also a library function
   that has no rule (``np.tril``, ``scipy.special.comb``), marked ``source=LIBRARY``: generated
   code calls it as written and its result carries no derivative (activity refuses a call that a
-  differentiated value flows into).
+  differentiated value flows into). So are s2sad's own runtime helpers with no rule (own_helpers).
 
 Two resolvers give the qualified names: ``StaticResolver`` reads the file's
 imports (libcst's QualifiedNameProvider) and never runs the user's code;
@@ -39,7 +39,7 @@ from typing import Protocol
 import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
-from s2sad.frontend import load
+from s2sad.frontend import load, own_helpers
 from s2sad import rules
 from s2sad.rules import templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
@@ -154,6 +154,8 @@ class StaticResolver:
                     return (self.unit.path, text)
             elif qualified.source is QualifiedNameSource.IMPORT and not rules.kind(qualified.name):
                 module, _, function = qualified.name.rpartition(".")
+                if own_helpers.is_runtime_helper(module):
+                    continue
                 path = _module_file(module, self.unit.path)
                 if path is not None and _defines_function(load.parse_file(str(path)), function):
                     return (str(path), function)
@@ -212,7 +214,7 @@ class LiveResolver:
         if id(value) in rules.CUSTOM_OBJECTS:  # the user gave its derivative: a primitive, not inlined
             return None
         if isinstance(value, types.FunctionType) and rules.identity(value) not in _identities():
-            if not is_library_value(value):
+            if not is_library_value(value) and not own_helpers.is_runtime_helper(value.__module__):
                 return value
         return None
 
@@ -244,6 +246,8 @@ class LiveResolver:
         name = _identities().get(rules.identity(value))
         if name is not None:
             return {name}
+        if isinstance(value, types.FunctionType) and own_helpers.is_runtime_helper(value.__module__):
+            return {f"s2sad.runtime.{value.__name__}"}  # as generated code calls it (the runtime exports it)
         if isinstance(value, types.FunctionType) and not is_library_value(value):
             return None
         if callable(value):
@@ -347,8 +351,8 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin, library)
             origin,
             hint="write the expression out in the function",
         )
-    if library(name):
-        if rules.writes_into_arguments(name):
+    if own_helpers.is_runtime_helper(name) or library(name):
+        if rules.writes_into_arguments(name) or name in own_helpers.UPDATES:
             raise UnsupportedSyntax(
                 f"calling {rules.spelling(name)}, which writes into an array it is given, is not supported",
                 origin,

@@ -318,3 +318,94 @@ def reseen_tangent_adjoint_rule(d_out, out, t_base, t_view, base, view):
 )
 def owned_adjoint_rule(d_out, out, value):
     return d_out
+
+
+# ---------------------------------------------------------------------------
+# statistics: the tangents of np.cumprod and scipy.special.logsumexp
+
+
+def _cumprod_example(call: str, shape: tuple[int, ...], zeros: bool = False) -> Example:
+    x = "x * (x > -0.5)" if zeros else "x"  # zeros in x: the recursions divide by nothing
+    return Example(f"_rt.cumprod_tangent(d, {x}, {call})", {"d": shape, "x": shape})
+
+
+@adjoint(
+    "s2sad.runtime.cumprod_tangent",
+    examples=(
+        _cumprod_example("None", (5,)),
+        _cumprod_example("None", (2, 3)),
+        _cumprod_example("1", (2, 3, 4)),
+        _cumprod_example("-1", (3, 2)),
+        _cumprod_example("0", (6, 2), zeros=True),
+        Example("_rt.cumprod_tangent(d, x, 0)", {"d": (3,), "x": (2, 3)}),
+    ),
+)
+def cumprod_tangent_adjoint_rule(d_out, out, d, x, axis=None):
+    # linear in d (its adjoint is cumprod's); in x, the derivative of cumprod's adjoint along d
+    return _rt.unbroadcast(_rt.cumprod_adjoint(d_out, x, axis), d), _rt.cumprod_adjoint_tangent(d_out, d, x, axis)
+
+
+@tangent("s2sad.runtime.cumprod_tangent")
+def cumprod_tangent_tangent_rule(d_d, d_x, out, d, x, axis=None):
+    return _rt.cumprod_tangent(d_d, x, axis), _rt.cumprod_second_tangent(d, d_x, x, axis)
+
+
+_SCALED = {"b": "positive"}
+
+
+@adjoint(
+    "s2sad.runtime.logsumexp_scale",
+    optional=("b",),
+    examples=(
+        Example("_rt.logsumexp_scale(a, None, np.arange(1.0, 6.0))", {"a": (5,)}),
+        Example("_rt.logsumexp_scale(a, 1, np.array([0.5, 1.0, 0.0, 2.0]))", {"a": (3, 4)}),
+        Example("_rt.logsumexp_scale(a, (0, 2), np.array([[1.0], [0.5], [2.0]]))", {"a": (2, 3, 4)}),
+        Example("_rt.logsumexp_scale(a * 0.1, None, np.array([1.0, 1.0, -0.05]))", {"a": (3,)}),
+        Example("_rt.logsumexp_scale(a, None, b)", {"a": (4,), "b": (4,)}, _SCALED),
+        Example("_rt.logsumexp_scale(a, 1, b)", {"a": (2, 3, 4), "b": (3, 1)}, _SCALED),
+        Example("_rt.logsumexp_scale(a, 1, b)", {"a": (3,), "b": (2, 3)}, _SCALED),
+        Example("_rt.logsumexp_scale(a, None, b)", {"a": None, "b": None}, _SCALED),
+    ),
+)
+def logsumexp_scale_adjoint_rule(d_out, out, a, axis=None, b=None):
+    # out = exp(a - logsumexp(a, axis, b)): d out = out (d a - sum(w d a + out d b)), w = b out; generated
+    # code calls it for the tangent in b, so with b given
+    weights = out * b
+    spread = np.sum(out * d_out, axis, keepdims=True)
+    return _rt.unbroadcast(out * d_out - weights * spread, a), _rt.unbroadcast(-out * spread, b)
+
+
+@tangent("s2sad.runtime.logsumexp_scale")
+def logsumexp_scale_tangent_rule(d_a, d_b, out, a, axis=None, b=None):
+    weights = out * b
+    return out * (d_a - np.sum(weights * d_a, axis, keepdims=True)), -out * np.sum(out * d_b, axis, keepdims=True)
+
+
+# ---------------------------------------------------------------------------
+# decompositions: the tangent of the eigenvalues of a symmetric matrix
+
+
+_EIGVALSH = (
+    Example("_rt.eigvalsh_tangent(da, a)", {"da": (3, 3), "a": (3, 3)}, _SPD),
+    Example("_rt.eigvalsh_tangent(da, a, 'U')", {"da": (3, 3), "a": (3, 3)}, _SPD),
+    Example("_rt.eigvalsh_tangent(da, a, 'L')", {"da": (2, 3, 3), "a": (2, 3, 3)}, _SPD),
+    Example("_rt.eigvalsh_tangent(da, a)", {"da": (2, 2), "a": (2, 2)}, _SPD),
+)
+
+
+@adjoint("s2sad.runtime.eigvalsh_tangent", examples=_EIGVALSH)
+def eigvalsh_tangent_adjoint_rule(d_out, out, da, a, uplo="L"):
+    # out = diag(V^T S V), S the symmetric matrix of da's triangle read: linear in da; in a, through the
+    # eigenvectors V (eigh's adjoint, its eigenvalues' part 0): d/dV <d_out, diag(V^T S V)> = 2 S V diag(d_out)
+    parts = np.linalg.eigh(a, uplo)
+    seen = _rt.symmetrized(da, uplo in ("L", "l"))
+    d_vectors = 2.0 * seen @ (parts[1] * d_out[..., None, :])
+    return _rt.eigvalsh_adjoint(d_out, a, uplo), _rt.eigh_adjoint([0.0 * parts[0], d_vectors], parts, uplo)
+
+
+@tangent("s2sad.runtime.eigvalsh_tangent")
+def eigvalsh_tangent_tangent_rule(d_da, d_a, out, da, a, uplo="L"):
+    parts = np.linalg.eigh(a, uplo)
+    seen = _rt.symmetrized(da, uplo in ("L", "l"))
+    moved = _rt.eigh_tangent(d_a, parts, uplo)[1]
+    return _rt.eigvalsh_tangent(d_da, a, uplo), 2.0 * np.sum(parts[1] * (seen @ moved), axis=-2)
