@@ -125,6 +125,31 @@ CASES = [
         [dict(x=(4,)), dict(x=(6,))],
     ),
     case(
+        # np.array of an array is a new array: updating it leaves x alone; np.stack of an array stacks its rows.
+        "np-array-and-np-stack-of-an-array",
+        """
+        def f(x):
+            b = np.array(x, dtype=float)
+            b[0] = 1.0
+            rows = np.stack(np.outer(x, b), axis=1)
+            return np.sum(b * x) + np.sum(rows * np.arange(rows.size).reshape(rows.shape))
+        """,
+        [dict(x=(3,)), dict(x=(1,))],
+    ),
+    case(
+        # np.put_along_axis into an array the function made: an update through numpy's own index.
+        "put-along-axis-into-an-array-made-here",
+        """
+        def f(x):
+            y = np.ones((3, 4))
+            np.put_along_axis(y, np.array([[0], [3], [1]]), x[:, None] ** 2, axis=1)
+            z = np.zeros(5)
+            np.put_along_axis(z, np.array([4, 0]), np.sin(x[:2]), None)
+            return np.sum(y * np.arange(12.0).reshape(3, 4)) + np.sum(z * z)
+        """,
+        [dict(x=(3,))],
+    ),
+    case(
         "swap-locals",
         """
         def f(x, y):

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from s2sad.core import ir
 
-Kind = Literal["rule", "zero_derivative", "inactive_only", "guard", "constant", "iteration", "global", "function"]
+Kind = Literal[
+    "rule", "zero_derivative", "inactive_only", "guard", "update", "constant", "iteration", "global", "function"
+]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import inspect
+
 import libcst as cst
 
+from s2sad import rules
 from s2sad.core import ir
 from s2sad.errors import Origin
 from s2sad.core.naming import names_in
 from s2sad.normalize import expressions, inlining, tuples
-from s2sad.normalize.nodes import bare, binary, string
+from s2sad.normalize.nodes import bare, binary, call_arguments, string
 from s2sad.normalize.state import State
 
 
@@ -200,3 +203,30 @@ def append(state: State, call: cst.Call) -> None:
         )
     value = tuples.plain(state, expressions.atom(state, call.args[0].value))  # a tuple appended carries no derivative
     state.statements.append(ir.Append(state.next_id(), name, value, state.origin))
+
+
+def update_call(state: State, call: cst.Call, name: str) -> None:
+    """``np.put_along_axis(a, indices, values, axis)`` as the update numpy makes: ``a[index] = values``,
+    the index built by the function's runtime helper (rules.UPDATES) from a's shape, so the update is
+    differentiated (and checked) as any other."""
+    positional, keywords = call_arguments(call)
+    spelled = rules.spelling(name)
+    try:
+        bound = inspect.signature(rules.library_object(name)).bind(*positional, **keywords)
+    except TypeError as error:
+        state.refuse(
+            call, f"this call of {spelled} ({error}) is", f"call it as numpy documents: {spelled}(a, i, v, axis)"
+        )
+    array, indices, values, axis = (bound.arguments.get(p) for p in ("arr", "indices", "values", "axis"))
+    if not isinstance(bare(array), cst.Name):
+        state.refuse(
+            array, f"{spelled} into an array that is not held in a name is", "assign the array to a name first"
+        )
+    shape = expressions.atom(state, cst.Attribute(value=bare(array), attr=cst.Name("shape")))
+    helper = cst.Attribute(value=cst.Name(state.names.module("_rt")), attr=cst.Name(rules.UPDATES[name]))
+    arguments = [shape, expressions.atom(state, indices), expressions.atom(state, axis)]
+    index = state.temp()
+    # The index must not depend on what is differentiated (inactive_only), as any index.
+    state.emit_assign(index, cst.Call(func=helper, args=[cst.Arg(a) for a in arguments]), None, {}, True, state.origin)
+    element = cst.SubscriptElement(slice=cst.Index(value=cst.Name(index)))
+    set_item(state, cst.Subscript(value=bare(array), slice=[element]), values)

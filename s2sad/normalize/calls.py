@@ -101,6 +101,10 @@ def apply(state: State, name: str, node: cst.CSTNode, positional, keywords, kind
     """A call of the library function ``name``, operands made atoms, bound to its rule."""
     if kind == "constant":
         state.refuse(node, f"calling {rules.spelling(name)} is", "use float(...) to convert a value")
+    if kind == "update":
+        state.refuse(
+            node, f"the value of {rules.spelling(name)} (None: it updates its argument) is", "call it as a statement"
+        )
     if kind == "iteration":
         state.refuse(node, f"{rules.spelling(name)}() other than in a for loop's header is")
     rule = rules.lookup(name) if kind == "rule" else None  # `name` as called: np.copy, float
@@ -170,6 +174,8 @@ def _argument(state: State, rule, index, keyword, value, sequences):
         return value
     if isinstance(value, cst.Name) and value.value in state.tuples:
         return cst.Tuple(elements=[cst.Element(i) for i in state.tuples[value.value]])
+    if parameter in rule.whole and not isinstance(value, (cst.Tuple, cst.List)):
+        return expressions.operand(state, value)  # one array: np.array(x, dtype=float)
     if not isinstance(value, (cst.Tuple, cst.List)):
         state.refuse(
             value,

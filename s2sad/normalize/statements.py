@@ -115,7 +115,11 @@ def statement(state: State, node) -> set[str] | None:
     elif isinstance(node, cst.Expr) and is_append(node.value):
         assignments.append(state, node.value)
     elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-        _guard_call(state, node)
+        text = dotted(node.value.func)
+        if text is not None and state.resolution(text) == "update":
+            assignments.update_call(state, node.value, state.unit.resolutions[text].name)
+        else:
+            _guard_call(state, node)
     elif isinstance(node, cst.Assign):
         assignments.assign(state, node.targets, node.value)
     elif isinstance(node, cst.AnnAssign):

@@ -23,6 +23,9 @@ A rule is registered beside its derivative, as a plain function::
   argument's shape (broadcasting), so the rule need not.
 - ``sequences``: parameters that take a literal list of arrays
   (``np.concatenate([a, b])``); their contribution is a sequence, one per item.
+  ``whole``: those of them a call may give one array instead, as the sequence
+  of its rows, where the contribution is then that array's adjoint
+  (``np.array(x, dtype=float)``, ``np.stack(x)``).
 - ``variadic``: the sequence parameter a call gives as its remaining positional
   arguments (``np.einsum(subscripts, a, b)``: numpy's ``*operands``); the
   parameters after it are keyword-only.
@@ -98,7 +101,7 @@ from s2sad import runtime
 from s2sad.rules import templates
 from s2sad.rules.library import identity, library_object, writes_into_arguments, writes_out
 from s2sad.rules.linear import derived_tangent
-from s2sad.rules.rule import RETURNS, Binding, Example, Method, Rule, spelling
+from s2sad.rules.rule import RETURNS, Binding, Example, Method, Rule, declared_rule, spelling
 from s2sad.rules.user import (
     CUSTOM,
     CUSTOM_OBJECTS,
@@ -122,6 +125,7 @@ __all__ = [
     "METHOD_SPELLINGS",
     "RULES",
     "TANGENTS",
+    "UPDATES",
     "VARIANTS",
     "VIEWS",
     "ZERO_DERIVATIVE",
@@ -159,6 +163,9 @@ ALIASES: dict[str, str] = {}
 ZERO_DERIVATIVE: set[str] = set()
 INACTIVE_ONLY: set[str] = set()
 GUARDS: set[str] = set()  # run-time checks: a statement of their own, kept as written
+# Functions that update an array in place, written as a statement: normalize lowers each to an
+# update through an index its runtime helper builds (np.put_along_axis(a, i, v, axis): a[index] = v).
+UPDATES: dict[str, str] = {"numpy.put_along_axis": "along_axis_index"}
 CONSTANTS: set[str] = set()
 # Read only as a for loop's iterable, which normalize turns into indexing.
 ITERATION = {"builtins.zip", "builtins.enumerate"}
@@ -174,6 +181,7 @@ def adjoint(
     elementwise: bool = False,
     aliases: tuple[str, ...] = (),
     sequences: tuple[str, ...] = (),
+    whole: tuple[str, ...] = (),
     keyword_only: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
     inactive: tuple[str, ...] = (),
@@ -193,36 +201,12 @@ def adjoint(
     pieces: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the adjoint rule of ``name``, with what it declares (see above)."""
+    declared = {k: v for k, v in locals().items() if k not in ("name", "aliases", "method")}
 
     def register(function: Callable) -> Callable:
         if name in RULES or name in ALIASES:
             raise ValueError(f"rule for {name} registered twice")
-        parameters = list(inspect.signature(function).parameters.values())
-        if [p.name for p in parameters[:2]] != ["d_out", "out"]:
-            raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
-        primal = _binding(parameters[2:], keyword_only, variadic, fixed)
-        differentiable = _differentiable(function.__name__, parameters[2:], optional, inactive)
-        rule = Rule(
-            name,
-            primal,
-            differentiable,
-            function,
-            elementwise,
-            tuple(dict.fromkeys((*sequences, variadic) if variadic else sequences)),
-            dict(domain or {}),
-            examples,
-            inactive=tuple(inactive),
-            operator=operator,
-            returns=returns,
-            full_reduction=full_reduction,
-            linear=_linear_parameters(name, linear or bilinear, differentiable, inactive),
-            bilinear=bilinear,
-            variadic=variadic,
-            view_of=view_of or next(iter(primal.parameters), None),
-            parts=parts,
-            named=named,
-            pieces=pieces,
-        )
+        rule = declared_rule(name, function, **declared)
         _check_declarations(rule)
         _register(rule, aliases, method)
         return function
@@ -261,45 +245,6 @@ def binding(rule: Rule, positional, keywords) -> tuple[Rule, inspect.BoundArgume
     return rule, rule.signature.bind(*positional, **keywords)
 
 
-def _differentiable(rule: str, parameters: list[inspect.Parameter], optional, inactive) -> tuple[str, ...]:
-    """The parameters a rule returns a contribution for: those without a default, and the ``optional`` ones."""
-    with_default = {p.name for p in parameters if p.default is not inspect.Parameter.empty}
-    if not set(optional) <= with_default:
-        raise templates.RuleShapeError(f"{rule}: optional parameters must be ones with a default")
-    if set(inactive) & with_default:
-        raise templates.RuleShapeError(f"{rule}: inactive parameters must be ones without a default")
-    return tuple(p.name for p in parameters if p.name not in with_default or p.name in optional)
-
-
-def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None, fixed) -> Binding:
-    """How a call binds: ``keyword_only`` parameters by keyword; ``variadic`` takes the remaining
-    positional arguments (numpy's ``*operands``), so the parameters after it are keyword-only;
-    ``fixed`` options must be written out at their one supported value."""
-    if variadic is not None and variadic not in [p.name for p in parameters]:
-        raise templates.RuleShapeError(f"variadic names {variadic!r}, which is not a parameter of the rule")
-    bound, after_variadic = [], False
-    for parameter in parameters:
-        if parameter.name == variadic:
-            bound.append(parameter.replace(kind=parameter.VAR_POSITIONAL))
-            after_variadic = True
-        elif after_variadic or parameter.name in keyword_only:
-            bound.append(parameter.replace(kind=parameter.KEYWORD_ONLY))
-        else:
-            bound.append(parameter)
-    binding = Binding(bound)
-    binding.fixed = dict(fixed or {})
-    return binding
-
-
-def _linear_parameters(name: str, linear, differentiable: tuple[str, ...], inactive) -> tuple[str, ...]:
-    """The parameters a rule declares it is linear in: True means all its differentiable, active ones."""
-    if linear is True:
-        return tuple(p for p in differentiable if p not in inactive)
-    if not set(linear or ()) <= set(differentiable) - set(inactive):
-        raise ValueError(f"{name}: linear names differentiable parameters that are not inactive")
-    return tuple(linear or ())
-
-
 def _check_declarations(rule: Rule) -> None:
     """Refuse what a rule declares about its function that cannot hold, where it is declared."""
     if rule.returns is not None and rule.returns not in RETURNS:
@@ -313,6 +258,8 @@ def _check_declarations(rule: Rule) -> None:
             raise ValueError(f"{rule.name}: the {rule.operator} operator already applies {taken[0]}")
     if rule.full_reduction and not {"axis", "keepdims"} <= set(rule.signature.parameters):
         raise ValueError(f"{rule.name}: a full reduction has the options axis and keepdims")
+    if not set(rule.whole) <= set(rule.sequences):
+        raise ValueError(f"{rule.name}: whole names sequence parameters")
     if rule.named and not rule.parts:
         raise ValueError(f"{rule.name}: named says its parts are the fields of a named tuple: declare parts")
     if rule.parts and (rule.returns is not None or rule.linear or rule.elementwise or rule.pieces):
@@ -403,7 +350,7 @@ def lookup(name: str) -> Rule | None:
 
 
 def kind(name: str) -> str | None:
-    """'rule', 'zero_derivative', 'inactive_only', 'guard', 'constant', 'iteration', or None if unknown."""
+    """'rule', 'zero_derivative', 'inactive_only', 'guard', 'update', 'constant', 'iteration', or None if unknown."""
     name = canonical(name)
     if name in RULES or name in CUSTOM:
         return "rule"
@@ -411,6 +358,7 @@ def kind(name: str) -> str | None:
         ("zero_derivative", ZERO_DERIVATIVE),
         ("inactive_only", INACTIVE_ONLY),
         ("guard", GUARDS),
+        ("update", UPDATES),
         ("constant", CONSTANTS),
         ("iteration", ITERATION),
     ):
@@ -422,7 +370,9 @@ def kind(name: str) -> str | None:
 def known_names() -> list[str]:
     """The functions in the table (a variant rule is its function's)."""
     functions = {name for name in RULES if "(" not in name}
-    return sorted(functions | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | CONSTANTS | ITERATION)
+    return sorted(
+        functions | set(ALIASES) | ZERO_DERIVATIVE | INACTIVE_ONLY | GUARDS | set(UPDATES) | CONSTANTS | ITERATION
+    )
 
 
 def near_misses(name: str) -> list[str]:

@@ -118,6 +118,7 @@ class Rule:
     bilinear: bool = False
     # The names of the arrays of the tuple it returns, in order; empty: it returns one array.
     parts: tuple[str, ...] = ()
+    whole: tuple[str, ...] = ()  # sequence parameters that may be given one array instead (np.array(x))
     named: bool = False  # the tuple is a named tuple whose fields are the parts (res.eigenvectors)
     pieces: bool = False  # it returns a list of arrays, as many as the call asks for (np.split)
 
@@ -248,3 +249,85 @@ def spelling(name: str) -> str:
     if name.startswith("s2sad.runtime."):
         return "_rt." + name.removeprefix("s2sad.runtime.")
     return name
+
+
+def declared_rule(
+    name: str,
+    function: Callable,
+    *,
+    keyword_only: tuple[str, ...],
+    optional: tuple[str, ...],
+    inactive: tuple[str, ...],
+    sequences: tuple[str, ...],
+    variadic: str | None,
+    fixed: Mapping[str, str] | None,
+    domain: Mapping[str, str] | None,
+    linear: bool | tuple[str, ...],
+    bilinear: bool,
+    view_of: str | None,
+    elementwise: bool,
+    examples: tuple[Example, ...],
+    **declared,
+) -> Rule:
+    """The rule ``function`` (an adjoint rule: ``d_out, out``, then numpy's parameters) is, with what
+    ``rules.adjoint`` declares of it (see s2sad.rules)."""
+    parameters = list(inspect.signature(function).parameters.values())
+    if [p.name for p in parameters[:2]] != ["d_out", "out"]:
+        raise templates.RuleShapeError(f"{function.__name__}: first parameters must be d_out, out")
+    primal = _binding(parameters[2:], keyword_only, variadic, fixed)
+    differentiable = _differentiable(function.__name__, parameters[2:], optional, inactive)
+    return Rule(
+        name,
+        primal,
+        differentiable,
+        function,
+        elementwise,
+        tuple(dict.fromkeys((*sequences, variadic) if variadic else sequences)),
+        dict(domain or {}),
+        examples,
+        inactive=tuple(inactive),
+        linear=_linear_parameters(name, linear or bilinear, differentiable, inactive),
+        bilinear=bilinear,
+        variadic=variadic,
+        view_of=view_of or next(iter(primal.parameters), None),
+        **declared,
+    )
+
+
+def _differentiable(rule: str, parameters: list[inspect.Parameter], optional, inactive) -> tuple[str, ...]:
+    """The parameters a rule returns a contribution for: those without a default, and the ``optional`` ones."""
+    with_default = {p.name for p in parameters if p.default is not inspect.Parameter.empty}
+    if not set(optional) <= with_default:
+        raise templates.RuleShapeError(f"{rule}: optional parameters must be ones with a default")
+    if set(inactive) & with_default:
+        raise templates.RuleShapeError(f"{rule}: inactive parameters must be ones without a default")
+    return tuple(p.name for p in parameters if p.name not in with_default or p.name in optional)
+
+
+def _binding(parameters: list[inspect.Parameter], keyword_only, variadic: str | None, fixed) -> Binding:
+    """How a call binds: ``keyword_only`` parameters by keyword; ``variadic`` takes the remaining
+    positional arguments (numpy's ``*operands``), so the parameters after it are keyword-only;
+    ``fixed`` options must be written out at their one supported value."""
+    if variadic is not None and variadic not in [p.name for p in parameters]:
+        raise templates.RuleShapeError(f"variadic names {variadic!r}, which is not a parameter of the rule")
+    bound, after_variadic = [], False
+    for parameter in parameters:
+        if parameter.name == variadic:
+            bound.append(parameter.replace(kind=parameter.VAR_POSITIONAL))
+            after_variadic = True
+        elif after_variadic or parameter.name in keyword_only:
+            bound.append(parameter.replace(kind=parameter.KEYWORD_ONLY))
+        else:
+            bound.append(parameter)
+    binding = Binding(bound)
+    binding.fixed = dict(fixed or {})
+    return binding
+
+
+def _linear_parameters(name: str, linear, differentiable: tuple[str, ...], inactive) -> tuple[str, ...]:
+    """The parameters a rule declares it is linear in: True means all its differentiable, active ones."""
+    if linear is True:
+        return tuple(p for p in differentiable if p not in inactive)
+    if not set(linear or ()) <= set(differentiable) - set(inactive):
+        raise ValueError(f"{name}: linear names differentiable parameters that are not inactive")
+    return tuple(linear or ())

@@ -231,8 +231,11 @@ def column_adjoint_rule(d_out, out, a):
 @adjoint(
     "numpy.stack",
     sequences=("arrays",),
+    whole=("arrays",),
     linear=True,
     examples=(
+        Example("np.stack(a, axis=1)", {"a": (2, 3)}),
+        Example("np.stack(a * 2.0)", {"a": (3, 2, 2)}),
         Example("np.stack([a, b])", {"a": (3,), "b": (3,)}),
         Example("np.stack((a, b, a), axis=1)", {"a": (2, 2), "b": (2, 2)}),
         Example("np.stack([a, b], axis=-1)", {"a": None, "b": None}),
@@ -245,13 +248,17 @@ def stack_adjoint_rule(d_out, out, arrays, axis=0):
 @adjoint(
     "numpy.array",
     sequences=("object",),
+    whole=("object",),
+    returns="new",
     linear=True,
     examples=(
         Example("np.array([a, b, a])", {"a": None, "b": None}),
         Example("np.array([a, b])", {"a": (3,), "b": (3,)}),
+        Example("np.array(a, dtype=float) * 2.0", {"a": (2, 3)}),
+        Example("np.array(a, np.float64)", {"a": None}),
     ),
 )
-def array_adjoint_rule(d_out, out, object):
+def array_adjoint_rule(d_out, out, object, dtype=None):
     return d_out
 
 

@@ -90,3 +90,21 @@ def transpose_adjoint(g, axes):
     if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort([axis % np.ndim(g) for axis in axes]))
+
+
+def along_axis_index(shape, indices, axis):
+    """The index ``np.put_along_axis(a, indices, values, axis)`` writes through (``a[index] = values``),
+    built as numpy builds it; ``axis=None``: the positions of a's flat view."""
+    indices = np.asarray(indices)
+    if axis is None:
+        return np.unravel_index(indices, shape)
+    axis = axis % len(shape)
+    index = []
+    for dimension, length in enumerate(shape):
+        if dimension == axis:
+            index.append(indices)
+        else:
+            ones = [1] * len(shape)
+            ones[dimension] = length
+            index.append(np.arange(length).reshape(ones))
+    return tuple(index)
