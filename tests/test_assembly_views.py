@@ -45,9 +45,16 @@ def test_a_declared_view_shares_memory_with_its_first_argument(name):
     checked = 0
     for rule, values, out in _results(name):
         first = values[rule.differentiable[0]]
-        if isinstance(first, np.ndarray) and first.size:
-            assert np.shares_memory(out, first), f"{name}({values}) made a copy"
-            checked += 1
+        # Pieces (np.split's) lie each in the first argument; np.broadcast_arrays' each in its own argument.
+        pairs = (
+            zip(out, first, strict=True)
+            if rule.variadic
+            else ((p, first) for p in out) if rule.pieces else [(out, first)]
+        )
+        for result, argument in pairs:
+            if isinstance(argument, np.ndarray) and argument.size and np.size(result):
+                assert np.shares_memory(result, argument), f"{name}({values}) made a copy"
+                checked += 1
     assert checked, f"no example of {name} has an array argument to check"
 
 

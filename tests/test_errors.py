@@ -23,7 +23,7 @@ GENERATION_ERRORS = [
         "updating part of 'v' in place while the list or tuple 'res', which holds it, is read afterwards",
     ),
     ("res = np.linalg.eigh(x)\n    return np.sum(res.values)", "values", errors.UnsupportedSyntax, "'.values'"),
-    ("with open(y) as h:\n        x = x - 1\n    return x", "with", errors.UnsupportedSyntax, "with statements"),
+    ("with open(y) as h:\n        x = x - 1\n    return x", "h:", errors.UnsupportedSyntax, "with ... as ... is not"),
     (
         "try:\n        x = x * 2\n    except ValueError:\n        pass\n    return x",
         "try",
@@ -52,7 +52,7 @@ GENERATION_ERRORS = [
     ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
     ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
     ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),
-    ("print(x)\n    return x", "print(x)", errors.UnsupportedSyntax, "expression statements"),
+    ("x + 1.0\n    return x", "x + 1.0", errors.UnsupportedSyntax, "expression statements"),
     ("y = x", "f(x", errors.UnsupportedSyntax, "may end without returning"),
 ]
 

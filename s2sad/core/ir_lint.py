@@ -214,6 +214,8 @@ def _operation(node) -> bool:
             return _data(node.left) and all(_data(c.comparator) for c in node.comparisons)
         case cst.Call():
             return _dotted(node.func) and all(not arg.star and _data(arg.value) for arg in node.args)
+        case cst.FormattedString():  # a message: its replacement fields are atoms
+            return all(_atom(p.expression) for p in node.parts if isinstance(p, cst.FormattedStringExpression))
         case _:
             return _data(node)
 

@@ -25,12 +25,10 @@ UNSUPPORTED_EXPRESSIONS = {
     cst.Await: "await is",
     cst.Yield: "yield is",
     cst.NamedExpr: "assignment expressions (:=) are",
-    cst.FormattedString: "f-strings are",
     cst.Imaginary: "complex numbers are",
     cst.StarredElement: "starred expressions are",
 }
 UNSUPPORTED_STATEMENTS = {
-    cst.With: "with statements are",
     cst.Try: "try statements are",
     cst.TryStar: "try statements are",
     cst.FunctionDef: "nested function definitions are",
@@ -41,12 +39,11 @@ UNSUPPORTED_STATEMENTS = {
     cst.Import: "imports inside the function are",
     cst.ImportFrom: "imports inside the function are",
     cst.Del: "del statements are",
-    cst.Raise: "raise statements are",
-    cst.Assert: "assert statements are",
 }
 SUPPORTED = (
     "assignments (also tuple unpacking and +=), return, if/elif/else, for and while loops with "
-    "break and continue, arithmetic, numpy and math calls, array methods, indexing reads"
+    "break and continue, arithmetic, numpy and math calls, array methods, indexing reads, assert, raise, "
+    "print, with np.errstate"
 )
 
 
@@ -97,6 +94,12 @@ class _Gate(cst.CSTVisitor):
                 self.if_statement(line, in_loop)
             elif isinstance(line, (cst.For, cst.While)):
                 self.loop(line)
+            elif isinstance(line, cst.With):  # normalize accepts np.errstate(...) alone
+                for item in line.items:
+                    if item.asname is not None:
+                        self.refuse(item.asname.name, "with ... as ... is", "use with np.errstate(...): alone")
+                    item.visit(self)
+                self.block(line.body, in_loop)
             else:
                 self.refuse(line, UNSUPPORTED_STATEMENTS.get(type(line), f"{type(line).__name__} is"))
 
@@ -118,7 +121,7 @@ class _Gate(cst.CSTVisitor):
         if isinstance(node, cst.For):
             if node.asynchronous is not None:
                 self.refuse(node, "async for is")
-            self.target(node.target)
+            self.target(node.target, inside_tuple=True)
             if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
                 self.refuse(node.target, "this loop target is", "loop over names: for x in ..., for i, x in ...")
             node.iter.visit(self)
@@ -137,15 +140,14 @@ class _Gate(cst.CSTVisitor):
         elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
-                self.target(target, alone=len(targets) == 1)
+                self.target(target)
         elif isinstance(node, cst.Expr):
             if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:
                     self.refuse(node.value, "this call of append is", "append one value: hs.append(h)")
-            elif isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
-                node.value.visit(
-                    self
-                )  # normalize keeps it if it is a run-time check (_rt.require_...), refuses it otherwise
+            elif isinstance(node.value, cst.Call):
+                # normalize keeps a call made for its effect (print, a run-time check), refuses the others
+                node.value.visit(self)
             elif not (docstring_allowed and isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))):
                 node.value.visit(self)  # `yield x`, `await y`: refused as what they are
                 self.refuse(
@@ -154,22 +156,22 @@ class _Gate(cst.CSTVisitor):
                     "assign the value to a name, or remove the line",
                 )
             return
-        elif not isinstance(node, cst.Pass):
+        elif not isinstance(node, (cst.Pass, cst.Assert, cst.Raise)):
             self.refuse(node, UNSUPPORTED_STATEMENTS.get(type(node), f"{type(node).__name__} is"))
         node.visit(self)
 
-    def target(self, target: cst.BaseExpression, alone: bool = False) -> None:
+    def target(self, target: cst.BaseExpression, inside_tuple: bool = False) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 if isinstance(element, cst.StarredElement):
                     self.refuse(element, "starred assignment targets are", "assign each name separately")
-                self.target(element.value)
-        elif isinstance(target, cst.Subscript) and alone:
-            target.value.visit(self)  # y[i] = ..., y.T[i] = ..., rows[0][i] = ...: normalize checks the array
+                self.target(element.value, inside_tuple=True)
+        elif isinstance(target, cst.Subscript) and not inside_tuple:
+            target.value.visit(self)  # y[i] = ..., y.T[i] = ..., u[0] = u[-1] = 0.0: normalize checks the array
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.refuse(
                 target,
-                "assignment into an attribute, or into a subscript as part of several targets, is",
+                "assignment into an attribute, or into a subscript inside a tuple of targets, is",
                 "assign into one array at a time: y[i] = ...",
             )
 

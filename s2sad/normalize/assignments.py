@@ -32,6 +32,8 @@ def assign(state: State, targets, value: cst.BaseExpression) -> None:
 def assign_targets(state: State, target, value) -> None:
     if isinstance(target, cst.Name):
         assign_name(state, target.value, value)
+    elif isinstance(target, cst.Subscript):  # one of several targets: u[0] = u[-1] = 0.0
+        set_item(state, target, value)
     else:
         _unpack(state, target, value)
 

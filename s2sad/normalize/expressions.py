@@ -100,6 +100,8 @@ def operation(state: State, node: cst.BaseExpression):
         return cst.Comparison(left=left, comparisons=targets), None, {}, False
     if isinstance(node, cst.IfExp):
         return _conditional(state, node)
+    if isinstance(node, cst.FormattedString):  # a message (raise, assert, print): text, no derivative
+        return _formatted(state, node), None, {}, False
     if isinstance(node, cst.BooleanOperation):
         state.refuse(node, "'and' / 'or' outside a condition are", "use them in if and while tests")
     if isinstance(node, cst.Subscript):
@@ -231,3 +233,17 @@ def _attribute(state: State, node: cst.Attribute):
         f"the attribute '.{name}' is",
         f"supported array attributes: .T, {', '.join('.' + a for a in sorted(syntax.PASSIVE_ATTRIBUTES))}",
     )
+
+
+def _formatted(state: State, node: cst.FormattedString) -> cst.FormattedString:
+    """An f-string whose replacement fields are atoms (computed before it, as Python computes them)."""
+    parts = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringExpression):
+            if part.format_spec is not None and any(
+                isinstance(p, cst.FormattedStringExpression) for p in part.format_spec
+            ):
+                state.refuse(part, "a nested replacement field in a format spec is", "write the format out: {x:.3f}")
+            part = part.with_changes(expression=atom(state, part.expression))
+        parts.append(part)
+    return node.with_changes(parts=parts, lpar=[], rpar=[])

@@ -11,7 +11,7 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.normalize import assignments, calls, control, expressions
+from s2sad.normalize import assignments, calls, control, effects, expressions
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
 from s2sad.frontend.resolve import dotted
@@ -108,7 +108,9 @@ def statement(state: State, node) -> set[str] | None:
         return control.for_loop(state, node)
     if isinstance(node, cst.While):
         return control.while_loop(state, node)
-    if isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript):
+    if isinstance(node, cst.With):
+        return effects.with_statement(state, node)
+    if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
         assignments.set_item(state, node.targets[0].target, node.value)
     elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
         assignments.set_item(state, node.target, node.value, node.operator)
@@ -118,8 +120,12 @@ def statement(state: State, node) -> set[str] | None:
         text = dotted(node.value.func)
         if text is not None and state.resolution(text) == "update":
             assignments.update_call(state, node.value, state.unit.resolutions[text].name)
-        else:
+        elif not (text is not None and state.resolution(text) != "guard" and effects.effect_call(state, node)):
             _guard_call(state, node)
+    elif isinstance(node, cst.Assert):
+        effects.assert_statement(state, node)
+    elif isinstance(node, cst.Raise):
+        effects.raise_statement(state, node)
     elif isinstance(node, cst.Assign):
         assignments.assign(state, node.targets, node.value)
     elif isinstance(node, cst.AnnAssign):

@@ -32,3 +32,7 @@ ARRAY = "numpy.array"  # a list or tuple item of np.r_[...] becomes an array
 RANGE = "numpy.arange"  # a slice item of np.r_[...] is a range
 # The other index helpers build an index or a grid, which carries no derivative.
 INDEX_BUILDERS = {"numpy.s_", "numpy.index_exp", "numpy.ogrid", "numpy.mgrid"}
+
+# The context managers whose body s2sad differentiates (``with np.errstate(...):``), keeping the context
+# around it in the forward sweep.
+CONTEXTS = frozenset({"numpy.errstate", "warnings.catch_warnings"})

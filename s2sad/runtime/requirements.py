@@ -78,3 +78,17 @@ def require_distinct(array, index, where: str):
             _origin(where),
             hint="use distinct indices, or np.add.at for accumulation",
         )
+
+
+def fail(error: BaseException):
+    """``raise error``, for a raise or a failed assert of the user's function (in the forward sweep)."""
+    raise error
+
+
+def enter(context):
+    """Enter ``with context:`` (np.errstate) around statements of the forward sweep; ``leave`` leaves it."""
+    context.__enter__()
+
+
+def leave(context):
+    context.__exit__(None, None, None)

@@ -1,0 +1,112 @@
+"""The Python people write around the maths (issue 17), in both modes against central finite differences:
+several assignment targets, assert and raise guards, calls made for their effect, with np.errstate.
+
+Each case is a module defining ``f(x)``; its gradient and its jvp along a random direction are compared
+with finite differences, and the guards and effects run in the forward sweep only.
+"""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sad
+from tests.support import numeric_vjp, write_module
+
+CASES = {
+    "several-targets-into-parts-of-an-array": """
+        def f(x):
+            u = x * 1.0
+            u[0] = u[-1] = np.sin(x[1])
+            a = b = u * 2.0
+            return np.sum(u * x) + np.sum(a * b)
+    """,
+    "assert-with-a-message-computed-only-on-failure": """
+        def f(x):
+            assert x.ndim == 1, f"a vector, not {x.shape}"
+            assert np.all(x > -10.0)
+            return np.sum(np.sin(x) * x)
+    """,
+    "raise-behind-a-test": """
+        def f(x):
+            if x.shape[0] < 2:
+                raise ValueError(f"too short: {x.shape[0]} < {2:d}")
+            y = x ** 2
+            if np.any(np.isnan(y)):
+                raise FloatingPointError("nan in y")
+            return np.sum(y * x[0])
+    """,
+    "print-and-logging-calls-kept": """
+        import logging
+
+        def f(x):
+            y = np.tanh(x)
+            print("y:", y, sep=" ")
+            logging.debug("mean %s", np.mean(y))
+            return np.sum(y * y)
+    """,
+    "with-np-errstate-around-the-body": """
+        def f(x):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log(x)
+                z = np.where(x > 0.0, y, 0.0)
+            return np.sum(z * x)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_both_modes_match_finite_differences(name, tmp_path, capsys):
+    module = write_module(tmp_path, "import numpy as np\n" + textwrap.dedent(CASES[name]))
+    rng = np.random.default_rng(sum(map(ord, name)))
+    x = rng.uniform(0.2, 2.0, size=4)
+    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(module.f)(x.copy()), expected, rtol=1e-6, atol=1e-8)
+    direction = rng.normal(size=4)
+    value, tangent = s2sad.jvp(module.f)(x.copy(), direction)
+    assert value == pytest.approx(module.f(x.copy()), rel=1e-12)
+    assert tangent == pytest.approx(float(expected @ direction), rel=1e-6, abs=1e-8)
+
+
+def test_a_failed_assert_raises_in_the_forward_sweep_with_its_message(tmp_path):
+    module = write_module(
+        tmp_path, "import numpy as np\n" + textwrap.dedent(CASES["assert-with-a-message-computed-only-on-failure"])
+    )
+    with pytest.raises(AssertionError, match=r"a vector, not \(2, 2\)"):
+        s2sad.grad(module.f)(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="too short: 1 < 2"):
+        s2sad.grad(
+            write_module(
+                tmp_path, "import numpy as np\n" + textwrap.dedent(CASES["raise-behind-a-test"]), stem="raising"
+            ).f
+        )(np.ones(1))
+
+
+def test_effects_run_once_in_the_forward_sweep_and_never_in_the_reverse_one(tmp_path, capsys):
+    module = write_module(tmp_path, "import numpy as np\n" + textwrap.dedent(CASES["print-and-logging-calls-kept"]))
+    gradient = s2sad.grad(module.f)
+    capsys.readouterr()
+    gradient(np.array([0.1, 0.2]))
+    assert capsys.readouterr().out.count("y:") == 1
+    assert "print(" in s2sad.source(gradient).split("# reverse sweep")[0]
+    assert "print(" not in s2sad.source(gradient).split("# reverse sweep")[1]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("with open('f') as h:\n        pass\n    return x", "with ... as ... is not supported"),
+        ("with open('f'):\n        pass\n    return x", "a with statement other than with np.errstate"),
+        (
+            "with np.errstate(all='ignore'):\n        if x[0] > 0:\n            return x\n    return x",
+            "return, break or continue inside a with block",
+        ),
+        ("raise\n    return x", "a bare raise"),
+        ("y = x\n    y.a = 1.0\n    return y", "assignment into an attribute"),
+    ],
+)
+def test_what_stays_refused_is_located(body, message, tmp_path):
+    module = write_module(tmp_path, f"import numpy as np\n\n\ndef f(x):\n    {body}\n")
+    with pytest.raises(s2sad.S2SADError, match=message) as raised:
+        s2sad.grad(module.f)
+    assert ":5:" in str(raised.value) or ":6:" in str(raised.value)
