@@ -88,11 +88,11 @@ REFUSALS = [
     refusal("yield", "def f(x):\n    yield x\n    return x\n", "yield x", U, "yield is not supported"),
     refusal("yield-from", "def f(x):\n    y = yield from x\n    return y\n", "yield from", U, "yield is"),
     refusal(
-        "generator-expression",
-        "def f(x):\n    return sum(v * v for v in x)\n",
-        "v * v for",
+        "dict-comprehension",
+        "def f(x):\n    d = {i: v for i, v in enumerate(x)}\n    return x\n",
+        "{i: v",
         U,
-        "generator expressions are not supported",
+        "dict comprehensions are not supported",
     ),
     refusal(
         "global-write",

@@ -1,5 +1,6 @@
 """The Python people write around the maths (issue 17), in both modes against central finite differences:
-several assignment targets, assert and raise guards, calls made for their effect, with np.errstate.
+comprehensions, several assignment targets, assert and raise guards, calls made for their effect,
+with np.errstate.
 
 Each case is a module defining ``f(x)``; its gradient and its jvp along a random direction are compared
 with finite differences, and the guards and effects run in the forward sweep only.
@@ -14,6 +15,31 @@ import s2sad
 from tests.support import numeric_vjp, write_module
 
 CASES = {
+    "list-comprehension-with-a-condition-and-two-fors": """
+        def f(x):
+            ys = [np.sin(x[i]) * x[j] for i in range(3) for j in range(i, 4) if i + j != 3]
+            return sum(ys) + np.sum(np.stack([x * k for k in (1.0, 2.5)]))
+    """,
+    "generator-expressions-in-sum-and-np-array": """
+        def f(x):
+            total = sum(x[i] ** 2 for i in range(4) if i != 1)
+            pairs = np.array([a * b for a, b in zip(x[:-1], x[1:])])
+            return total + np.sum(pairs * np.array([v for i, v in enumerate(x) if i % 2 == 0]).sum())
+    """,
+    "comprehension-variables-are-their-own": """
+        def f(x):
+            v = x[0] * 3.0
+            i = 2
+            ys = [x[i] * v for i in range(4) for v in (x[i], 2.0)]
+            return sum(ys) * v + x[i]
+    """,
+    "nested-comprehension-reads-the-outer-variable": """
+        def f(x):
+            rows = [np.array([x[i] * x[j] for j in range(4)]) for i in range(3)]
+            grid = np.stack(rows)
+            again = [np.array([x[i] for i in range(i, 4)]) for i in range(2)]
+            return np.sum(grid * np.arange(12.0).reshape(3, 4)) + sum(np.sum(r) for r in again)
+    """,
     "several-targets-into-parts-of-an-array": """
         def f(x):
             u = x * 1.0

@@ -16,10 +16,8 @@ from s2sad.core.unit import Unit
 
 UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "lambda expressions are",
-    cst.ListComp: "list comprehensions are",
     cst.SetComp: "set comprehensions are",
     cst.DictComp: "dict comprehensions are",
-    cst.GeneratorExp: "generator expressions are",
     cst.Dict: "dict literals are",
     cst.Set: "set literals are",
     cst.Await: "await is",

@@ -284,6 +284,9 @@ def local_names(unit: Unit) -> frozenset[str]:
         def visit_For(self, node: cst.For) -> None:
             self._bind(node.target)
 
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            self._bind(node.target)  # a comprehension's own variable (normalize renames it)
+
         def _bind(self, target: cst.BaseExpression) -> None:
             if isinstance(target, cst.Name):
                 found.add(target.value)

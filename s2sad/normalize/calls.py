@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad import rules
-from s2sad.normalize import expressions, inlining
+from s2sad.normalize import comprehensions, expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
 from s2sad.frontend.resolve import dotted, is_library_call
@@ -170,6 +170,8 @@ def _argument(state: State, rule, index, keyword, value, sequences):
     if parameter not in sequences or parameter == rule.variadic:  # a variadic parameter's items come one by one
         return expressions.operand(state, value)
     value = written
+    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        return comprehensions.lower(state, value)  # a list the function builds
     if isinstance(value, cst.Name) and value.value in state.lists:
         return value
     if isinstance(value, cst.Name) and value.value in state.tuples:

@@ -56,6 +56,8 @@ def for_loop(state: State, node: cst.For) -> set[str]:
     iterable = bare(node.iter)
     if tuples.is_static_tuple(state, iterable):
         return _unrolled_loop(state, node, lambda: tuples.static_tuple(state, iterable))
+    if isinstance(iterable, cst.Tuple):  # of literals, (1.0, 2.5): one trip per item, each a constant
+        return _unrolled_loop(state, node, lambda: [element.value for element in iterable.elements])
     called = _called(state, iterable)
     if called in _ZIPPING:
         args = [arg.value for arg in iterable.args if arg.keyword is None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad.core import ir
-from s2sad.normalize import assignments, calls, control, tuples
+from s2sad.normalize import assignments, calls, comprehensions, control, tuples
 from s2sad.normalize.nodes import bare, module_name, sequence
 from s2sad.normalize.state import State
 from s2sad.frontend.resolve import dotted
@@ -100,6 +100,8 @@ def operation(state: State, node: cst.BaseExpression):
         return cst.Comparison(left=left, comparisons=targets), None, {}, False
     if isinstance(node, cst.IfExp):
         return _conditional(state, node)
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+        return operation(state, comprehensions.lower(state, node))
     if isinstance(node, cst.FormattedString):  # a message (raise, assert, print): text, no derivative
         return _formatted(state, node), None, {}, False
     if isinstance(node, cst.BooleanOperation):
