@@ -219,9 +219,9 @@ def _attribute(state: State, node: cst.Attribute):
     if text is not None and state.resolution(text) == "global":
         return node, None, {}, False
     name = node.attr.value
-    if name == "T":
+    if name in syntax.ATTRIBUTES:  # x.T is np.transpose(x), x.mT np.matrix_transpose(x), ...
         base = atom(state, node.value)
-        return calls.apply(state, syntax.TRANSPOSE, node, [base], {})
+        return calls.apply(state, syntax.ATTRIBUTES[name], node, [base], {})
     if name in syntax.PASSIVE_ATTRIBUTES:
         return node.with_changes(value=atom(state, node.value)), None, {}, False
     base = atom(state, node.value)
@@ -230,10 +230,11 @@ def _attribute(state: State, node: cst.Attribute):
         position = cst.Index(value=cst.Integer(str(parts.index(name))))
         index = index_value(state, [cst.SubscriptElement(slice=position)])
         return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False
+    supported = ", ".join("." + a for a in sorted({*syntax.ATTRIBUTES, *syntax.PASSIVE_ATTRIBUTES}))
     state.refuse(
         node.attr,
         f"the attribute '.{name}' is",
-        f"supported array attributes: .T, {', '.join('.' + a for a in sorted(syntax.PASSIVE_ATTRIBUTES))}",
+        syntax.REFUSED_ATTRIBUTES.get(name, f"supported array attributes: {supported}"),
     )
 
 

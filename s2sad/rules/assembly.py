@@ -236,7 +236,7 @@ def triu_adjoint_rule(d_out, out, m, k=0):
 
 
 # ---------------------------------------------------------------------------
-# selecting elements: take, take_along_axis, select, choose
+# selecting elements: take, take_along_axis, select, choose, compress
 
 
 @adjoint(
@@ -319,6 +319,42 @@ def select_tangent_rule(d_condlist, d_choicelist, out, condlist, choicelist, def
 )
 def choose_adjoint_rule(d_out, out, a, choices, mode="raise"):
     return None, _rt.choose_adjoint(d_out, a, choices, mode)
+
+
+# np.compress is np.take of the positions where the condition holds; x.compress(condition) takes
+# the receiver first, so it is a helper of its own (np.compress's first parameter is the condition).
+@adjoint(
+    "numpy.compress",
+    inactive=("condition",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.compress(np.array([True, False, True]), a, axis=0)", {"a": (3, 2)}),
+        Example("np.compress(a > 0.0, a)", {"a": (5,)}),
+        Example("np.compress(np.array([False, True]), a, 1)", {"a": (2, 3)}),  # shorter: the rest is cut
+        Example("np.compress(np.array([True, False, True, True]), a)", {"a": (2, 3)}),
+        Example("np.compress(np.array([1, 0, 2]), a, axis=-1)", {"a": (2, 2, 3)}),
+        Example("np.compress(np.array([True]), a)", {"a": None}),
+    ),
+)
+def compress_adjoint_rule(d_out, out, condition, a, axis=None):
+    return None, _rt.compress_adjoint(d_out, condition, a, axis)
+
+
+@adjoint(
+    "s2sad.runtime.compress",
+    inactive=("condition",),
+    method="compress",
+    returns="new",
+    linear=True,
+    examples=(
+        Example("a.compress(np.array([True, False, True]), axis=1)", {"a": (2, 3)}),
+        Example("a.compress(np.ravel(a) > 0.0)", {"a": (2, 3)}),
+        Example("a.T.compress(np.array([False, True]), 0) * 2.0", {"a": (3, 2)}),
+    ),
+)
+def compress_method_adjoint_rule(d_out, out, a, condition, axis=None):
+    return _rt.compress_adjoint(d_out, condition, a, axis), None
 
 
 @adjoint(

@@ -127,6 +127,46 @@ def conj_adjoint_rule(d_out, out, x):
     return d_out
 
 
+# x.real of a real array is the array itself; x.imag is zeros (read-only, new). Their derivatives
+# refuse a complex x at run time (s2sad.runtime.methods): only what no derivative reaches may be complex.
+@adjoint(
+    "s2sad.runtime.real",
+    aliases=("numpy.real",),
+    returns="view",
+    examples=(
+        Example("x.real", {"x": (2, 3)}),
+        Example("x.T.real * x", {"x": (3, 3)}),
+        Example("np.real(x)", {"x": None}),
+        Example("np.sum(x).real ** 2", {"x": (3,)}),
+    ),
+)
+def real_adjoint_rule(d_out, out, val):
+    return _rt.real_derivative(d_out, val)
+
+
+@tangent("s2sad.runtime.real")
+def real_tangent_rule(d_val, out, val):
+    return _rt.real_derivative(d_val, val)
+
+
+@adjoint(
+    "s2sad.runtime.imag",
+    aliases=("numpy.imag",),
+    examples=(
+        Example("x.imag + x", {"x": (2, 3)}),
+        Example("np.imag(x) * x", {"x": None}),
+        Example("np.sum(x.T.imag) + np.sum(x)", {"x": (2, 3)}),
+    ),
+)
+def imag_adjoint_rule(d_out, out, val):
+    return _rt.imag_derivative(d_out, val)
+
+
+@tangent("s2sad.runtime.imag")
+def imag_tangent_rule(d_val, out, val):
+    return _rt.imag_derivative(d_val, val)
+
+
 # ---------------------------------------------------------------------------
 # exponentials and logarithms
 

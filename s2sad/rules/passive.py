@@ -65,6 +65,7 @@ zero_derivative("numpy.argmax", method="argmax")
 zero_derivative("numpy.argmin", method="argmin")
 zero_derivative("numpy.argsort", method="argsort")
 zero_derivative("numpy.nonzero", method="nonzero")
+zero_derivative("numpy.searchsorted", method="searchsorted")  # positions: integers
 zero_derivative("numpy.all", method="all")
 zero_derivative("numpy.any", method="any")
 

@@ -35,6 +35,26 @@ def getitem_adjoint_rule(d_out, out, a, index):
     return _rt.getitem_adjoint(d_out, a, index), None
 
 
+# x.item(...): one element as a Python float, as indexing picks it (a flat position, or one per axis).
+@adjoint(
+    "s2sad.runtime.item",
+    method=Method("item", packed=True),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("a.item()", {"a": ()}),
+        Example("a.item() * 2.0", {"a": (1, 1)}),
+        Example("a.item(4) * a.item(-1)", {"a": (2, 3)}),
+        Example("a.item(1, 2) ** 2", {"a": (2, 3)}),
+        Example("a.item((0, -1)) + a.item(np.argmax(a))", {"a": (2, 3)}),
+        Example("a.T.item(1)", {"a": (2, 3)}),
+        Example("np.sum(a).item() * a", {"a": (3,)}),
+    ),
+)
+def item_adjoint_rule(d_out, out, a, index=None):
+    return _rt.item_adjoint(d_out, a, index)
+
+
 @adjoint(
     "numpy.dot",
     method="dot",
@@ -107,6 +127,21 @@ def inner_adjoint_rule(d_out, out, a, b):
 )
 def transpose_adjoint_rule(d_out, out, a, axes=None):
     return _rt.transpose_adjoint(d_out, axes)
+
+
+# x.mT (numpy 2) is np.matrix_transpose(x): the last two axes swapped, a view.
+@adjoint(
+    "numpy.matrix_transpose",
+    returns="view",
+    linear=True,
+    examples=(
+        Example("np.matrix_transpose(x)", {"x": (2, 3)}),
+        Example("x.mT", {"x": (2, 3, 4)}),
+        Example("x.mT @ x", {"x": (3, 2)}),
+    ),
+)
+def matrix_transpose_adjoint_rule(d_out, out, x):
+    return np.matrix_transpose(d_out)
 
 
 @adjoint(

@@ -17,7 +17,24 @@ PACKED_METHODS = {method for method, spelled in METHOD_SPELLINGS.items() if spel
 COPYING_METHODS = {method for method, spelled in METHOD_SPELLINGS.items() if spelled.copies}
 COPY = METHODS["copy"]  # x.copy() is this, C-ordered
 TRANSPOSE = METHODS["transpose"]  # x.T is x.transpose()
+# Array attributes that are functions of the table, applied to the array: x.T is x.transpose(), x.mT
+# np.matrix_transpose(x); x.real and x.imag of a real array the array itself and its zeros.
+ATTRIBUTES = {
+    "T": TRANSPOSE,
+    "mT": "numpy.matrix_transpose",
+    "real": "s2sad.runtime.real",
+    "imag": "s2sad.runtime.imag",
+}
 PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+# Methods that reorder an array in place, written as a statement: x.sort(axis) is the update
+# x[...] = np.sort(x, axis) (numpy writes the result into x's memory, which its views see).
+IN_PLACE_METHODS = {"sort": "numpy.sort", "partition": "numpy.partition"}
+# Attributes refused with what to write instead: x.flat is an iterator object, not an array, read and
+# written through in C order whatever x's layout; s2sad follows arrays and their views, not iterators.
+REFUSED_ATTRIBUTES = {
+    "flat": "x.flat is an iterator, not an array: read np.ravel(x)[i], "
+    "and write x[np.unravel_index(i, x.shape)] = v",
+}
 
 # numpy's index helpers that join arrays: np.r_[...] and np.c_[...] become np.concatenate of the
 # pieces numpy makes of each item (the rule that makes a piece, the axis joined along), with what

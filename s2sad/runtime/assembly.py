@@ -141,6 +141,13 @@ def take_adjoint(g, a, indices, axis, mode):
 
 
 @allocates
+@shape_only("a")
+def compress_adjoint(g, condition, a, axis):
+    """Adjoint of ``np.compress(condition, a, axis)``: np.take's, at the positions where ``condition`` holds."""
+    return take_adjoint(g, a, np.flatnonzero(condition), axis, "raise")
+
+
+@allocates
 @shape_only("arr")
 def take_along_axis_adjoint(g, arr, indices, axis):
     """Adjoint of ``np.take_along_axis(arr, indices, axis)``: ``g`` summed into the elements taken."""
