@@ -49,7 +49,7 @@ GENERATION_ERRORS = [
         errors.UnsupportedSyntax,
         "unexpected keyword argument 'hermitian'",
     ),
-    ("return x.real", "real", errors.UnsupportedSyntax, "'.real'"),
+    ("return np.sum(x.flat)", "flat", errors.UnsupportedSyntax, "'.flat'"),
     ("return np.sum(x, dtype=int)", "np.sum(x, dtype", errors.UnsupportedSyntax, "np.sum"),
     ("return np.sum(np.arange(x))", "np.arange", errors.UnsupportedSyntax, "depends on 'x'"),
     ("x + 1.0\n    return x", "x + 1.0", errors.UnsupportedSyntax, "expression statements"),

@@ -11,7 +11,7 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.normalize import assignments, calls, control, effects, expressions
+from s2sad.normalize import assignments, calls, control, effects, expressions, in_place
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
 from s2sad.frontend.resolve import dotted
@@ -116,6 +116,8 @@ def statement(state: State, node) -> set[str] | None:
         assignments.set_item(state, node.target, node.value, node.operator)
     elif isinstance(node, cst.Expr) and is_append(node.value):
         assignments.append(state, node.value)
+    elif isinstance(node, cst.Expr) and in_place.is_in_place_method(state, node.value):
+        in_place.update(state, node.value)
     elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
         text = dotted(node.value.func)
         if text is not None and state.resolution(text) == "update":
