@@ -151,11 +151,11 @@ REFUSALS = [
         "walrus-in-default", "def f(x, k=(n := 2.0)):\n    return x * k\n", "n := 2.0", U, "assignment expressions"
     ),
     refusal(
-        "nested-def",
-        "def f(x):\n    def inner(v):\n        return v\n    return inner(x)\n",
+        "def-in-a-loop",
+        "def f(x):\n    for i in range(2):\n        def inner(v):\n            return v\n    return x\n",
         "def inner",
         U,
-        "nested function definitions",
+        "a function defined inside a branch or loop",
     ),
     refusal(
         "class-in-body", "def f(x):\n    class Box:\n        pass\n    return x\n", "class Box", U, "class definitions"

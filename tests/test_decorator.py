@@ -54,10 +54,10 @@ def test_function_unchanged_and_derivatives_attached(tmp_path, cache_dir):
 
 
 def test_unsupported_construct_fails_the_import(tmp_path, cache_dir):
-    source = "import s2sad\n\n@s2sad.differentiable\ndef f(x):\n    return [v for v in x]\n"
+    source = "import s2sad\n\n@s2sad.differentiable\ndef f(x):\n    return {v for v in x}\n"
     with pytest.raises(s2sad.S2SADError) as caught:
         write_module(tmp_path, source)
-    assert ":5:12: error: list comprehensions are not supported" in str(caught.value)
+    assert ":5:12: error: set comprehensions are not supported" in str(caught.value)
 
 
 def _use_every_derivative(module):

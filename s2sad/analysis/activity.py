@@ -38,7 +38,8 @@ from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
 from s2sad.errors import NoRule, UnsupportedSyntax
 from s2sad.core.facts import Activity, Resolution
 from s2sad.frontend import own_helpers
-from s2sad.frontend.resolve import dotted, is_library_call, no_rule_hint
+from s2sad.frontend.resolve import is_library_call, no_rule_hint
+from s2sad.frontend.scope import dotted
 from s2sad.options import Options
 from s2sad.core.unit import Unit
 

@@ -35,6 +35,9 @@ class Unit:
     # resolve: dotted name as written ("np.exp") -> what it is
     resolutions: Mapping[str, Resolution] = dataclasses.field(default_factory=dict, repr=False)
     local_names: frozenset[str] = frozenset()
+    # A function defined inside another (``def``, or a lambda assigned to a name): the enclosing one's
+    # names, which it reads as they are when it is called (inlined there), never resolved as globals.
+    enclosing_names: frozenset[str] = frozenset()
     # normalize
     ir: Function | None = dataclasses.field(default=None, repr=False)
     names: Names | None = None  # placeholder names, hygienic against every name in the file

@@ -15,7 +15,7 @@ from s2sad.options import Options
 from s2sad.core.unit import Unit
 
 UNSUPPORTED_EXPRESSIONS = {
-    cst.Lambda: "lambda expressions are",
+    cst.Lambda: "a lambda other than assigned to a name (act = lambda v: ...) is",
     cst.SetComp: "set comprehensions are",
     cst.DictComp: "dict comprehensions are",
     cst.Dict: "dict literals are",
@@ -29,7 +29,6 @@ UNSUPPORTED_EXPRESSIONS = {
 UNSUPPORTED_STATEMENTS = {
     cst.Try: "try statements are",
     cst.TryStar: "try statements are",
-    cst.FunctionDef: "nested function definitions are",
     cst.ClassDef: "class definitions are",
     cst.Match: "match statements are",
     cst.Global: "global statements are",
@@ -92,6 +91,8 @@ class _Gate(cst.CSTVisitor):
                 self.if_statement(line, in_loop)
             elif isinstance(line, (cst.For, cst.While)):
                 self.loop(line)
+            elif isinstance(line, cst.FunctionDef):
+                self.local_function(line)
             elif isinstance(line, cst.With):  # normalize accepts np.errstate(...) alone
                 for item in line.items:
                     if item.asname is not None:
@@ -100,6 +101,11 @@ class _Gate(cst.CSTVisitor):
                 self.block(line.body, in_loop)
             else:
                 self.refuse(line, UNSUPPORTED_STATEMENTS.get(type(line), f"{type(line).__name__} is"))
+
+    def local_function(self, node: cst.FunctionDef) -> None:
+        """A function defined inside: gated where it is called (inlined), as the user's other functions."""
+        if node.asynchronous is not None or node.decorators:
+            self.refuse(node, "a decorated or async function defined inside the function is", "define it plainly")
 
     def if_statement(self, node: cst.If, in_loop: bool) -> None:
         node.test.visit(self)
@@ -139,6 +145,10 @@ class _Gate(cst.CSTVisitor):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
                 self.target(target)
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Lambda) and len(targets) == 1:
+                if not isinstance(targets[0], cst.Name):
+                    self.refuse(node.value, "a lambda assigned other than to a name is", "act = lambda v: ...")
+                return  # a function defined inside, by a name: gated where it is called
         elif isinstance(node, cst.Expr):
             if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:

@@ -40,22 +40,13 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
 
 from s2sad.frontend import load, own_helpers
+from s2sad.frontend.scope import dotted, local_names, references
 from s2sad import rules
 from s2sad.rules import templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
 from s2sad.core.facts import Resolution
 from s2sad.options import Options
 from s2sad.core.unit import Unit
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    """``np.linalg.solve`` for a chain of names and attributes, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    return None
 
 
 class Resolver(Protocol):
@@ -260,49 +251,11 @@ class LiveResolver:
 _MISSING = object()
 
 
-def local_names(unit: Unit) -> frozenset[str]:
-    """Parameters and every name the function assigns: these are values, never resolved.
-
-    (Python's rule: a name bound anywhere in a function is local everywhere in it;
-    check.py refuses global, nonlocal and nested definitions.)
-    """
-    found: set[str] = set()
-
-    class Binder(cst.CSTVisitor):
-        def visit_Param(self, node: cst.Param) -> None:
-            found.add(node.name.value)
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            self._bind(node.target)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            self._bind(node.target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            self._bind(node.target)
-
-        def visit_For(self, node: cst.For) -> None:
-            self._bind(node.target)
-
-        def visit_CompFor(self, node: cst.CompFor) -> None:
-            self._bind(node.target)  # a comprehension's own variable (normalize renames it)
-
-        def _bind(self, target: cst.BaseExpression) -> None:
-            if isinstance(target, cst.Name):
-                found.add(target.value)
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for element in target.elements:
-                    self._bind(element.value)
-
-    unit.function.visit(Binder())
-    return frozenset(found)
-
-
 def run(unit: Unit, options: Options) -> Unit:
     resolver = LiveResolver(unit) if unit.live_globals is not None else StaticResolver(unit)
     locals_ = local_names(unit)
     found: dict[str, Resolution] = {}
-    for node, text, called in _references(unit.function, locals_):
+    for node, text, called in references(unit.function, locals_ | unit.enclosing_names):
         if text in found:
             continue
         origin = _origin(unit, node)
@@ -442,47 +395,6 @@ def is_library_value(value) -> bool:
 def _origin(unit: Unit, node: cst.CSTNode) -> Origin:
     start = unit.positions[node].start
     return Origin(unit.path, start.line, start.column)
-
-
-def _references(function: cst.FunctionDef, locals_: frozenset[str]):
-    """(node, dotted text, called) for each maximal dotted name whose root is not local."""
-    found: list[tuple[cst.BaseExpression, str, bool]] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> bool:
-            self._chain(node.func, called=True) or node.func.visit(self)
-            for arg in node.args:
-                arg.value.visit(self)
-            return False
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            if not self._chain(node, called=False):
-                node.value.visit(self)  # `(x * x).mean`: the attribute name is no reference
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            self._chain(node, called=False)
-
-        def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
-            return False
-
-        def visit_Param(self, node: cst.Param) -> bool:
-            if node.default is not None:
-                node.default.visit(self)
-            return False
-
-        def _chain(self, node: cst.BaseExpression, called: bool) -> bool:
-            text = dotted(node)
-            if text is None:
-                return False
-            if text.split(".")[0] not in locals_ and text not in ("True", "False", "None"):
-                found.append((node, text, called))
-            return True
-
-    function.params.visit(Finder())
-    function.body.visit(Finder())
-    return found
 
 
 def _defines_function(module: cst.Module, name: str) -> bool:

@@ -10,7 +10,8 @@ from s2sad import rules
 from s2sad.normalize import comprehensions, expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
-from s2sad.frontend.resolve import dotted, is_library_call
+from s2sad.frontend.resolve import is_library_call
+from s2sad.frontend.scope import dotted
 from s2sad.rules import syntax
 
 
@@ -19,17 +20,12 @@ def call(state: State, node: cst.Call):
     positional, keywords = call_arguments(node)
     function = node.func
     text = dotted(function)
+    if isinstance(function, cst.Name) and function.value in state.local_functions:
+        definition = state.local_functions[text]
+        return _inlined_value(state, node, text, inlining.inline_local(state, node, definition, positional, keywords))
     if text is not None and state.resolution(text) == "function":
         value = inlining.inline(state, node, state.unit.resolutions[text], positional, keywords)
-        if isinstance(value, list):
-            state.refuse(
-                node,
-                f"using the {len(value)} values '{text}' returns as one value is",
-                "unpack them: a, b = f(...)",
-            )
-        if isinstance(value, cst.Name):
-            return value, "s2sad.copy", {"x": value}, False
-        return value, None, {}, False
+        return _inlined_value(state, node, text, value)
     if text is not None and state.resolution(text) not in (None, "global"):
         found = state.unit.resolutions[text]
         return apply(state, found.name, node, positional, keywords, kind=found.kind)
@@ -38,6 +34,19 @@ def call(state: State, node: cst.Call):
     if isinstance(function, cst.Attribute):
         return _method(state, node, positional, keywords)
     state.refuse(function, "calling this is")
+
+
+def _inlined_value(state: State, node: cst.Call, text: str, value):
+    """The value of an inlined call, as an operation: one atom (a tuple's atoms are unpacked, not used whole)."""
+    if isinstance(value, list):
+        state.refuse(
+            node,
+            f"using the {len(value)} values '{text}' returns as one value is",
+            "unpack them: a, b = f(...)",
+        )
+    if isinstance(value, cst.Name):
+        return value, "s2sad.copy", {"x": value}, False
+    return value, None, {}, False
 
 
 def _library_call(state: State, node: cst.Call, name: str, positional, keywords):

@@ -9,7 +9,7 @@ from s2sad.core import ir
 from s2sad.normalize import assignments, calls, expressions, statements, tuples
 from s2sad.normalize.nodes import any_of, bare, item_at, nested_smalls, statements_of
 from s2sad.normalize.state import LoopFlags, State
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 
 _ZIPPING = ("builtins.zip", "builtins.enumerate")
 

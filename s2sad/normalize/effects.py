@@ -20,7 +20,7 @@ from s2sad.normalize import calls, control, expressions, statements
 from s2sad.normalize.nodes import call_arguments, statements_of
 from s2sad.normalize.state import State
 from s2sad.rules import syntax
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 
 
 def _runtime_call(state: State, helper: str, *args: cst.BaseExpression) -> None:

@@ -9,7 +9,7 @@ from s2sad.core import ir
 from s2sad.normalize import assignments, calls, comprehensions, control, tuples
 from s2sad.normalize.nodes import bare, module_name, sequence
 from s2sad.normalize.state import State
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 from s2sad.rules import syntax
 
 # Python's operators, as rules.syntax.OPERATORS spells them.

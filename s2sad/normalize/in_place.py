@@ -13,7 +13,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from s2sad import rules
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 from s2sad.normalize import assignments, calls
 from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State

@@ -7,24 +7,69 @@ recursion cannot be inlined and is refused.
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from s2sad.core import ir
+from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.errors import NotFound
 from s2sad.normalize import assignments, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 from s2sad.rules.templates import substitute
 from s2sad.core.unit import Unit
 
 
+def define(state: State, name: str, definition: cst.FunctionDef | cst.Lambda) -> None:
+    """A function defined inside the function (``def``, or ``name = lambda ...``): kept, to be inlined
+    where it is called. Defined in a branch or a loop, which one a call meant would depend on the path."""
+    if state.depth:
+        state.refuse(definition, "a function defined inside a branch or loop is", "define it before the branch or loop")
+    if isinstance(definition, cst.Lambda):
+        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=definition.body)])])
+        definition = cst.FunctionDef(name=cst.Name(name), params=definition.params, body=body)
+    state.local_functions[name] = definition
+
+
+def inline_local(state: State, node: cst.Call, definition: cst.FunctionDef, positional, keywords):
+    """A call of a function defined inside: inlined as the user's other functions are; the enclosing
+    function's names it reads are read as they are at the call (Python's closures do the same)."""
+    callee = dataclasses.replace(
+        state.unit,
+        name=definition.name.value,
+        function=definition,
+        resolutions={},
+        local_names=frozenset(),
+        enclosing_names=state.unit.local_names | state.unit.enclosing_names,
+    )
+    if (callee.path, callee.name) in state.shared.stack:
+        state.refuse(node, f"a recursive call of '{callee.name}' is", "write the recursion as a loop")
+    callee = prepare.run(callee, state.shared.options)
+    # Called from inside another function defined inside: its names would be renamed as that one's.
+    clashing = sorted((set(names_in(definition)) - callee.local_names) & state.unit.local_names)
+    if state.unit.enclosing_names and clashing:
+        state.refuse(
+            node,
+            f"calling '{callee.name}', which reads '{clashing[0]}' of the function around it, from "
+            f"'{state.unit.name}', which has a '{clashing[0]}' of its own, is",
+            "give one of them another name",
+        )
+    return _inlined(state, node, callee, positional, keywords, dict(state.local_functions))
+
+
 def inline(state: State, node: cst.Call, resolution, positional, keywords):
     """The callee's body lowered into ``state``; what it returns (an atom, or atoms for a tuple)."""
-    callee = _callee(state, node, resolution)
+    return _inlined(state, node, _callee(state, node, resolution), positional, keywords)
+
+
+def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, local_functions=None):
+    """``callee`` inlined; ``local_functions``: those a function defined inside may call (its neighbours)."""
     state.shared.files.add((callee.filename, callee.module_name))
     inner = State(callee, state.shared)
+    inner.local_functions = local_functions or {}
     inner.origin = state.origin
     params = callee.function.params
     declared = [*params.posonly_params, *params.params, *params.kwonly_params]

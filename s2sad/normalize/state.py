@@ -60,6 +60,8 @@ class State:
         self.lists: set[str] = set()  # names holding a list the function built, here
         self.ever_lists: set[str] = set()  # names that hold one anywhere
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
+        # Functions defined inside (def, or a lambda assigned to a name), as FunctionDefs: inlined where called.
+        self.local_functions: dict[str, cst.FunctionDef] = {}
         self.parts: dict[str, tuple[str, ...]] = {}  # names holding a named tuple of parts, and its fields
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = bindings(unit.function)  # name -> how many places bind it
@@ -113,6 +115,7 @@ class State:
 
     def emit_assign(self, target, value, rule, operands, inactive_only, origin) -> None:
         self.statements.append(ir.Assign(self.next_id(), target, value, rule, operands, origin, inactive_only))
+        self.local_functions.pop(target, None)  # the name now holds a value
         parts = _parts(rule) or (self.parts.get(value.value, ()) if isinstance(value, cst.Name) else ())
         if parts:
             self.parts[target] = parts

@@ -11,10 +11,10 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.normalize import assignments, calls, control, effects, expressions, in_place
+from s2sad.normalize import assignments, calls, control, effects, expressions, in_place, inlining
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
-from s2sad.frontend.resolve import dotted
+from s2sad.frontend.scope import dotted
 
 
 def lower_function(state: State) -> ir.Function:
@@ -110,6 +110,12 @@ def statement(state: State, node) -> set[str] | None:
         return control.while_loop(state, node)
     if isinstance(node, cst.With):
         return effects.with_statement(state, node)
+    if isinstance(node, cst.FunctionDef):
+        inlining.define(state, node.name.value, node)
+        return set()
+    if isinstance(node, cst.Assign) and isinstance(node.value, cst.Lambda):
+        inlining.define(state, node.targets[0].target.value, node.value)
+        return set()
     if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
         assignments.set_item(state, node.targets[0].target, node.value)
     elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
