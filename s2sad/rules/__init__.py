@@ -427,6 +427,7 @@ for _family in (
     "shaped_distributions",
     "multivariate",
     "factor_solve",
+    "builtins",
 ):
     importlib.import_module(f"s2sad.rules.{_family}")
 

@@ -199,11 +199,13 @@ def norm_tangent_tangent_rule(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axi
 @adjoint(
     "s2sad.runtime.sum_tangent",
     sequences=("items",),
+    whole=("items",),
     linear=True,
     examples=(
         Example("_rt.sum_tangent([a, b, a])", {"a": (3,), "b": (2, 3)}),
         Example("_rt.sum_tangent([a, b])", {"a": None, "b": None}),
         Example("_rt.sum_tangent([a, b * a])", {"a": (), "b": (2,)}),
+        Example("_rt.sum_tangent(a)", {"a": (3, 2)}),
     ),
 )
 def sum_tangent_adjoint_rule(d_out, out, items):

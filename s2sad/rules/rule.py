@@ -45,6 +45,9 @@ class Binding(inspect.Signature):
 
     def bind(self, *args, **kwargs):
         bound = super().bind(*args, **kwargs)
+        for parameter in self.parameters.values():
+            if parameter.kind is parameter.VAR_POSITIONAL:  # none given: bound to no items (max([a, b]))
+                bound.arguments.setdefault(parameter.name, ())
         dtype = bound.arguments.get("dtype")
         if dtype is not None and not _floating_dtype(dtype):
             raise TypeError("a dtype other than a floating type written out, like np.float64 or 'float32'")

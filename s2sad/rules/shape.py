@@ -344,20 +344,6 @@ def list_tangent_rule(d_items, out, items):
     return d_items  # the list of the items' tangents, written out
 
 
-@adjoint(
-    "builtins.sum",
-    sequences=("iterable",),
-    examples=(Example("sum([a, b, a])", {"a": (3,), "b": (2, 3)}), Example("sum((a, b))", {"a": None, "b": None})),
-)
-def builtin_sum_adjoint_rule(d_out, out, iterable, start=0):
-    return _rt.sum_adjoint(d_out, iterable)
-
-
-@tangent("builtins.sum")
-def builtin_sum_tangent_rule(d_iterable, out, iterable, start=0):
-    return _rt.sum_tangent(d_iterable)
-
-
 # ---------------------------------------------------------------------------
 # views that reorder axes or elements: their adjoint undoes the reordering
 

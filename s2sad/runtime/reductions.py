@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.runtime.facts import allocates, shape_only
-from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, unbroadcast
+from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, unbroadcast, zeros_like
 
 
 def _reduced_axes(axis, ndim):
@@ -149,8 +149,11 @@ def prod_curvature(d_x, x, axis):
 @allocates
 @shape_only("items")
 def sum_adjoint(g, items):
-    """Adjoint of the builtin ``sum(items)``: ``g`` for each item, summed down to its shape."""
-    return [unbroadcast(g, item) for item in items]
+    """Adjoint of the builtin ``sum(items)``: ``g`` for each item of a list, summed down to its shape;
+    for an array (summed over its rows), ``g`` in every row."""
+    if isinstance(items, (list, tuple)):
+        return [unbroadcast(g, item) for item in items]
+    return zeros_like(items) + g
 
 
 def sum_tangent(items):
@@ -159,6 +162,44 @@ def sum_tangent(items):
     for item in items:
         total = total + item
     return total
+
+
+def _products_of_the_others(items, start):
+    """For each item, ``start`` times the product of the other items: products from both ends, so
+    exact where an item is zero."""
+    count = len(items)
+    before, after = [start] * count, [1] * count
+    for k in range(1, count):
+        before[k] = before[k - 1] * items[k - 1]
+        after[count - 1 - k] = after[count - k] * items[count - k]
+    return [b * a for b, a in zip(before, after, strict=True)]
+
+
+@allocates
+def product_adjoint(g, items, start):
+    """Adjoint of ``math.prod(items, start=start)``: ``g`` times the product of the others, for each
+    item of a list (summed down to its shape) or each row of an array."""
+    others = _products_of_the_others(items, start)
+    if isinstance(items, (list, tuple)):
+        return [unbroadcast(g * other, item) for other, item in zip(others, items, strict=True)]
+    adjoint = np.zeros_like(items)
+    for k, other in enumerate(others):
+        adjoint[k] = g * other
+    return adjoint
+
+
+def product_tangent(d_items, items, start):
+    """Tangent of ``math.prod(items, start=start)``: each item's tangent times the product of the others."""
+    total = 0
+    for other, d_item in zip(_products_of_the_others(items, start), d_items, strict=True):
+        total = total + other * d_item
+    return total
+
+
+def sum_start_tangent(d_start, value):
+    """The term of ``start`` in the tangent of ``value = sum(items, start)``: ``d_start`` spread to
+    the sum's shape (items may broadcast it), in its dtype."""
+    return d_start if _shape(d_start) == _shape(value) else np.zeros_like(value) + d_start
 
 
 @allocates
