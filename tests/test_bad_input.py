@@ -69,13 +69,6 @@ def g(a, c):
 
 REFUSALS = [
     # -- an array seen through a helper's result, then updated in place ---------------------------
-    refusal(
-        "update-of-a-helper-result-that-is-the-argument",
-        HELPER_RETURNS_ITS_ARGUMENT + "def f(x1, x2):\n    t = g(x1, x2)\n    t[0] = 5.0\n    return np.sum(t)\n",
-        "t[0]",
-        U,
-        "(it is an argument: the caller's array)",
-    ),
     # -- a tuple holding a differentiated value, joined under its own name (was a silent zero) ---------
     refusal(
         "tuple-joined-under-its-own-name",

@@ -169,3 +169,43 @@ def test_what_stays_refused_is_located(body, message, tmp_path):
     with pytest.raises(s2sad.S2SADError, match=message) as raised:
         s2sad.grad(module.f)
     assert re.match(rf"{re.escape(str(module.__file__))}:\d+:\d+: error: ", str(raised.value))
+
+
+ARGUMENTS_UPDATED = """
+import numpy as np
+
+
+def g(x, y):
+    return x
+
+
+def f(x, y, s):
+    v = x[1:]
+    v *= y[0]
+    x += 2.0
+    t = g(y, x)
+    t[0] = np.sin(s)
+    s += x[0]
+    x.sort()
+    return np.sum(np.sin(x) * y) * s
+"""
+
+
+def test_updating_the_arguments_in_place_differentiates_their_values_on_entry(tmp_path):
+    module = write_module(tmp_path, ARGUMENTS_UPDATED)
+    rng = np.random.default_rng(7)
+    args = [rng.normal(size=4), rng.normal(size=4), 0.7]
+    entry = [a.copy() for a in args[:2]]
+
+    def on_copies(*values):
+        return module.f(*[v.copy() if isinstance(v, np.ndarray) else v for v in values])
+
+    expected = numeric_vjp(on_copies, args, (0, 1, 2), 1.0)
+    gradients = s2sad.grad(module.f, wrt=(0, 1, 2))(*args)
+    for got, want in zip(gradients, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    directions = (rng.normal(size=4), rng.normal(size=4), 0.3)
+    _, tangent = s2sad.jvp(module.f, wrt=(0, 1, 2))(*args, directions)
+    assert tangent == pytest.approx(sum(np.sum(w * d) for w, d in zip(expected, directions, strict=True)), rel=1e-6)
+    for array, before in zip(args[:2], entry, strict=True):
+        np.testing.assert_array_equal(array, before)  # the caller's arrays are never updated

@@ -114,7 +114,7 @@ def _calls(name: str, index: int, float32: bool, rng):
                 if parameter in rule.sequences and isinstance(operand, tuple):
                     items = [eval(_CODE(atom), scope) for atom in operand]
                     movable = [isinstance(atom, cst.Name) for atom in operand]
-                elif parameter in rule.sequences and isinstance(eval(_CODE(operand), scope), list):
+                elif parameter in rule.sequences and isinstance(eval(_CODE(operand), scope), (list, tuple)):
                     items = list(eval(_CODE(operand), scope))
                     movable = [True] * len(items)
                 else:

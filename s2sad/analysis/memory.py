@@ -57,14 +57,17 @@ from s2sad.core.unit import Unit
 
 def run(unit: Unit, options: Options) -> Unit:
     function = unit.ir
-    # Live names are asked for at the updates only (kept for every statement, they grow as the square).
-    updates = {s.id for s in ir.walk(function.body) if isinstance(s, (ir.SetItem, ir.Append))}
-    live = live_after(function.body, frozenset(), keep=updates)
-    analysis = Aliases(function, live)
-    state = {p: frozenset({Place(("argument", p), True)}) for p in function.parameters}
-    for name, places in state.items():
-        analysis.index(name, places)
-    analysis.block(function.body, state)
+    analysis, live = _aliases(function)
+    updated = _updated_arguments(function, analysis)
+    if updated:
+        # The function updates the caller's arrays: the derivative is the one with respect to the values on
+        # entry, and the generated code works on copies of its own (the caller's arrays stay as they were).
+        ids = itertools.count(max((s.id for s in ir.walk(function.body)), default=0) + 1)
+        copies = {name: unit.names.role(f"v_{name}_copy") for name in updated}
+        owned = tuple(_owned_copy(next(ids), copy, name, unit) for name, copy in copies.items())
+        function = dataclasses.replace(function, body=(*owned, *ir.rename(function.body, copies)))
+        unit = dataclasses.replace(unit, ir=function)
+        analysis, live = _aliases(function)
     rewrite = _Rewrite(unit, analysis, live)
     body = rewrite.block(function.body)
     # A name taken again that some path leaves unbound there starts as None (_rt.reseen passes it on).
@@ -74,6 +77,39 @@ def run(unit: Unit, options: Options) -> Unit:
     ]
     body = (*unbound, *body)
     return dataclasses.replace(unit, ir=dataclasses.replace(function, body=body))
+
+
+def _aliases(function: ir.Function) -> tuple[Aliases, dict[int, frozenset[str]]]:
+    # Live names are asked for at the updates only (kept for every statement, they grow as the square).
+    updates = {s.id for s in ir.walk(function.body) if isinstance(s, (ir.SetItem, ir.Append))}
+    live = live_after(function.body, frozenset(), keep=updates)
+    analysis = Aliases(function, live)
+    state = {p: frozenset({Place(("argument", p), True)}) for p in function.parameters}
+    for name, places in state.items():
+        analysis.index(name, places)
+    analysis.block(function.body, state)
+    return analysis, live
+
+
+def _updated_arguments(function: ir.Function, analysis: Aliases) -> list[str]:
+    """The parameters whose arrays an update in place may reach (``x[0] = ...``, ``x += ...``, through a
+    view of x too)."""
+    found = set()
+    for statement in ir.walk(function.body):
+        if isinstance(statement, ir.SetItem):
+            for place in analysis.before[statement.id].get(statement.target, ()):
+                if isinstance(place.allocation, tuple) and place.allocation[0] == "argument":
+                    found.add(place.allocation[1])
+    return sorted(found)
+
+
+def _owned_copy(statement_id: int, copy: str, name: str, unit: Unit) -> ir.Assign:
+    """``x_copy = _rt.owned(x)``: a copy of an argument's array (a number as it is), which the function's
+    statements use instead of the argument."""
+    owned = cst.Attribute(value=cst.Name(unit.names.module("_rt")), attr=cst.Name("owned"))
+    value = cst.Call(func=owned, args=[cst.Arg(cst.Name(name))])
+    origin = unit.ir.parameter_origins[name]
+    return ir.Assign(statement_id, copy, value, "s2sad.runtime.owned", {"value": cst.Name(name)}, origin)
 
 
 def _argument(allocation) -> bool:
