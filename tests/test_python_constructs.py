@@ -209,3 +209,63 @@ def test_updating_the_arguments_in_place_differentiates_their_values_on_entry(tm
     assert tangent == pytest.approx(sum(np.sum(w * d) for w, d in zip(expected, directions, strict=True)), rel=1e-6)
     for array, before in zip(args[:2], entry, strict=True):
         np.testing.assert_array_equal(array, before)  # the caller's arrays are never updated
+
+
+DICT_OF_WEIGHTS = """
+import numpy as np
+
+
+def layer(p, h):
+    return np.tanh(h @ p["W"] + p["b"])
+
+
+def loss(params, x, y):
+    h = layer(params, x)
+    for _ in range(2):
+        h = h + 0.1 * np.tanh(h @ params["V"])
+    out = h @ params["w"]
+    return np.mean((out - y) ** 2) + 0.01 * sum(np.sum(params[k] ** 2) for k in ("W", "V"))
+"""
+
+
+def _weights(rng):
+    shapes = {"W": (3, 4), "b": (4,), "V": (4, 4), "w": (4,), "unused": (2,)}
+    return {key: rng.normal(size=shape) for key, shape in shapes.items()}
+
+
+def test_a_dict_of_weights_gets_a_dict_of_gradients_in_both_modes(tmp_path):
+    module = write_module(tmp_path, DICT_OF_WEIGHTS)
+    rng = np.random.default_rng(3)
+    params, x, y = _weights(rng), rng.normal(size=(5, 3)), rng.normal(size=5)
+    keys = list(params)
+
+    def flat_loss(*arrays):
+        return module.loss(dict(zip(keys, arrays, strict=True)), x, y)
+
+    expected = numeric_vjp(flat_loss, list(params.values()), tuple(range(len(keys))), 1.0)
+    gradient = s2sad.grad(module.loss)(params, x, y)
+    assert list(gradient) == keys
+    for key, want in zip(keys, expected, strict=True):
+        np.testing.assert_allclose(gradient[key], want, rtol=1e-6, atol=1e-9)
+    directions = {key: rng.normal(size=value.shape) for key, value in params.items()}
+    _, tangent = s2sad.jvp(module.loss)(params, x, y, directions)
+    assert tangent == pytest.approx(sum(np.sum(expected[i] * directions[k]) for i, k in enumerate(keys)), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('p["w"][0] = 1.0\n    return np.sum(p["w"])', "it is an argument"),
+        ("return sum(np.sum(v) for v in p.values())", "'.values()'"),
+    ],
+)
+def test_what_a_dict_of_weights_cannot_do_yet_is_refused(body, message, tmp_path):
+    module = write_module(tmp_path, f"import numpy as np\n\n\ndef f(p):\n    {body}\n")
+    with pytest.raises(s2sad.S2SADError, match=re.escape(message)):
+        s2sad.grad(module.f)({"w": np.ones(2)})
+
+
+def test_a_dict_of_integers_is_refused_naming_the_key(tmp_path):
+    module = write_module(tmp_path, 'import numpy as np\n\n\ndef f(p):\n    return np.sum(p["w"] * 2.0)\n')
+    with pytest.raises(s2sad.S2SADError, match=r"argument 'p\['w'\]' is differentiated but holds"):
+        s2sad.grad(module.f)({"w": np.arange(3)})

@@ -100,7 +100,8 @@ def _updated_arguments(function: ir.Function, analysis: Aliases) -> list[str]:
             for place in analysis.before[statement.id].get(statement.target, ()):
                 if isinstance(place.allocation, tuple) and place.allocation[0] == "argument":
                     found.add(place.allocation[1])
-    return sorted(found)
+    # A dict's arrays would be the caller's still in a copy of the dict: updating them stays refused.
+    return sorted(found - function.lists)
 
 
 def _owned_copy(statement_id: int, copy: str, name: str, unit: Unit) -> ir.Assign:

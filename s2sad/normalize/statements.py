@@ -69,6 +69,9 @@ def body(state: State) -> tuple[list[ir.Statement], cst.BaseExpression | list[cs
     state.results = [state.names.role(f"v_result_{state.serial}_{i}") for i in range(state.arity or 1)]
     state.value = None
     state.returned_at = state.origin
+    for name in _mappings(definition):  # a dict of weights: its adjoint is a dict of theirs
+        state.lists.add(name)
+        state.ever_lists.add(name)
     lowered = block(state, items)
     if state.nested_returns:
         with state.buffer() as not_returned:
@@ -142,6 +145,17 @@ def statement(state: State, node) -> set[str] | None:
     elif isinstance(node, cst.AugAssign):
         assignments.augmented_assign(state, node)
     return set()
+
+
+def _mappings(definition: cst.FunctionDef) -> set[str]:
+    """The parameters the function reads with a key written out (``params["w"]``): dicts, not arrays."""
+    params = definition.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    keyed = m.Subscript(
+        value=m.Name(), slice=[m.SubscriptElement(slice=m.Index(value=m.SimpleString() | m.ConcatenatedString()))]
+    )
+    found = {node.value.value for node in m.findall(definition.body, keyed)}
+    return found & names
 
 
 def _return(state: State, node: cst.Return) -> set[str] | None:

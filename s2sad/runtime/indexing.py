@@ -21,7 +21,7 @@ def _is_basic_index(index) -> bool:
 @shape_only("x")
 def getitem_adjoint(g, x, index):
     """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
-    if isinstance(x, (list, tuple)):  # a list, or the parts a function returns: a list of adjoints
+    if isinstance(x, (list, tuple, dict)):  # a list, the parts a function returns, a dict: one adjoint each
         d_x = zeros_like(x)
         d_x[index] = g
         return d_x

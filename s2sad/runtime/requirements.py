@@ -14,8 +14,12 @@ def _origin(where: str) -> Origin:
 
 
 def require_float(value, name: str, where: str):
-    """Refuse to differentiate with respect to integers, booleans and non-numbers."""
+    """Refuse to differentiate with respect to integers, booleans and non-numbers (a dict: each value)."""
     if type(value) is float:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            require_float(item, f"{name}[{key!r}]", where)
         return
     dtype = getattr(value, "dtype", None)
     if getattr(dtype, "kind", None) == "f":  # np.issubdtype(dtype, np.floating), without its cost per call

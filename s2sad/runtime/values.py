@@ -93,7 +93,10 @@ def broadcast_like(tangent, value):
 @shape_only("x")
 def like(g, x):
     """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
-    the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype."""
+    the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype;
+    a dict of them for a dict (the gradient of a dict of weights, key by key)."""
+    if isinstance(x, dict):
+        return {key: like(g[key], value) for key, value in x.items()}
     if type(x) is float:
         return float(g)
     if isinstance(x, np.generic):
@@ -108,6 +111,8 @@ def like(g, x):
 @shape_only("x")
 def copy_like(g, x):
     """Like ``like``, and never an array anything else refers to (a gradient the caller may update)."""
+    if isinstance(x, dict):
+        return {key: copy_like(g[key], value) for key, value in x.items()}
     converted = like(g, x)
     if converted is g and isinstance(g, np.ndarray):
         return g.copy()
@@ -132,19 +137,26 @@ def zeros_like(x):
         return _zeros(x)
     if isinstance(x, tuple):  # the parts a function returns (np.linalg.eigh's)
         return [zeros_like(item) for item in x]
+    if isinstance(x, dict):  # a dict of weights: key by key
+        return {key: zeros_like(value) for key, value in x.items()}
     return np.zeros_like(x)
 
 
 @allocates
 def add_lists(a: list, b) -> list:
-    """Two adjoints of one list, added item by item."""
-    return [add_lists(x, y) if isinstance(x, list) else x + y for x, y in zip(a, b, strict=True)]
+    """Two adjoints of one list (or dict), added item by item."""
+    if isinstance(a, dict):
+        return {
+            key: add_lists(value, b[key]) if isinstance(value, (list, dict)) else value + b[key]
+            for key, value in a.items()
+        }
+    return [add_lists(x, y) if isinstance(x, (list, dict)) else x + y for x, y in zip(a, b, strict=True)]
 
 
 @allocates
 def as_list(items) -> list:
-    """A sequence parameter's adjoint (an array's rows, pieces) as the adjoint of a list."""
-    return list(items)
+    """A sequence parameter's adjoint (an array's rows, pieces) as the adjoint of a list; a dict's as it is."""
+    return items if isinstance(items, dict) else list(items)
 
 
 @allocates
