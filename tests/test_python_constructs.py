@@ -269,3 +269,49 @@ def test_a_dict_of_integers_is_refused_naming_the_key(tmp_path):
     module = write_module(tmp_path, 'import numpy as np\n\n\ndef f(p):\n    return np.sum(p["w"] * 2.0)\n')
     with pytest.raises(s2sad.S2SADError, match=r"argument 'p\['w'\]' is differentiated but holds"):
         s2sad.grad(module.f)({"w": np.arange(3)})
+
+
+FUNCTIONS_AS_VALUES = """
+import numpy as np
+from numpy import tanh
+
+
+def apply(fn, h, scale=2.0):
+    return fn(h) * scale
+
+
+def rhs(y, t):
+    return -0.5 * y + np.sin(t) * y[::-1]
+
+
+def integrate(f, y0, steps=4, dt=0.1):
+    y = y0
+    for i in range(steps):
+        y = y + dt * f(y, i * dt)
+    return y
+
+
+def twice(g, f, y):
+    return g(f, g(f, y))
+
+
+def f(x):
+    total = np.sum(apply(np.tanh, x)) + np.sum(apply(fn=tanh, h=x[:2], scale=0.5))
+    return total + np.sum(integrate(rhs, x)) + np.sum(twice(apply, np.sin, x))
+"""
+
+
+def test_functions_passed_to_helpers_are_called_there_in_both_modes(tmp_path):
+    module = write_module(tmp_path, FUNCTIONS_AS_VALUES)
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
+    direction = np.array([1.0, -0.5, 0.25, 2.0])
+    assert s2sad.jvp(module.f)(x, direction)[1] == pytest.approx(float(expected @ direction), rel=1e-6)
+
+
+def test_a_function_defined_inside_passed_to_a_helper_is_refused(tmp_path):
+    source = FUNCTIONS_AS_VALUES + "\n\ndef g(x):\n    act = lambda v: v * x[0]\n    return np.sum(apply(act, x))\n"
+    module = write_module(tmp_path, source)
+    with pytest.raises(s2sad.S2SADError, match="passing 'act', a function defined inside, to 'apply' is not"):
+        s2sad.grad(module.g)

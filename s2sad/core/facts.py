@@ -29,6 +29,16 @@ class Resolution:
 
 
 @dataclasses.dataclass(frozen=True)
+class FunctionValue:
+    """The ``source`` of a global name used as a value that is a function: what a call of it through a
+    parameter of the user's function calls (``apply(np.tanh, h)``, ``integrate(rhs, y0)``)."""
+
+    kind: Kind  # "function" (the user's, inlined) or a kind of the rule table ("rule", ...)
+    name: str
+    source: object = dataclasses.field(default=None, compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
 class Activity:
     """Which statements get adjoints and which overwritten values are saved (analysis.activity)."""
 

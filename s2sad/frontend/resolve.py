@@ -44,7 +44,7 @@ from s2sad.frontend.scope import dotted, local_names, references
 from s2sad import rules
 from s2sad.rules import templates
 from s2sad.errors import Ambiguous, BadRule, NoRule, Origin, UnsupportedSyntax
-from s2sad.core.facts import Resolution
+from s2sad.core.facts import FunctionValue, Resolution
 from s2sad.options import Options
 from s2sad.core.unit import Unit
 
@@ -259,9 +259,11 @@ def run(unit: Unit, options: Options) -> Unit:
         if text in found:
             continue
         origin = _origin(unit, node)
-        function = resolver.user_function(node, text) if called else None
+        function = resolver.user_function(node, text) if "." not in text or called else None
         if function is not None:
-            found[text] = Resolution("function", text, function)
+            # Named without a call: a value, which a helper of the user's may call (integrate(rhs, y0)).
+            value = FunctionValue("function", text, function)
+            found[text] = Resolution("function", text, function) if called else Resolution("global", text, value)
             continue
         names = resolver.qualified_names(node, text)
         if names is None:
@@ -299,8 +301,8 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin, library)
     kind = rules.kind(name)
     if kind is not None and (called or kind == "constant"):
         return Resolution(kind, name)
-    if not called:
-        return Resolution("global", text)
+    if not called:  # np.tanh as a value, which a helper of the user's may call: apply(np.tanh, h)
+        return Resolution("global", text, FunctionValue(kind, name) if kind in _CALLABLE_KINDS else None)
     if name in FRAME_READERS:
         raise NoRule(
             f"no derivative rule for '{text}' ({name}): it reads the names of the function that calls it",
@@ -319,6 +321,7 @@ def _classify(text: str, names: set[str], called: bool, origin: Origin, library)
     raise NoRule(f"no derivative rule for '{text}' ({name})", origin, hint=no_rule_hint(name))
 
 
+_CALLABLE_KINDS = ("rule", "zero_derivative", "inactive_only")
 LIBRARY = "library"  # Resolution.source of a library's function with no rule: called, never differentiated
 
 # Builtins that read or change the names of their caller: generated code's names are not the user's.

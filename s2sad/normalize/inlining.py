@@ -20,6 +20,7 @@ from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
 from s2sad.rules.templates import substitute
+from s2sad.core.facts import FunctionValue, Resolution
 from s2sad.core.unit import Unit
 
 
@@ -68,12 +69,14 @@ def inline(state: State, node: cst.Call, resolution, positional, keywords):
 def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, local_functions=None):
     """``callee`` inlined; ``local_functions``: those a function defined inside may call (its neighbours)."""
     state.shared.files.add((callee.filename, callee.module_name))
+    callee, functions = _functions_passed(state, callee, positional, keywords)
     inner = State(callee, state.shared)
     inner.local_functions = local_functions or {}
     inner.origin = state.origin
     params = callee.function.params
     declared = [*params.posonly_params, *params.params, *params.kwonly_params]
     arguments = _bind(state, node, callee, declared, positional, keywords)
+    arguments = {name: argument for name, argument in arguments.items() if name not in functions}
     for name, argument in arguments.items():
         items = tuples.static_tuple(state, argument) if tuples.is_static_tuple(state, argument) else None
         if items is not None:  # a tuple: the callee uses its items, as the caller would
@@ -82,7 +85,7 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     state.shared.stack.append((callee.path, callee.name))
     with inner.buffer() as defaults:
         for param in declared:
-            if param.name.value not in arguments:
+            if param.name.value not in arguments and param.name.value not in functions:
                 assignments.assign_name(inner, param.name.value, param.default)
     body, value = statements.body(inner)
     state.shared.stack.pop()
@@ -96,6 +99,33 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     if isinstance(value, list):
         return [substitute(v, replacements) for v in value]
     return substitute(value, replacements)
+
+
+def _functions_passed(state: State, callee: Unit, positional, keywords) -> tuple[Unit, frozenset[str]]:
+    """Arguments that are functions (``apply(np.tanh, h)``, ``integrate(rhs, y0)``): the callee's parameter
+    resolves to the function, so its calls are the function's. The callee so prepared, and those parameters."""
+    params = callee.function.params
+    declared = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    passed = dict(zip(declared, positional, strict=False)) | keywords
+    functions = {}
+    for parameter, argument in passed.items():
+        text = dotted(bare(argument))
+        if text in state.local_functions:
+            state.refuse(
+                argument,
+                f"passing '{text}', a function defined inside, to '{callee.name}' is",
+                "define it at the module's level, or call it where it is defined",
+            )
+        found = state.unit.resolutions.get(text) if text is not None and text not in state.unit.local_names else None
+        if found is not None and isinstance(found.source, FunctionValue):
+            functions[parameter] = Resolution(found.source.kind, found.source.name, found.source.source)
+        elif found is not None and found.kind in ("function", "rule", "zero_derivative", "inactive_only"):
+            functions[parameter] = found  # called here too, or a parameter that is one already
+    if functions:
+        callee = dataclasses.replace(
+            callee, resolutions={**callee.resolutions, **functions}, local_names=callee.local_names - set(functions)
+        )
+    return callee, frozenset(functions)
 
 
 def _callee(state: State, node: cst.Call, resolution) -> Unit:
