@@ -22,7 +22,12 @@ GENERATION_ERRORS = [
         errors.UnsupportedSyntax,
         "updating part of 'v' in place while the list or tuple 'res', which holds it, is read afterwards",
     ),
-    ("res = np.linalg.eigh(x)\n    return np.sum(res.values)", "values", errors.UnsupportedSyntax, "'.values'"),
+    (
+        "res = np.linalg.eigh(x)\n    return np.sum(res.values)",
+        "res.values",
+        errors.UnsupportedSyntax,
+        "a field of 'res'",
+    ),
     ("with open(y) as h:\n        x = x - 1\n    return x", "h:", errors.UnsupportedSyntax, "with ... as ... is not"),
     (
         "try:\n        x = x * 2\n    except ValueError:\n        pass\n    return x",

@@ -315,3 +315,33 @@ def test_a_function_defined_inside_passed_to_a_helper_is_refused(tmp_path):
     module = write_module(tmp_path, source)
     with pytest.raises(s2sad.S2SADError, match="passing 'act', a function defined inside, to 'apply' is not"):
         s2sad.grad(module.g)
+
+
+CONFIG = """
+import numpy as np
+from typing import NamedTuple
+
+
+class Config(NamedTuple):
+    rate: float
+    scale: np.ndarray
+
+
+def f(x, cfg):
+    return np.sum(np.tanh(x * cfg.scale)) * cfg.rate
+
+
+def g(cfg):
+    return np.sum(cfg.scale ** 2)
+"""
+
+
+def test_fields_of_an_object_are_read_as_constants_and_refused_if_differentiated(tmp_path):
+    module = write_module(tmp_path, CONFIG)
+    config = module.Config(0.5, np.array([1.0, 2.0, 3.0]))
+    x = np.array([0.1, -0.2, 0.3])
+    expected = numeric_vjp(lambda v: module.f(v, config), [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(module.f)(x, config), expected, rtol=1e-6)
+    assert s2sad.jvp(module.f)(x, config, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+    with pytest.raises(s2sad.S2SADError, match="a field of 'cfg', which is differentiated"):
+        s2sad.grad(module.g)

@@ -165,6 +165,13 @@ class _Varied:
         if not (statement.inactive_only and depends):
             return
         self.refuse_library_call(statement, depends)
+        if isinstance(statement.value, cst.Attribute):  # cfg.lr of a differentiated object
+            raise UnsupportedSyntax(
+                f"a field of {_names(depends)}, which is differentiated, is read here; s2sad differentiates "
+                "arrays, numbers and dicts of them, not other objects' fields",
+                statement.origin,
+                hint="pass the field's array as an argument of its own, or a dict of arrays",
+            )
         if isinstance(statement.value, cst.Subscript):  # np.s_[...], np.mgrid[...] (issue 13)
             raise UnsupportedSyntax(
                 f"this index or grid depends on {_names(depends)}, which is differentiated, "

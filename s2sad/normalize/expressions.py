@@ -230,6 +230,9 @@ def _attribute(state: State, node: cst.Attribute):
         position = cst.Index(value=cst.Integer(str(parts.index(name))))
         index = index_value(state, [cst.SubscriptElement(slice=position)])
         return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False
+    if isinstance(base, cst.Name) and name not in syntax.NDARRAY_ATTRIBUTES and name not in syntax.REFUSED_ATTRIBUTES:
+        # A field of another object (a config's cfg.lr, a named tuple's): read as a value without derivative.
+        return node.with_changes(value=base, lpar=[], rpar=[]), None, {}, True
     supported = ", ".join("." + a for a in sorted({*syntax.ATTRIBUTES, *syntax.PASSIVE_ATTRIBUTES}))
     state.refuse(
         node.attr,

@@ -5,6 +5,8 @@ Normalize lowers each to a call of the rule table (``a + b`` is ``numpy.add``, `
 no numpy function itself. Operators and methods are declared with their rules (s2sad.rules).
 """
 
+import numpy as np
+
 from s2sad.rules import METHOD_SPELLINGS, RULES
 
 # Python's operators ("unary -" for the prefix ones) and the numpy function each one applies.
@@ -53,3 +55,7 @@ INDEX_BUILDERS = {"numpy.s_", "numpy.index_exp", "numpy.ogrid", "numpy.mgrid"}
 # The context managers whose body s2sad differentiates (``with np.errstate(...):``), keeping the context
 # around it in the forward sweep.
 CONTEXTS = frozenset({"numpy.errstate", "warnings.catch_warnings"})
+
+# What an array has: any other attribute read (``cfg.lr``) is of another object, a value that carries no
+# derivative (refused where it depends on what is differentiated).
+NDARRAY_ATTRIBUTES = frozenset(name for name in dir(np.ndarray) if not name.startswith("_"))
