@@ -345,3 +345,33 @@ def test_fields_of_an_object_are_read_as_constants_and_refused_if_differentiated
     assert s2sad.jvp(module.f)(x, config, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
     with pytest.raises(s2sad.S2SADError, match="a field of 'cfg', which is differentiated"):
         s2sad.grad(module.g)
+
+
+STAR_ARGS = """
+import numpy as np
+
+
+def total(*arrays):
+    s = 0.0
+    for a in arrays:
+        s = s + np.sum(a ** 2)
+    return s * len(arrays)
+
+
+def scaled(x, *factors, shift=0.0):
+    return x * factors[0] + factors[-1] + shift
+
+
+def f(x):
+    return total(x, np.sin(x), x[:2]) + np.sum(scaled(x, 2.0, x[0], shift=1.0)) + total()
+"""
+
+
+def test_star_args_of_a_helper_are_the_calls_extra_arguments(tmp_path):
+    module = write_module(tmp_path, STAR_ARGS)
+    x = np.array([0.3, -1.2, 0.8])
+    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
+    assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+    with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
+        s2sad.grad(module.scaled)

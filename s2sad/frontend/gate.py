@@ -66,8 +66,6 @@ class _Gate(cst.CSTVisitor):
         if definition.asynchronous is not None:
             self.refuse(definition, "async functions are")
         params = definition.params
-        if isinstance(params.star_arg, cst.Param):
-            self.refuse(params.star_arg, "*args parameters are", "list the parameters by name")
         if params.star_kwarg is not None:
             self.refuse(params.star_kwarg, "**kwargs parameters are", "list the parameters by name")
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):

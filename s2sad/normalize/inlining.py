@@ -167,13 +167,16 @@ def _bind(state: State, node, callee: Unit, declared, positional, keywords) -> d
     keywords = {key: expressions.operand(state, value) for key, value in keywords.items()}
     names = [p.name.value for p in declared]
     by_position = [p.name.value for p in declared if p not in callee.function.params.kwonly_params]
-    if len(positional) > len(by_position):
+    if len(positional) > len(by_position) and not isinstance(callee.function.params.star_arg, cst.Param):
         state.refuse(
             node,
             f"calling '{callee.name}' with {len(positional)} positional arguments is",
             f"it takes {len(by_position)}",
         )
     bound = dict(zip(by_position, positional, strict=False))
+    star = callee.function.params.star_arg
+    if isinstance(star, cst.Param):  # *args: the call's extra positional arguments, a tuple known here
+        bound[star.name.value] = cst.Tuple(elements=[cst.Element(v) for v in positional[len(by_position) :]])
     for key, value in keywords.items():
         if key not in names or key in bound:
             state.refuse(

@@ -21,6 +21,8 @@ def lower_function(state: State) -> ir.Function:
     definition = state.unit.function
     state.origin = state.where(definition.name)
     params = definition.params
+    if isinstance(params.star_arg, cst.Param):  # in the user's helpers, a call's extra arguments: a tuple
+        state.refuse(params.star_arg, "*args parameters of the differentiated function are", "list them by name")
     declared = (*params.posonly_params, *params.params, *params.kwonly_params)
     parameters = tuple(p.name.value for p in declared)
     parameter_origins = {p.name.value: state.where(p.name) for p in declared}
