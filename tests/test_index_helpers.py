@@ -198,7 +198,7 @@ REFUSALS = [
     ("y = np.zeros(3)\n    y[n] = 1.0\n    return np.sum(y * x)", "y[n] =", "the index depends on 'n'"),
     # shapes and options take no derivative
     ("return np.sum(np.reshape(x, n))", "np.reshape", "'shape' of np.reshape depends on 'n'"),
-    ("return sum([x[0], x[1]], n)", "sum(", "'start' of sum depends on 'n'"),
+    ("return np.sum(np.cumsum(x, axis=n))", "np.cumsum", "'axis' of np.cumsum depends on 'n'"),
     ("return np.linalg.norm(x, ord=n)", "np.linalg.norm", "'ord' of np.linalg.norm depends on 'n'"),
     ("return np.sum(np.sum(x, axis=n))", "np.sum(x", "'axis' of np.sum depends on 'n'"),
 ]
