@@ -183,7 +183,9 @@ REFUSALS = [
     refusal(
         "dict-comprehension", "def f(x):\n    s = {v: v for v in x}\n    return x\n", "{v: v", U, "dict comprehensions"
     ),
-    refusal("dict-literal", "def f(x):\n    s = {'a': x}\n    return s['a']\n", "{'a'", U, "dict literals"),
+    refusal(
+        "whole-dict", "def f(x):\n    s = {'a': x}\n    return s + 1.0\n", "s + 1.0", U, "using the dict 's' other"
+    ),
     refusal("set-literal", "def f(x):\n    s = {x}\n    return x\n", "{x}", U, "set literals"),
     refusal(
         "match",

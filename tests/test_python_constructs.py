@@ -375,3 +375,48 @@ def test_star_args_of_a_helper_are_the_calls_extra_arguments(tmp_path):
     assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
     with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
         s2sad.grad(module.scaled)
+
+
+LOCAL_DICTS = """
+import numpy as np
+
+
+def layer(p, h):
+    return np.tanh(h @ p["W"] + p["b"])
+
+
+def f(x):
+    params = {"W": np.outer(x, x), "b": x * 0.5}
+    params["scale"] = np.sum(x)
+    same = params
+    total = 0.0
+    for name, value in same.items():
+        total = total + np.sum(value ** 2)
+    for v in params.values():
+        total = total + np.sum(v)
+    return total + np.sum(layer(params, x)) * params["scale"] + len([k for k in params])
+"""
+
+
+def test_a_dict_written_in_the_function_is_read_by_its_items_in_both_modes(tmp_path):
+    module = write_module(tmp_path, LOCAL_DICTS)
+    x = np.array([0.3, -1.2, 0.8])
+    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
+    assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('d = {"a": x}\n    return np.sum(d)', "using the dict 'd' other than by its items"),
+        ('d = {"a": x}\n    for i in range(2):\n        d["a"] = x * i\n    return d["a"]', "inside a branch or loop"),
+        ('d = {"a": x}\n    return d["b"]', "not in the dict"),
+        ('d = {"a": x}\n    e = {**d}\n    return e["a"]', "unpacking into a dict"),
+        ('k = "a"\n    d = {k: x}\n    return d["a"]', "a dict key other than a string or number written out"),
+    ],
+)
+def test_what_a_dict_written_in_the_function_cannot_do_is_refused(body, message, tmp_path):
+    module = write_module(tmp_path, f"import numpy as np\n\n\ndef f(x):\n    {body}\n")
+    with pytest.raises(s2sad.S2SADError, match=re.escape(message)):
+        s2sad.grad(module.f)

@@ -18,7 +18,6 @@ UNSUPPORTED_EXPRESSIONS = {
     cst.Lambda: "a lambda other than assigned to a name (act = lambda v: ...) is",
     cst.SetComp: "set comprehensions are",
     cst.DictComp: "dict comprehensions are",
-    cst.Dict: "dict literals are",
     cst.Set: "set literals are",
     cst.Await: "await is",
     cst.Yield: "yield is",

@@ -11,7 +11,7 @@ from s2sad import rules
 from s2sad.core import ir
 from s2sad.errors import Origin
 from s2sad.core.naming import names_in
-from s2sad.normalize import expressions, inlining, tuples
+from s2sad.normalize import dicts, expressions, inlining, tuples
 from s2sad.normalize.nodes import bare, binary, call_arguments, string
 from s2sad.normalize.state import State
 
@@ -41,6 +41,14 @@ def assign_targets(state: State, target, value) -> None:
 def assign_name(state: State, target: str, value: cst.BaseExpression, origin: Origin | None = None) -> None:
     """Lower ``target = value``; ``origin`` is where ``value`` is written (default: the statement)."""
     origin = origin or state.origin
+    if isinstance(bare(value), cst.Dict) or dicts.held(state, value) is not None:
+        if state.depth and state.bindings[target] > 1:
+            state.refuse(value, f"rebinding the dict '{target}' inside a branch or loop is", "use one name per dict")
+        if isinstance(bare(value), cst.Dict):
+            dicts.literal(state, target, bare(value))
+        else:
+            state.dicts[target] = dicts.held(state, value)  # the same dict under another name
+        return
     try:
         items = tuples.static_tuple(state, value)
     except tuples.Inlined as inlined:  # a call of the user's function, already inlined: its one value
@@ -118,6 +126,8 @@ def snapshot(state: State, value: cst.BaseExpression) -> cst.BaseExpression:
 def set_item(state: State, target: cst.Subscript, value: cst.BaseExpression, operator=None, whole_name=False) -> None:
     """``y[index] = value``, or ``y[index] op= value``: ``+=`` (and ``-=``) add into y in place;
     other operators are ``y[index] = y[index] op value``, as numpy computes them."""
+    if operator is None and dicts.set_item(state, target, value):
+        return
     name = _updated_array(state, target)
     elements = expressions.index_elements(state, target)
     index_value = expressions.index_value(state, elements)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad.core import ir
-from s2sad.normalize import assignments, calls, expressions, statements, tuples
+from s2sad.normalize import assignments, calls, dicts, expressions, statements, tuples
 from s2sad.normalize.nodes import any_of, bare, item_at, nested_smalls, statements_of
 from s2sad.normalize.state import LoopFlags, State
 from s2sad.frontend.scope import dotted
@@ -54,6 +54,9 @@ def for_loop(state: State, node: cst.For) -> set[str]:
         state.refuse(node.orelse, "for ... else is", "move the else part after the loop, behind a flag")
     origin = state.where(node)
     iterable = bare(node.iter)
+    keyed = dicts.loop_items(state, iterable)
+    if keyed is not None:  # for k, v in d.items(): one trip per item
+        return _unrolled_loop(state, node, lambda: keyed)
     if tuples.is_static_tuple(state, iterable):
         return _unrolled_loop(state, node, lambda: tuples.static_tuple(state, iterable))
     if isinstance(iterable, cst.Tuple):  # of literals, (1.0, 2.5): one trip per item, each a constant

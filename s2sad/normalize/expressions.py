@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad.core import ir
-from s2sad.normalize import assignments, calls, comprehensions, control, tuples
+from s2sad.normalize import assignments, calls, comprehensions, control, dicts, tuples
 from s2sad.normalize.nodes import bare, module_name, sequence
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -34,6 +34,7 @@ def atom(state: State, node: cst.BaseExpression) -> cst.BaseExpression:
     if constant is not None:
         return constant
     if isinstance(node, cst.Name):
+        _refuse_whole_dict(state, node)
         return node
     text = dotted(node)
     if text is not None and state.resolution(text) == "global":
@@ -81,6 +82,7 @@ def operation(state: State, node: cst.BaseExpression):
     if constant is not None:
         return constant, None, {}, False
     if isinstance(node, cst.Name):
+        _refuse_whole_dict(state, node)
         if node.value in state.unit.local_names or state.names.is_placeholder(node.value):
             return node, "s2sad.copy", {"x": node}, False
         return node, None, {}, False
@@ -168,8 +170,19 @@ def _conditional(state: State, node: cst.IfExp):
     return cst.Name(held), "s2sad.copy", {"x": cst.Name(held)}, False
 
 
+def _refuse_whole_dict(state: State, node: cst.Name) -> None:
+    if node.value in state.dicts:
+        state.refuse(
+            node,
+            f"using the dict '{node.value}' other than by its items is",
+            'read its items (d["w"], for k, v in d.items()), or pass it to a function of yours',
+        )
+
+
 def _subscript(state: State, node: cst.Subscript):
-    item = tuples.tuple_item(state, node)
+    item = dicts.item(state, node)
+    if item is None:
+        item = tuples.tuple_item(state, node)
     if item is not None:
         return (item, "s2sad.copy", {"x": item}, False) if isinstance(item, cst.Name) else (item, None, {}, False)
     helper = calls.index_helper(state, node.value)

@@ -15,7 +15,7 @@ from s2sad.core import ir
 from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.errors import NotFound
-from s2sad.normalize import assignments, expressions, statements, tuples
+from s2sad.normalize import assignments, dicts, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -70,7 +70,14 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     """``callee`` inlined; ``local_functions``: those a function defined inside may call (its neighbours)."""
     state.shared.files.add((callee.filename, callee.module_name))
     callee, functions = _functions_passed(state, callee, positional, keywords)
+    # A dict written here, passed on: the callee's parameter is the same dict (its items known there too).
+    passed_dicts = {p: dicts.held(state, a) for p, a in _passed(callee, positional, keywords).items()}
+    passed_dicts = {p: items for p, items in passed_dicts.items() if items is not None}
+    positional = [cst.Name("None") if dicts.held(state, a) is not None else a for a in positional]
+    keywords = {k: cst.Name("None") if dicts.held(state, a) is not None else a for k, a in keywords.items()}
+    functions = functions | set(passed_dicts)
     inner = State(callee, state.shared)
+    inner.dicts.update(passed_dicts)
     inner.local_functions = local_functions or {}
     inner.origin = state.origin
     params = callee.function.params
@@ -101,14 +108,18 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     return substitute(value, replacements)
 
 
+def _passed(callee: Unit, positional, keywords) -> dict:
+    """The call's arguments as written, by the callee's parameter names."""
+    params = callee.function.params
+    declared = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    return dict(zip(declared, positional, strict=False)) | keywords
+
+
 def _functions_passed(state: State, callee: Unit, positional, keywords) -> tuple[Unit, frozenset[str]]:
     """Arguments that are functions (``apply(np.tanh, h)``, ``integrate(rhs, y0)``): the callee's parameter
     resolves to the function, so its calls are the function's. The callee so prepared, and those parameters."""
-    params = callee.function.params
-    declared = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-    passed = dict(zip(declared, positional, strict=False)) | keywords
     functions = {}
-    for parameter, argument in passed.items():
+    for parameter, argument in _passed(callee, positional, keywords).items():
         text = dotted(bare(argument))
         if text in state.local_functions:
             state.refuse(

@@ -62,6 +62,7 @@ class State:
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
         # Functions defined inside (def, or a lambda assigned to a name), as FunctionDefs: inlined where called.
         self.local_functions: dict[str, cst.FunctionDef] = {}
+        self.dicts: dict[str, dict] = {}  # names holding a dict written here: key -> (key as written, atom)
         self.parts: dict[str, tuple[str, ...]] = {}  # names holding a named tuple of parts, and its fields
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = bindings(unit.function)  # name -> how many places bind it
@@ -116,6 +117,7 @@ class State:
     def emit_assign(self, target, value, rule, operands, inactive_only, origin) -> None:
         self.statements.append(ir.Assign(self.next_id(), target, value, rule, operands, origin, inactive_only))
         self.local_functions.pop(target, None)  # the name now holds a value
+        self.dicts.pop(target, None)
         parts = _parts(rule) or (self.parts.get(value.value, ()) if isinstance(value, cst.Name) else ())
         if parts:
             self.parts[target] = parts
