@@ -420,3 +420,14 @@ def test_what_a_dict_written_in_the_function_cannot_do_is_refused(body, message,
     module = write_module(tmp_path, f"import numpy as np\n\n\ndef f(x):\n    {body}\n")
     with pytest.raises(s2sad.S2SADError, match=re.escape(message)):
         s2sad.grad(module.f)
+
+
+def test_a_complex_value_reaching_a_derivative_is_refused_not_cast_away(tmp_path):
+    """Its rules are real arithmetic's: |x * c| with a complex c would give a wrong real gradient."""
+    source = "import numpy as np\n\nC = np.array([1 + 2j, 3 - 1j])\n\n\ndef f(x):\n    return np.sum(np.abs(x * C))\n"
+    module = write_module(tmp_path, source)
+    x = np.array([0.5, 1.5])
+    with pytest.raises(s2sad.S2SADError, match="a complex value reached the derivative of a real argument"):
+        s2sad.grad(module.f)(x)
+    with pytest.raises(s2sad.S2SADError, match="a complex value reached the derivative of a real argument"):
+        s2sad.jvp(module.f)(x, np.ones(2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.errors import BadArgument
 from s2sad.runtime.facts import allocates, shape_only
 
 
@@ -97,6 +98,13 @@ def like(g, x):
     a dict of them for a dict (the gradient of a dict of weights, key by key)."""
     if isinstance(x, dict):
         return {key: like(g[key], value) for key, value in x.items()}
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        raise BadArgument(
+            "a complex value reached the derivative of a real argument: s2sad differentiates real arithmetic "
+            "only (its rules are not those of complex functions), so this derivative would be wrong",
+            hint="keep complex numbers out of the differentiated computation (np.real/np.abs of a complex "
+            "product is complex arithmetic), or compute the real and imaginary parts as real arrays",
+        )
     if type(x) is float:
         return float(g)
     if isinstance(x, np.generic):
