@@ -48,6 +48,22 @@ to be C-contiguous, where numpy gives a view; elsewhere the line says it may
 be a copy. ``Program.shares`` lists the views written, which the test checks
 share memory when the function runs; ``Program.forms`` names the alias forms
 a program has (ALIAS_FORMS), the only programs s2sad may refuse.
+
+The Python people write around the maths (issue 17; ``_PythonForms``) is
+mixed in, each written form named in ``Program.constructs`` (PYTHON_FORMS):
+list comprehensions and generator expressions (over ranges, rows, ``zip``
+and ``enumerate``, with conditions on their index, or on data where an empty
+one is harmless, two ``for``s, nested) feeding ``np.array``, ``np.stack``,
+``sum``, ``max`` and ``min``; functions defined inside (``def`` and lambdas
+assigned to a name) reading enclosing names squashed (what a name holds at
+the call may differ from what it held at the definition), called once or
+several times, in loops and comprehensions; helpers given a function by name
+(numpy's, or the user's); ``max``, ``min``, ``abs`` and ``pow`` on numbers;
+``assert``, ``raise`` behind a test that never passes, ``logging.debug``,
+``with np.errstate(...)``; several targets (``a = b = v``, ``y[i] = y[j] =
+v``); a dict of weights as f's parameter (``params1["W1"]``, a key per
+shape read); and an update in place of one of f's array arguments
+(``x[i] = v``, ``*=``, ``/=``) that keeps it within its bound.
 """
 
 from __future__ import annotations
@@ -75,10 +91,11 @@ Shape = tuple[int, ...]
 
 @dataclasses.dataclass(frozen=True)
 class Program:
-    """A module defining ``f``; ``shapes`` maps f's parameters, in order, to shapes (``()`` is a Python float)."""
+    """A module defining ``f``; ``shapes`` maps f's parameters, in order, to shapes (``()`` is a Python float;
+    a dict of shapes is a dict of weights, of arrays of those shapes)."""
 
     source: str
-    shapes: dict[str, Shape]
+    shapes: dict[str, Shape | dict[str, Shape]]
     wrt: str | tuple[str, ...]
     output_shape: Shape
     # The alias forms written (ALIAS_FORMS: how a second name came to see an array, how it was updated
@@ -87,9 +104,21 @@ class Program:
     # (line, a, b): right after that line of ``source`` runs, the arrays a and b (expressions in the
     # names of its function) share memory; the views the generator writes, checked when f runs.
     shares: tuple[tuple[int, str, str], ...] = ()
+    # The Python written around the maths (PYTHON_FORMS: comprehensions, functions as values, builtins,
+    # guards, a dict of weights, an argument updated in place); s2sad supports them all, never refuses.
+    constructs: frozenset[str] = frozenset()
 
 
-AVOIDABLE = frozenset({"conditional-expression", "return-in-loop", "aliases"})
+AVOIDABLE = frozenset(
+    {
+        "conditional-expression",
+        "return-in-loop",
+        "aliases",
+        "nested-list-comprehension",  # [[... for j ...] for i ...]: else the inner list is np.array([...])
+        "numpy-function-passed-and-called",  # else only numpy functions f calls nowhere else are passed
+        "assert-equal-to-a-tuple",  # assert np.shape(x) == (3,): else the shape's length and first size
+    }
+)
 
 # What Program.forms may hold: how a second name came to see an alias group's array ("view:"), which
 # name an update went through ("through:": one of the views, or "base", the array itself), the update
@@ -125,6 +154,29 @@ ALIAS_FORMS = frozenset(
         if (kind, suffix) != ("set", "")
     ]
     + [f"where:{where}" for where in ("straight-line", "branch", "loop", "helper")]
+)
+
+
+# What Program.constructs may hold (see _Function.python_expression and _Function.python_statement).
+PYTHON_FORMS = frozenset(
+    [
+        *(f"comprehension:{form}" for form in ("sum", "max-min", "array", "stack", "nested", "two-fors", "condition")),
+        *(f"comprehension-over:{over}" for over in ("range", "rows", "zip", "enumerate")),
+        *(f"builtin:{name}" for name in ("max", "min", "abs", "pow")),
+        "local:lambda",
+        "local:def",
+        "local:called-in-loop",
+        "local:called-again",
+        "function-argument:numpy",
+        "function-argument:user",
+        "statement:assert",
+        "statement:log",
+        "statement:errstate",
+        "statement:several-targets",
+        "statement:several-parts",
+        "dict-of-weights",
+        "argument-updated-in-place",
+    ]
 )
 
 
@@ -274,6 +326,9 @@ class _Module:
         self.forms: set[str] = set()  # the alias forms written (ALIAS_FORMS)
         self.memories = 0  # alias groups made so far
         self.alias_helpers: dict[str, str] = {}  # what a helper returns, as a template of its argument -> its name
+        self.constructs: set[str] = set()  # the Python forms written (PYTHON_FORMS)
+        self.appliers: dict[str, tuple[str, float]] = {}  # helpers calling a function argument: template -> name, gain
+        self.unaries: dict[Shape, str] = {}  # the user's functions of one array, passed to those: shape -> name
 
     def memory(self) -> int:
         """A new alias group's id."""
@@ -297,14 +352,42 @@ class _Module:
         if len(wrt) == 1 and self.draw(st.booleans()):
             wrt = wrt[0]
         definitions = [*self.definitions, main.definition("f")]
-        source = "import math\n\nimport numpy as np\n\n\n" + "\n\n".join(definitions)
+        imports = "import logging\nimport math\n" if "statement:log" in self.constructs else "import math\n"
+        source = imports + "\nimport numpy as np\n\n\n" + "\n\n".join(definitions)
         lines, shares = [], []
         for number, line in enumerate(source.split("\n"), 1):  # lines carry the views written as marks
             code, *marks = line.split(_MARK)
             lines.append(code)
             shares += [(number, *mark.split(_PAIR)) for mark in marks]
         assert self.forms <= ALIAS_FORMS, sorted(self.forms - ALIAS_FORMS)
-        return Program("\n".join(lines), dict(main.parameters), wrt, output_shape, frozenset(self.forms), tuple(shares))
+        assert self.constructs <= PYTHON_FORMS, sorted(self.constructs - PYTHON_FORMS)
+        return Program(
+            "\n".join(lines),
+            dict(main.parameters),
+            wrt,
+            output_shape,
+            frozenset(self.forms),
+            tuple(shares),
+            frozenset(self.constructs),
+        )
+
+    def applier(self, template: str) -> str:
+        """A helper that calls the function it is given (APPLIERS' ``template``): its name."""
+        if template not in self.appliers:
+            name = self.name("g")
+            self.definitions.append(f"def {name}{APPLIERS[template]}")
+            self.appliers[template] = name
+        return self.appliers[template]
+
+    def unary(self, shape: Shape) -> str:
+        """A function of one array of ``shape`` into [-1, 1], to pass to an applier: its name."""
+        if shape not in self.unaries:
+            writer = _Function(self, (("a", shape),), results=(shape,), level=MAX_HELPER_LEVEL)
+            body = writer.squash(writer.expression(shape, self.draw(st.integers(1, 2))))
+            name = self.name("g")
+            self.definitions.append(f"def {name}(a):\n    return {body.text}\n")
+            self.unaries[shape] = name
+        return self.unaries[shape]
 
     def alias_helper(self, template: str) -> str:
         """A helper that returns its argument, or a view of it (``template`` of ``a``): its name."""
@@ -342,7 +425,326 @@ class _Module:
 _MARK, _PAIR = "\x00", "\x01"  # a line's mark that two arrays share memory right after it: <MARK>a<PAIR>b
 
 
-class _Function:
+# Helpers that call the function they are given, for any array within HELPER_ARGUMENT_BOUND and a function
+# into [-pi/2, pi/2]: the signature and body after ``def <name>``. What they return is within 2 + pi/2.
+APPLIERS = {
+    "scale": "(fn, a):\n    return fn(a) * 0.5\n",
+    "twice": "(fn, a):\n    return fn(fn(a))\n",
+    "residual": "(fn, a, scale=0.5):\n    return a + scale * fn(a)\n",
+    "blend": "(fn, a, steps=2):\n    b = a\n    for i in range(steps):\n        b = 0.5 * b + 0.5 * fn(b)\n    return b\n",
+}
+APPLIED_BOUND = 2.0 + math.pi / 2
+PASSED_NUMPY = ("np.tanh", "np.sin", "np.arctan", "np.cos")  # elementwise, into [-pi/2, pi/2] (on [-2, 2] for the last)
+PASSED_NUMPY_ONLY = ("np.arcsinh", "np.sinc")  # the same, and called nowhere else by the generator
+
+
+@dataclasses.dataclass
+class _Local:
+    """A function defined inside the function being written (``def`` or a lambda assigned to a name)."""
+
+    name: str
+    parameters: tuple[Shape, ...]
+    defaults: int  # how many of the last parameters have a default
+    result: Shape
+    bound: float
+    calls: int = 0
+
+
+class _PythonForms:
+    """The Python around the maths (issue 17, PYTHON_FORMS): comprehensions, functions defined inside and
+    functions passed to helpers, builtins on numbers, guards and effects, several targets, a dict of
+    weights read by keys written out, an argument updated in place. Mixed into _Function."""
+
+    # -- expressions ---------------------------------------------------------------------------------
+
+    def python_expression(self, shape: Shape, depth: int) -> Value | None:
+        kinds = [(4, self.comprehension), (2, self.function_argument)]
+        if shape == ():
+            kinds.append((3, self.builtin))
+        if any(local.result == shape for local in self.locals):
+            kinds.append((6, self.local_call))
+        return self.pick(kinds)(shape, depth)
+
+    def comprehension(self, shape: Shape, depth: int) -> Value | None:
+        """A list comprehension or generator expression over ranges, rows, zip or enumerate."""
+        depth = min(depth, 2)
+        if shape == ():
+            kind = self.pick([(3, "sum"), (2, "max-min"), (1, "two-fors")])
+        elif len(shape) == 1:
+            kind = self.pick([(3, "array"), (1, "sum")])
+        else:
+            kind = self.pick([(3, "stack"), (1 if math.prod(shape) <= 12 else 0, "nested"), (1, "sum")])
+        self.module.constructs.add(f"comprehension:{kind}")
+        if kind == "nested":
+            a, b = shape
+            with self.comprehended(a) as (outer, _), self.comprehended(b) as (inner, _):
+                item = self.expression((), depth)
+            row = f"[{item.text} {inner}]"
+            if "nested-list-comprehension" in self.module.avoid:
+                row = f"np.array({row})"
+            return Value(f"np.array([{row} {outer}])", shape, item.bound)
+        if kind in ("array", "stack"):
+            columns = kind == "stack" and self.chance(30)
+            count, item_shape = (shape[1], (shape[0],)) if columns else (shape[0], shape[1:])
+            with self.comprehended(count) as (clause, _):
+                item = self.expression(item_shape, depth)
+            if kind == "array" or (not columns and self.chance(30)):
+                return Value(f"np.array([{item.text} {clause}])", shape, item.bound, item.low)
+            axis = ", axis=1" if columns else ""
+            return Value(f"np.stack([{item.text} {clause}]{axis})", shape, item.bound, item.low)
+        own = len(self.indices)  # the indices of enclosing loops and comprehensions come first
+        with contextlib.ExitStack() as stack:
+            clauses, trips = [], 1
+            for _ in range(2 if kind == "two-fors" else 1):
+                clause, count = stack.enter_context(self.comprehended(None))
+                clauses.append(clause)
+                trips *= count
+            item = self.expression(shape, depth)
+            # An empty sum is 0, fine for a number only; max and min of nothing raise.
+            condition = self.comprehension_condition(self.indices[own:], data=shape == () and kind != "max-min")
+        generated = f"{item.text} {' '.join(clauses)}{condition}"
+        spelled = f"({generated})" if self.chance(60) else f"([{generated}])"
+        if kind == "max-min":
+            return Value(f"{self.choose(['max', 'min'])}{spelled}", shape, item.bound, item.low)
+        return self.limited(Value(f"sum{spelled}", shape, item.bound * trips))
+
+    def comprehension_condition(self, indices: list[tuple[str, int]], data: bool) -> str:
+        """`` if ...`` on one of the comprehension's ``indices`` (never leaving it empty), or on data; or nothing."""
+        indices = [(index, stop) for index, stop in indices if stop >= 2]
+        if self.chance(50) or not (indices or data):
+            return ""
+        self.module.constructs.add("comprehension:condition")
+        if indices and (not data or self.chance(50)):
+            index, stop = self.choose(indices)
+            return self.choose([f" if {index} != {self.number(0, stop - 1)}", f" if {index} % 2 == 0"])
+        return f" if {operand(self.expression((), self.number(0, 1)))} > {self.choose(THRESHOLDS)}"
+
+    @contextlib.contextmanager
+    def comprehended(self, count: int | None):
+        """A ``for`` clause of ``count`` trips (any number if None): its text and trips, its variables in
+        scope inside (rows as names, indices in ``indices``)."""
+        arrays = [name for name, value in self.scope.items() if value.shape and count in (None, value.shape[0])]
+        form = self.choose(["range", "range", *(["rows", "zip", "enumerate"] if arrays else [])])
+        rows, indices = [], []
+        if form == "range":
+            trips = count or self.choose(self.module.sizes)
+            indices.append((self.module.name("k"), trips))
+            clause = f"for {indices[0][0]} in range({trips})"
+        else:
+            iterated = self.read(self.choose(arrays))
+            trips = iterated.shape[0]
+            rows.append((self.module.name("e"), iterated))
+            if form == "zip":
+                partner = self.read(self.choose([n for n in arrays if self.scope[n].shape[0] == trips]))
+                rows.append((self.module.name("e"), partner))
+                clause = f"for {rows[0][0]}, {rows[1][0]} in zip({iterated.text}, {partner.text})"
+            elif form == "enumerate":
+                indices.append((self.module.name("k"), trips))
+                clause = f"for {indices[0][0]}, {rows[0][0]} in enumerate({iterated.text})"
+            else:
+                clause = f"for {rows[0][0]} in {iterated.text}"
+        self.module.constructs.add(f"comprehension-over:{form}")
+        for name, array in rows:
+            self.scope[name] = Value(name, array.shape[1:], array.bound, array.low, fresh=False)
+        self.indices += indices
+        try:
+            yield clause, trips
+        finally:
+            for name, _ in rows:
+                del self.scope[name]
+            del self.indices[len(self.indices) - len(indices) :]
+
+    def builtin(self, shape: Shape, depth: int) -> Value | None:
+        """Python's max, min, abs and pow on numbers."""
+        name = self.choose(["max", "min", "abs", "pow"])
+        self.module.constructs.add(f"builtin:{name}")
+        if name in ("max", "min"):
+            items = [self.expression((), depth) for _ in range(self.choose([2, 2, 3]))]
+            lows = [item.low for item in items]
+            low = min(lows) if all(lows) else None
+            return Value(f"{name}({', '.join(i.text for i in items)})", (), max(i.bound for i in items), low)
+        if name == "abs":
+            inner = self.expression((), depth)
+            return Value(f"abs({inner.text})", (), inner.bound, inner.low)
+        form = self.choose(["square", "cube", "positive"])
+        if form == "positive":
+            base, exponent = self.positive((), depth), self.squash(self.expression((), depth))
+            bound = max(base.bound, 1.0 / base.low) ** exponent.bound
+            return self.limited(Value(f"pow({base.text}, {exponent.text})", (), bound))
+        power, limit = (2, 5.0) if form == "square" else (3, 3.0)
+        inner = self.squash(self.expression((), depth), limit)
+        low = inner.low**power if inner.low else None
+        return self.limited(Value(f"pow({inner.text}, {power})", (), inner.bound**power, low))
+
+    def local_call(self, shape: Shape, depth: int) -> Value | None:
+        """A call of a function defined inside (once, again, in a loop)."""
+        local = self.choose([local for local in self.locals if local.result == shape])
+        count = len(local.parameters) - (self.number(0, local.defaults) if local.defaults else 0)
+        arguments = [self.squash(self.expression(s, depth), HELPER_ARGUMENT_BOUND) for s in local.parameters[:count]]
+        local.calls += 1
+        if local.calls > 1:
+            self.module.constructs.add("local:called-again")
+        if self.loops:
+            self.module.constructs.add("local:called-in-loop")
+        sees = frozenset().union(*(argument.sees for argument in arguments))
+        text = f"{local.name}({', '.join(argument.text for argument in arguments)})"
+        return Value(text, shape, local.bound, fresh=False, sees=sees)
+
+    def function_argument(self, shape: Shape, depth: int) -> Value | None:
+        """A helper given a function by name: numpy's, or one of the user's."""
+        applier = self.module.applier(self.choose(list(APPLIERS)))
+        if self.chance(60):
+            avoid = "numpy-function-passed-and-called" in self.module.avoid
+            passed = self.choose(PASSED_NUMPY_ONLY if avoid else PASSED_NUMPY)
+            self.module.constructs.add("function-argument:numpy")
+        else:
+            passed = self.module.unary(shape)
+            self.module.constructs.add("function-argument:user")
+        argument = self.squash(self.expression(shape, depth), HELPER_ARGUMENT_BOUND)
+        if self.chance(30):
+            text = f"{applier}(fn={passed}, a={argument.text})"
+        else:
+            text = f"{applier}({passed}, {argument.text})"
+        return Value(text, shape, APPLIED_BOUND, fresh=False, sees=argument.sees)
+
+    # -- statements ----------------------------------------------------------------------------------
+
+    def python_statement(self) -> bool:
+        kinds = [(2, self.guard), (1, self.log_line), (2, self.several_targets), (1, self.errstate)]
+        if not (self.nesting or self.loops or self.sealed) and len(self.locals) < 3:
+            kinds.append((4, self.define_local))
+        if any(name in self.scope for name in self.pristine):
+            kinds.append((3, self.update_argument))
+        return self.pick(kinds)()
+
+    def define_local(self) -> bool:
+        """``def h(z, ...)`` or ``h = lambda z: ...`` reading some enclosing names (as they are at the call)."""
+        parameters = tuple((self.module.name("z"), self.some_shape()) for _ in range(self.choose([1, 1, 2])))
+        result = self.some_shape()
+        writer = _Function(
+            self.module, parameters, results=(result,), level=self.level, argument_bound=HELPER_ARGUMENT_BOUND
+        )
+        writer.sealed = True
+        for name, value in self.scope.items():
+            if self.chance(50):  # squashed: what the name holds at the call may differ from what it holds here
+                writer.scope[name] = Value(f"np.tanh({name})", value.shape, 1.0, fresh=False)
+        name = self.module.name("h")
+        defaults = 1 if len(parameters) > 1 and parameters[-1][1] == () and self.chance(50) else 0
+        signature = ", ".join(
+            p if i < len(parameters) - defaults else f"{p}=0.5" for i, (p, _) in enumerate(parameters)
+        )
+        if self.chance(50):
+            body = writer.expression(result, self.number(1, 2))
+            self.write(f"{name} = lambda {signature}: {body.text}")
+            bound = body.bound
+            self.module.constructs.add("local:lambda")
+        else:
+            for _ in range(self.number(0, 2)):
+                self.module.budget -= 1
+                writer.assign()
+            writer.write_return()
+            self.write(f"def {name}({signature}):")
+            for line in writer.lines:
+                self.write(line)
+            bound = writer.returned[0][0]
+            self.module.constructs.add("local:def")
+        self.locals.append(_Local(name, tuple(shape for _, shape in parameters), defaults, result, bound))
+        return True
+
+    def guard(self) -> bool:
+        """``assert`` on a value's shape or finiteness, or ``raise`` behind a test that never passes."""
+        name = self.choose(list(self.scope))
+        shape = self.scope[name].shape
+        self.module.constructs.add("statement:assert")
+        if self.chance(25):
+            with self.block(f"if np.any(np.isnan({name})):"):
+                self.write(f"raise ValueError(f'nan in {{np.shape({name})}}')")
+            return True
+        if "assert-equal-to-a-tuple" not in self.module.avoid:
+            shaped = f"assert np.shape({name}) == {shape_text(shape) if shape else '()'}"
+        elif shape:
+            shaped = f"assert np.shape({name})[0] == {shape[0]}"
+        else:
+            shaped = f"assert np.size({name}) == 1"
+        self.write(
+            self.choose(
+                [
+                    shaped,
+                    f"assert np.ndim({name}) == {len(shape)}, f'{{np.ndim({name})}} axes'",
+                    f"assert np.all(np.isfinite({name})), 'not finite'",
+                ]
+            )
+        )
+        return True
+
+    def log_line(self) -> bool:
+        """A call made for its effect (in the forward sweep only)."""
+        name = self.choose(list(self.scope))
+        self.write(f'logging.debug("%s", np.sum({name}))')
+        self.module.constructs.add("statement:log")
+        return True
+
+    def several_targets(self) -> bool:
+        """``a = b = <number>``, or ``y[i] = y[j] = v`` into an array no other name sees."""
+        arrays = [n for n, value in self.scope.items() if self.writable(n) and value.fresh and value.shape]
+        if not arrays or self.chance(40):
+            names = [self.module.name("v"), self.module.name("v")]
+            value = self.expression((), self.number(1, 2))
+            self.write(f"{names[0]} = {names[1]} = {value.text}")
+            for name in names:
+                self.bind(name, value)
+            self.module.constructs.add("statement:several-targets")
+            return True
+        name = self.choose(arrays)
+        target = self.scope[name]
+        (first, part), (second, other) = self.part(target.shape), self.part(target.shape)
+        value = self.limited(self.expression(part if part == other else (), self.number(1, 2)))
+        self.write(f"{name}[{first}] = {name}[{second}] = {value.text}")
+        self.scope[name] = dataclasses.replace(target, bound=max(target.bound, value.bound), low=None)
+        self.module.constructs.add("statement:several-parts")
+        return True
+
+    def errstate(self) -> bool:
+        """Straight-line statements inside ``with np.errstate(...)``."""
+        context = self.choose(['divide="ignore"', 'invalid="ignore", over="ignore"', 'all="warn"'])
+        with self.block(f"with np.errstate({context}):"):
+            for _ in range(self.number(1, 2)):
+                self.module.budget -= 1
+                self.pick([(3, self.assign), (1, self.reassign), (1, self.augment), (1, self.write_part)])()
+        self.module.constructs.add("statement:errstate")
+        return True
+
+    def update_argument(self) -> bool:
+        """An update in place of one of f's array arguments, keeping it within max(its bound, 1)."""
+        name = self.choose([name for name in self.pristine if name in self.scope])
+        target = self.scope[name]
+        index, part = (None, target.shape) if self.chance(30) else self.part(target.shape)
+        operator = self.choose(["*=", "/="] if index is None else ["=", "*=", "/="])
+        shape = self.pick([(3 if s == part else 1, s) for s in operand_shapes(part)])
+        if operator == "/=":
+            value = self.positive(shape, self.number(0, 1), at_least=1.0)
+        else:
+            value = self.squash(self.expression(shape, self.number(1, 2)))
+        self.write(f"{name if index is None else f'{name}[{index}]'} {operator} {value.text}")
+        self.scope[name] = dataclasses.replace(target, bound=max(target.bound, 1.0), low=None)
+        self.module.constructs.add("argument-updated-in-place")
+        return True
+
+    def add_weight(self, shape: Shape) -> Value:
+        """An entry of f's dict of weights (made on first use), read by its key written out."""
+        if self.weights is None:
+            self.weights = self.module.name("params")
+            self.parameters[self.weights] = {}
+        weights = self.parameters[self.weights]
+        key = f"W{len(weights) + 1}"
+        weights[key] = shape
+        entry = f'{self.weights}["{key}"]'
+        self.scope[entry] = Value(entry, shape, self.argument_bound, fresh=False)
+        self.module.constructs.add("dict-of-weights")
+        return self.read(entry)
+
+
+class _Function(_PythonForms):
     """Writes one function's body, knowing what each name in scope holds."""
 
     def __init__(
@@ -363,6 +765,10 @@ class _Function:
         self.indices: list[tuple[str, int]] = []  # loop variables in scope: name, stop (0 <= name < stop)
         self.returned: list[tuple[float, ...]] = []  # bounds of each return statement's values
         self.owners: dict[int, _Loop | None] = {}  # alias group -> the loop whose body made its array (None: none)
+        self.sealed = False  # the body of a function defined inside: grows no parameter of f
+        self.locals: list[_Local] = []  # functions defined inside, in scope from their definition on
+        self.weights: str | None = None  # f's dict of weights, once it has one
+        self.pristine: set[str] = set()  # f's array parameters never rebound: still the caller's arrays
         for name, shape in parameters:
             self.declare_parameter(name, shape)
 
@@ -409,6 +815,8 @@ class _Function:
     def declare_parameter(self, name: str, shape: Shape) -> None:
         self.parameters[name] = shape
         self.scope[name] = Value(name, shape, self.argument_bound, fresh=False)
+        if shape and self.level == 0:
+            self.pristine.add(name)
 
     def add_parameter(self, shape: Shape) -> Value:
         name = self.module.name("x")
@@ -423,6 +831,7 @@ class _Function:
     def bind(self, name: str, value: Value) -> None:
         """``name = value``: what the scope knows afterwards."""
         memories = value.memories.union(*(self.scope[seen].memories for seen in value.sees if seen in self.scope))
+        self.pristine.discard(name)
         for seen in value.sees:
             self.share(seen)
         if name not in self.scope and self.loops:
@@ -505,6 +914,7 @@ class _Function:
                 (1, self.linear_algebra),
                 (0 if "conditional-expression" in self.module.avoid else 1, self.conditional),
                 (1, self.helper_call),
+                (1, self.python_expression),
             ]
         )
         value = build(shape, depth - 1)
@@ -514,14 +924,21 @@ class _Function:
         names = [name for name, value in self.scope.items() if value.shape == shape]
         bridges = self.bridges(shape)
         options = [(6, "name")] if names else []
-        if self.level == 0 and len(self.parameters) < MAX_PARAMETERS:
+        if self.level == 0 and not self.sealed and len(self.parameters) < MAX_PARAMETERS:
             options.append((1 if names else 3, "parameter"))
+        weights = self.parameters.get(self.weights, {})
+        if shape and self.level == 0 and not self.sealed and len(weights) < 4 and self.chance(8):
+            options.append((1, "weight"))
         if bridges:
             options.append((1 if names else 6, "bridge"))
         options.append((1, "constant"))
         kind = self.pick(options)
         if kind == "name":
             return self.read(self.choose(names))
+        if kind == "weight" and (self.weights or len(self.parameters) < MAX_PARAMETERS):
+            return self.add_weight(shape)
+        if kind == "weight":
+            return self.constant(shape)
         if kind == "parameter":
             return self.add_parameter(shape)
         if kind == "bridge":
@@ -1056,6 +1473,7 @@ class _Function:
             (1, self.write_part),
             (1, self.call_statement),
             (returns, self.early_return),
+            (2, self.python_statement),
         ]
         if "aliases" not in self.module.avoid:
             kinds.append((2, self.alias))
@@ -1245,7 +1663,7 @@ class _Function:
             else:
                 reduce = self.choose(["np.sum", "np.mean"])
                 bound = value.bound * (math.prod(value.shape) if reduce == "np.sum" else 1)
-                terms.append(Value(f"{reduce}({name})", (), bound))
+                terms.append(Value(f"{reduce}({value.text})", (), bound))
         if not terms:
             terms.append(self.expression(shape, 2))
         if len(terms) == 1:

