@@ -83,7 +83,7 @@ from tests.programs import Program, programs
 DEFAULT_EXAMPLES = 200
 # Constructs (tests.programs.AVOIDABLE) not written while a known s2sad bug fails them: each has a
 # REGRESSION with its ``bug``; drop it from here once that is fixed.
-KNOWN_BUGS = frozenset({"nested-list-comprehension", "numpy-function-passed-and-called", "assert-equal-to-a-tuple"})
+KNOWN_BUGS = frozenset({"nested-list-comprehension"})
 DOT_RTOL = 1e-10  # the two modes compute the same sums in different orders: only rounding may differ
 # A product that is zero but computed from terms of order one that cancel (inputs are of order
 # one) leaves rounding of about 1e-16 on either side; below this both sides are zero.
@@ -497,7 +497,6 @@ REGRESSIONS = [
         {"x": ()},
         "x",
         (),
-        bug="both modes refuse it: 'the attribute .cos is not supported' at g(np.cos, x) (in either order of the two)",
     ),
     Regression(
         "assert-a-shape-equal-to-a-tuple",
@@ -509,8 +508,6 @@ REGRESSIONS = [
         {"x": (2,)},
         "x",
         (),
-        bug="with S2SAD_LINT=1 (as in the tests) both modes fail IR lint: 'If 3 (after normalize): its test is not "
-        "a condition on atoms' (np.ndim(x) == 1 and np.shape(x)[0] == 2 pass)",
     ),
     Regression(
         "a-nested-list-comprehension",
@@ -522,7 +519,9 @@ REGRESSIONS = [
         "x",
         (),
         bug="both modes refuse it: 'appending to a list while another name, which sees the same list, is read "
-        "afterwards' (np.array of a list of np.array([...]) comprehensions is differentiated)",
+        "afterwards'; not the comprehension's doing: lists of lists built in a loop (inner = []; ...; "
+        "outer.append(inner)) are refused alike, the aliases analysis not telling this trip's inner from those "
+        "outer holds (np.array of a list of np.array([...]) comprehensions is differentiated)",
     ),
     Regression(
         "an-array-written-into-itself",

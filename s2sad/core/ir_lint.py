@@ -221,13 +221,13 @@ def _operation(node) -> bool:
 
 
 def _condition(node) -> bool:
-    """A test: an atom, a comparison of atoms, or ``and`` / ``or`` of atoms, perhaps negated."""
+    """A test: an atom, a comparison of data, or ``and`` / ``or`` of atoms, perhaps negated."""
     while isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
         node = node.expression
     match node:
         case cst.BooleanOperation():
             return _condition(node.left) and _condition(node.right)
-        case cst.Comparison():
-            return _atom(node.left) and all(_atom(c.comparator) for c in node.comparisons)
+        case cst.Comparison():  # of atoms, or of a tuple written out: np.shape(x) == (2,)
+            return _data(node.left) and all(_data(c.comparator) for c in node.comparisons)
         case _:
             return _atom(node)

@@ -10,6 +10,7 @@ from s2sad import rules
 from s2sad.normalize import comprehensions, expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
+from s2sad.core.facts import FunctionValue, Resolution
 from s2sad.frontend.resolve import is_library_call
 from s2sad.frontend.scope import dotted
 from s2sad.rules import syntax
@@ -31,6 +32,12 @@ def call(state: State, node: cst.Call):
         return apply(state, found.name, node, positional, keywords, kind=found.kind)
     if text is not None and state.resolution(text) == "global" and is_library_call(state.unit.resolutions[text]):
         return _library_call(state, node, state.unit.resolutions[text].name, positional, keywords)
+    value = state.unit.resolutions[text].source if text is not None and state.resolution(text) == "global" else None
+    if isinstance(value, FunctionValue):  # named as a value first (g(np.cos, x)), then called: np.cos(x)
+        if value.kind == "function":
+            resolution = Resolution("function", text, value.source)
+            return _inlined_value(state, node, text, inlining.inline(state, node, resolution, positional, keywords))
+        return apply(state, value.name, node, positional, keywords, kind=value.kind)
     if isinstance(function, cst.Attribute):
         return _method(state, node, positional, keywords)
     state.refuse(function, "calling this is")

@@ -37,11 +37,15 @@ def atom(state: State, node: cst.BaseExpression) -> cst.BaseExpression:
         _refuse_whole_dict(state, node)
         return node
     text = dotted(node)
-    if text is not None and state.resolution(text) == "global":
-        return node
+    if text is not None and state.resolution(text) in ("global", *_FUNCTION_KINDS):
+        return node  # a global, or a function named as a value (called elsewhere): apply(np.cos, x)
     name = state.temp()
     assignments.assign_name(state, name, node, state.where(written) if written in state.unit.positions else None)
     return cst.Name(name)
+
+
+# What a name of a function resolves to when it is also called in the function (resolve keeps one).
+_FUNCTION_KINDS = ("function", "rule", "zero_derivative", "inactive_only")
 
 
 def literal(state: State, node: cst.BaseExpression) -> cst.BaseExpression | None:
