@@ -8,8 +8,8 @@ adjoints and tangents are zeros. A solve reads the factor through the tuple it i
 back one adjoint per item of it.
 
 cho_factor computes the factor on one triangle of a copy of ``a`` and leaves the other triangle
-of that copy as it was (scipy's documentation calls it arbitrary data): it is differentiated as
-that copy, after checking that it is one. cho_solve reads the factor's triangle only, so the other
+of that copy as it was (scipy's documentation calls it arbitrary data; scipy 1.18 zeroes it): it is
+differentiated as that copy after checking that it is one, or as zeros where this scipy zeroes it. cho_solve reads the factor's triangle only, so the other
 triangle gets no gradient. LU is differentiated at fixed pivots, for square matrices; least
 squares for matrices of full rank (the solution jumps where the rank changes).
 
@@ -17,6 +17,8 @@ scipy is imported where a helper needs it, never when s2sad is imported.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -68,9 +70,25 @@ def _flag_zeros(flag, factor):
 # cho_factor and cho_solve
 
 
+@functools.cache
+def _scipy_zeroes_the_other_triangle() -> bool:
+    """Whether this scipy zeroes the triangle of cho_factor's result without the factor (1.18 does;
+    earlier versions leave the input's entries there)."""
+    from scipy.linalg import cho_factor
+
+    return cho_factor(np.array([[4.0, 1.0], [1.0, 3.0]]))[0][1, 0] == 0.0
+
+
 def _other_triangle_kept(c, a, lower) -> bool:
-    """Whether the triangle of ``c`` the factor is not on is ``a``'s own, as scipy leaves it."""
-    return np.array_equal(_triangle(c, not lower, 1), _triangle(a, not lower, 1))
+    """Whether the triangle of ``c`` the factor is not on is ``a``'s own, as scipy before 1.18 leaves it."""
+    return not _scipy_zeroes_the_other_triangle() and np.array_equal(
+        _triangle(c, not lower, 1), _triangle(a, not lower, 1)
+    )
+
+
+def _other_triangle_zero(c, lower) -> bool:
+    """Whether that triangle is zeros this scipy puts there: a constant, with derivative zero."""
+    return _scipy_zeroes_the_other_triangle() and not np.any(_triangle(c, not lower, 1))
 
 
 def _factor(c, lower):
@@ -84,6 +102,8 @@ def cho_factor_adjoint(d_parts, parts, a):
     lower = _is_lower(lower)
     d_a = cholesky_adjoint(_triangle(d_c, lower), _factor(c, lower), not lower)
     d_other = _triangle(d_c, not lower, 1)
+    if _other_triangle_zero(c, lower):
+        return d_a
     if np.any(d_other) and not _other_triangle_kept(c, a, lower):
         raise BadArgument(
             "the triangle of cho_factor's result that does not hold the factor is read, and it is not the "
@@ -101,7 +121,9 @@ def cho_factor_tangent(d_a, parts, a):
     lower = _is_lower(flag)
     d_factor = cholesky_tangent(d_a, _factor(c, lower), not lower)
     d_other = _triangle(d_a, not lower, 1)
-    if not _other_triangle_kept(c, a, lower):
+    if _other_triangle_zero(c, lower):
+        d_other = np.zeros_like(d_factor)
+    elif not _other_triangle_kept(c, a, lower):
         d_other = np.where(_triangle(np.ones_like(c, dtype=bool), not lower, 1), np.nan, 0.0).astype(c.dtype)
     return [d_factor + d_other, _flag_zeros(flag, c)]
 
