@@ -49,7 +49,10 @@ def modified_bessel_i(x, order=0, derivative=0):
 
 
 def _in_dtype_of(value, x):
-    """``value`` in x's floating dtype (scipy computes these in float64): float32 stays float32."""
+    """``value`` in x's floating dtype (scipy computes these in float64): float32 stays float32, and a
+    Python number gives a Python float (weak, as numpy takes it: it does not make float32 float64)."""
+    if type(x) in (float, int) and np.ndim(value) == 0:
+        return float(value)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f":
         return np.asarray(value, dtype=dtype)[()]
