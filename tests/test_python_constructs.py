@@ -362,12 +362,20 @@ def scaled(x, *factors, shift=0.0):
     return x * factors[0] + factors[-1] + shift
 
 
+def layer(h, *extra, **options):
+    out = np.tanh(h * options["scale"])
+    for name, value in options.items():
+        out = out + value * 0.1
+    return out + sum(extra)
+
+
 def f(x):
-    return total(x, np.sin(x), x[:2]) + np.sum(scaled(x, 2.0, x[0], shift=1.0)) + total()
+    total_part = total(x, np.sin(x), x[:2]) + np.sum(scaled(x, 2.0, x[0], shift=1.0)) + total()
+    return total_part + np.sum(layer(x, x[0], 2.0, scale=x[1], shift=0.5))
 """
 
 
-def test_star_args_of_a_helper_are_the_calls_extra_arguments(tmp_path):
+def test_star_args_and_kwargs_of_a_helper_are_the_calls_extra_arguments(tmp_path):
     module = write_module(tmp_path, STAR_ARGS)
     x = np.array([0.3, -1.2, 0.8])
     expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
@@ -375,6 +383,8 @@ def test_star_args_of_a_helper_are_the_calls_extra_arguments(tmp_path):
     assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
     with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
         s2sad.grad(module.scaled)
+    with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
+        s2sad.grad(module.layer)
 
 
 LOCAL_DICTS = """

@@ -65,8 +65,6 @@ class _Gate(cst.CSTVisitor):
         if definition.asynchronous is not None:
             self.refuse(definition, "async functions are")
         params = definition.params
-        if params.star_kwarg is not None:
-            self.refuse(params.star_kwarg, "**kwargs parameters are", "list the parameters by name")
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 param.default.visit(self)

@@ -83,6 +83,9 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     params = callee.function.params
     declared = [*params.posonly_params, *params.params, *params.kwonly_params]
     arguments = _bind(state, node, callee, declared, positional, keywords)
+    collector, collected = _keywords_collected(callee, arguments)
+    if collector is not None:
+        inner.dicts[collector] = collected
     arguments = {name: argument for name, argument in arguments.items() if name not in functions}
     for name, argument in arguments.items():
         items = tuples.static_tuple(state, argument) if tuples.is_static_tuple(state, argument) else None
@@ -188,8 +191,9 @@ def _bind(state: State, node, callee: Unit, declared, positional, keywords) -> d
     star = callee.function.params.star_arg
     if isinstance(star, cst.Param):  # *args: the call's extra positional arguments, a tuple known here
         bound[star.name.value] = cst.Tuple(elements=[cst.Element(v) for v in positional[len(by_position) :]])
+    collects = isinstance(callee.function.params.star_kwarg, cst.Param)
     for key, value in keywords.items():
-        if key not in names or key in bound:
+        if (key not in names and not collects) or key in bound:
             state.refuse(
                 node, f"the keyword argument '{key}' of '{callee.name}' is", f"its parameters: {', '.join(names)}"
             )
@@ -198,6 +202,20 @@ def _bind(state: State, node, callee: Unit, declared, positional, keywords) -> d
     if missing:
         state.refuse(node, f"calling '{callee.name}' without {', '.join(missing)} is")
     return bound
+
+
+def _keywords_collected(callee: Unit, bound: dict) -> tuple[str | None, dict]:
+    """``**kwargs``: its name, and the call's keyword arguments no parameter takes, a dict known here
+    (key -> (key as written, atom)); they leave ``bound``."""
+    star = callee.function.params.star_kwarg
+    if not isinstance(star, cst.Param):
+        return None, {}
+    params = callee.function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    if isinstance(params.star_arg, cst.Param):
+        names.add(params.star_arg.name.value)
+    extra = {key: (cst.SimpleString(repr(key)), bound.pop(key)) for key in list(bound) if key not in names}
+    return star.name.value, extra
 
 
 def returned_tuple(state: State, value: cst.BaseExpression):

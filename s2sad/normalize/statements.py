@@ -23,6 +23,8 @@ def lower_function(state: State) -> ir.Function:
     params = definition.params
     if isinstance(params.star_arg, cst.Param):  # in the user's helpers, a call's extra arguments: a tuple
         state.refuse(params.star_arg, "*args parameters of the differentiated function are", "list them by name")
+    if isinstance(params.star_kwarg, cst.Param):  # in the user's helpers, a call's extra keywords: a dict
+        state.refuse(params.star_kwarg, "**kwargs parameters of the differentiated function are", "list them")
     declared = (*params.posonly_params, *params.params, *params.kwonly_params)
     parameters = tuple(p.name.value for p in declared)
     parameter_origins = {p.name.value: state.where(p.name) for p in declared}
