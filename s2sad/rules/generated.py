@@ -166,8 +166,12 @@ def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
     return Example(f"_rt.norm_tangent(d, np.linalg.norm({norm}), x, {options})", {"d": shape, "x": shape})
 
 
+# The tangent of the norm, for second derivatives: of the 2-norm and the Frobenius norm only (the helpers
+# refuse the others at run time: no second derivative of those norms yet). norm_directional, the
+# tangent of every ord, is norm_tangent there.
 @adjoint(
     "s2sad.runtime.norm_tangent",
+    aliases=("s2sad.runtime.norm_directional",),
     examples=(
         _norm_example("x", "None, None, False", (4,)),
         _norm_example("x", "None, None, False", (3, 2)),

@@ -67,40 +67,6 @@ def norm_tangent_rule(d_x, out, x, ord=None, axis=None, keepdims=False):
     return _rt.norm_directional(d_x, out, x, ord, axis, keepdims)
 
 
-def _norm_example(norm: str, options: str, shape: tuple[int, ...]) -> Example:
-    call = f"_rt.norm_directional(d, np.linalg.norm({norm}), x, {options})"
-    return Example(call, {"d": shape, "x": shape})
-
-
-# The tangent of the norm, for second derivatives: of the 2-norm and the Frobenius norm only (the
-# helpers refuse the others, at run time: no second derivative of those norms yet).
-@adjoint(
-    "s2sad.runtime.norm_directional",
-    examples=(
-        _norm_example("x", "None, None, False", (4,)),
-        _norm_example("x, axis=1", "None, 1, False", (3, 4)),
-        _norm_example("x, 2, 0, True", "2, 0, True", (3, 4)),
-        _norm_example("x, 'fro'", "'fro', None, False", (3, 4)),
-    ),
-)
-def norm_directional_adjoint_rule(d_out, out, dx, norm, x, ord=None, axis=None, keepdims=False):
-    # out = <x, dx> / norm over the reduced axes (0 where norm == 0, where out is 0 too)
-    return (
-        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, x, ord, axis, keepdims), dx),
-        -d_out * out / np.where(norm == 0, 1.0, norm),
-        _rt.unbroadcast(_rt.norm_adjoint(d_out, norm, dx, ord, axis, keepdims), x),
-    )
-
-
-@tangent("s2sad.runtime.norm_directional")
-def norm_directional_tangent_rule(d_dx, d_norm, d_x, out, dx, norm, x, ord=None, axis=None, keepdims=False):
-    return (
-        _rt.norm_tangent(d_dx, norm, x, ord, axis, keepdims),
-        -d_norm * out / np.where(norm == 0, 1.0, norm),
-        _rt.norm_tangent(dx, norm, d_x, ord, axis, keepdims),
-    )
-
-
 @adjoint(
     "numpy.linalg.inv",
     aliases=("scipy.linalg.inv",),
