@@ -3,9 +3,9 @@
 
 They carry no derivative and the reverse sweep never runs them again::
 
-    assert x.ndim == 1, "a vector"      _n1 = x.ndim == 1
-                                        if _n1: pass
-                                        else: _n2 = AssertionError("a vector"); _rt.fail(_n2)
+    assert x.ndim == 1, "a vector"      _n1 = x.ndim
+                                        if not _n1 == 1:
+                                            _rt.fail(AssertionError("a vector"))
     with np.errstate(divide="ignore"):  _n3 = np.errstate(divide="ignore"); _rt.enter(_n3)
         y = np.log(x)                   y = np.log(x)
                                         _rt.leave(_n3)
@@ -38,7 +38,8 @@ def assert_statement(state: State, node: cst.Assert) -> None:
         raised = cst.Call(func=cst.Name(state.names.builtin("AssertionError")), args=[cst.Arg(m) for m in message])
         state.emit_assign(error, raised, None, {}, False, state.origin)
         _runtime_call(state, "fail", cst.Name(error))
-    state.statements.append(ir.If(state.next_id(), test, (), tuple(failing), state.origin))
+    failed = cst.UnaryOperation(operator=cst.Not(), expression=test)
+    state.statements.append(ir.If(state.next_id(), failed, tuple(failing), (), state.origin))
 
 
 def raise_statement(state: State, node: cst.Raise) -> None:
