@@ -34,6 +34,7 @@ def slope(function, jvp_function, wrt: tuple[str, ...], direction: tuple[str, ..
     ``direction=None`` fixes the direction to 1.0 (the wrt argument must then be
     a scalar: the wrapper checks it at run time).
     """
+    jvp_function = inspect.unwrap(jvp_function)  # the jvp generated for arrays, not the one choosing a form
     unit = load.from_function(function)
     params = unit.function.params
     directions = [cst.Param(name=cst.Name(name)) for name in direction or ()]

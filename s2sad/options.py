@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["grad", "value_and_grad", "vjp", "jvp"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """``wrt`` holds parameter names; ``wrt_tuple`` says whether gradients come back as a tuple."""
+    """``wrt`` holds parameter names; ``wrt_tuple`` says whether gradients come back as a tuple;
+    ``structures`` the form of each differentiated argument that is a container of arrays (by name,
+    as runtime.structures.structure_of gives it), known from a call."""
 
     kind: Kind = "grad"
     wrt: tuple[str, ...] = ()
     wrt_tuple: bool = False
     mode: Literal["reverse", "forward"] = "reverse"
+    structures: tuple[tuple[str, Any], ...] = ()

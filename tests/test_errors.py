@@ -24,9 +24,9 @@ GENERATION_ERRORS = [
     ),
     (
         "res = np.linalg.eigh(x)\n    return np.sum(res.values)",
-        "res.values",
+        "values",
         errors.UnsupportedSyntax,
-        "a field of 'res'",
+        "'.values' is not a field of this result (eigenvalues, eigenvectors)",
     ),
     ("with open(y) as h:\n        x = x - 1\n    return x", "h:", errors.UnsupportedSyntax, "with ... as ... is not"),
     (

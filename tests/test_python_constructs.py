@@ -336,15 +336,17 @@ def g(cfg):
 """
 
 
-def test_fields_of_an_object_are_read_as_constants_and_refused_if_differentiated(tmp_path):
+def test_fields_of_an_object_are_read_as_constants_or_differentiated(tmp_path):
     module = write_module(tmp_path, CONFIG)
     config = module.Config(0.5, np.array([1.0, 2.0, 3.0]))
     x = np.array([0.1, -0.2, 0.3])
     expected = numeric_vjp(lambda v: module.f(v, config), [x], (0,), 1.0)[0]
     np.testing.assert_allclose(s2sad.grad(module.f)(x, config), expected, rtol=1e-6)
     assert s2sad.jvp(module.f)(x, config, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
-    with pytest.raises(s2sad.S2SADError, match="a field of 'cfg', which is differentiated"):
-        s2sad.grad(module.g)
+    d_config = s2sad.grad(module.g)(config)  # a named tuple differentiated: its gradient is one too
+    d_scale = numeric_vjp(lambda s: module.g(config._replace(scale=s)), [config.scale], (0,), 1.0)[0]
+    assert type(d_config) is module.Config and d_config.rate == 0.0
+    np.testing.assert_allclose(d_config.scale, d_scale, rtol=1e-6)
 
 
 STAR_ARGS = """

@@ -247,9 +247,15 @@ def _attribute(state: State, node: cst.Attribute):
         position = cst.Index(value=cst.Integer(str(parts.index(name))))
         index = index_value(state, [cst.SubscriptElement(slice=position)])
         return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False
+    if parts:
+        state.refuse(node.attr, f"'.{name}' is not a field of this result ({', '.join(parts)}): reading it is")
     if isinstance(base, cst.Name) and name not in syntax.NDARRAY_ATTRIBUTES and name not in syntax.REFUSED_ATTRIBUTES:
-        # A field of another object (a config's cfg.lr, a named tuple's): read as a value without derivative.
-        return node.with_changes(value=base, lpar=[], rpar=[]), None, {}, True
+        # A field of an object (a named tuple's, a dataclass's, a config's cfg.lr): the object is a
+        # container, its adjoint a dict by field (the runtime's structures), as a dict's by key.
+        state.lists.add(base.value)
+        state.ever_lists.add(base.value)
+        index = index_value(state, [cst.SubscriptElement(slice=cst.Index(value=cst.SimpleString(repr(name))))])
+        return node.with_changes(value=base, lpar=[], rpar=[]), "operator.getitem", {"a": base, "index": index}, False
     supported = ", ".join("." + a for a in sorted({*syntax.ATTRIBUTES, *syntax.PASSIVE_ATTRIBUTES}))
     state.refuse(
         node.attr,

@@ -88,6 +88,10 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
         inner.dicts[collector] = collected
     arguments = {name: argument for name, argument in arguments.items() if name not in functions}
     for name, argument in arguments.items():
+        if isinstance(argument, cst.Name) and argument.value in state.structures:  # a container of known form
+            inner.structures[name] = state.structures[argument.value]
+            inner.lists.add(name)
+            inner.ever_lists.add(name)
         items = tuples.static_tuple(state, argument) if tuples.is_static_tuple(state, argument) else None
         if items is not None:  # a tuple: the callee uses its items, as the caller would
             inner.tuples[name] = items

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import libcst as cst
 import libcst.matchers as m
@@ -64,6 +65,8 @@ class State:
         self.local_functions: dict[str, cst.FunctionDef] = {}
         self.dicts: dict[str, dict] = {}  # names holding a dict written here: key -> (key as written, atom)
         self.parts: dict[str, tuple[str, ...]] = {}  # names holding a named tuple of parts, and its fields
+        # Names holding a container of arrays whose form a call gave (options.structures), and that form.
+        self.structures: dict[str, Any] = {}
         self.depth = 0  # how many branches and loops enclose the statement being lowered
         self.bindings = bindings(unit.function)  # name -> how many places bind it
         # What the function returns, found by statements.body before its body is lowered:
@@ -123,8 +126,14 @@ class State:
             self.parts[target] = parts
         else:
             self.parts.pop(target, None)
+        structure = self._structure(value, rule, operands)
+        if structure is not None:
+            self.structures[target] = structure
+        else:
+            self.structures.pop(target, None)
         if (
             rule == "s2sad.list"
+            or structure is not None
             or (isinstance(value, cst.Name) and value.value in self.lists)
             or self.zero_list(value)
             or parts
@@ -134,6 +143,23 @@ class State:
             self.ever_lists.add(target)
         else:
             self.lists.discard(target)
+
+    def _structure(self, value, rule, operands):
+        """The container form ``value`` holds: a copy's, or a part's of a container of known form."""
+        if isinstance(value, cst.Name):
+            return self.structures.get(value.value)
+        base = operands.get("a")
+        if rule != "operator.getitem" or not isinstance(base, cst.Name) or base.value not in self.structures:
+            return None
+        form = part_structure(self.structures[base.value], _constant_key(operands["index"]))
+        if form is _MIXED:
+            raise UnsupportedSyntax(
+                f"the items of '{base.value}' are not all of one form (arrays beside containers, or containers "
+                "of different keys), and this reads one by a computed index or a slice: it is",
+                self.origin,
+                hint="read such items with indices written out, or make them of one form",
+            )
+        return form
 
     def flag(self, name: str, value: bool) -> None:
         self.emit_assign(name, cst.Name(str(value)), None, {}, False, self.origin)
@@ -158,3 +184,43 @@ def _parts(rule: str | None) -> tuple[str, ...]:
     """The fields of the named tuple the function of ``rule`` returns (np.linalg.eigh's), if it does."""
     found = rules.lookup(rule) if rule is not None else None
     return found.parts if found is not None and found.named else ()
+
+
+_SLICE, _COMPUTED, _MIXED = object(), object(), object()
+
+
+def _constant_key(index) -> object:
+    """The key of ``np.s_[key]`` written out (a number, a string), else _SLICE or _COMPUTED."""
+    if not (isinstance(index, cst.Subscript) and len(index.slice) == 1):
+        return _COMPUTED
+    element = index.slice[0].slice
+    if isinstance(element, cst.Slice):
+        return _SLICE
+    node = element.value
+    if isinstance(node, (cst.SimpleString, cst.Integer)):
+        return node.evaluated_value
+    if m.matches(node, m.UnaryOperation(operator=m.Minus(), expression=m.Integer())):
+        return -node.expression.evaluated_value
+    return _COMPUTED
+
+
+def part_structure(structure, key):
+    """The form of the part ``key`` of a container of form ``structure`` (see runtime.structures);
+    _MIXED when a computed key or a slice could give parts of different forms."""
+    kind, content = structure
+    if kind == "items":
+        return structure if key is _SLICE else content
+    if kind == "positions":
+        if isinstance(key, int) and -len(content) <= key < len(content):
+            return content[key]
+        forms = content
+    else:
+        found = dict(content)
+        if key in found:
+            return found[key]
+        if kind == "fields" and isinstance(key, int) and -len(content) <= key < len(content):
+            return content[key][1]  # a named tuple's field by position
+        forms = tuple(found.values())
+    if key is not _SLICE and forms and all(form == forms[0] for form in forms):
+        return forms[0]
+    return _MIXED

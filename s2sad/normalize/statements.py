@@ -29,6 +29,10 @@ def lower_function(state: State) -> ir.Function:
     parameters = tuple(p.name.value for p in declared)
     parameter_origins = {p.name.value: state.where(p.name) for p in declared}
     signature = params.visit(_StripAnnotations(state))
+    for name, structure in state.shared.options.structures:  # a container of arrays, of a form a call gave
+        state.structures[name] = structure
+        state.lists.add(name)
+        state.ever_lists.add(name)
     lowered, value = body(state)
     if isinstance(value, list):
         raise UnsupportedSyntax(

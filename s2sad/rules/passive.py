@@ -109,6 +109,8 @@ constant(
 
 guards(
     "s2sad.runtime.require_float",
+    "s2sad.runtime.require_container",
+    "s2sad.runtime.require_structure",
     "s2sad.runtime.require_scalar",
     "s2sad.runtime.require_unshared",
     "s2sad.runtime.require_length",

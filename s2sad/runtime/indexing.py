@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.runtime import structures
 from s2sad.runtime.facts import allocates, shape_only
 from s2sad.runtime.values import Shape, _zeros, zeros_like
 
@@ -21,9 +22,9 @@ def _is_basic_index(index) -> bool:
 @shape_only("x")
 def getitem_adjoint(g, x, index):
     """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
-    if isinstance(x, (list, tuple, dict)):  # a list, the parts a function returns, a dict: one adjoint each
+    if structures.is_container(x):  # a list, the parts a function returns, a dict, fields: one adjoint each
         d_x = zeros_like(x)
-        d_x[index] = g
+        d_x[structures.part_key(x, index)] = g
         return d_x
     if _gathers_rows(x, index):
         return _scatter_rows(g, x, index)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import BadArgument, Origin
+from s2sad.runtime import structures
 
 
 def _origin(where: str) -> Origin:
@@ -14,12 +15,8 @@ def _origin(where: str) -> Origin:
 
 
 def require_float(value, name: str, where: str):
-    """Refuse to differentiate with respect to integers, booleans and non-numbers (a dict: each value)."""
+    """Refuse to differentiate with respect to integers, booleans and non-numbers."""
     if type(value) is float:
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            require_float(item, f"{name}[{key!r}]", where)
         return
     dtype = getattr(value, "dtype", None)
     if getattr(dtype, "kind", None) == "f":  # np.issubdtype(dtype, np.floating), without its cost per call
@@ -30,6 +27,31 @@ def require_float(value, name: str, where: str):
         _origin(where),
         hint=f"pass floats (for example {name}.astype(float) or float({name})), " "or leave it out of wrt",
     )
+
+
+def require_container(value, name: str, where: str):
+    """An argument the function reads as a container of arrays (``p["w"]``, ``p.w``): its arrays must
+    hold floats (a setting beside them, an int or a string, gets None for a gradient)."""
+    if not structures.is_container(value):
+        raise BadArgument(
+            f"argument '{name}' is differentiated and read as a container of arrays, but holds "
+            f"{type(value).__name__}",
+            _origin(where),
+            hint=f"pass one of the {structures.CONTAINERS} the function reads",
+        )
+    structures.require_floats(value, name, lambda path, leaf: require_float(leaf, path, where))
+
+
+def require_structure(value, name: str, where: str, expected):
+    """An argument whose container form (see structures.structure_of) this derivative was generated for."""
+    if structures.structure_of(value) != expected:
+        raise BadArgument(
+            f"argument '{name}' is a container of another form (other items, keys or fields, or arrays where "
+            "there were containers) than this derivative was generated for",
+            _origin(where),
+            hint="call the derivative s2sad.grad (or jvp, vjp...) returned: it generates one for each form",
+        )
+    require_container(value, name, where)
 
 
 def require_scalar(value, where: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import BadArgument
+from s2sad.runtime import structures
 from s2sad.runtime.facts import allocates, shape_only
 
 
@@ -95,9 +96,9 @@ def broadcast_like(tangent, value):
 def like(g, x):
     """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
     the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype;
-    a dict of them for a dict (the gradient of a dict of weights, key by key)."""
-    if isinstance(x, dict):
-        return {key: like(g[key], value) for key, value in x.items()}
+    for a container of arrays (a dict of weights, a tuple, a dataclass), the same container of them."""
+    if structures.is_container(x):
+        return structures.gradient_like(g, x, like)
     if np.iscomplexobj(g) and not np.iscomplexobj(x):
         raise BadArgument(
             "a complex value reached the derivative of a real argument: s2sad differentiates real arithmetic "
@@ -119,8 +120,8 @@ def like(g, x):
 @shape_only("x")
 def copy_like(g, x):
     """Like ``like``, and never an array anything else refers to (a gradient the caller may update)."""
-    if isinstance(x, dict):
-        return {key: copy_like(g[key], value) for key, value in x.items()}
+    if structures.is_container(x):
+        return structures.gradient_like(g, x, copy_like)
     converted = like(g, x)
     if converted is g and isinstance(g, np.ndarray):
         return g.copy()
@@ -136,29 +137,29 @@ def owned(value):
 @allocates
 @shape_only("x")
 def zeros_like(x):
-    """A zero gradient for ``x``: 0.0 for a Python float, a list of them for a list or a tuple, else zeros."""
+    """A zero gradient for ``x``: 0.0 for a Python float, zeros for an array, a list of them for a
+    list or a tuple, a dict for a dict or an object with fields (see structures)."""
     if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):
         return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
-    if isinstance(x, list):
-        return [zeros_like(item) for item in x]
     if isinstance(x, Shape):
         return _zeros(x)
-    if isinstance(x, tuple):  # the parts a function returns (np.linalg.eigh's)
-        return [zeros_like(item) for item in x]
-    if isinstance(x, dict):  # a dict of weights: key by key
-        return {key: zeros_like(value) for key, value in x.items()}
+    if structures.is_container(x):
+        return structures.zero_parts(x, zeros_like)
     return np.zeros_like(x)
 
 
 @allocates
 def add_lists(a: list, b) -> list:
-    """Two adjoints of one list (or dict), added item by item."""
+    """Two adjoints of one list (or dict), added item by item (None: a setting's, which has none)."""
     if isinstance(a, dict):
-        return {
-            key: add_lists(value, b[key]) if isinstance(value, (list, dict)) else value + b[key]
-            for key, value in a.items()
-        }
-    return [add_lists(x, y) if isinstance(x, (list, dict)) else x + y for x, y in zip(a, b, strict=True)]
+        return {key: _added(value, b[key]) for key, value in a.items()}
+    return [_added(x, y) for x, y in zip(a, b, strict=True)]
+
+
+def _added(a, b):
+    if a is None or b is None:
+        return b if a is None else a
+    return add_lists(a, b) if isinstance(a, (list, dict)) else a + b
 
 
 @allocates

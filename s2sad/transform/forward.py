@@ -47,6 +47,11 @@ class _Tangents(Replay):
         guards = self.argument_guards()
         body = self.block(self.function.body[:-1])
         body[:0] = self.unbound(self.function.body[:-1])
+        body[:0] = [  # a container's tangent, as the caller's type, kept as generated code reads it
+            assign(self.names.adjoint(n), call(self.rt("parts"), cst.Name(self.names.adjoint(n)), cst.Name(n)), None)
+            for n in self.options.wrt
+            if n in self.function.lists
+        ]
         value = returned.value
         tangent = self.tangents.get(value.value) if isinstance(value, cst.Name) else None
         if tangent is None:

@@ -34,20 +34,18 @@ class Replay:
         return runtime(self.names, *attributes)
 
     def argument_guards(self) -> tuple[Line, ...]:
-        """A run-time check that each differentiated argument holds floating-point numbers."""
-        return tuple(
-            Line(
-                cst.Expr(
-                    call(
-                        self.rt("require_float"),
-                        cst.Name(name),
-                        string(name),
-                        string(str(self.function.parameter_origins[name])),
-                    )
-                )
-            )
-            for name in self.options.wrt
-        )
+        """A run-time check that each differentiated argument holds floating-point numbers (a container
+        of them, of the form it was generated for)."""
+        structures = dict(self.options.structures)
+        guards = []
+        for name in self.options.wrt:
+            where = [cst.Name(name), string(name), string(str(self.function.parameter_origins[name]))]
+            if name in structures:
+                check = call(self.rt("require_structure"), *where, cst.parse_expression(repr(structures[name])))
+            else:
+                check = call(self.rt("require_container" if name in self.function.lists else "require_float"), *where)
+            guards.append(Line(cst.Expr(check)))
+        return tuple(guards)
 
     def block(self, statements) -> list:
         lines: list = []

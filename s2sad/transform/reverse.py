@@ -122,11 +122,8 @@ class _ReverseSweep:
         """The gradient of each wrt argument, in the argument's type (float32 stays float32)."""
         gradients = []
         for name in wrt:
-            found = self.adjoints.get(name)
-            if found is None:
-                gradients.append(call(self.rt("zeros_like"), cst.Name(name)))
-            else:
-                gradients.append(call(self.rt("like"), found, cst.Name(name)))
+            found = self.adjoints.get(name) or call(self.rt("zeros_like"), cst.Name(name))
+            gradients.append(call(self.rt("like"), found, cst.Name(name)))
         return gradients
 
     def block(self, statements) -> list:
