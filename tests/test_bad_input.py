@@ -448,11 +448,11 @@ def test_nesting_past_the_recursion_limit_is_refused_not_a_recursion_error(tmp_p
 
 LOSS = "def f(x, y):\n    return np.sum(np.tanh(x) * y)\n"
 
-# (id, the value given as x, words) -- integers and booleans: tests/test_errors.py
+# (id, the value given as x, words) -- integers and booleans: tests/test_errors.py; lists and tuples
+# (containers, or passed whole to np.tanh): tests/test_structures.py
 RUN_TIME_REFUSALS = [
     ("complex-array", np.array([1.0 + 2.0j, 0.5]), "holds ndarray with dtype complex128, not floats"),
     ("complex-number", 1.0 + 2.0j, "holds complex, not floats"),
-    ("list-of-floats", [1.0, 2.0], "holds list, not floats"),
     ("none", None, "holds NoneType, not floats"),
     ("string", "1.5", "holds str, not floats"),
     ("numpy-integer", np.int32(3), "with dtype int32, not floats"),

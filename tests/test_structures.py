@@ -308,3 +308,30 @@ def f(p, x):
     with pytest.raises(s2sad.S2SADError, match="the items of '.*' are not all of one form") as caught:
         s2sad.grad(module.f)((np.ones(2), (np.ones(2), np.ones(2))), np.ones(2))
     assert caught.value.origin.line == 7
+
+
+NUMBERS = """
+import numpy as np
+
+def unpacked(theta, t):
+    k, c = theta
+    return np.sum(np.exp(-k * t) * c) + np.sum(np.asarray(theta) ** 3) + np.sum(np.array(theta) * 2.0)
+
+def whole(theta, t):
+    return np.sum(np.tanh(theta) * t)
+"""
+
+
+@pytest.mark.parametrize("kind", [list, tuple])
+def test_a_tuple_of_numbers_unpacked_or_made_an_array(kind, tmp_path):
+    module = write_module(tmp_path, NUMBERS)
+    theta, t = kind([0.3, 1.7]), np.linspace(0.0, 1.0, 5)
+    g = s2sad.grad(module.unpacked)(theta, t)
+    expected = gradient(lambda v: module.unpacked(kind(v.tolist()), t), np.array(theta))
+    assert type(g) is kind and all(type(item) is float for item in g)
+    np.testing.assert_allclose(g, expected, rtol=1e-6)
+    _, tangent = s2sad.jvp(module.unpacked)(theta, t, kind([1.0, -2.0]))
+    assert tangent == pytest.approx(expected[0] - 2.0 * expected[1], rel=1e-6)
+    with pytest.raises(s2sad.S2SADError, match="passing a list or tuple argument whole as 'x' of np.tanh") as caught:
+        s2sad.grad(module.whole)(theta, t)
+    assert caught.value.origin.line == 9

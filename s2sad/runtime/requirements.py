@@ -22,11 +22,10 @@ def require_float(value, name: str, where: str):
     if getattr(dtype, "kind", None) == "f":  # np.issubdtype(dtype, np.floating), without its cost per call
         return
     kind = f"{type(value).__name__} with dtype {dtype}" if dtype is not None else type(value).__name__
-    raise BadArgument(
-        f"argument '{name}' is differentiated but holds {kind}, not floats",
-        _origin(where),
-        hint=f"pass floats (for example {name}.astype(float) or float({name})), " "or leave it out of wrt",
-    )
+    hint = f"pass floats (for example {name}.astype(float) or float({name})), or leave it out of wrt"
+    if structures.is_container(value):
+        hint = "call the derivative s2sad.grad (or jvp, vjp...) returned, which generates one for containers"
+    raise BadArgument(f"argument '{name}' is differentiated but holds {kind}, not floats", _origin(where), hint=hint)
 
 
 def require_container(value, name: str, where: str):
