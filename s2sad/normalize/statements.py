@@ -11,7 +11,8 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.normalize import assignments, calls, control, effects, expressions, in_place, inlining
+from s2sad.normalize import assignments, calls, comprehensions, control, dicts, effects, expressions, in_place
+from s2sad.normalize import inlining
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -112,7 +113,7 @@ def statement(state: State, node) -> set[str] | None:
     if isinstance(node, cst.If):
         return control.if_statement(state, node)
     if isinstance(node, cst.For):
-        return control.for_loop(state, node)
+        return control.for_loop(state, dicts.keyed_loop(state, node))
     if isinstance(node, cst.While):
         return control.while_loop(state, node)
     if isinstance(node, cst.With):
@@ -122,6 +123,15 @@ def statement(state: State, node) -> set[str] | None:
         return set()
     if isinstance(node, cst.Assign) and isinstance(node.value, cst.Lambda):
         inlining.define(state, node.targets[0].target.value, node.value)
+        return set()
+    if (
+        isinstance(node, cst.Assign)
+        and isinstance(node.targets[0].target, cst.Name)
+        and inlining.is_partial(state, node.value)
+    ):
+        state.local_functions[node.targets[0].target.value] = inlining.partial(state, node.value)
+        return set()
+    if isinstance(node, cst.Assign) and comprehensions.assigned(state, node):
         return set()
     if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
         assignments.set_item(state, node.targets[0].target, node.value)
