@@ -82,7 +82,7 @@ REFUSALS = [
     refusal("yield-from", "def f(x):\n    y = yield from x\n    return y\n", "yield from", U, "yield is"),
     refusal(
         "dict-comprehension",
-        "def f(x):\n    d = {i: v for i, v in enumerate(x)}\n    return x\n",
+        "def f(x):\n    return x * len({i: v for i, v in enumerate(x)})\n",
         "{i: v",
         U,
         "dict comprehensions are not supported",
@@ -177,11 +177,9 @@ REFUSALS = [
         "star arguments (*args, **kwargs) in calls",
     ),
     refusal("starred-index", "def f(x, idx):\n    return np.sum(x[*idx])\n", "*idx", U, "starred indices"),
+    refusal("set-comprehension", "def f(x):\n    return x * len({v for v in x})\n", "{v for", U, "set comprehensions"),
     refusal(
-        "set-comprehension", "def f(x):\n    s = {v for v in x}\n    return x\n", "{v for", U, "set comprehensions"
-    ),
-    refusal(
-        "dict-comprehension", "def f(x):\n    s = {v: v for v in x}\n    return x\n", "{v: v", U, "dict comprehensions"
+        "dict-comprehension", "def f(x):\n    return x * len({v: v for v in x})\n", "{v: v", U, "dict comprehensions"
     ),
     refusal(
         "whole-dict", "def f(x):\n    s = {'a': x}\n    return s + 1.0\n", "s + 1.0", U, "using the dict 's' other"

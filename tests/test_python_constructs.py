@@ -256,7 +256,7 @@ def test_a_dict_of_weights_gets_a_dict_of_gradients_in_both_modes(tmp_path):
     "body, message",
     [
         ('p["w"][0] = 1.0\n    return np.sum(p["w"])', "it is an argument"),
-        ("return sum(np.sum(v) for v in p.values())", "'.values()'"),
+        ("return np.sum(p.items())", "'.items()' other than in a for loop or comprehension"),
     ],
 )
 def test_what_a_dict_of_weights_cannot_do_yet_is_refused(body, message, tmp_path):
@@ -308,13 +308,6 @@ def test_functions_passed_to_helpers_are_called_there_in_both_modes(tmp_path):
     np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
     direction = np.array([1.0, -0.5, 0.25, 2.0])
     assert s2sad.jvp(module.f)(x, direction)[1] == pytest.approx(float(expected @ direction), rel=1e-6)
-
-
-def test_a_function_defined_inside_passed_to_a_helper_is_refused(tmp_path):
-    source = FUNCTIONS_AS_VALUES + "\n\ndef g(x):\n    act = lambda v: v * x[0]\n    return np.sum(apply(act, x))\n"
-    module = write_module(tmp_path, source)
-    with pytest.raises(s2sad.S2SADError, match="passing 'act', a function defined inside, to 'apply' is not"):
-        s2sad.grad(module.g)
 
 
 CONFIG = """

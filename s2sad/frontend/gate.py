@@ -144,6 +144,10 @@ class _Gate(cst.CSTVisitor):
                 if not isinstance(targets[0], cst.Name):
                     self.refuse(node.value, "a lambda assigned other than to a name is", "act = lambda v: ...")
                 return  # a function defined inside, by a name: gated where it is called
+            if isinstance(node.value, (cst.DictComp, cst.SetComp)) and len(targets) == 1:
+                for child in node.value.children:  # normalize lowers it, assigned to a name
+                    child.visit(self)
+                return
         elif isinstance(node, cst.Expr):
             if m.matches(node.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("append")))):
                 if len(node.value.args) != 1 or node.value.args[0].keyword is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad import rules
-from s2sad.normalize import comprehensions, expressions, inlining
+from s2sad.normalize import comprehensions, dicts, expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
 from s2sad.core.facts import FunctionValue, Resolution
@@ -23,12 +23,17 @@ def call(state: State, node: cst.Call):
     text = dotted(function)
     if isinstance(function, cst.Name) and function.value in state.local_functions:
         definition = state.local_functions[text]
+        if isinstance(definition, inlining.Partial):
+            return _partial_call(state, node, text, definition, positional, keywords)
         return _inlined_value(state, node, text, inlining.inline_local(state, node, definition, positional, keywords))
     if text is not None and state.resolution(text) == "function":
         value = inlining.inline(state, node, state.unit.resolutions[text], positional, keywords)
         return _inlined_value(state, node, text, value)
     if text is not None and state.resolution(text) not in (None, "global"):
         found = state.unit.resolutions[text]
+        sized = dicts.length(state, positional[0]) if found.name == "builtins.len" and len(positional) == 1 else None
+        if sized is not None:
+            return sized, None, {}, False
         return apply(state, found.name, node, positional, keywords, kind=found.kind)
     if text is not None and state.resolution(text) == "global" and is_library_call(state.unit.resolutions[text]):
         return _library_call(state, node, state.unit.resolutions[text].name, positional, keywords)
@@ -38,9 +43,26 @@ def call(state: State, node: cst.Call):
             resolution = Resolution("function", text, value.source)
             return _inlined_value(state, node, text, inlining.inline(state, node, resolution, positional, keywords))
         return apply(state, value.name, node, positional, keywords, kind=value.kind)
+    if isinstance(function, cst.Attribute) and function.attr.value in dicts.METHODS:
+        found = dicts.method(state, node, positional, keywords)
+        if found is not None:
+            return found
     if isinstance(function, cst.Attribute):
         return _method(state, node, positional, keywords)
     state.refuse(function, "calling this is")
+
+
+def _partial_call(state: State, node: cst.Call, text: str, partial, positional, keywords):
+    """A call of a functools.partial: its function called with its arguments, then the call's."""
+    positional, keywords = [*partial.positional, *positional], {**partial.keywords, **keywords}
+    target = partial.target
+    if isinstance(target, inlining.Partial):
+        return _partial_call(state, node, text, target, positional, keywords)
+    if not isinstance(target, Resolution):  # a function defined inside
+        return _inlined_value(state, node, text, inlining.inline_local(state, node, target, positional, keywords))
+    if target.kind == "function":
+        return _inlined_value(state, node, text, inlining.inline(state, node, target, positional, keywords))
+    return apply(state, target.name, node.with_changes(func=partial.written), positional, keywords, kind=target.kind)
 
 
 def _inlined_value(state: State, node: cst.Call, text: str, value):

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from s2sad.normalize import assignments, control
+from s2sad.normalize import assignments, control, dicts
+from s2sad.normalize.nodes import bare
 from s2sad.normalize.state import State
 
 Comprehension = cst.ListComp | cst.GeneratorExp
@@ -24,6 +25,13 @@ Comprehension = cst.ListComp | cst.GeneratorExp
 
 def lower(state: State, node: Comprehension) -> cst.Name:
     """Build the comprehension's list, before the statement that reads it; the name holding it."""
+    (items,) = build(state, node, [node.elt])
+    return items
+
+
+def build(state: State, node, elements: list[cst.BaseExpression]) -> list[cst.Name]:
+    """The comprehension's loop, appending each of ``elements`` to a list of its own (a dict
+    comprehension's keys and values); the names holding the lists."""
     renames: dict[str, str] = {}
     loops = []
     for clause in _clauses(node.for_in):
@@ -36,19 +44,44 @@ def lower(state: State, node: Comprehension) -> cst.Name:
         target = _Renamed(renames).rename(clause.target)
         tests = [_Renamed(renames).rename(test.test) for test in clause.ifs]
         loops.append((target, iterable, tests))
-    items = state.names.role(f"v_items_{next(state.shared.temps)}")
-    assignments.assign_name(state, items, cst.List(elements=[]))
-    append = cst.Call(
-        func=cst.Attribute(value=cst.Name(items), attr=cst.Name("append")),
-        args=[cst.Arg(value=_Renamed(renames).rename(node.elt))],
-    )
-    body: cst.BaseStatement = cst.SimpleStatementLine(body=[cst.Expr(value=append)])
+    lists = []
+    appends = []
+    for element in elements:
+        items = state.names.role(f"v_items_{next(state.shared.temps)}")
+        assignments.assign_name(state, items, cst.List(elements=[]))
+        lists.append(cst.Name(items))
+        append = cst.Call(
+            func=cst.Attribute(value=cst.Name(items), attr=cst.Name("append")),
+            args=[cst.Arg(value=_Renamed(renames).rename(element))],
+        )
+        appends.append(cst.SimpleStatementLine(body=[cst.Expr(value=append)]))
+    body: list[cst.BaseStatement] = appends
     for target, iterable, tests in reversed(loops):
         for test in reversed(tests):
-            body = cst.If(test=test, body=cst.IndentedBlock(body=[body]))
-        body = cst.For(target=target, iter=iterable, body=cst.IndentedBlock(body=[body]))
-    control.for_loop(state, body)
-    return cst.Name(items)
+            body = [cst.If(test=test, body=cst.IndentedBlock(body=body))]
+        body = [cst.For(target=target, iter=iterable, body=cst.IndentedBlock(body=body))]
+    control.for_loop(state, dicts.keyed_loop(state, body[0]))
+    return lists
+
+
+def assigned(state: State, node: cst.Assign) -> bool:
+    """``q = {k: v for ...}`` (a dict: dicts.comprehension) or ``s = {v for ...}`` (a set, which carries no
+    derivative: nothing differentiated may go into it), lowered; False for another assignment."""
+    value = bare(node.value)
+    if not isinstance(value, (cst.DictComp, cst.SetComp)):
+        return False
+    target = node.targets[0].target
+    if len(node.targets) != 1 or not isinstance(target, cst.Name):
+        state.refuse(node, "assigning a dict or set comprehension other than to one name is", "q = {...}")
+    if state.depth and state.bindings[target.value] > 1:
+        state.refuse(value, f"rebinding the dict or set '{target.value}' inside a branch or loop is", "use one name")
+    if isinstance(value, cst.DictComp):
+        dicts.comprehension(state, target.value, value)
+        return True
+    (items,) = build(state, value, [value.elt])
+    made = cst.Call(func=cst.Name(state.names.builtin("set")), args=[cst.Arg(items)])
+    state.emit_assign(target.value, made, None, {}, True, state.where(value))
+    return True
 
 
 def _clauses(clause: cst.CompFor | None):

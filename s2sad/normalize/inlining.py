@@ -16,7 +16,7 @@ from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.errors import NotFound
 from s2sad.normalize import assignments, dicts, expressions, statements, tuples
-from s2sad.normalize.nodes import bare, call_arguments
+from s2sad.normalize.nodes import bare, bindings, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
 from s2sad.rules.templates import substitute
@@ -35,30 +35,101 @@ def define(state: State, name: str, definition: cst.FunctionDef | cst.Lambda) ->
     state.local_functions[name] = definition
 
 
-def inline_local(state: State, node: cst.Call, definition: cst.FunctionDef, positional, keywords):
+@dataclasses.dataclass(frozen=True)
+class Closure:
+    """A function defined inside, passed to a helper: the names of the function around it that it reads
+    were read into temporaries where it was passed (``captured``: name -> temporary; the helper cannot
+    rebind them, so they are the same when it calls it), and its globals are those of ``unit``, where it
+    is written."""
+
+    definition: cst.FunctionDef
+    unit: Unit
+    captured: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial:
+    """``functools.partial(fn, *args, **kwargs)``: ``fn`` resolved where it is written (a resolution, a
+    function defined inside, a closure or another partial), its arguments atoms computed there."""
+
+    target: object
+    written: cst.BaseExpression
+    positional: tuple
+    keywords: dict
+
+
+def is_partial(state: State, node: cst.BaseExpression) -> bool:
+    """Whether ``node`` is a call of functools.partial."""
+    node = bare(node)
+    text = dotted(node.func) if isinstance(node, cst.Call) else None
+    found = state.unit.resolutions.get(text) if text is not None and state.resolution(text) else None
+    return found is not None and found.name == "functools.partial"
+
+
+def partial(state: State, node: cst.Call) -> Partial:
+    """``functools.partial(fn, ...)``: its arguments computed now, as Python computes them; ``fn`` must be
+    known here (a function of the user's, one defined inside, a library function with a rule)."""
+    if state.depth:
+        state.refuse(node, "functools.partial inside a branch or loop is", "make it before the branch or loop")
+    positional, keywords = call_arguments(node)
+    if not positional:
+        state.refuse(node, "functools.partial without a function is")
+    function, *bound = positional
+    return Partial(
+        _function_named(state, function),
+        bare(function),
+        tuple(assignments.snapshot(state, value) for value in bound),
+        {key: assignments.snapshot(state, value) for key, value in keywords.items()},
+    )
+
+
+def _function_named(state: State, node: cst.BaseExpression):
+    """What the function ``node`` names is, resolved here: a resolution, or a function defined inside."""
+    text = dotted(bare(node))
+    if text in state.local_functions:
+        return state.local_functions[text]
+    found = state.unit.resolutions.get(text) if text is not None and state.resolution(text) else None
+    if found is not None and isinstance(found.source, FunctionValue):
+        name = text if found.source.kind == "function" else found.source.name
+        return Resolution(found.source.kind, name, found.source.source)
+    if found is not None and found.kind in ("function", "rule", "zero_derivative", "inactive_only"):
+        return found
+    state.refuse(
+        node,
+        "functools.partial of a function not known where the partial is made is",
+        "give it a function of yours, one defined in the function, or a numpy function, by its name",
+    )
+
+
+def inline_local(state: State, node: cst.Call, definition, positional, keywords):
     """A call of a function defined inside: inlined as the user's other functions are; the enclosing
     function's names it reads are read as they are at the call (Python's closures do the same)."""
+    unit, enclosing, neighbours = state.unit, state.unit.local_names | state.unit.enclosing_names, state.local_functions
+    captured = {}
+    if isinstance(definition, Closure):  # passed to the helper being inlined: written in another function
+        unit, captured, neighbours = definition.unit, definition.captured, {}
+        enclosing, definition = frozenset(captured), definition.definition
     callee = dataclasses.replace(
-        state.unit,
+        unit,
         name=definition.name.value,
         function=definition,
         resolutions={},
         local_names=frozenset(),
-        enclosing_names=state.unit.local_names | state.unit.enclosing_names,
+        enclosing_names=enclosing,
     )
     if (callee.path, callee.name) in state.shared.stack:
         state.refuse(node, f"a recursive call of '{callee.name}' is", "write the recursion as a loop")
     callee = prepare.run(callee, state.shared.options)
     # Called from inside another function defined inside: its names would be renamed as that one's.
-    clashing = sorted((set(names_in(definition)) - callee.local_names) & state.unit.local_names)
-    if state.unit.enclosing_names and clashing:
+    clashing = sorted((set(names_in(definition)) - callee.local_names - set(captured)) & state.unit.local_names)
+    if (state.unit.enclosing_names or unit is not state.unit) and clashing:
         state.refuse(
             node,
             f"calling '{callee.name}', which reads '{clashing[0]}' of the function around it, from "
             f"'{state.unit.name}', which has a '{clashing[0]}' of its own, is",
             "give one of them another name",
         )
-    return _inlined(state, node, callee, positional, keywords, dict(state.local_functions))
+    return _inlined(state, node, callee, positional, keywords, dict(neighbours), captured)
 
 
 def inline(state: State, node: cst.Call, resolution, positional, keywords):
@@ -66,19 +137,26 @@ def inline(state: State, node: cst.Call, resolution, positional, keywords):
     return _inlined(state, node, _callee(state, node, resolution), positional, keywords)
 
 
-def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, local_functions=None):
-    """``callee`` inlined; ``local_functions``: those a function defined inside may call (its neighbours)."""
+def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, local_functions=None, captured=None):
+    """``callee`` inlined; ``local_functions``: those a function defined inside may call (its neighbours);
+    ``captured``: the names of the function around it a closure reads -> the temporaries holding them."""
     state.shared.files.add((callee.filename, callee.module_name))
     callee, functions = _functions_passed(state, callee, positional, keywords)
+    passed_locals = _locals_passed(state, callee, positional, keywords)
+    if passed_locals:  # the parameters are the functions, inlined where the callee calls them
+        callee = dataclasses.replace(callee, local_names=callee.local_names - set(passed_locals))
+        positional = [cst.Name("None") if _local_function(state, a) else a for a in positional]
+        keywords = {k: cst.Name("None") if _local_function(state, a) else a for k, a in keywords.items()}
     # A dict written here, passed on: the callee's parameter is the same dict (its items known there too).
     passed_dicts = {p: dicts.held(state, a) for p, a in _passed(callee, positional, keywords).items()}
     passed_dicts = {p: items for p, items in passed_dicts.items() if items is not None}
     positional = [cst.Name("None") if dicts.held(state, a) is not None else a for a in positional]
     keywords = {k: cst.Name("None") if dicts.held(state, a) is not None else a for k, a in keywords.items()}
-    functions = functions | set(passed_dicts)
+    functions = functions | set(passed_dicts) | set(passed_locals)
     inner = State(callee, state.shared)
     inner.dicts.update(passed_dicts)
-    inner.local_functions = local_functions or {}
+    inner.local_functions = {**(local_functions or {}), **passed_locals}
+    inner_dicts = set(inner.mappings)  # the parameters the callee reads as dicts
     inner.origin = state.origin
     params = callee.function.params
     declared = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -103,8 +181,12 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
                 assignments.assign_name(inner, param.name.value, param.default)
     body, value = statements.body(inner)
     state.shared.stack.pop()
-    renames = _renames(state, callee, inner.serial)
+    renames = _renames(state, callee, inner.serial) | (captured or {})
     for name, argument in arguments.items():
+        if name in inner_dicts and isinstance(argument, cst.Name):  # the caller's name holds a dict too
+            state.mappings.add(argument.value)
+            state.lists.add(argument.value)
+            state.ever_lists.add(argument.value)
         assignments.assign_name(state, renames[name], argument)
     state.statements.extend(ir.rename(defaults, renames))
     state.statements.extend(ir.rename(body, renames))
@@ -128,12 +210,8 @@ def _functions_passed(state: State, callee: Unit, positional, keywords) -> tuple
     functions = {}
     for parameter, argument in _passed(callee, positional, keywords).items():
         text = dotted(bare(argument))
-        if text in state.local_functions:
-            state.refuse(
-                argument,
-                f"passing '{text}', a function defined inside, to '{callee.name}' is",
-                "define it at the module's level, or call it where it is defined",
-            )
+        if _local_function(state, argument):
+            continue  # _locals_passed
         found = state.unit.resolutions.get(text) if text is not None and text not in state.unit.local_names else None
         if found is not None and isinstance(found.source, FunctionValue):
             functions[parameter] = Resolution(found.source.kind, found.source.name, found.source.source)
@@ -144,6 +222,44 @@ def _functions_passed(state: State, callee: Unit, positional, keywords) -> tuple
             callee, resolutions={**callee.resolutions, **functions}, local_names=callee.local_names - set(functions)
         )
     return callee, frozenset(functions)
+
+
+def _local_function(state: State, argument: cst.BaseExpression) -> bool:
+    """Whether ``argument`` is a function defined inside, or a functools.partial."""
+    argument = bare(argument)
+    return (isinstance(argument, cst.Name) and argument.value in state.local_functions) or is_partial(state, argument)
+
+
+def _locals_passed(state: State, callee: Unit, positional, keywords) -> dict:
+    """Functions defined inside (and partials) passed to ``callee``: by its parameter names, closed."""
+    passed = {}
+    for parameter, argument in _passed(callee, positional, keywords).items():
+        if _local_function(state, argument):
+            argument = bare(argument)
+            entry = partial(state, argument) if is_partial(state, argument) else state.local_functions[argument.value]
+            passed[parameter] = _closed(state, entry, argument)
+    return passed
+
+
+def _closed(state: State, entry, argument: cst.BaseExpression):
+    """A function defined inside (or a partial of one), as a Closure the helper it is passed to can call."""
+    if isinstance(entry, Partial):
+        return dataclasses.replace(entry, target=_closed(state, entry.target, argument))
+    if not isinstance(entry, cst.FunctionDef):
+        return entry  # a resolution, or closed already
+    params = entry.params
+    own = set(bindings(entry)) | {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    own.add(entry.name.value)
+    free = sorted((set(names_in(entry)) - own) & (state.unit.local_names | state.unit.enclosing_names))
+    calling = [name for name in free if name in state.local_functions]
+    if calling:
+        state.refuse(
+            argument,
+            f"passing '{entry.name.value}', which calls '{calling[0]}' (also defined inside), to a function is",
+            "pass the function it calls too, or call it where it is defined",
+        )
+    captured = {name: assignments.snapshot(state, cst.Name(name)).value for name in free}
+    return Closure(entry, state.unit, captured)
 
 
 def _callee(state: State, node: cst.Call, resolution) -> Unit:

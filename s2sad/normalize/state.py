@@ -64,6 +64,10 @@ class State:
         # Functions defined inside (def, or a lambda assigned to a name), as FunctionDefs: inlined where called.
         self.local_functions: dict[str, cst.FunctionDef] = {}
         self.dicts: dict[str, dict] = {}  # names holding a dict written here: key -> (key as written, atom)
+        # Names holding a dict at run time (a parameter read with keys or dict methods): its adjoint is a dict.
+        self.mappings: set[str] = _dict_parameters(unit.function)
+        self.lists |= self.mappings
+        self.ever_lists |= self.mappings
         self.parts: dict[str, tuple[str, ...]] = {}  # names holding a named tuple of parts, and its fields
         # Names holding a container of arrays whose form a call gave (options.structures), and that form.
         self.structures: dict[str, Any] = {}
@@ -121,6 +125,10 @@ class State:
         self.statements.append(ir.Assign(self.next_id(), target, value, rule, operands, origin, inactive_only))
         self.local_functions.pop(target, None)  # the name now holds a value
         self.dicts.pop(target, None)
+        if isinstance(value, cst.Name) and value.value in self.mappings:
+            self.mappings.add(target)  # the same dict under another name
+        else:
+            self.mappings.discard(target)
         parts = _parts(rule) or (self.parts.get(value.value, ()) if isinstance(value, cst.Name) else ())
         if parts:
             self.parts[target] = parts
@@ -173,6 +181,22 @@ class State:
             and isinstance(value.args[0].value, cst.Name)
             and value.args[0].value.value in self.lists
         )
+
+
+_DICT_METHODS = ("get", "items", "values", "keys")
+
+
+def _dict_parameters(function: cst.FunctionDef) -> set[str]:
+    """The parameters the function reads as dicts: with a string key (``p["w"]``) or a dict's method."""
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    keyed = m.Subscript(
+        value=m.Name(), slice=[m.SubscriptElement(slice=m.Index(value=m.SimpleString() | m.ConcatenatedString()))]
+    )
+    method = m.Call(func=m.Attribute(value=m.Name(), attr=m.OneOf(*map(m.Name, _DICT_METHODS))))
+    found = {node.value.value for node in m.findall(function.body, keyed)}
+    found |= {node.func.value.value for node in m.findall(function.body, method)}
+    return found & names
 
 
 def _returns_several(rule: str | None) -> bool:

@@ -11,7 +11,8 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad.errors import UnsupportedSyntax
-from s2sad.normalize import assignments, calls, control, effects, expressions, in_place, inlining
+from s2sad.normalize import assignments, calls, comprehensions, control, dicts, effects, expressions, in_place
+from s2sad.normalize import inlining
 from s2sad.normalize.nodes import any_of, call_arguments, is_append, nested_smalls, statements_of
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -77,9 +78,6 @@ def body(state: State) -> tuple[list[ir.Statement], cst.BaseExpression | list[cs
     state.results = [state.names.role(f"v_result_{state.serial}_{i}") for i in range(state.arity or 1)]
     state.value = None
     state.returned_at = state.origin
-    for name in _mappings(definition):  # a dict of weights: its adjoint is a dict of theirs
-        state.lists.add(name)
-        state.ever_lists.add(name)
     lowered = block(state, items)
     if state.nested_returns:
         with state.buffer() as not_returned:
@@ -116,7 +114,7 @@ def statement(state: State, node) -> set[str] | None:
     if isinstance(node, cst.If):
         return control.if_statement(state, node)
     if isinstance(node, cst.For):
-        return control.for_loop(state, node)
+        return control.for_loop(state, dicts.keyed_loop(state, node))
     if isinstance(node, cst.While):
         return control.while_loop(state, node)
     if isinstance(node, cst.With):
@@ -126,6 +124,15 @@ def statement(state: State, node) -> set[str] | None:
         return set()
     if isinstance(node, cst.Assign) and isinstance(node.value, cst.Lambda):
         inlining.define(state, node.targets[0].target.value, node.value)
+        return set()
+    if (
+        isinstance(node, cst.Assign)
+        and isinstance(node.targets[0].target, cst.Name)
+        and inlining.is_partial(state, node.value)
+    ):
+        state.local_functions[node.targets[0].target.value] = inlining.partial(state, node.value)
+        return set()
+    if isinstance(node, cst.Assign) and comprehensions.assigned(state, node):
         return set()
     if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
         assignments.set_item(state, node.targets[0].target, node.value)
@@ -153,17 +160,6 @@ def statement(state: State, node) -> set[str] | None:
     elif isinstance(node, cst.AugAssign):
         assignments.augmented_assign(state, node)
     return set()
-
-
-def _mappings(definition: cst.FunctionDef) -> set[str]:
-    """The parameters the function reads with a key written out (``params["w"]``): dicts, not arrays."""
-    params = definition.params
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    keyed = m.Subscript(
-        value=m.Name(), slice=[m.SubscriptElement(slice=m.Index(value=m.SimpleString() | m.ConcatenatedString()))]
-    )
-    found = {node.value.value for node in m.findall(definition.body, keyed)}
-    return found & names
 
 
 def _return(state: State, node: cst.Return) -> set[str] | None:

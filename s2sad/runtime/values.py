@@ -173,3 +173,18 @@ def take(d_y, index):
     """``d_y[index]`` as a copy: the reverse sweep then zeroes or updates that part of ``d_y``."""
     part = d_y[index]
     return part.copy() if isinstance(part, np.ndarray) else part
+
+
+def key_positions(keys: list) -> list:
+    """Where a dict comprehension's items are in the lists it appended them to: one position per
+    distinct key, in the order the keys first came, at the key's last value (as a dict keeps them)."""
+    last = {key: position for position, key in enumerate(keys)}
+    return list(last.values())
+
+
+def key_position(keys: list, key) -> int:
+    """The position of ``key``'s value (its last) in a dict comprehension's lists; KeyError if absent."""
+    for position in range(len(keys) - 1, -1, -1):
+        if keys[position] == key:
+            return position
+    raise KeyError(key)
