@@ -335,3 +335,36 @@ def test_a_tuple_of_numbers_unpacked_or_made_an_array(kind, tmp_path):
     with pytest.raises(s2sad.S2SADError, match="passing a list or tuple argument whole as 'x' of np.tanh") as caught:
         s2sad.grad(module.whole)(theta, t)
     assert caught.value.origin.line == 9
+
+
+KEYS = """
+import numpy as np
+
+def over_keys(p, x):
+    s = 0.0
+    for k in p.keys():
+        s = s + np.sum(p[k] * x) * (k + 1)
+    return s
+
+def inner_keys(q, x):
+    steps = q["by_step"]
+    return np.sum(steps[2] ** 2) * 2.0 + np.sum(steps[5] * q["w"][:2]) + np.sum(q["w"] * x)
+"""
+
+
+def test_dicts_with_number_keys_also_inside_a_container(tmp_path):
+    module = write_module(tmp_path, KEYS)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=3)
+    p = {1: rng.normal(size=3), 0: rng.normal(size=3)}  # keys that are also positions, out of order
+    q = {"by_step": {2: rng.normal(size=2), 5: rng.normal(size=2)}, "w": rng.normal(size=3)}
+    for f, arg in ((module.over_keys, p), (module.inner_keys, q)):
+        g = s2sad.grad(f)(arg, x)
+        direction = random_like(arg, rng)
+        _, tangent = s2sad.jvp(f)(arg, x, direction)
+        expected_tangent = 0.0
+        for path in paths(arg):
+            expected = gradient(lambda v, path=path: f(replaced(arg, path, v), x), at(arg, path))
+            np.testing.assert_allclose(at(g, path), expected, rtol=1e-6, atol=1e-8)
+            expected_tangent += np.sum(expected * at(direction, path))
+        assert tangent == pytest.approx(expected_tangent, rel=1e-6)

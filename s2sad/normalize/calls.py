@@ -189,10 +189,6 @@ def apply(state: State, name: str, node: cst.CSTNode, positional, keywords, kind
     return value, rule.name, operands, False
 
 
-# Their adjoint gives a list or tuple argument's back as one (runtime's like): np.asarray(p) of a tuple.
-_MAKE_AN_ARRAY = {"numpy.asarray", "numpy.asanyarray"}
-
-
 def _argument(state: State, rule, index, keyword, value, sequences):
     """An argument made an operand; a rule's sequence parameter (np.stack's arrays) a list of atoms."""
     if rule is None:
@@ -212,7 +208,7 @@ def _argument(state: State, rule, index, keyword, value, sequences):
     if parameter not in sequences or parameter == rule.variadic:  # a variadic parameter's items come one by one
         operand = expressions.operand(state, value)
         form = state.structures.get(operand.value) if isinstance(operand, cst.Name) else None
-        whole = form is not None and form[0] in ("items", "positions") and rule.name not in _MAKE_AN_ARRAY
+        whole = form is not None and form[0] in ("items", "positions") and rule.name not in syntax.CONTAINERS_TO_ARRAYS
         if parameter in rule.differentiable and whole:
             state.refuse(  # numpy would make an array of it, which the rule's adjoint does not give back
                 value,

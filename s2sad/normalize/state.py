@@ -139,6 +139,8 @@ class State:
             self.structures[target] = structure
         else:
             self.structures.pop(target, None)
+        if structure is not None and structure[0] == "keys":
+            self.mappings.add(target)  # a dict inside a container: iterated by its keys
         if (
             rule == "s2sad.list"
             or structure is not None

@@ -34,6 +34,8 @@ def lower_function(state: State) -> ir.Function:
         state.structures[name] = structure
         state.lists.add(name)
         state.ever_lists.add(name)
+        if structure[0] == "keys":
+            state.mappings.add(name)
     lowered, value = body(state)
     if isinstance(value, list):
         raise UnsupportedSyntax(

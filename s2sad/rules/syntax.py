@@ -28,6 +28,8 @@ ATTRIBUTES = {
     "imag": "s2sad.runtime.imag",
 }
 PASSIVE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+# Functions given a list or tuple argument whole: their adjoint gives its back as one (runtime's like).
+CONTAINERS_TO_ARRAYS = {"numpy.asarray", "numpy.asanyarray"}
 # Methods that reorder an array in place, written as a statement: x.sort(axis) is the update
 # x[...] = np.sort(x, axis) (numpy writes the result into x's memory, which its views see).
 IN_PLACE_METHODS = {"sort": "numpy.sort", "partition": "numpy.partition"}

@@ -122,8 +122,12 @@ class _ReverseSweep:
         """The gradient of each wrt argument, in the argument's type (float32 stays float32)."""
         gradients = []
         for name in wrt:
-            found = self.adjoints.get(name) or call(self.rt("zeros_like"), cst.Name(name))
-            gradients.append(call(self.rt("like"), found, cst.Name(name)))
+            found = self.adjoints.get(name)
+            if found is None and name not in self.function.lists:
+                gradients.append(call(self.rt("zeros_like"), cst.Name(name)))
+            else:  # a container's zeros are a list or a dict: given back in its type
+                found = found or call(self.rt("zeros_like"), cst.Name(name))
+                gradients.append(call(self.rt("like"), found, cst.Name(name)))
         return gradients
 
     def block(self, statements) -> list:
