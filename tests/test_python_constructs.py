@@ -34,6 +34,15 @@ CASES = {
             w = w + 1.0
             return np.sum(affine(x)) + np.sum(act(x * x))
     """,
+    "lambdas called at once and passed to helpers, also in a loop": """
+        def apply(fn, h):
+            return fn(h) + fn(h * 0.5)
+        def f(x):
+            total = (lambda v, k=2.0: np.sum(v ** k))(x)
+            for i in range(2):
+                total = total + np.sum(apply(lambda v: np.tanh(v) * x[i], x))
+            return total
+    """,
     "a-function-defined-inside-a-helper": HELPERS
     + """
         def f(x):
@@ -156,7 +165,10 @@ def test_effects_run_once_in_the_forward_sweep_and_never_in_the_reverse_one(tmp_
         ("y = x\n    y.a = 1.0\n    return y", "assignment into an attribute"),
         ("if x[0] > 0:\n        g = lambda v: v\n    return x", "a function defined inside a branch or loop"),
         ("def g(v):\n        return g(v)\n    return g(x)", "a recursive call of 'g'"),
-        ("return np.sum(np.apply_along_axis(lambda v: v, 0, x))", "a lambda other than assigned to a name"),
+        (
+            "return np.sum(np.apply_along_axis(lambda v: v, 0, x))",
+            r"a function defined inside \(a lambda, a def, a partial\) used as a value",
+        ),
         ("def g(v):\n        nonlocal x\n        x = v\n        return v\n    return g(x)", "nonlocal statements"),
         (
             "w = x * 2.0\n    g = lambda v: v * w\n    def h(v):\n        w = v + 1.0\n        return g(w)\n    return h(x)",
@@ -436,3 +448,11 @@ def test_a_complex_value_reaching_a_derivative_is_refused_not_cast_away(tmp_path
         s2sad.grad(module.f)(x)
     with pytest.raises(s2sad.S2SADError, match="a complex value reached the derivative of a real argument"):
         s2sad.jvp(module.f)(x, np.ones(2))
+
+
+def test_a_function_defined_inside_given_to_a_library_function_is_refused_at_its_line(tmp_path):
+    body = "act = lambda i: -i\n    order = sorted(range(3), key=act)\n    return np.sum(x[order])"
+    module = write_module(tmp_path, f"import numpy as np\n\n\ndef f(x):\n    {body}\n")
+    with pytest.raises(s2sad.S2SADError, match="used as a value other than called") as raised:
+        s2sad.grad(module.f)
+    assert raised.value.origin.line == 6

@@ -15,7 +15,7 @@ from s2sad.options import Options
 from s2sad.core.unit import Unit
 
 UNSUPPORTED_EXPRESSIONS = {
-    cst.Lambda: "a lambda other than assigned to a name (act = lambda v: ...) is",
+    cst.Lambda: "a lambda other than assigned to a name, called or passed to a function is",
     cst.SetComp: "set comprehensions are",
     cst.DictComp: "dict comprehensions are",
     cst.Set: "set literals are",
@@ -182,7 +182,19 @@ class _Gate(cst.CSTVisitor):
                 "assign into one array at a time: y[i] = ...",
             )
 
+    def call(self, node: cst.Call) -> bool:
+        """A lambda called at once or passed to a function: gated where it is called (inlined)."""
+        if not isinstance(node.func, cst.Lambda):
+            node.func.visit(self)
+        for arg in node.args:
+            self.on_visit(arg)
+            if not isinstance(arg.value, cst.Lambda):
+                arg.value.visit(self)
+        return False
+
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Call):
+            return self.call(node)
         what = UNSUPPORTED_EXPRESSIONS.get(type(node))
         if what is not None:
             self.refuse(node, what)

@@ -18,6 +18,7 @@ from s2sad.rules import syntax
 
 def call(state: State, node: cst.Call):
     """(value, rule, operands, inactive_only) for a call, its arguments made atoms."""
+    node = inlining.named_lambdas(state, node)
     positional, keywords = call_arguments(node)
     function = node.func
     text = dotted(function)

@@ -35,6 +35,13 @@ def atom(state: State, node: cst.BaseExpression) -> cst.BaseExpression:
         return constant
     if isinstance(node, cst.Name):
         _refuse_whole_dict(state, node)
+        if node.value in state.local_functions:  # inlined where called: no value the generated code holds
+            state.refuse(
+                written,
+                "a function defined inside (a lambda, a def, a partial) used as a value other than called "
+                "or passed to your own functions is",
+                "define it at module level, where numpy and the generated code can call it",
+            )
         return node
     text = dotted(node)
     if text is not None and state.resolution(text) in ("global", *_FUNCTION_KINDS):

@@ -29,10 +29,28 @@ def define(state: State, name: str, definition: cst.FunctionDef | cst.Lambda) ->
     where it is called. Defined in a branch or a loop, which one a call meant would depend on the path."""
     if state.depth:
         state.refuse(definition, "a function defined inside a branch or loop is", "define it before the branch or loop")
-    if isinstance(definition, cst.Lambda):
-        body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=definition.body)])])
-        definition = cst.FunctionDef(name=cst.Name(name), params=definition.params, body=body)
-    state.local_functions[name] = definition
+    state.local_functions[name] = as_function(name, definition) if isinstance(definition, cst.Lambda) else definition
+
+
+def as_function(name: str, definition: cst.Lambda) -> cst.FunctionDef:
+    body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=definition.body)])])
+    return cst.FunctionDef(name=cst.Name(name), params=definition.params, body=body)
+
+
+def named_lambdas(state: State, node: cst.Call) -> cst.Call:
+    """``node`` with each lambda it calls or passes (``(lambda v: v * v)(x)``, ``apply(lambda v: ..., h)``)
+    named, as a function defined inside, there: made where it is called, it means one function on any path."""
+
+    def named(expression: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(expression, cst.Lambda):
+            return expression
+        name = state.names.role(f"v_lambda_{next(state.shared.temps)}")
+        state.local_functions[name] = as_function(name, expression)
+        return cst.Name(name)
+
+    return node.with_changes(
+        func=named(node.func), args=[arg.with_changes(value=named(arg.value)) for arg in node.args]
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -349,5 +367,6 @@ def returned_tuple(state: State, value: cst.BaseExpression):
     text = dotted(value.func)
     if text is None or state.resolution(text) != "function":
         return None
+    value = named_lambdas(state, value)
     positional, keywords = call_arguments(value)
     return inline(state, value, state.unit.resolutions[text], positional, keywords)
