@@ -43,7 +43,7 @@ GENERATION_ERRORS = [
     ),
     ("if x > 0:\n        return x\n    y = 2.0", "f(x", errors.UnsupportedSyntax, "may end without returning"),
     ("return sum({v * 2 for v in x})", "{v * 2", errors.UnsupportedSyntax, "set comprehensions"),
-    ("y = (lambda v: v)(x)\n    return x", "lambda", errors.UnsupportedSyntax, "a lambda other than assigned"),
+    ("y = [lambda v: v]\n    return x", "lambda", errors.UnsupportedSyntax, "a lambda other than assigned"),
     ("y.shape = (2, 2)\n    return y", "y.shape", errors.UnsupportedSyntax, "assignment into an attribute"),
     ("z = x or y\n    return z", "x or y", errors.UnsupportedSyntax, "'and' / 'or' outside a condition"),
     ("return x + 1j", "1j", errors.UnsupportedSyntax, "complex numbers"),

@@ -83,7 +83,7 @@ from tests.programs import Program, programs
 DEFAULT_EXAMPLES = 200
 # Constructs (tests.programs.AVOIDABLE) not written while a known s2sad bug fails them: each has a
 # REGRESSION with its ``bug``; drop it from here once that is fixed.
-KNOWN_BUGS = frozenset({"nested-list-comprehension"})
+KNOWN_BUGS: frozenset[str] = frozenset()
 DOT_RTOL = 1e-10  # the two modes compute the same sums in different orders: only rounding may differ
 # A product that is zero but computed from terms of order one that cancel (inputs are of order
 # one) leaves rounding of about 1e-16 on either side; below this both sides are zero.
@@ -518,10 +518,6 @@ REGRESSIONS = [
         {"x": (2,)},
         "x",
         (),
-        bug="both modes refuse it: 'appending to a list while another name, which sees the same list, is read "
-        "afterwards'; not the comprehension's doing: lists of lists built in a loop (inner = []; ...; "
-        "outer.append(inner)) are refused alike, the aliases analysis not telling this trip's inner from those "
-        "outer holds (np.array of a list of np.array([...]) comprehensions is differentiated)",
     ),
     Regression(
         "an-array-written-into-itself",

@@ -34,6 +34,17 @@ CASES = {
             w = w + 1.0
             return np.sum(affine(x)) + np.sum(act(x * x))
     """,
+    "lists of lists built in a loop and by nested comprehensions": """
+        def f(x):
+            rows = [[x[i] * x[j] for j in range(3)] for i in range(2)]
+            grid = []
+            for i in range(2):
+                row = []
+                for j in range(3):
+                    row.append(np.sin(x[j]) * rows[i][j])
+                grid.append(row)
+            return sum(grid[i][j] for i in range(2) for j in range(3)) + np.sum(np.array(rows) ** 2)
+    """,
     "lambdas called at once and passed to helpers, also in a loop": """
         def apply(fn, h):
             return fn(h) + fn(h * 0.5)
@@ -162,6 +173,11 @@ def test_effects_run_once_in_the_forward_sweep_and_never_in_the_reverse_one(tmp_
             "return, break or continue inside a with block",
         ),
         ("raise\n    return x", "a bare raise"),
+        (
+            "outer = []\n    for i in range(2):\n        row = []\n        outer.append(row)\n"
+            "        row.append(x[i])\n    return outer[0][0] + outer[1][0]",
+            "appending to 'row' while 'outer', which sees the same list, is read afterwards",
+        ),
         ("y = x\n    y.a = 1.0\n    return y", "assignment into an attribute"),
         ("if x[0] > 0:\n        g = lambda v: v\n    return x", "a function defined inside a branch or loop"),
         ("def g(v):\n        return g(v)\n    return g(x)", "a recursive call of 'g'"),

@@ -56,6 +56,9 @@ class Aliases:
         # Update id -> the part of the state it runs in (at the fixed point) that the rewrite reads:
         # its target, the names live after it, and the names that may hold its target's arrays.
         self.before: dict[int, State] = {}
+        # Update id -> the items of each list or tuple where it runs: an item made in an earlier loop
+        # trip is an older array of its site, which the list made in this trip never is.
+        self.items_before: dict[int, dict] = {}
         # Allocation -> every name some state has bound to a value lying in it (a superset: checked
         # against the state), so that an update or a new array looks at those names, not at all.
         self.holders: dict = defaultdict(set)
@@ -74,6 +77,9 @@ class Aliases:
         if self.bound:
             self.bound[-1].add(name)
 
+    def current_items(self) -> dict:
+        return {container: frozenset(items) for container, items in self.items.items() if items}
+
     def snapshot(self, statement, state: State) -> State:
         """What the rewrite of the update ``statement`` reads of the state it runs in."""
         names = {statement.target, *self.live.get(statement.id, ())}
@@ -89,9 +95,11 @@ class Aliases:
                     self.bind(state, statement.target, self.assign(statement, state))
                 case ir.SetItem():
                     self.before[statement.id] = self.snapshot(statement, state)
+                    self.items_before[statement.id] = self.current_items()
                     self.outdate(statement, state)
                 case ir.Append():
                     self.before[statement.id] = self.snapshot(statement, state)
+                    self.items_before[statement.id] = self.current_items()
                     added = self.places(ir.names_read(statement.value), state)
                     for place in state.get(statement.target, ()):
                         if place.allocation in self.containers:

@@ -181,7 +181,7 @@ class _Rewrite:
     def allocations(self, places) -> set:
         return {place.allocation for place in places} - {UNBOUND}
 
-    def reaches(self, places, allocations) -> bool:
+    def reaches(self, places, allocations, items: dict) -> bool:
         """Whether a value in ``places`` is, or holds (as a list or tuple item), one of ``allocations``."""
         seen, pending = set(), list(places)
         while pending:
@@ -190,14 +190,15 @@ class _Rewrite:
                 return True
             if place.allocation in self.aliases.containers and place not in seen:
                 seen.add(place)
-                pending.extend(self.aliases.items[place.allocation])
+                pending.extend(items.get(place.allocation, ()))
         return False
 
     def sharing(self, statement, state: State) -> list[str]:
         """The other names read after ``statement`` that may see the array it updates."""
         allocations = self.allocations(state.get(statement.target, ()))
         live = self.live.get(statement.id, frozenset()) - {statement.target}
-        return sorted(name for name in live if self.reaches(state.get(name, ()), allocations))
+        items = self.aliases.items_before[statement.id]
+        return sorted(name for name in live if self.reaches(state.get(name, ()), allocations, items))
 
     def check_append(self, statement: ir.Append) -> None:
         state = self.aliases.before[statement.id]

@@ -48,6 +48,8 @@ def named_lambdas(state: State, node: cst.Call) -> cst.Call:
         state.local_functions[name] = as_function(name, expression)
         return cst.Name(name)
 
+    if not any(isinstance(e, cst.Lambda) for e in (node.func, *(arg.value for arg in node.args))):
+        return node  # the node itself: where errors point
     return node.with_changes(
         func=named(node.func), args=[arg.with_changes(value=named(arg.value)) for arg in node.args]
     )
