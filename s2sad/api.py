@@ -8,7 +8,6 @@ shows generated code), or for ``vjp`` a thin adapter to JAX's calling order.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import inspect
 import types
@@ -16,9 +15,8 @@ import types
 import numpy as np
 
 from s2sad.backend import cache, emit
-from s2sad import compose, pipeline, rules
+from s2sad import compose, pipeline, rules, specialize
 from s2sad.rules import templates
-from s2sad.runtime import structures
 from s2sad.frontend import load
 from s2sad.errors import BadArgument, BadRule, Origin
 from s2sad.frontend.source import display_path
@@ -310,7 +308,7 @@ def _generate(function, wrt: Wrt, kind: Kind):
     options = Options(
         kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse"
     )
-    generated = _specializing(function, _compiled(function, options), options)
+    generated = specialize.specializing(function, _compiled(function, options), options, _compiled)
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
     return generated
 
@@ -323,30 +321,6 @@ def _compiled(function, options: Options):
             cache.store(function, options, unit.source, unit.dependencies)
         generated = unit.compiled
     return generated
-
-
-def _specializing(function, generated, options: Options):
-    """``generated``, called as it is for arrays and numbers; for a differentiated argument that is a
-    container of arrays (a tuple of weights, a list of layers, a dataclass), the derivative generated
-    for that container's form (runtime.structures.structure_of), once per form."""
-    positions = {name: _parameters(function).index(name) for name in options.wrt}
-    specialized = {}
-
-    @functools.wraps(generated)
-    def derivative(*args, **keywords):
-        forms = []
-        for name, position in positions.items():
-            value = args[position] if position < len(args) else keywords.get(name)
-            if type(value) is not np.ndarray and type(value) is not float and structures.is_container(value):
-                forms.append((name, structures.structure_of(value)))
-        if not forms:
-            return generated(*args, **keywords)
-        key = tuple(forms)
-        if key not in specialized:
-            specialized[key] = _compiled(function, dataclasses.replace(options, structures=key))
-        return specialized[key](*args, **keywords)
-
-    return derivative
 
 
 def _from_cache(function, options: Options):

@@ -620,7 +620,7 @@ CASES = [
             d_t3 = d_t2 * (1.0 - _t2 * _t2)
             del d_t2, _t2
             d_v = _rt.matmul_adjoint_right(d_t3, _t1, v)
-            d_E = _rt.getitem_matmul_adjoint(d_t3, _t1, v, E, np.s_[idx])
+            d_E = _rt.getitem_matmul_adjoint(d_t3, _t1, v, E, idx)
             return _rt.like(d_E, E), _rt.like(d_v, v)
         ''',
         id="fusion",
@@ -841,7 +841,7 @@ CASES = [
             # adjoint of model.py:6: y[0] = 5.0
             d_y[0] = 0.0
             # adjoint of model.py:5: z = y[0] * 2.0
-            _rt.add_at(d_y, np.s_[0], 2.0)
+            _rt.add_at(d_y, 0, 2.0)
             # adjoint of model.py:4: y = x * 1.0
             d_x = d_y * 1.0
             return _rt.like(d_x, x)

@@ -38,7 +38,7 @@ class ShapeClasses:
     of the body). Items of a list need not share a shape.
     """
 
-    def __init__(self, lists: frozenset[str]):
+    def __init__(self, lists: frozenset[str], ranks: dict[str, int] | None = None):
         self.lists = lists  # names that hold lists (or a function's parts): their items differ in shape
         self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
         self.fresh = itertools.count(1)
@@ -47,6 +47,13 @@ class ShapeClasses:
         self.operands_of: dict[tuple[str, int], list] = {}  # elementwise output version -> operand versions
         self.elementwise: dict[int, tuple] = {}  # statement id -> (output version, {parameter: operand version})
         self.indexed: dict[tuple, tuple[str, int]] = {}  # (class of x, index signature) -> a version of x[index]
+        # Known from a call (Options.shapes): the number of axes of versions of names; rank 0 is a scalar.
+        self.ranks: dict[tuple[str, int], int] = {}
+        self.integers: set[tuple[str, int]] = set()  # versions that hold a Python int (loop counters, i + 1)
+        for name, rank in (ranks or {}).items():
+            self.ranks[self.key(name)] = rank
+            if rank == 0:
+                self.parent[self.key(name)] = _SCALAR
 
     def key(self, name: str) -> tuple[str, int]:
         return (name, self.versions[name])
@@ -143,6 +150,8 @@ class ShapeClasses:
             self.forget([statement], depth + 1)
             for name in assumed | ({statement.target} if statement.target else set()):
                 self.parent[self.key(name)] = _SCALAR  # the loop variable counts iterations
+            if statement.target:
+                self.integers.add(self.key(statement.target))
             self.block(loop_body(statement), depth + 1)
             kept = {n for n in assumed if self.scalar(self.key(n))}
             if kept == assumed:
@@ -163,7 +172,10 @@ class ShapeClasses:
             for key in keys.values():
                 if self.depth_of.get(key, 0) == depth:
                     self.make_scalar(key, depth)
+        integer = self.is_integer(statement, rule, keys, others)
         output = self.new_version(statement.target, depth)
+        if integer:
+            self.integers.add(output)
         if rule is None:
             if is_number(statement.value):
                 self.parent[output] = _SCALAR
@@ -184,6 +196,13 @@ class ShapeClasses:
             and statement.operands["a"].value not in self.lists
         ):
             # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
+            base = self.key(statement.operands["a"].value)
+            rank = self.indexed_rank(self.ranks.get(base), statement.operands.get("index"))
+            if rank is not None:
+                self.ranks[output] = rank
+                if rank == 0:
+                    self.parent[output] = _SCALAR
+                    return
             signature = _index_signature(statement.operands.get("index"))
             if signature is not None:
                 place = (self.root(self.key(statement.operands["a"].value)), signature)
@@ -191,6 +210,37 @@ class ShapeClasses:
                     self.parent[output] = self.root(self.indexed[place])
                 else:
                     self.indexed[place] = output
+
+    def is_integer(self, statement: ir.Assign, rule, keys: dict, others: list) -> bool:
+        """Whether ``statement`` makes a Python int: integer arithmetic on ints and integer literals."""
+        if rule is None or rule.name not in _INTEGER_ARITHMETIC:
+            return False
+        return all(k in self.integers for k in keys.values()) and all(_literal_int(o) is not None for o in others)
+
+    def indexed_rank(self, rank: int | None, index) -> int | None:
+        """The number of axes of ``x[index]`` for an ``x`` of ``rank`` axes: integers (literal, or ints
+        the function computes) and slices only; None when that is not known."""
+        if rank is None or not m.matches(index, m.Subscript(value=m.Attribute(attr=m.Name("s_")))):
+            return None
+        if len(index.slice) > rank:
+            return None
+        dropped = 0
+        for element in index.slice:
+            item = element.slice
+            if isinstance(item, cst.Slice):
+                continue
+            value = item.value
+            integer = _literal_int(value) is not None or (
+                isinstance(value, cst.Name) and self.key(value.value) in self.integers
+            )
+            if not integer:
+                return None
+            dropped += 1
+        return rank - dropped
+
+
+# `i + 1` of ints is an int (Python's operators, as generated code writes them).
+_INTEGER_ARITHMETIC = {"numpy.add", "numpy.subtract", "numpy.multiply", "numpy.negative", "numpy.positive"}
 
 
 def _index_signature(index) -> tuple | None:

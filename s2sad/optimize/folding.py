@@ -2,6 +2,7 @@
 
     2 - 1                          ->    1
     _rt.power_slope(x, 2)          ->    2 * x
+    _rt.add_at(d_x, np.s_[i], g)   ->    _rt.add_at(d_x, i, g)    (np.s_[i] is i, np.s_[i, j] (i, j))
     f(1.0 * 2.0 * x)               ->    f(2.0 * x)        (reverse sweep only)
 
 Values are kept: Python computes the literal the same way the line would
@@ -17,6 +18,7 @@ import dataclasses
 import math
 
 import libcst as cst
+import libcst.matchers as m
 
 from s2sad.core.naming import Names
 from s2sad.core.target import Compound, Generated, expressions_in
@@ -39,7 +41,7 @@ def fold_lines(generated: Generated, names: Names):
                     )
                 )
             elif hasattr(item.node, "value"):
-                value = fold(item.node.value, identities=identities)
+                value = fold(item.node.value, identities=identities, numpy=names.module("np"))
                 if value is not item.node.value:
                     item = dataclasses.replace(item, node=item.node.with_changes(value=value))
                 items.append(item)
@@ -89,10 +91,13 @@ def _changed(node: cst.CSTNode, **fields) -> cst.CSTNode:
     return node.with_changes(**fields)
 
 
-def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = True) -> cst.BaseExpression:
-    """Fold literal arithmetic; with ``identities``, drop factors of one where ``node`` is an operand."""
+def fold(
+    node: cst.BaseExpression, operand: bool = False, identities: bool = True, numpy: str = "np"
+) -> cst.BaseExpression:
+    """Fold literal arithmetic; with ``identities``, drop factors of one where ``node`` is an operand;
+    ``numpy`` is the name numpy is imported as."""
     if isinstance(node, cst.BinaryOperation):
-        left, right = fold(node.left, True, identities), fold(node.right, True, identities)
+        left, right = fold(node.left, True, identities, numpy), fold(node.right, True, identities, numpy)
         node = _changed(node, left=left, right=right)
         a, b = number(left), number(right)
         operation = _ARITHMETIC.get(type(node.operator))
@@ -111,12 +116,12 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
             return left
         return node
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        inner = fold(node.expression, True, identities)
+        inner = fold(node.expression, True, identities, numpy)
         value = number(inner)
         folded = _literal(-value) if value is not None and not isinstance(inner, cst.UnaryOperation) else None
         return folded if folded is not None else _changed(node, expression=inner)
     if isinstance(node, cst.Call):
-        args = [_changed(arg, value=fold(arg.value, False, identities)) for arg in node.args]
+        args = [_changed(arg, value=_index_key(fold(arg.value, False, identities, numpy), numpy)) for arg in node.args]
         node = (
             node if all(new is old for new, old in zip(args, node.args, strict=True)) else node.with_changes(args=args)
         )
@@ -130,9 +135,23 @@ def fold(node: cst.BaseExpression, operand: bool = False, identities: bool = Tru
                 operator=cst.Multiply(),
                 right=cst.BinaryOperation(left=base, operator=cst.Power(), right=_literal(exponent - 1)),
             )
-            return fold(slope, operand, identities=True)
+            return fold(slope, operand, True, numpy)
         return node
     return node
+
+
+def _index_key(node: cst.BaseExpression, numpy: str) -> cst.BaseExpression:
+    """``np.s_[i]`` as what it is, ``i`` (``np.s_[i, j]``: ``(i, j)``), when no item is a slice: the
+    index helpers' key is then built without a call of numpy's (once per loop trip)."""
+    if not (
+        m.matches(node, m.Subscript(value=m.Attribute(value=m.Name(numpy), attr=m.Name("s_"))))
+        and all(isinstance(e.slice, cst.Index) and e.slice.star is None for e in node.slice)
+    ):
+        return node
+    items = [e.slice.value for e in node.slice]
+    if len(items) == 1:
+        return items[0]
+    return cst.Tuple(elements=[cst.Element(value=item) for item in items])
 
 
 def _computed(operation, a, b) -> cst.BaseExpression | None:

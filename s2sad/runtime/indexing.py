@@ -57,7 +57,7 @@ def _scatter_rows(g, x, index):
 
 def add_at(d_x, index, g):
     """``d_x[index] += g`` in place, repeated integer indices summed: the adjoint of ``x[index]``, accumulated."""
-    if _is_basic_index(index):
+    if type(index) is int or _is_basic_index(index):  # an int first: a loop over x[i] calls this each trip
         d_x[index] += g
     elif _gathers_rows(d_x, index):
         d_x += _scatter_rows(g, d_x, index)

@@ -1,0 +1,58 @@
+"""Specialization: the derivative generated for what a call tells about its arguments.
+
+``s2sad.grad(f)`` generates a derivative that works for any arguments (the one the CLI prints and
+``s2sad.source`` shows). Its result is a thin function that looks, at each call, at what decides
+the code: which differentiated arguments are containers of arrays, of which form
+(runtime.structures.structure_of), and how many axes each argument has (a number has none). It
+calls the derivative generated for those facts, made at the first call with them (and cached on
+disk like any other). Knowing that ``theta`` is a vector makes ``theta[0]`` a number: the generated
+code then needs no unbroadcasting, no shapes on the tape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+
+import numpy as np
+
+from s2sad.options import Options
+from s2sad.runtime import structures
+
+
+def specializing(function, generated, options: Options, compiled):
+    """``generated`` (for any arguments), and for each call the derivative ``compiled(function,
+    options)`` makes for that call's facts, made once per set of facts."""
+    parameters = [
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    differentiated = set(options.wrt)
+    made = {}
+
+    @functools.wraps(generated)
+    def derivative(*args, **keywords):
+        forms, ranks = [], []
+        for name, value in zip(parameters, args, strict=False):
+            _facts(name, value, name in differentiated, forms, ranks)
+        for name, value in keywords.items():
+            _facts(name, value, name in differentiated, forms, ranks)
+        key = (tuple(forms), tuple(ranks))
+        found = made.get(key)
+        if found is None:
+            found = made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
+        return found(*args, **keywords)
+
+    return derivative
+
+
+def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> None:
+    kind = type(value)
+    if kind is np.ndarray:
+        ranks.append((name, value.ndim))
+    elif kind is float or kind is int or (isinstance(value, np.number) and not isinstance(value, np.complexfloating)):
+        ranks.append((name, 0))
+    elif differentiated and structures.is_container(value):
+        forms.append((name, structures.structure_of(value)))
