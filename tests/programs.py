@@ -61,8 +61,12 @@ several times, in loops and comprehensions; helpers given a function by name
 (numpy's, or the user's); ``max``, ``min``, ``abs`` and ``pow`` on numbers;
 ``assert``, ``raise`` behind a test that never passes, ``logging.debug``,
 ``with np.errstate(...)``; several targets (``a = b = v``, ``y[i] = y[j] =
-v``); a dict of weights as f's parameter (``params1["W1"]``, a key per
-shape read); and an update in place of one of f's array arguments
+v``); a container of weights as f's parameter (``Weights``: a dict read by
+keys, ``params1["W1"]``, a tuple or a list read by position, ``params1[0]``,
+a tuple unpacked at the top of f, ``W1, W2 = params1``, a named tuple or a
+dataclass defined in the program and read by field, ``params1.W1``, or a
+dict holding a tuple, ``params1["layer"][0]``; an entry per shape read);
+and an update in place of one of f's array arguments
 (``x[i] = v``, ``*=``, ``/=``) that keeps it within its bound.
 """
 
@@ -91,11 +95,11 @@ Shape = tuple[int, ...]
 
 @dataclasses.dataclass(frozen=True)
 class Program:
-    """A module defining ``f``; ``shapes`` maps f's parameters, in order, to shapes (``()`` is a Python float;
-    a dict of shapes is a dict of weights, of arrays of those shapes)."""
+    """A module defining ``f``; ``shapes`` maps f's parameters, in order, to shapes (``()`` is a Python float)
+    or to a container of weights (``Weights``)."""
 
     source: str
-    shapes: dict[str, Shape | dict[str, Shape]]
+    shapes: dict[str, Shape | Weights]
     wrt: str | tuple[str, ...]
     output_shape: Shape
     # The alias forms written (ALIAS_FORMS: how a second name came to see an array, how it was updated
@@ -105,7 +109,7 @@ class Program:
     # names of its function) share memory; the views the generator writes, checked when f runs.
     shares: tuple[tuple[int, str, str], ...] = ()
     # The Python written around the maths (PYTHON_FORMS: comprehensions, functions as values, builtins,
-    # guards, a dict of weights, an argument updated in place); s2sad supports them all, never refuses.
+    # guards, a container of weights, an argument updated in place); s2sad supports them all, never refuses.
     constructs: frozenset[str] = frozenset()
 
 
@@ -157,6 +161,51 @@ ALIAS_FORMS = frozenset(
 )
 
 
+# The containers of weights f may take (Weights.kind, a construct each): how an entry is read, from the
+# container's name and the entry's name and position; a form with a type defines it in the program.
+WEIGHT_FORMS = {
+    "dict-of-weights": '{container}["{key}"]',
+    "tuple-of-weights": "{container}[{position}]",
+    "unpacked-tuple-of-weights": "{key}",  # f's first line is `W1, W2 = params1`
+    "list-of-weights": "{container}[{position}]",
+    "namedtuple-of-weights": "{container}.{key}",
+    "dataclass-of-weights": "{container}.{key}",
+    "nested-weights": '{container}["layer"][{position}]',  # a dict holding a tuple
+}
+WEIGHT_TYPES = {"namedtuple-of-weights": "Params", "dataclass-of-weights": "Layer"}  # kind -> type name
+
+
+@dataclasses.dataclass(frozen=True)
+class Weights:
+    """A container of weights, f's parameter: its kind (WEIGHT_FORMS) and its arrays' shapes by name (a
+    dict's keys, the fields of a named tuple or a dataclass, a tuple's or a list's items in order)."""
+
+    kind: str
+    shapes: dict[str, Shape]
+
+    def container(self, arrays: dict[str, np.ndarray], namespace: dict):
+        """The argument holding ``arrays`` (by name, as ``shapes``); ``namespace``: the program's module's,
+        where its type is defined."""
+        if self.kind in WEIGHT_TYPES:
+            return namespace[WEIGHT_TYPES[self.kind]](**arrays)
+        if self.kind == "list-of-weights":
+            return list(arrays.values())
+        if self.kind == "nested-weights":
+            return {"layer": tuple(arrays.values())}
+        return dict(arrays) if self.kind == "dict-of-weights" else tuple(arrays.values())
+
+    def definitions(self) -> tuple[str, str]:
+        """The module a program with these weights imports for their type ("" if none), and the type's
+        definition ("" if none)."""
+        fields = list(self.shapes)
+        if self.kind == "namedtuple-of-weights":
+            return "collections", f'Params = collections.namedtuple("Params", "{" ".join(fields)}")\n'
+        if self.kind == "dataclass-of-weights":
+            body = "".join(f"    {field}: np.ndarray\n" for field in fields)
+            return "dataclasses", f"@dataclasses.dataclass\nclass Layer:\n{body}"
+        return "", ""
+
+
 # What Program.constructs may hold (see _Function.python_expression and _Function.python_statement).
 PYTHON_FORMS = frozenset(
     [
@@ -174,7 +223,7 @@ PYTHON_FORMS = frozenset(
         "statement:errstate",
         "statement:several-targets",
         "statement:several-parts",
-        "dict-of-weights",
+        *WEIGHT_FORMS,
         "argument-updated-in-place",
     ]
 )
@@ -317,6 +366,7 @@ class _Module:
         self.draw = draw
         self.budget = budget  # statements left to write
         self.avoid = avoid
+        self.weighted = draw(st.integers(0, 2)) == 2  # f reads weights often: it likely has a container of them
         self.sizes = (draw(st.integers(2, 4)), draw(st.integers(2, 4)))
         n, m = self.sizes
         self.shapes = list(dict.fromkeys([(), (n,), (m,), (n, m), (m, n), (n, 1), (1, m)]))
@@ -346,14 +396,21 @@ class _Module:
             main.add_parameter(self.draw(st.sampled_from(self.shapes)))
         main.statements(self.budget)
         main.write_return()
+        main.unpack_weights()
         names = list(main.parameters)
         chosen = set(self.draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
         wrt = tuple(name for name in names if name in chosen)
         if len(wrt) == 1 and self.draw(st.booleans()):
             wrt = wrt[0]
+        imports = {"math", "logging" if "statement:log" in self.constructs else ""}
         definitions = [*self.definitions, main.definition("f")]
-        imports = "import logging\nimport math\n" if "statement:log" in self.constructs else "import math\n"
-        source = imports + "\nimport numpy as np\n\n\n" + "\n\n".join(definitions)
+        if main.weights is not None:
+            weights = main.parameters[main.weights]
+            imported, definition = weights.definitions()
+            imports.add(imported)
+            definitions.insert(0, definition)
+        imports = "".join(f"import {name}\n" for name in sorted(imports - {""}))
+        source = imports + "\nimport numpy as np\n\n\n" + "\n\n".join(d for d in definitions if d)
         lines, shares = [], []
         for number, line in enumerate(source.split("\n"), 1):  # lines carry the views written as marks
             code, *marks = line.split(_MARK)
@@ -731,17 +788,27 @@ class _PythonForms:
         return True
 
     def add_weight(self, shape: Shape) -> Value:
-        """An entry of f's dict of weights (made on first use), read by its key written out."""
+        """An entry of f's container of weights (made on first use, of a kind drawn), read as its kind is:
+        by its key or field written out, or its position (see WEIGHT_FORMS)."""
         if self.weights is None:
             self.weights = self.module.name("params")
-            self.parameters[self.weights] = {}
+            kind = self.pick([(2 if kind == "dict-of-weights" else 1, kind) for kind in WEIGHT_FORMS])
+            self.parameters[self.weights] = Weights(kind, {})
         weights = self.parameters[self.weights]
-        key = f"W{len(weights) + 1}"
-        weights[key] = shape
-        entry = f'{self.weights}["{key}"]'
+        position = len(weights.shapes)
+        key = f"W{position + 1}"
+        weights.shapes[key] = shape
+        entry = WEIGHT_FORMS[weights.kind].format(container=self.weights, key=key, position=position)
         self.scope[entry] = Value(entry, shape, self.argument_bound, fresh=False)
-        self.module.constructs.add("dict-of-weights")
+        self.module.constructs.add(weights.kind)
         return self.read(entry)
+
+    def unpack_weights(self) -> None:
+        """A tuple of weights unpacked: ``W1, W2 = params1`` as f's first line."""
+        weights = self.parameters.get(self.weights)
+        if weights is not None and weights.kind == "unpacked-tuple-of-weights":
+            targets = ", ".join(weights.shapes) if len(weights.shapes) > 1 else f"({next(iter(weights.shapes))},)"
+            self.lines.insert(0, f"    {targets} = {self.weights}")
 
 
 class _Function(_PythonForms):
@@ -767,7 +834,7 @@ class _Function(_PythonForms):
         self.owners: dict[int, _Loop | None] = {}  # alias group -> the loop whose body made its array (None: none)
         self.sealed = False  # the body of a function defined inside: grows no parameter of f
         self.locals: list[_Local] = []  # functions defined inside, in scope from their definition on
-        self.weights: str | None = None  # f's dict of weights, once it has one
+        self.weights: str | None = None  # f's container of weights, once it has one
         self.pristine: set[str] = set()  # f's array parameters never rebound: still the caller's arrays
         for name, shape in parameters:
             self.declare_parameter(name, shape)
@@ -861,8 +928,9 @@ class _Function(_PythonForms):
             loop.shared.add(name)
 
     def writable(self, name: str) -> bool:
-        """Whether statements may assign ``name``: in a loop body, only names the body made; never a list's item."""
-        return "[" not in name and (not self.loops or name in self.loops[-1].local)
+        """Whether statements may assign ``name``: in a loop body, only names the body made; never a list's
+        item, nor a container's."""
+        return "[" not in name and "." not in name and (not self.loops or name in self.loops[-1].local)
 
     def some_shape(self) -> Shape:
         return self.choose(dict.fromkeys([*self.module.shapes, *(v.shape for v in self.scope.values())]))
@@ -926,9 +994,10 @@ class _Function(_PythonForms):
         options = [(6, "name")] if names else []
         if self.level == 0 and not self.sealed and len(self.parameters) < MAX_PARAMETERS:
             options.append((1 if names else 3, "parameter"))
-        weights = self.parameters.get(self.weights, {})
-        if shape and self.level == 0 and not self.sealed and len(weights) < 4 and self.chance(8):
-            options.append((1, "weight"))
+        weights = self.parameters[self.weights].shapes if self.weights else {}
+        weighted = self.module.weighted
+        if shape and self.level == 0 and not self.sealed and len(weights) < 4 and self.chance(50 if weighted else 8):
+            options.append((6 if weighted else 1, "weight"))
         if bridges:
             options.append((1 if names else 6, "bridge"))
         options.append((1, "constant"))

@@ -14,10 +14,12 @@ For each generated function ``f`` and random inputs (uniform in [-2, 2], float64
 - the dot-product test between the two: ``<J v, d_out> == <v, J^T d_out>`` to
   1e-10, relative to the size of the terms summed, or 1e-12 absolute (a zero
   product left with rounding from terms that cancelled);
-- gradients shaped like their arguments (a float for a Python float; a dict
-  with the same keys for a dict of weights, each of its arrays checked against
-  finite differences as an argument is), and the caller's arrays left
-  unchanged, also where f updates its arguments in place (and inside dicts).
+- gradients shaped like their arguments (a float for a Python float; for a
+  container of weights, ``tests.programs.Weights``, a container of the same
+  type and keys, fields or length, each of its arrays checked against finite
+  differences as an argument is, and the jvp taking a direction of that
+  type), and the caller's arrays left unchanged, also where f updates its
+  arguments in place (and inside containers).
 
 Finite differences use tests.support' step and tolerances. Next to a kink or a
 jump of ``f`` (abs, max, a branch or loop on data), central differences
@@ -65,6 +67,7 @@ import collections
 import dataclasses
 import os
 import pathlib
+import re
 import sys
 import textwrap
 
@@ -78,7 +81,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 import s2sad
 from s2sad.finite_differences import ATOL, RTOL, STEP
 from tests.support import as_tuple, copies, random_value, write_module
-from tests.programs import Program, programs
+from tests.programs import WEIGHT_FORMS, Program, Weights, programs
 
 DEFAULT_EXAMPLES = 200
 # Constructs (tests.programs.AVOIDABLE) not written while a known s2sad bug fails them: each has a
@@ -546,6 +549,40 @@ def test_regression(case, folder):
     check_program(Program(source, case.shapes, case.wrt, case.output_shape, case.forms), case.seed, folder)
 
 
+@pytest.mark.parametrize("kind", list(WEIGHT_FORMS))
+def test_a_container_of_weights_of_each_kind(kind, folder):
+    """Each kind of container of weights the generator writes (however often it draws one), read as it
+    reads it, goes through the checks: its gradient of its type, its jvp along a direction of its type."""
+    weights = Weights(kind, {"W1": (3, 2), "W2": (2,)})
+    w1, w2 = (
+        WEIGHT_FORMS[kind].format(container="params", key=key, position=position)
+        for position, key in enumerate(weights.shapes)
+    )
+    imported, definition = weights.definitions()
+    unpacked = "    W1, W2 = params\n" if kind == "unpacked-tuple-of-weights" else ""
+    source = (
+        f"import math\n{f'import {imported}' if imported else ''}\nimport numpy as np\n\n\n{definition}\n\n"
+        f"def f(x, params):\n{unpacked}    return np.sum(np.tanh(x @ {w1} + {w2}) ** 2) * np.sum({w1})\n"
+    )
+    program = Program(source, {"x": (3,), "params": weights}, ("x", "params"), (), constructs=frozenset({kind}))
+    assert check_program(program, 0, folder) == "differentiated"
+
+
+def test_a_gradient_of_another_type_or_form_fails_the_checks():
+    point = collections.namedtuple("Point", "a b")
+    argument = {"layer": (np.ones(2), point(np.ones(3), 1.0))}
+    _assert_same_form({"layer": (np.zeros(2), point(np.zeros(3), 0.0))}, argument, "params")
+    for wrong, message in [
+        ({"layer": [np.zeros(2), point(np.zeros(3), 0.0)]}, "the gradient of params['layer'] is a <class 'list'>"),
+        ({"layer": (np.zeros(2), (np.zeros(3), 0.0))}, "the gradient of params['layer'][1] is a <class 'tuple'>"),
+        ({"layer": (np.zeros(2), point(np.zeros(2), 0.0))}, "the gradient of params['layer'][1].a has the wrong"),
+        ({"layer": (np.zeros(2), point(np.zeros(3), np.zeros(())))}, "the gradient of the float params['layer'][1].b"),
+        ({"layer": (np.zeros(2),)}, "the gradient of params['layer'] has other keys"),
+    ]:
+        with pytest.raises(AssertionError, match=re.escape(message)):
+            _assert_same_form(wrong, argument, "params")
+
+
 # -- the checks ---------------------------------------------------------------------------------
 
 
@@ -626,7 +663,7 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
     names = list(program.shapes)
     wrt = as_tuple(program.wrt, program.wrt)
     positions = [names.index(name) for name in wrt]
-    args = [_random_argument(shape, rng) for shape in program.shapes.values()]
+    args = [_random_argument(shape, rng, f.__globals__) for shape in program.shapes.values()]
     originals = _copies(args)
     value = _run_plainly(f, _copies(args), program)
 
@@ -652,18 +689,11 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
         _allowed_refusal(program, error)
         return "refused at run time"
     for position, cotangent in zip(positions, cotangents, strict=True):
-        for key, argument in _parts(args[position]):
-            gradient = cotangent[key] if key is not None else cotangent
-            what = names[position] if key is None else f"{names[position]}[{key!r}]"
-            assert np.shape(gradient) == np.shape(argument), f"the gradient of {what} has the wrong shape"
-            if isinstance(argument, float):
-                assert isinstance(gradient, float), f"the gradient of the float {what} is {type(gradient)}"
-        if isinstance(args[position], dict):
-            assert list(cotangent) == list(args[position]), f"the gradient of {names[position]} has other keys"
+        _assert_same_form(cotangent, args[position], names[position])
     assert np.shape(tangent) == program.output_shape, "the jvp's tangent has the wrong shape"
     np.testing.assert_allclose(primal, value, rtol=VALUE_RTOL, atol=VALUE_RTOL, err_msg="the jvp's value")
     for arg, original in zip(args, originals, strict=True):
-        for (_, part), (_, before) in zip(_parts(arg), _parts(original), strict=True):
+        for (_, part), (_, before) in zip(_leaves(arg), _leaves(original), strict=True):
             np.testing.assert_array_equal(part, before, err_msg="an argument was changed")
 
     def projected(*values):
@@ -671,15 +701,15 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
 
     here = projected(*_copies(args))
     for name, position, cotangent in zip(wrt, positions, cotangents, strict=True):
-        for key, argument in _parts(args[position]):
+        for path, argument in _leaves(args[position]):
             quotients = np.array(
                 [
-                    _quotients(projected, args, here, [position], [_unit(args[position], key, entry)])
+                    _quotients(projected, args, here, [position], [_unit(args[position], path, entry)])
                     for entry in np.ndindex(np.shape(argument))
                 ]
             ).T.reshape((3, *np.shape(argument)))
-            gradient = cotangent if key is None else cotangent[key]
-            _assert_close(gradient, *quotients, what=f"vjp: the gradient of {name}{'' if key is None else [key]}")
+            what = _written(name, args[position], path)
+            _assert_close(_at(cotangent, path), *quotients, what=f"vjp: the gradient of {what}")
 
     _assert_close(
         tangent, *_quotients(f, args, np.asarray(value, dtype=float), positions, directions), what="jvp: the tangent"
@@ -687,10 +717,9 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
 
     along = float(np.sum(np.asarray(tangent) * d_out))
     products = [
-        np.asarray(part * gradient)
+        np.asarray(part * _at(cotangent, path))
         for direction, cotangent in zip(directions, cotangents, strict=True)
-        for (key, part) in _parts(direction)
-        for gradient in [cotangent if key is None else cotangent[key]]
+        for path, part in _leaves(direction)
     ]
     back = sum(float(np.sum(product)) for product in products)
     scale = float(np.sum(np.abs(np.asarray(tangent) * d_out))) + sum(float(np.sum(np.abs(p))) for p in products)
@@ -700,47 +729,126 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
     return "differentiated"
 
 
-def _random_argument(shape, rng: np.random.Generator):
-    """An argument of ``shape`` (a dict of shapes: a dict of weights) in [-2, 2]."""
-    if isinstance(shape, dict):
-        return {key: random_value(part or None, "real", rng) for key, part in shape.items()}
+def _random_argument(shape, rng: np.random.Generator, namespace: dict):
+    """An argument of ``shape`` (a container of weights for a ``Weights``) in [-2, 2]; ``namespace``: the
+    program's module's, where the container's type is defined."""
+    if isinstance(shape, Weights):
+        arrays = {key: random_value(part, "real", rng) for key, part in shape.shapes.items()}
+        return shape.container(arrays, namespace)
     return random_value(shape or None, "real", rng)
 
 
-def _parts(value):
-    """(key, array) for each array of a dict of weights; (None, value) for anything else."""
-    return list(value.items()) if isinstance(value, dict) else [(None, value)]
+# -- containers of weights: dicts, lists, tuples, named tuples, dataclass instances, nested ----------
+
+
+def _items(value) -> list[tuple[object, object]] | None:
+    """A container's (key, part) pairs: keys, field names or positions; None for an array or a float."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return list(value._asdict().items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(field.name, getattr(value, field.name)) for field in dataclasses.fields(value)]
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, (list, tuple)):
+        return list(enumerate(value))
+    return None
+
+
+def _part(container, key):
+    """The part of ``container`` at ``key`` (a field of a named tuple or a dataclass instance read by name)."""
+    if isinstance(container, (dict, list)) or (isinstance(container, tuple) and isinstance(key, int)):
+        return container[key]
+    return getattr(container, key)
+
+
+def _rebuilt(like, parts: dict):
+    """A container of ``like``'s type holding ``parts`` (by ``_items``' keys)."""
+    if isinstance(like, tuple) and hasattr(like, "_fields"):
+        return type(like)(**parts)
+    if dataclasses.is_dataclass(like):
+        return dataclasses.replace(like, **parts)
+    if isinstance(like, dict):
+        return dict(parts)
+    return type(like)(parts.values())
+
+
+def _mapped(function, value, *others):
+    """``function`` of each leaf of ``value`` and the leaves at the same place in ``others`` (of its form),
+    in ``value``'s form and types."""
+    items = _items(value)
+    if items is None:
+        return function(value, *others)
+    return _rebuilt(value, {key: _mapped(function, part, *(_part(o, key) for o in others)) for key, part in items})
+
+
+def _leaves(value, path: tuple = ()) -> list[tuple[tuple, object]]:
+    """(path, array or float) for each leaf of ``value``: (path of keys, field names and positions, leaf);
+    ((), value) for an array or a float."""
+    items = _items(value)
+    if items is None:
+        return [(path, value)]
+    return [leaf for key, part in items for leaf in _leaves(part, (*path, key))]
+
+
+def _at(value, path: tuple):
+    for key in path:
+        value = _part(value, key)
+    return value
+
+
+def _written(name: str, value, path: tuple) -> str:
+    """How f reads the leaf at ``path`` of its argument ``name`` (holding ``value``): params1["W1"], params1.W1."""
+    for key in path:
+        name += f"[{key!r}]" if isinstance(value, (dict, list)) or isinstance(key, int) else f".{key}"
+        value = _part(value, key)
+    return name
+
+
+def _assert_same_form(gradient, argument, what: str) -> None:
+    """``gradient`` is of ``argument``'s type (the same keys, fields or length for a container) and shape (a
+    float for a float), leaf by leaf."""
+    items = _items(argument)
+    if items is None:
+        assert np.shape(gradient) == np.shape(argument), f"the gradient of {what} has the wrong shape"
+        if isinstance(argument, float):
+            assert isinstance(gradient, float), f"the gradient of the float {what} is {type(gradient)}"
+        return
+    assert type(gradient) is type(argument), f"the gradient of {what} is a {type(gradient)}, not a {type(argument)}"
+    keys = [key for key, _ in items]
+    assert [key for key, _ in _items(gradient)] == keys, f"the gradient of {what} has other keys, fields or length"
+    for key, part in items:
+        _assert_same_form(_part(gradient, key), part, _written(what, argument, (key,)))
 
 
 def _copies(values):
-    """``copies``, copying the arrays of dicts too."""
-    return [{key: np.copy(part) for key, part in v.items()} if isinstance(v, dict) else v for v in copies(values)]
+    """``copies``, copying the arrays inside containers too."""
+    return [_mapped(lambda leaf: np.copy(leaf) if isinstance(leaf, np.ndarray) else leaf, v) for v in copies(values)]
 
 
 def _random_like(value, rng: np.random.Generator):
-    if isinstance(value, dict):
-        return {key: _random_like(part, rng) for key, part in value.items()}
-    if isinstance(value, float) or np.shape(value) == ():
-        return float(rng.normal())
-    return rng.normal(size=np.shape(value))
+    def random(leaf):
+        return (
+            float(rng.normal()) if isinstance(leaf, float) or np.shape(leaf) == () else rng.normal(size=np.shape(leaf))
+        )
+
+    return _mapped(random, value)
 
 
-def _unit(value, key, entry: tuple[int, ...]):
-    """A direction along ``entry`` of ``value`` (of its array ``key`` if it is a dict of weights)."""
-    if isinstance(value, dict):
-        return {k: _unit(part, None, entry) if k == key else np.zeros(np.shape(part)) for k, part in value.items()}
+def _unit(value, path: tuple, entry: tuple[int, ...]):
+    """A direction of ``value``'s form along ``entry`` of its leaf at ``path``."""
     if isinstance(value, float):
         return 1.0
-    unit = np.zeros(np.shape(value))
-    unit[entry] = 1.0
+    unit = _mapped(lambda leaf: np.zeros(np.shape(leaf)), value)
+    _at(unit, path)[entry] = 1.0
     return unit
 
 
 def _shifted(value, step: float, direction):
-    if isinstance(value, dict):
-        return {key: _shifted(part, step, direction[key]) for key, part in value.items()}
-    shifted = value + step * direction
-    return float(shifted) if isinstance(value, float) else shifted
+    def shifted(leaf, along):
+        moved = leaf + step * along
+        return float(moved) if isinstance(leaf, float) else moved
+
+    return _mapped(shifted, value, direction)
 
 
 def _quotients(function, args, here, positions, directions):
