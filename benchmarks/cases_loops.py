@@ -60,6 +60,66 @@ def scalar_loop_hand(x0, a, n):
     return dx, da
 
 
+# ode and rosenbrock: scalar loops over the entries of numpy arrays -----------
+
+ODE = """
+def f(theta, y0, n):
+    y = y0
+    total = 0.0
+    for i in range(n):
+        dy = -theta[0] * y + theta[1] * np.sin(y)
+        y = y + 0.01 * dy
+        total = total + (y - 1.0) ** 2
+    return total / n
+"""
+
+ODE_TORCH = ODE.replace("np.", "torch.")
+
+
+def ode_inputs(size, rng):
+    n = {"small": 1_000, "large": 20_000}[size]
+    return np.array([0.8, 0.3]) + rng.uniform(-0.1, 0.1, 2), float(rng.uniform(0.2, 0.5)), n
+
+
+def ode_hand(theta, y0, n):
+    a, b = theta
+    ys = [y0]  # ys[i] is y before step i
+    for _ in range(n):
+        y = ys[-1]
+        ys.append(y + 0.01 * (-a * y + b * np.sin(y)))
+    d_theta = np.zeros(2)
+    dy = 0.0
+    for i in range(n, 0, -1):
+        y, prev = ys[i], ys[i - 1]
+        dy += 2.0 * (y - 1.0) / n
+        d_theta[0] -= dy * 0.01 * prev
+        d_theta[1] += dy * 0.01 * np.sin(prev)
+        dy *= 1.0 + 0.01 * (-a + b * np.cos(prev))
+    return d_theta, dy
+
+
+ROSENBROCK = """
+def f(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+"""
+
+
+def rosenbrock_inputs(size, rng):
+    return (rng.uniform(-1.0, 1.0, {"small": 1_000, "large": 20_000}[size]),)
+
+
+def rosenbrock_hand(x):
+    g = np.zeros_like(x)
+    for i in range(x.shape[0] - 1):
+        t = x[i + 1] - x[i] ** 2
+        g[i + 1] += 200.0 * t
+        g[i] += -400.0 * t * x[i] - 2.0 * (1.0 - x[i])
+    return (g,)
+
+
 # logistic ------------------------------------------------------------------
 
 LOGISTIC = """
@@ -241,6 +301,8 @@ CASES = [
         jit=False,
         loop=True,
     ),
+    Case("ode", ODE, (0, 1), ode_inputs, ode_hand, torch_source=ODE_TORCH, jit=False, loop=True),
+    Case("rosenbrock", ROSENBROCK, (0,), rosenbrock_inputs, rosenbrock_hand, jit=False, loop=True),
     Case(
         "logistic",
         LOGISTIC,

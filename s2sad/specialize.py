@@ -30,7 +30,9 @@ def specializing(function, generated, options: Options, compiled):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     differentiated = set(options.wrt)
-    made = {}
+    # Ranks matter only where the code for any arguments unbroadcasts or keeps shapes.
+    ranked = any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
+    made = {(): generated}
 
     @functools.wraps(generated)
     def derivative(*args, **keywords):
@@ -39,13 +41,16 @@ def specializing(function, generated, options: Options, compiled):
             _facts(name, value, name in differentiated, forms, ranks)
         for name, value in keywords.items():
             _facts(name, value, name in differentiated, forms, ranks)
-        key = (tuple(forms), tuple(ranks))
+        key = (tuple(forms), tuple(ranks)) if ranked else (tuple(forms), ()) if forms else ()
         found = made.get(key)
         if found is None:
             found = made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
         return found(*args, **keywords)
 
     return derivative
+
+
+_RANKED_HELPERS = ("unbroadcast(", "shape_of(")
 
 
 def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> None:
