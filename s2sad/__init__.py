@@ -19,10 +19,41 @@ Glossary, used the same way throughout the code:
 - origin: the file, line and column in the user's source a statement comes from.
 """
 
-from s2sad.api import differentiable, grad, hessian, hessp, hvp, jacobian, jvp, rule, source, value_and_grad, vjp
-from s2sad.backend.cache import CacheWarning
+import importlib
+
 from s2sad.errors import S2SADError
 from s2sad.version import VERSION as __version__
+
+# Imported when first used, so that generated code, which imports s2sad.runtime alone (numpy and
+# s2sad.errors), does not pay for the compiler (libcst, black): ``s2sad.grad`` imports it.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "differentiable",
+            "grad",
+            "hessian",
+            "hessp",
+            "hvp",
+            "jacobian",
+            "jvp",
+            "rule",
+            "source",
+            "value_and_grad",
+            "vjp",
+        ),
+        "s2sad.api",
+    ),
+    "CacheWarning": "s2sad.backend.cache",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 's2sad' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "grad",

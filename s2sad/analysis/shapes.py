@@ -17,6 +17,7 @@ import libcst.matchers as m
 
 from s2sad.core import ir
 from s2sad import rules
+from s2sad.rules import syntax
 from s2sad.analysis.dataflow import loop_body
 
 _SCALAR = ("", 0)
@@ -240,7 +241,7 @@ class ShapeClasses:
 
 
 # `i + 1` of ints is an int (Python's operators, as generated code writes them).
-_INTEGER_ARITHMETIC = {"numpy.add", "numpy.subtract", "numpy.multiply", "numpy.negative", "numpy.positive"}
+_INTEGER_ARITHMETIC = {syntax.OPERATORS[operator] for operator in ("+", "-", "*", "unary -", "unary +")}
 
 
 def _index_signature(index) -> tuple | None:
