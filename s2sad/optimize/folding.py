@@ -141,17 +141,24 @@ def fold(
 
 
 def _index_key(node: cst.BaseExpression, numpy: str) -> cst.BaseExpression:
-    """``np.s_[i]`` as what it is, ``i`` (``np.s_[i, j]``: ``(i, j)``), when no item is a slice: the
-    index helpers' key is then built without a call of numpy's (once per loop trip)."""
+    """``np.s_[i]`` as what it is, ``i`` (``np.s_[i, j]``: ``(i, j)``), for names, whole numbers and
+    strings: the index helpers' key is then built without a call of numpy's (once per loop trip)."""
     if not (
         m.matches(node, m.Subscript(value=m.Attribute(value=m.Name(numpy), attr=m.Name("s_"))))
-        and all(isinstance(e.slice, cst.Index) and e.slice.star is None for e in node.slice)
+        and all(isinstance(e.slice, cst.Index) and _plain_key(e.slice.value) for e in node.slice)
     ):
         return node
     items = [e.slice.value for e in node.slice]
     if len(items) == 1:
         return items[0]
     return cst.Tuple(elements=[cst.Element(value=item) for item in items])
+
+
+def _plain_key(node: cst.BaseExpression) -> bool:
+    """A name, a whole number or a string: as an index, the very object np.s_ would give."""
+    return isinstance(node, (cst.Name, cst.Integer, cst.SimpleString)) or m.matches(
+        node, m.UnaryOperation(operator=m.Minus(), expression=m.Integer())
+    )
 
 
 def _computed(operation, a, b) -> cst.BaseExpression | None:
