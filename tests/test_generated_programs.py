@@ -513,6 +513,22 @@ REGRESSIONS = [
         (),
     ),
     Regression(
+        "a-helper-returning-a-tuple-beside-a-function-defined-inside-it",
+        """
+        def g1(a):
+            def h1(z1):
+                return z1
+            return a, a
+
+        def f(x1):
+            v1, v2 = g1(x1)
+            return v1 + v2
+        """,
+        {"x1": ()},
+        "x1",
+        (),
+    ),
+    Regression(
         "a-nested-list-comprehension",
         """
         def f(x):

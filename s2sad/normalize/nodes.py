@@ -39,11 +39,14 @@ def statements_of(body) -> list:
 
 
 def nested_smalls(node: cst.CSTNode, stop_at_loops: bool = False) -> list[cst.BaseSmallStatement]:
-    """Small statements anywhere in ``node`` (not inside loops nested in it, if asked)."""
+    """Small statements anywhere in ``node`` (not inside loops nested in it, if asked), never those of a
+    function defined inside it (its returns are its own)."""
     found = []
 
     class Finder(cst.CSTVisitor):
         def on_visit(self, inner: cst.CSTNode) -> bool:
+            if inner is not node and isinstance(inner, cst.FunctionDef):
+                return False
             if inner is not node and stop_at_loops and isinstance(inner, (cst.For, cst.While)):
                 return False
             if isinstance(inner, cst.BaseSmallStatement):
