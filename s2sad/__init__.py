@@ -48,9 +48,13 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 's2sad' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:  # a submodule (s2sad.api), as an attribute of the package once imported
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 's2sad' has no attribute {name!r}") from None
     globals()[name] = value
     return value
 

@@ -21,3 +21,11 @@ class Options:
     mode: Literal["reverse", "forward"] = "reverse"
     structures: tuple[tuple[str, Any], ...] = ()
     shapes: tuple[tuple[str, int], ...] = ()
+
+    def assumed(self) -> str:
+        """What a specialized derivative relies on, as its docstring says it ("" for any arguments)."""
+        numbers = [name for name, rank in self.shapes if rank == 0]
+        parts = [f"{', '.join(numbers)} {'is a number' if len(numbers) == 1 else 'are numbers'}"] if numbers else []
+        parts += [f"{name} has {rank} ax{'is' if rank == 1 else 'es'}" for name, rank in self.shapes if rank > 0]
+        parts += [f"{name} is a container of the form {form!r}" for name, form in self.structures]
+        return f" Only for arguments where {'; '.join(parts)}." if parts else ""

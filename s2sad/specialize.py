@@ -4,8 +4,9 @@
 ``s2sad.source`` shows). Its result is a thin function that looks, at each call, at what decides
 the code: which differentiated arguments are containers of arrays, of which form
 (runtime.structures.structure_of), and how many axes each argument has (a number has none). It
-calls the derivative generated for those facts, made at the first call with them (and cached on
-disk like any other). Knowing that ``theta`` is a vector makes ``theta[0]`` a number: the generated
+calls the derivative generated for those facts: for a container, made at the first call with it;
+for ranks, at the second (a derivative called once is not worth generating twice); cached on disk
+like any other. Knowing that ``theta`` is a vector makes ``theta[0]`` a number: the generated
 code then needs no unbroadcasting, no shapes on the tape.
 """
 
@@ -23,7 +24,7 @@ from s2sad.runtime import structures
 
 def specializing(function, generated, options: Options, compiled):
     """``generated`` (for any arguments), and for each call the derivative ``compiled(function,
-    options)`` makes for that call's facts, made once per set of facts."""
+    options)`` makes for that call's facts, made once per set of facts (see the module's text)."""
     parameters = [
         p.name
         for p in inspect.signature(function).parameters.values()
@@ -33,20 +34,32 @@ def specializing(function, generated, options: Options, compiled):
     # Ranks matter only where the code for any arguments unbroadcasts or keeps shapes.
     ranked = any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
     made = {(): generated}
+    once: set = set()  # ranks called with once: the code for any arguments served them
 
-    @functools.wraps(generated)
-    def derivative(*args, **keywords):
+    def key_of(args, keywords) -> tuple:
         forms, ranks = [], []
         for name, value in zip(parameters, args, strict=False):
             _facts(name, value, name in differentiated, forms, ranks)
         for name, value in keywords.items():
             _facts(name, value, name in differentiated, forms, ranks)
-        key = (tuple(forms), tuple(ranks)) if ranked else (tuple(forms), ()) if forms else ()
-        found = made.get(key)
-        if found is None:
-            found = made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
-        return found(*args, **keywords)
+        return (tuple(forms), tuple(ranks)) if ranked else (tuple(forms), ()) if forms else ()
 
+    def specialized(key: tuple):
+        if key not in made:
+            made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
+        return made[key]
+
+    @functools.wraps(generated)
+    def derivative(*args, **keywords):
+        key = key_of(args, keywords)
+        found = made.get(key)
+        if found is None and not key[0] and key not in once:
+            once.add(key)  # a derivative called once is not worth generating twice
+            found = generated
+        return (found or specialized(key))(*args, **keywords)
+
+    # What s2sad.source(derivative, *args) shows: the derivative these arguments get from the second call.
+    derivative.__s2sad_specialized__ = lambda *args, **keywords: specialized(key_of(args, keywords))
     return derivative
 
 

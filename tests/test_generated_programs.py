@@ -692,9 +692,14 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
 
     d_out = _random_like(value, rng)
     directions = [_random_like(args[p], rng) for p in positions]
+    along_directions = tuple(directions) if isinstance(program.wrt, tuple) else directions[0]
     try:
         cotangents = as_tuple(pullback(*args, d_out), program.wrt)
-        primal, tangent = pushforward(*args, tuple(directions) if isinstance(program.wrt, tuple) else directions[0])
+        primal, tangent = pushforward(*args, along_directions)
+        # Called again with arguments of the same kind: the derivatives specialized to their ranks
+        # (s2sad/specialize.py) must give what the derivatives for any arguments gave.
+        _assert_same_values(as_tuple(pullback(*args, d_out), program.wrt), cotangents, "the specialized vjp")
+        _assert_same_values(pushforward(*args, along_directions), (primal, tangent), "the specialized jvp")
     except s2sad.errors.BadArgument as error:
         if "would update in place" not in str(error):
             raise
@@ -743,6 +748,12 @@ def _check(f, program: Program, rng: np.random.Generator) -> str:
         abs(along - back) <= DOT_RTOL * scale + DOT_ATOL
     ), f"dot-product test: <J v, w> = {along!r}, <v, J^T w> = {back!r}"
     return "differentiated"
+
+
+def _assert_same_values(again, first, what: str) -> None:
+    for one, other in zip(again, first, strict=True):
+        for (_, part), (_, before) in zip(_leaves(one), _leaves(other), strict=True):
+            np.testing.assert_allclose(part, before, rtol=DOT_RTOL, atol=DOT_ATOL, err_msg=what)
 
 
 def _random_argument(shape, rng: np.random.Generator, namespace: dict):

@@ -61,7 +61,7 @@ class _Tangents(Replay):
             name=f"jvp_{self.function.name}",
             parameters=with_keyword_only(self.function.signature, [self.names.adjoint(n) for n in self.options.wrt]),
             docstring=f"Value and tangent (Jacobian-vector product) of {self.function.name} "
-            f"along {', '.join('d_' + n for n in self.options.wrt)}.",
+            f"along {', '.join('d_' + n for n in self.options.wrt)}." + self.options.assumed(),
             guards=guards,
             forward=tuple(body),
             reverse=(),

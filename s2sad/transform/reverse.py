@@ -64,7 +64,8 @@ def run(unit: Unit, options: Options) -> Unit:
     generated = Generated(
         name=f"{options.kind}_{function.name}",
         parameters=_parameters(function.signature, unit.names, options),
-        docstring=f"{_KINDS[options.kind]} of {function.name} with respect to {', '.join(options.wrt)}.",
+        docstring=f"{_KINDS[options.kind]} of {function.name} with respect to {', '.join(options.wrt)}."
+        + options.assumed(),
         guards=guards,
         forward=tuple(forward),
         reverse=tuple(reverse),

@@ -1,0 +1,79 @@
+"""Derivatives specialized to what a call tells (s2sad/specialize.py): the ranks of the arguments
+make theta[0] and x[i] numbers, so scalar loops over numpy entries lose their unbroadcasting and the
+shapes on their tape. Each specialized derivative is compared with the one for any arguments and with
+central finite differences, in both modes."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.finite_differences import gradient
+from tests.support import write_module
+
+LOOPS = """
+import numpy as np
+
+
+def ode(theta, y0, n):
+    y = y0
+    total = 0.0
+    for i in range(n):
+        dy = -theta[0] * y + theta[1] * np.sin(y)
+        y = y + 0.01 * dy
+        total = total + (y - 1.0) ** 2
+    return total
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def rows(m, v):
+    s = 0.0
+    for i in range(m.shape[0]):
+        s = s + np.sum(np.tanh(m[i] * v) * m[i, 0])
+    return s
+"""
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory):
+    return write_module(tmp_path_factory.mktemp("specialize"), LOOPS)
+
+
+def _arguments(name, rng):
+    if name == "ode":
+        return (np.array([0.8, 0.3]), 0.4, 30), (lambda f, t: lambda v: f(v, 0.4, 30))
+    if name == "rosenbrock":
+        return (rng.uniform(-1.0, 1.0, 6),), (lambda f, t: f)
+    return (rng.normal(size=(3, 4)), rng.normal(size=4)), (lambda f, t: lambda v: f(v, t[1]))
+
+
+@pytest.mark.parametrize("name", ["ode", "rosenbrock", "rows"])
+def test_specialized_to_ranks_matches_the_general_derivative_and_finite_differences(module, name):
+    f = getattr(module, name)
+    args, of_first = _arguments(name, np.random.default_rng(3))
+    dloss, tangent = s2sad.grad(f), s2sad.jvp(f)
+    expected = gradient(of_first(f, args), args[0])
+    direction = np.ones_like(args[0])
+    for _ in range(2):  # the first call runs the derivative for any arguments, the second the specialized one
+        np.testing.assert_allclose(dloss(*args), expected, rtol=1e-6, atol=1e-8)
+        assert tangent(*args, direction)[1] == pytest.approx(float(np.sum(expected)), rel=1e-6, abs=1e-8)
+    specialized = s2sad.source(dloss, *args)
+    assert "Only for arguments where" in specialized
+    if name != "rows":  # m[i] of a matrix is a row: it still broadcasts against v
+        assert "unbroadcast" not in specialized and "shape_of" not in specialized
+    assert "unbroadcast" in s2sad.source(dloss)
+
+
+def test_a_call_with_other_ranks_gets_its_own_derivative(module):
+    dloss = s2sad.grad(module.rows)
+    rng = np.random.default_rng(4)
+    for m, v in [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(3, 4)), 0.7)] * 2:
+        expected = gradient(lambda w, v=v: module.rows(w, v), m)
+        np.testing.assert_allclose(dloss(m, v), expected, rtol=1e-6, atol=1e-8)
+    assert "v is a number" in s2sad.source(dloss, m, 0.7)
+    assert "v has 1 axis" in s2sad.source(dloss, m, np.ones(4))
