@@ -812,7 +812,7 @@ CASES = [
             d_y[0] = 0.0
             # adjoint of model.py:5: z = y[0] * 2.0
             d_t1 = d_z * 2.0
-            _rt.add_at(d_y, np.s_[0], d_t1)
+            d_y[0] += d_t1
             # adjoint of model.py:4: y = x * 1.0
             d_x = d_y * 1.0
             return _rt.like(d_x, x)
@@ -841,7 +841,7 @@ CASES = [
             # adjoint of model.py:6: y[0] = 5.0
             d_y[0] = 0.0
             # adjoint of model.py:5: z = y[0] * 2.0
-            _rt.add_at(d_y, 0, 2.0)
+            d_y[0] += 2.0
             # adjoint of model.py:4: y = x * 1.0
             d_x = d_y * 1.0
             return _rt.like(d_x, x)

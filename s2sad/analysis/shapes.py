@@ -366,3 +366,36 @@ def _elementwise_sources(statement: ir.Assign, rule, made: dict[str, tuple[str, 
         elif not is_number(operand):
             return None  # a tuple or an expression: shape unknown
     return tuple(sources) if sources and statement.target not in sources else None
+
+
+def integer_names(function: ir.Function) -> frozenset[str]:
+    """Names that hold a Python int wherever they are assigned: loop counters (every loop's target
+    counts a range) and integer arithmetic on them and whole numbers written out (``i + 1``)."""
+    assignments: dict[str, list[ir.Assign]] = {}
+    counters = set()
+    for statement in ir.walk(function.body):
+        if isinstance(statement, ir.Assign):
+            assignments.setdefault(statement.target, []).append(statement)
+        elif isinstance(statement, ir.Loop) and statement.target:
+            counters.add(statement.target)
+    found = {name for name in counters if name not in assignments and name not in function.parameters}
+
+    def integer(statement: ir.Assign) -> bool:
+        if statement.rule not in _INTEGER_ARITHMETIC:
+            return False
+        operands = [statement.operands.get(p) for p in rules.lookup(statement.rule).differentiable]
+        return all(
+            (isinstance(o, cst.Name) and o.value in found) or (o is not None and _literal_int(o) is not None)
+            for o in operands
+        )
+
+    changed = True
+    while changed:
+        new = {
+            name
+            for name, made in assignments.items()
+            if name not in found and name not in function.parameters and all(map(integer, made))
+        }
+        found |= new
+        changed = bool(new)
+    return frozenset(found)

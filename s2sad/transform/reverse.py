@@ -35,6 +35,7 @@ import libcst as cst
 from s2sad.core import ir
 from s2sad import rules
 from s2sad.analysis.recording import reads_output
+from s2sad.analysis.shapes import integer_names
 from s2sad.core.naming import Names
 from s2sad.options import Options
 from s2sad.core.target import Compound, Generated, Line, assign, attribute, call, is_new_array
@@ -104,6 +105,7 @@ class _ReverseSweep:
         self.owned: set[str] = set()  # names whose adjoint variable nothing else shares (may be updated in place)
         self.updated_in_place: set[str] = set()  # names whose adjoint variable some line updates in place
         self.out: list = []  # where reverse lines go
+        self.integers = integer_names(self.function)  # loop counters, i + 1: ints as indices
 
     def rt(self, *attributes: str) -> cst.BaseExpression:
         return runtime(self.names, *attributes)
@@ -339,6 +341,24 @@ class _ReverseSweep:
                 )
                 self.accumulate(item.value, piece, statement)
 
+    def basic(self, index: cst.BaseExpression) -> bool:
+        """Whether ``np.s_[...]`` surely selects each element once: slices, whole numbers written out,
+        ints the function computes, None and ``...`` (never an array of integers or a mask)."""
+        if not isinstance(index, cst.Subscript):
+            return False
+        for element in index.slice:
+            item = element.slice
+            if isinstance(item, cst.Slice):
+                continue
+            value = item.value
+            if not (
+                isinstance(value, (cst.Integer, cst.Ellipsis))
+                or (isinstance(value, cst.Name) and (value.value in self.integers or value.value == "None"))
+                or (isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer))
+            ):
+                return False
+        return True
+
     def accumulate(self, name: str, contribution: cst.BaseExpression, statement) -> None:
         adjoint = self.names.adjoint(name)
         current = self.adjoints.get(name)
@@ -358,7 +378,12 @@ class _ReverseSweep:
                 # The adjoint of x[index] added into x's own adjoint in place: no array of zeros.
                 g, _, index = (arg.value for arg in contribution.args)
                 self.updated_in_place.add(name)
-                self.out.append(Line(cst.Expr(call(self.rt("add_at"), cst.Name(adjoint), index, g)), statement.origin))
+                if self.basic(index):  # each element once: what add_at does, written out
+                    target = cst.Subscript(value=cst.Name(adjoint), slice=index.slice)
+                    self.out.append(Line(cst.AugAssign(target, cst.AddAssign(), g), statement.origin))
+                else:
+                    update = call(self.rt("add_at"), cst.Name(adjoint), index, g)
+                    self.out.append(Line(cst.Expr(update), statement.origin))
                 return
             contribution = cst.BinaryOperation(left=current, operator=cst.Add(), right=contribution)
             owned = True
