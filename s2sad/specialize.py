@@ -69,7 +69,8 @@ _RANKED_HELPERS = ("unbroadcast(", "shape_of(")
 def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> None:
     kind = type(value)
     if kind is np.ndarray:
-        ranks.append((name, value.ndim))
+        if value.dtype.kind in "biuf":  # an array of objects may hold arrays: x[i] is no number then
+            ranks.append((name, value.ndim))
     elif kind is float or kind is int or (isinstance(value, np.number) and not isinstance(value, np.complexfloating)):
         ranks.append((name, 0))
     elif differentiated and structures.is_container(value):

@@ -77,3 +77,25 @@ def test_a_call_with_other_ranks_gets_its_own_derivative(module):
         np.testing.assert_allclose(dloss(m, v), expected, rtol=1e-6, atol=1e-8)
     assert "v is a number" in s2sad.source(dloss, m, 0.7)
     assert "v has 1 axis" in s2sad.source(dloss, m, np.ones(4))
+
+
+def test_an_array_of_objects_says_nothing_of_its_items(tmp_path):
+    module = write_module(
+        tmp_path,
+        """
+import numpy as np
+
+def f(w, data):
+    s = 0.0
+    for i in range(data.shape[0]):
+        s = s + np.sum(w * data[i])
+    return s
+""",
+    )
+    data = np.empty(2, dtype=object)
+    data[0], data[1] = np.ones((3, 2)), np.full((4, 2), 2.0)  # rows of different lengths
+    w = np.array([0.5, -1.0])
+    dloss = s2sad.grad(module.f)
+    expected = gradient(lambda v: module.f(v, data), w)
+    for _ in range(2):
+        np.testing.assert_allclose(dloss(w, data), expected, rtol=1e-6)
