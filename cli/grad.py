@@ -21,8 +21,6 @@ from s2sad.options import Options
 def run(arguments: argparse.Namespace) -> int:
     if arguments.mode == "forward" and arguments.check:
         raise UsageError("--check compares gradients (reverse mode); run it without --mode forward")
-    if arguments.shapes is not None and not arguments.check:
-        raise UsageError("--shapes gives the inputs of --check; add --check")
     targets = parse_targets(arguments.targets)
     wrt = parse_wrt(arguments.wrt)
     shapes = parse_shapes(arguments.shapes) if arguments.shapes is not None else None
@@ -31,7 +29,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.output is not None:
         output.check_output(arguments.output, targets, arguments.force)
 
-    status = _compile(targets, wrt, arguments)
+    status = _compile(targets, wrt, arguments, _ranks(shapes or {}))
     if status:
         return status
 
@@ -53,7 +51,14 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _compile(targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace) -> int:
+def _ranks(shapes: dict) -> dict[str, int]:
+    """--shapes as the number of axes of each argument: the gradient printed is specialized to them."""
+    return {name: len(spec) if isinstance(spec, tuple) else 0 for name, spec in shapes.items()}
+
+
+def _compile(
+    targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace, ranks: dict[str, int]
+) -> int:
     """Compile every target (into ``target.unit``), reporting each that fails; the exit status so far."""
     status = 0
     for target in targets:
@@ -72,9 +77,14 @@ def _compile(targets: list[Target], wrt: tuple[int | str, ...], arguments: argpa
             continue
         try:
             kind = "jvp" if arguments.mode == "forward" else "grad"
-            target.unit = pipeline.compile_unit(
-                unit, Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode)
+            params = unit.function.params
+            known = tuple(
+                (p.name.value, ranks[p.name.value])
+                for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                if p.name.value in ranks
             )
+            options = Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode, shapes=known)
+            target.unit = pipeline.compile_unit(unit, options)
         except S2SADError as error:
             print(error, file=sys.stderr)
             status = max(status, 1)

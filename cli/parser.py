@@ -122,10 +122,12 @@ def _add_check_flags(command) -> None:
     command.add_argument(
         "--shapes",
         metavar="SPEC",
-        help='inputs for --check, e.g. "w=(3,),x=(10,3),b=float,steps=5": a tuple is a random '
-        "normal float64 array of that shape, `float` a random Python float, a number that value "
-        "(5, 0.1); "
-        "arguments with defaults may be left out (default: example_inputs() in the model file)",
+        help='the arguments\' shapes, e.g. "w=(3,),x=(10,3),b=float,steps=5": the gradient printed is '
+        "specialized to their number of axes (a number has none: theta[0] of a vector is a number, "
+        "so a scalar loop needs no unbroadcasting), and they are the inputs of --check: a tuple is a "
+        "random normal float64 array of that shape, `float` a random Python float, a number that value "
+        "(5, 0.1); arguments with defaults may be left out (default for --check: example_inputs() in "
+        "the model file)",
     )
 
 

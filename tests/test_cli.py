@@ -148,6 +148,7 @@ def _commands(work: Path) -> dict[str, tuple[list[str], Path]]:
             PYTHON_M + ["grad", logistic, "--wrt", "w,b", "--check", "--shapes", "w=(3,),b=float,x=(10,3),y=(10,)"],
             ROOT,
         ),
+        "shapes": (PYTHON_M + ["grad", logistic, "--wrt", "w,b", "--shapes", "w=(3,),b=float,x=(10,3),y=(10,)"], ROOT),
         "check_examples": (PYTHON_M + ["grad", logistic, "--check"], ROOT),
         "check_named_examples": (PYTHON_M + ["grad", "fixtures/piecewise.py:huber,stable_sigmoid", "--check"], ROOT),
         "check_executes": (
@@ -315,7 +316,26 @@ def test_check_with_shapes(runs):
     assert completed.returncode == 0, completed.stderr
     error, entries, verdict = _reports(completed.stderr)["loss"]
     assert (entries, verdict) == (4, "ok") and error < 1e-7  # w has 3 entries, b one
-    assert completed.stdout == runs["names"].stdout  # the report is on stderr, the module on stdout
+    # the module on stdout (the report is on stderr), specialized to the shapes' numbers of axes
+    assert completed.stdout == runs["shapes"].stdout
+    assert "Only for arguments where b is a number; w has 1 axis; x has 2 axes; y has 1 axis." in completed.stdout
+    assert completed.stdout != runs["names"].stdout
+
+
+def test_shapes_specialize_a_scalar_loop(tmp_path):
+    (tmp_path / "ode.py").write_text(
+        "import numpy as np\n\n\ndef loss(theta, y0, n):\n    y = y0\n    total = 0.0\n"
+        "    for i in range(n):\n        y = y + 0.01 * (-theta[0] * y + theta[1] * np.sin(y))\n"
+        "        total = total + (y - 1.0) ** 2\n    return total\n"
+    )
+    spec = "theta=(2,),y0=float,n=20"
+    command = PYTHON_M + ["grad", "ode.py:loss", "--shapes", spec]
+    general = subprocess.run(command[:-2], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    specialized = subprocess.run(command + ["--check"], cwd=tmp_path, capture_output=True, text=True)
+    assert specialized.returncode == 0, specialized.stderr
+    assert _reports(specialized.stderr)["loss"][1:] == (2, "ok")
+    assert "unbroadcast" in general and "shape_of" in general
+    assert "unbroadcast" not in specialized.stdout and "shape_of" not in specialized.stdout
 
 
 def test_check_with_example_inputs(runs):
