@@ -51,13 +51,17 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _ranks(shapes: dict) -> dict[str, int]:
-    """--shapes as the number of axes of each argument: the gradient printed is specialized to them."""
-    return {name: len(spec) if isinstance(spec, tuple) else 0 for name, spec in shapes.items()}
+def _ranks(shapes: dict) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """--shapes as each argument's number of axes and those of length one: what the gradient printed
+    is specialized to."""
+    return {
+        name: (len(spec), tuple(axis for axis, n in enumerate(spec) if n == 1)) if isinstance(spec, tuple) else (0, ())
+        for name, spec in shapes.items()
+    }
 
 
 def _compile(
-    targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace, ranks: dict[str, int]
+    targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace, ranks: dict[str, tuple]
 ) -> int:
     """Compile every target (into ``target.unit``), reporting each that fails; the exit status so far."""
     status = 0
@@ -79,7 +83,7 @@ def _compile(
             kind = "jvp" if arguments.mode == "forward" else "grad"
             params = unit.function.params
             known = tuple(
-                (p.name.value, ranks[p.name.value])
+                (p.name.value, *ranks[p.name.value])
                 for p in (*params.posonly_params, *params.params, *params.kwonly_params)
                 if p.name.value in ranks
             )

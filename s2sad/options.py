@@ -12,20 +12,26 @@ Kind = Literal["grad", "value_and_grad", "vjp", "jvp"]
 class Options:
     """``wrt`` holds parameter names; ``wrt_tuple`` says whether gradients come back as a tuple;
     ``structures`` the form of each differentiated argument that is a container of arrays (by name,
-    as runtime.structures.structure_of gives it), known from a call; ``shapes`` the number of axes of
-    arguments known from a call (0: a number), which the generated code then relies on."""
+    as runtime.structures.structure_of gives it), known from a call; ``shapes`` what a call tells of
+    arguments' shapes, which the generated code then relies on: (name, number of axes (0: a number),
+    the axes of length one)."""
 
     kind: Kind = "grad"
     wrt: tuple[str, ...] = ()
     wrt_tuple: bool = False
     mode: Literal["reverse", "forward"] = "reverse"
     structures: tuple[tuple[str, Any], ...] = ()
-    shapes: tuple[tuple[str, int], ...] = ()
+    shapes: tuple[tuple[str, int, tuple[int, ...]], ...] = ()
 
     def assumed(self) -> str:
         """What a specialized derivative relies on, as its docstring says it ("" for any arguments)."""
-        numbers = [name for name, rank in self.shapes if rank == 0]
+        numbers = [name for name, rank, _ in self.shapes if rank == 0]
         parts = [f"{', '.join(numbers)} {'is a number' if len(numbers) == 1 else 'are numbers'}"] if numbers else []
-        parts += [f"{name} has {rank} ax{'is' if rank == 1 else 'es'}" for name, rank in self.shapes if rank > 0]
+        parts += [f"{name} has {_axes(rank, ones)}" for name, rank, ones in self.shapes if rank > 0]
         parts += [f"{name} is a container of the form {form!r}" for name, form in self.structures]
         return f" Only for arguments where {'; '.join(parts)}." if parts else ""
+
+
+def _axes(rank: int, ones: tuple[int, ...]) -> str:
+    lengths = f"axis {', '.join(map(str, ones))} of length 1" if ones else "none of length 1"
+    return f"{rank} ax{'is' if rank == 1 else 'es'} ({lengths})"

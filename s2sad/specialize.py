@@ -3,7 +3,8 @@
 ``s2sad.grad(f)`` generates a derivative that works for any arguments (the one the CLI prints and
 ``s2sad.source`` shows). Its result is a thin function that looks, at each call, at what decides
 the code: which differentiated arguments are containers of arrays, of which form
-(runtime.structures.structure_of), and how many axes each argument has (a number has none). It
+(runtime.structures.structure_of), and how many axes each argument has (a number has none) and
+which of them have length one. It
 calls the derivative generated for those facts: for a container, made at the first call with it;
 for ranks, at the second (a derivative called once is not worth generating twice); cached on disk
 like any other. Knowing that ``theta`` is a vector makes ``theta[0]`` a number: the generated
@@ -70,8 +71,8 @@ def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> 
     kind = type(value)
     if kind is np.ndarray:
         if value.dtype.kind in "biuf":  # an array of objects may hold arrays: x[i] is no number then
-            ranks.append((name, value.ndim))
+            ranks.append((name, value.ndim, tuple(axis for axis, n in enumerate(value.shape) if n == 1)))
     elif kind is float or kind is int or (isinstance(value, np.number) and not isinstance(value, np.complexfloating)):
-        ranks.append((name, 0))
+        ranks.append((name, 0, ()))
     elif differentiated and structures.is_container(value):
         forms.append((name, structures.structure_of(value)))

@@ -76,7 +76,7 @@ def test_a_call_with_other_ranks_gets_its_own_derivative(module):
         expected = gradient(lambda w, v=v: module.rows(w, v), m)
         np.testing.assert_allclose(dloss(m, v), expected, rtol=1e-6, atol=1e-8)
     assert "v is a number" in s2sad.source(dloss, m, 0.7)
-    assert "v has 1 axis" in s2sad.source(dloss, m, np.ones(4))
+    assert "v has 1 axis (none of length 1)" in s2sad.source(dloss, m, np.ones(4))
 
 
 def test_an_array_of_objects_says_nothing_of_its_items(tmp_path):
@@ -99,3 +99,36 @@ def f(w, data):
     expected = gradient(lambda v: module.f(v, data), w)
     for _ in range(2):
         np.testing.assert_allclose(dloss(w, data), expected, rtol=1e-6)
+
+
+BROADCASTS = """
+import numpy as np
+
+def f(a, b, w):
+    h = np.tanh(a * b + a) @ w
+    return np.sum(h * h) + np.sum(a[0] * b)
+"""
+
+
+@pytest.mark.parametrize(
+    "a, b, w",
+    [
+        ((3, 4), (3, 4), (4,)),
+        ((3, 1), (1, 4), (4, 2)),
+        ((3, 4), (4,), (4, 1)),
+        ((1, 4), (3, 4), (4,)),
+        ((3, 4), (), (4,)),
+    ],
+)
+def test_arrays_of_one_form_have_one_shape_and_length_one_axes_broadcast(a, b, w, tmp_path):
+    module = write_module(tmp_path, BROADCASTS)
+    rng = np.random.default_rng(len(a) + len(b))
+    args = [rng.normal(size=s) if s else float(rng.normal()) for s in (a, b, w)]
+    dloss = s2sad.grad(module.f, wrt=(0, 1, 2))
+    expected = [gradient(lambda v, i=i: module.f(*args[:i], v, *args[i + 1 :]), args[i]) for i in range(3)]
+    for _ in range(2):
+        for got, want in zip(dloss(*args), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    if a == b:  # one form: only a[0] * b (a row times a matrix) is unbroadcast
+        assert s2sad.source(dloss, *args).count("_rt.unbroadcast(") == 1
+        assert s2sad.source(dloss).count("_rt.unbroadcast(") > 1

@@ -34,7 +34,7 @@ from s2sad.core import ir
 from s2sad import rules
 from s2sad.analysis.dataflow import loop_body, loop_head, views
 from s2sad.analysis.recording import Recorder, updated_bases
-from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
+from s2sad.analysis.shapes import Form, ShapeClasses, shaped_by_sources
 from s2sad.errors import NoRule, UnsupportedSyntax
 from s2sad.core.facts import Activity, Resolution
 from s2sad.frontend import own_helpers
@@ -53,7 +53,7 @@ def run(unit: Unit, options: Options) -> Unit:
     active = dict(sorted(useful.active.items()))
     names = {id_: frozenset(varied.names.get(id_, ())) for id_ in active}
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
-    shapes = ShapeClasses(function.lists, dict(options.shapes))
+    shapes = ShapeClasses(function.lists, {name: Form(rank, frozenset(ones)) for name, rank, ones in options.shapes})
     shapes.block(function.body, depth=0)
     same_shape = shapes.same_shape()
     shaped_by = shaped_by_sources(function, unit.names.temp("n", 0)[:-1])

@@ -9,6 +9,7 @@ the operand to unbroadcast to it).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 
@@ -21,6 +22,37 @@ from s2sad.rules import syntax
 from s2sad.analysis.dataflow import loop_body
 
 _SCALAR = ("", 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Form:
+    """What a call tells of an array's shape (Options.shapes): its number of axes, those of length one."""
+
+    rank: int
+    ones: frozenset[int] = frozenset()
+
+
+def broadcast_form(forms: list[Form]) -> Form:
+    """The form of arrays of ``forms`` broadcast together: an axis has length one if each has it so."""
+    rank = max(form.rank for form in forms)
+    ones = frozenset(
+        axis
+        for axis in range(rank)
+        if all(axis - (rank - form.rank) < 0 or axis - (rank - form.rank) in form.ones for form in forms)
+    )
+    return Form(rank, ones)
+
+
+def matmul_form(a: Form | None, b: Form | None) -> Form | None:
+    """The form of ``a @ b`` for vectors and matrices (a's rows, then b's columns); None otherwise."""
+    if a is None or b is None or not (1 <= a.rank <= 2 and 1 <= b.rank <= 2):
+        return None
+    ones = set()
+    if a.rank == 2 and 0 in a.ones:
+        ones.add(0)
+    if b.rank == 2 and 1 in b.ones:
+        ones.add(1 if a.rank == 2 else 0)
+    return Form((a.rank == 2) + (b.rank == 2), frozenset(ones))
 
 
 class ShapeClasses:
@@ -39,7 +71,7 @@ class ShapeClasses:
     of the body). Items of a list need not share a shape.
     """
 
-    def __init__(self, lists: frozenset[str], ranks: dict[str, int] | None = None):
+    def __init__(self, lists: frozenset[str], forms: dict[str, "Form"] | None = None):
         self.lists = lists  # names that hold lists (or a function's parts): their items differ in shape
         self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
         self.fresh = itertools.count(1)
@@ -48,12 +80,14 @@ class ShapeClasses:
         self.operands_of: dict[tuple[str, int], list] = {}  # elementwise output version -> operand versions
         self.elementwise: dict[int, tuple] = {}  # statement id -> (output version, {parameter: operand version})
         self.indexed: dict[tuple, tuple[str, int]] = {}  # (class of x, index signature) -> a version of x[index]
-        # Known from a call (Options.shapes): the number of axes of versions of names; rank 0 is a scalar.
-        self.ranks: dict[tuple[str, int], int] = {}
+        # Known from a call (Options.shapes): the form (number of axes, those of length one) of versions
+        # of names; rank 0 is a scalar. Two arrays of one form broadcast together have one shape: numpy
+        # makes lengths other than one agree.
+        self.forms: dict[tuple[str, int], Form] = {}
         self.integers: set[tuple[str, int]] = set()  # versions that hold a Python int (loop counters, i + 1)
-        for name, rank in (ranks or {}).items():
-            self.ranks[self.key(name)] = rank
-            if rank == 0:
+        for name, form in (forms or {}).items():
+            self.forms[self.key(name)] = form
+            if form.rank == 0:
                 self.parent[self.key(name)] = _SCALAR
 
     def key(self, name: str) -> tuple[str, int]:
@@ -189,6 +223,18 @@ class ShapeClasses:
                 self.parent[output] = _SCALAR
             elif len(classes) == 1:
                 self.parent[output] = classes.pop()
+            forms = [self.forms.get(k) for k in keys.values()]
+            if keys and None not in forms:
+                self.forms[output] = form = broadcast_form(forms)
+                for key, operand in zip(keys.values(), forms, strict=True):
+                    if operand == form:
+                        self.union(key, output)
+        elif rule.name == syntax.OPERATORS["@"] and len(keys) == 2 and not others:
+            product = matmul_form(self.forms.get(keys["x1"]), self.forms.get(keys["x2"]))
+            if product is not None:
+                self.forms[output] = product
+                if product.rank == 0:
+                    self.parent[output] = _SCALAR
         elif rule.name in rules.FULL_REDUCTIONS and _full_reduction(statement):
             self.parent[output] = _SCALAR
         elif (
@@ -198,10 +244,10 @@ class ShapeClasses:
         ):
             # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
             base = self.key(statement.operands["a"].value)
-            rank = self.indexed_rank(self.ranks.get(base), statement.operands.get("index"))
-            if rank is not None:
-                self.ranks[output] = rank
-                if rank == 0:
+            form = self.indexed_form(self.forms.get(base), statement.operands.get("index"))
+            if form is not None:
+                self.forms[output] = form
+                if form.rank == 0:
                     self.parent[output] = _SCALAR
                     return
             signature = _index_signature(statement.operands.get("index"))
@@ -218,17 +264,28 @@ class ShapeClasses:
             return False
         return all(k in self.integers for k in keys.values()) and all(_literal_int(o) is not None for o in others)
 
-    def indexed_rank(self, rank: int | None, index) -> int | None:
-        """The number of axes of ``x[index]`` for an ``x`` of ``rank`` axes: integers (literal, or ints
-        the function computes) and slices only; None when that is not known."""
-        if rank is None or not m.matches(index, m.Subscript(value=m.Attribute(attr=m.Name("s_")))):
+    def union(self, one, other) -> None:
+        """``one`` and ``other`` have one shape (a scalar's class stays the root)."""
+        first, second = self.root(one), self.root(other)
+        if first != second:
+            if first == _SCALAR:
+                first, second = second, first
+            self.parent[first] = second
+
+    def indexed_form(self, form: Form | None, index) -> Form | None:
+        """The form of ``x[index]`` for an ``x`` of ``form``: integers (literal, or ints the function
+        computes) drop their axes, a bare ``:`` keeps one; None for any other index."""
+        if form is None or not m.matches(index, m.Subscript(value=m.Attribute(attr=m.Name("s_")))):
             return None
-        if len(index.slice) > rank:
+        if len(index.slice) > form.rank:
             return None
-        dropped = 0
-        for element in index.slice:
+        kept = []
+        for axis, element in enumerate(index.slice):
             item = element.slice
             if isinstance(item, cst.Slice):
+                if item.lower is not None or item.upper is not None or item.step is not None:
+                    return None  # a part of the axis may have any length, one too
+                kept.append(axis)
                 continue
             value = item.value
             integer = _literal_int(value) is not None or (
@@ -236,8 +293,8 @@ class ShapeClasses:
             )
             if not integer:
                 return None
-            dropped += 1
-        return rank - dropped
+        kept += range(len(index.slice), form.rank)
+        return Form(len(kept), frozenset(new for new, axis in enumerate(kept) if axis in form.ones))
 
 
 # `i + 1` of ints is an int (Python's operators, as generated code writes them).

@@ -341,24 +341,6 @@ class _ReverseSweep:
                 )
                 self.accumulate(item.value, piece, statement)
 
-    def basic(self, index: cst.BaseExpression) -> bool:
-        """Whether ``np.s_[...]`` surely selects each element once: slices, whole numbers written out,
-        ints the function computes, None and ``...`` (never an array of integers or a mask)."""
-        if not isinstance(index, cst.Subscript):
-            return False
-        for element in index.slice:
-            item = element.slice
-            if isinstance(item, cst.Slice):
-                continue
-            value = item.value
-            if not (
-                isinstance(value, (cst.Integer, cst.Ellipsis))
-                or (isinstance(value, cst.Name) and (value.value in self.integers or value.value == "None"))
-                or (isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer))
-            ):
-                return False
-        return True
-
     def accumulate(self, name: str, contribution: cst.BaseExpression, statement) -> None:
         adjoint = self.names.adjoint(name)
         current = self.adjoints.get(name)
@@ -378,7 +360,7 @@ class _ReverseSweep:
                 # The adjoint of x[index] added into x's own adjoint in place: no array of zeros.
                 g, _, index = (arg.value for arg in contribution.args)
                 self.updated_in_place.add(name)
-                if self.basic(index):  # each element once: what add_at does, written out
+                if _selects_once(index, self.integers):  # what add_at does, written out
                     target = cst.Subscript(value=cst.Name(adjoint), slice=index.slice)
                     self.out.append(Line(cst.AugAssign(target, cst.AddAssign(), g), statement.origin))
                 else:
@@ -395,3 +377,22 @@ class _ReverseSweep:
             self.owned.add(name)
         else:
             self.owned.discard(name)
+
+
+def _selects_once(index: cst.BaseExpression, integers: frozenset[str]) -> bool:
+    """Whether ``np.s_[...]`` surely selects each element once: slices, whole numbers written out,
+    ``integers`` (ints the function computes), None and ``...`` (never an array of integers or a mask)."""
+    if not isinstance(index, cst.Subscript):
+        return False
+    for element in index.slice:
+        item = element.slice
+        if isinstance(item, cst.Slice):
+            continue
+        value = item.value
+        if not (
+            isinstance(value, (cst.Integer, cst.Ellipsis))
+            or (isinstance(value, cst.Name) and (value.value in integers or value.value == "None"))
+            or (isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer))
+        ):
+            return False
+    return True
