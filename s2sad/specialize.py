@@ -50,14 +50,26 @@ def specializing(function, generated, options: Options, compiled):
             made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
         return made[key]
 
+    # Positional arguments' shapes and dtypes, or types -> the derivative they get, once it is chosen
+    # for good: the next calls with such arguments look no further (a call costs microseconds).
+    chosen: dict[tuple, object] = {}
+
     @functools.wraps(generated)
     def derivative(*args, **keywords):
+        if not keywords:
+            seen = tuple([(a.shape, a.dtype.char) if type(a) is np.ndarray else type(a) for a in args])
+            found = chosen.get(seen)
+            if found is not None:
+                return found(*args)
         key = key_of(args, keywords)
         found = made.get(key)
         if found is None and not key[0] and key not in once:
             once.add(key)  # a derivative called once is not worth generating twice
-            found = generated
-        return (found or specialized(key))(*args, **keywords)
+            return generated(*args, **keywords)
+        found = found or specialized(key)
+        if not keywords and not key[0]:  # (a container's form is more than its type)
+            chosen[seen] = found
+        return found(*args, **keywords)
 
     # What s2sad.source(derivative, *args) shows: the derivative these arguments get from the second call.
     derivative.__s2sad_specialized__ = lambda *args, **keywords: specialized(key_of(args, keywords))
