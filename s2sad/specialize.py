@@ -34,7 +34,7 @@ def specializing(function, generated, options: Options, compiled):
     differentiated = set(options.wrt)
     # Ranks matter only where the code for any arguments unbroadcasts or keeps shapes.
     ranked = any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
-    made = {(): generated}
+    made = {((), ()): generated}
     once: set = set()  # ranks called with once: the code for any arguments served them
 
     def key_of(args, keywords) -> tuple:
@@ -43,7 +43,7 @@ def specializing(function, generated, options: Options, compiled):
             _facts(name, value, name in differentiated, forms, ranks)
         for name, value in keywords.items():
             _facts(name, value, name in differentiated, forms, ranks)
-        return (tuple(forms), tuple(ranks)) if ranked else (tuple(forms), ()) if forms else ()
+        return tuple(forms), tuple(ranks) if ranked else ()
 
     def specialized(key: tuple):
         if key not in made:
