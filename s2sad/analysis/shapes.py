@@ -178,24 +178,31 @@ class ShapeClasses:
 
     def loop(self, statement: ir.Loop, depth: int) -> None:
         assigned = ir.assigned([statement])
-        # Scalars before the loop stay scalars if the body keeps them so (checked, else dropped).
+        # Scalars before the loop stay scalars if the body keeps them so (checked, else dropped);
+        # so do forms known before it (an RNN's state: the body makes it of its own form again).
         assumed = {n for n in assigned if n in self.versions and self.scalar(self.key(n))}
+        forms = {n: self.forms[self.key(n)] for n in assigned if n in self.versions and self.key(n) in self.forms}
         before = self.state()
         while True:
             self.forget([statement], depth + 1)
             for name in assumed | ({statement.target} if statement.target else set()):
                 self.parent[self.key(name)] = _SCALAR  # the loop variable counts iterations
+            for name, form in forms.items():
+                self.forms[self.key(name)] = form
             if statement.target:
                 self.integers.add(self.key(statement.target))
             self.block(loop_body(statement), depth + 1)
             kept = {n for n in assumed if self.scalar(self.key(n))}
-            if kept == assumed:
+            kept_forms = {n: form for n, form in forms.items() if self.forms.get(self.key(n)) == form}
+            if kept == assumed and kept_forms == forms:
                 break
             self.restore(before)
-            assumed = kept
+            assumed, forms = kept, kept_forms
         self.forget([statement], depth)
         for name in assumed:
             self.parent[self.key(name)] = _SCALAR
+        for name, form in forms.items():
+            self.forms[self.key(name)] = form
 
     def assign(self, statement: ir.Assign, depth: int) -> None:
         rule = rules.lookup(statement.rule) if statement.rule else None
