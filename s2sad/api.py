@@ -17,6 +17,7 @@ import numpy as np
 from s2sad.backend import cache, emit
 from s2sad import compose, pipeline, rules, specialize
 from s2sad.rules import templates
+from s2sad.runtime import structures
 from s2sad.frontend import load
 from s2sad.errors import BadArgument, BadRule, Origin
 from s2sad.frontend.source import display_path
@@ -94,6 +95,15 @@ def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
         names = _parameters(function)
         positions = [names.index(n) for n in _wrt(wrt, names, function.__name__, _where(function))]
         inputs = [args[p] for p in positions]
+        for position, x in zip(positions, inputs, strict=True):
+            if structures.is_container(x):
+                raise BadArgument(
+                    f"jacobian of {function.__name__} with respect to '{names[position]}', a {type(x).__name__} of "
+                    "arrays, "
+                    "is not supported",
+                    _where(function),
+                    hint="pass its arrays as arguments of their own, or use s2sad.vjp / s2sad.jvp, which take it",
+                )
         output = function(*args, **keywords)
         blocks = [np.zeros(np.shape(output) + np.shape(x), dtype=np.result_type(output, x)) for x in inputs]
         if mode == "reverse":

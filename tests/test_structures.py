@@ -368,3 +368,12 @@ def test_dicts_with_number_keys_also_inside_a_container(tmp_path):
             np.testing.assert_allclose(at(g, path), expected, rtol=1e-6, atol=1e-8)
             expected_tangent += np.sum(expected * at(direction, path))
         assert tangent == pytest.approx(expected_tangent, rel=1e-6)
+
+
+def test_second_derivatives_and_jacobians_of_a_container_are_refused_clearly(module):
+    p, x = arguments(module, "unpacked_loss", np.random.default_rng(9))
+    with pytest.raises(BadArgument, match="holds tuple, not floats") as caught:
+        s2sad.hvp(module.unpacked_loss)(p, x, p)
+    assert "not yet by hvp, hessian, jacobian" in caught.value.hint
+    with pytest.raises(BadArgument, match=r"jacobian of unpacked_loss with respect to 'p', a tuple of arrays"):
+        s2sad.jacobian(module.unpacked_loss)(p, x)

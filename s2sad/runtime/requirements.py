@@ -24,7 +24,10 @@ def require_float(value, name: str, where: str):
     kind = f"{type(value).__name__} with dtype {dtype}" if dtype is not None else type(value).__name__
     hint = f"pass floats (for example {name}.astype(float) or float({name})), or leave it out of wrt"
     if structures.is_container(value):
-        hint = "call the derivative s2sad.grad (or jvp, vjp...) returned, which generates one for containers"
+        hint = (
+            "containers of arrays are differentiated through what s2sad.grad, value_and_grad, vjp and jvp "
+            "return (not yet by hvp, hessian, jacobian): call one of those, or pass the arrays one by one"
+        )
     raise BadArgument(f"argument '{name}' is differentiated but holds {kind}, not floats", _origin(where), hint=hint)
 
 
