@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from typing import Any, Literal
 
 Kind = Literal["grad", "value_and_grad", "vjp", "jvp"]
@@ -24,12 +25,16 @@ class Options:
     shapes: tuple[tuple[str, int, tuple[int, ...]], ...] = ()
 
     def assumed(self) -> str:
-        """What a specialized derivative relies on, as its docstring says it ("" for any arguments)."""
+        """What a specialized derivative relies on, as its docstring's second paragraph says it ("" for
+        any arguments)."""
         numbers = [name for name, rank, _ in self.shapes if rank == 0]
         parts = [f"{', '.join(numbers)} {'is a number' if len(numbers) == 1 else 'are numbers'}"] if numbers else []
         parts += [f"{name} has {_axes(rank, ones)}" for name, rank, ones in self.shapes if rank > 0]
         parts += [f"{name} is a container of the form {form!r}" for name, form in self.structures]
-        return f" Only for arguments where {'; '.join(parts)}." if parts else ""
+        if not parts:
+            return ""
+        sentence = textwrap.fill(f"Only for arguments where {'; '.join(parts)}.", 96, subsequent_indent="    ")
+        return f"\n\n    {sentence}\n    "
 
 
 def _axes(rank: int, ones: tuple[int, ...]) -> str:

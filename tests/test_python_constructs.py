@@ -398,12 +398,16 @@ def f(x):
 """
 
 
+def _assert_both_modes_match(f, x):
+    """f's gradient and its tangent along ones against central finite differences."""
+    expected = numeric_vjp(f, [x], (0,), 1.0)[0]
+    np.testing.assert_allclose(s2sad.grad(f)(x), expected, rtol=1e-6, atol=1e-9)
+    assert s2sad.jvp(f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+
+
 def test_star_args_and_kwargs_of_a_helper_are_the_calls_extra_arguments(tmp_path):
     module = write_module(tmp_path, STAR_ARGS)
-    x = np.array([0.3, -1.2, 0.8])
-    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
-    np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
-    assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+    _assert_both_modes_match(module.f, np.array([0.3, -1.2, 0.8]))
     with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
         s2sad.grad(module.scaled)
     with pytest.raises(s2sad.S2SADError, match=r"\*args parameters of the differentiated function"):
@@ -433,10 +437,7 @@ def f(x):
 
 def test_a_dict_written_in_the_function_is_read_by_its_items_in_both_modes(tmp_path):
     module = write_module(tmp_path, LOCAL_DICTS)
-    x = np.array([0.3, -1.2, 0.8])
-    expected = numeric_vjp(module.f, [x], (0,), 1.0)[0]
-    np.testing.assert_allclose(s2sad.grad(module.f)(x), expected, rtol=1e-6, atol=1e-9)
-    assert s2sad.jvp(module.f)(x, np.ones(3))[1] == pytest.approx(float(np.sum(expected)), rel=1e-6)
+    _assert_both_modes_match(module.f, np.array([0.3, -1.2, 0.8]))
 
 
 @pytest.mark.parametrize(

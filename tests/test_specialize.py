@@ -75,8 +75,8 @@ def test_a_call_with_other_ranks_gets_its_own_derivative(module):
     for m, v in [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(3, 4)), 0.7)] * 2:
         expected = gradient(lambda w, v=v: module.rows(w, v), m)
         np.testing.assert_allclose(dloss(m, v), expected, rtol=1e-6, atol=1e-8)
-    assert "v is a number" in s2sad.source(dloss, m, 0.7)
-    assert "v has 1 axis (none of length 1)" in s2sad.source(dloss, m, np.ones(4))
+    assert "v is a number" in " ".join(s2sad.source(dloss, m, 0.7).split())
+    assert "v has 1 axis (none of length 1)" in " ".join(s2sad.source(dloss, m, np.ones(4)).split())
 
 
 def test_an_array_of_objects_says_nothing_of_its_items(tmp_path):
