@@ -32,7 +32,7 @@ def specializing(function, generated, options: Options, compiled):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     differentiated = set(options.wrt)
-    # Ranks matter only where the code for any arguments unbroadcasts or keeps shapes.
+    # Ranks matter only where the code for any arguments unbroadcasts, keeps shapes or multiplies matrices.
     ranked = any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
     made = {((), ()): generated}
     once: set = set()  # ranks called with once: the code for any arguments served them
@@ -76,7 +76,7 @@ def specializing(function, generated, options: Options, compiled):
     return derivative
 
 
-_RANKED_HELPERS = ("unbroadcast(", "shape_of(")
+_RANKED_HELPERS = ("unbroadcast(", "shape_of(", "matmul_adjoint_")
 
 
 def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> None:

@@ -410,7 +410,7 @@ CASES = [
         """,
         id="scalar-result",
     ),
-    # x.shape is passive; the division by a number keeps x1 active only
+    # x.shape is passive, x.shape[0] a number; the division by a number keeps x1 active only
     pytest.param(
         ("x",),
         """
@@ -423,8 +423,8 @@ CASES = [
         _s2sad_n1 = x.shape          |
         n = _s2sad_n1[0]             |
         _s2sad_n3 = _s2sad_np.sum(x) | active a=x
-        _s2sad_n2 = _s2sad_n3 / n    | active x1=_s2sad_n3; same shape x2
-        return _s2sad_n2             |
+        _s2sad_n2 = _s2sad_n3 / n    | active x1=_s2sad_n3; same shape x1 x2
+        return _s2sad_n2             | scalar result
         """,
         id="shape-read",
     ),

@@ -129,6 +129,64 @@ def test_arrays_of_one_form_have_one_shape_and_length_one_axes_broadcast(a, b, w
     for _ in range(2):
         for got, want in zip(dloss(*args), expected, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
-    if a == b:  # one form: only a[0] * b (a row times a matrix) is unbroadcast
-        assert s2sad.source(dloss, *args).count("_rt.unbroadcast(") == 1
+    if a == b:  # one form: only a[0] * b (a row times a matrix) is summed, over the rows, written out
+        specialized = s2sad.source(dloss, *args)
+        assert "_rt.unbroadcast(" not in specialized and specialized.count(", axis=0)") == 1
         assert s2sad.source(dloss).count("_rt.unbroadcast(") > 1
+
+
+REDUCTIONS = """
+import numpy as np
+
+def f(x, w, b):
+    z = x @ w + b
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    centered = shifted - np.mean(shifted, axis=-1, keepdims=True)
+    scale = np.sum(centered * centered, axis=(0, 1), keepdims=True)
+    column = np.sum(np.tanh(centered), axis=0)
+    return np.sum(centered / scale) + np.sum(column * b) + np.sum(z, axis=1)[0] / x.shape[0]
+"""
+
+
+@pytest.mark.parametrize(
+    "x, w, b",
+    [((5, 3), (3, 4), (4,)), ((5, 3), (3, 4), (1,)), ((1, 3), (3, 4), (1, 4)), ((5, 3), (3, 4), ())],
+)
+def test_reductions_over_axes_written_out_keep_their_forms(x, w, b, tmp_path):
+    """Forms through reductions over axes (keepdims or not, negative axes, tuples) and ``x.shape[0]``:
+    the specialized derivative sums contributions with ``np.sum`` over the axes they tell."""
+    module = write_module(tmp_path, REDUCTIONS)
+    rng = np.random.default_rng(len(x) + len(w) + len(b))
+    args = [rng.normal(size=s) if s else float(rng.normal()) for s in (x, w, b)]
+    dloss, tangent = s2sad.grad(module.f, wrt=(1, 2)), s2sad.jvp(module.f, wrt=(1, 2))
+    expected = [gradient(lambda v, i=i: module.f(*args[:i], v, *args[i + 1 :]), args[i]) for i in (1, 2)]
+    directions = [np.ones_like(args[1]), 1.0 if not b else np.ones(b)]
+    for _ in range(2):
+        for got, want in zip(dloss(*args), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+        want = sum(float(np.sum(e * d)) for e, d in zip(expected, directions, strict=True))
+        assert tangent(*args, tuple(directions))[1] == pytest.approx(want, rel=1e-6, abs=1e-8)
+    if x == (5, 3) and w == (3, 4):
+        assert "_rt.unbroadcast(" not in s2sad.source(dloss, *args)
+
+
+PRODUCTS = """
+import numpy as np
+
+def f(a, b):
+    return np.sum(np.tanh(a @ b))
+"""
+
+
+@pytest.mark.parametrize("a, b", [((3, 4), (4, 2)), ((3, 4), (4,)), ((4,), (4, 2)), ((4,), (4,))])
+def test_matrix_products_of_known_ranks_are_written_out(a, b, tmp_path):
+    module = write_module(tmp_path, PRODUCTS)
+    rng = np.random.default_rng(len(a) * 3 + len(b))
+    args = [rng.normal(size=a), rng.normal(size=b)]
+    dloss = s2sad.grad(module.f, wrt=(0, 1))
+    expected = [gradient(lambda v: module.f(v, args[1]), args[0]), gradient(lambda v: module.f(args[0], v), args[1])]
+    for _ in range(2):
+        for got, want in zip(dloss(*args), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    specialized = s2sad.source(dloss, *args)
+    assert "matmul_adjoint" not in specialized and "matmul_adjoint" in s2sad.source(dloss)

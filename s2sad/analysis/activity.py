@@ -34,7 +34,8 @@ from s2sad.core import ir
 from s2sad import rules
 from s2sad.analysis.dataflow import loop_body, loop_head, views
 from s2sad.analysis.recording import Recorder, updated_bases
-from s2sad.analysis.shapes import Form, ShapeClasses, shaped_by_sources
+from s2sad.analysis.forms import Form
+from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
 from s2sad.errors import NoRule, UnsupportedSyntax
 from s2sad.core.facts import Activity, Resolution
 from s2sad.frontend import own_helpers
@@ -77,6 +78,8 @@ def run(unit: Unit, options: Options) -> Unit:
             shaped_by,
             shapes.returns_scalar(function.body[-1]),
             frozenset(recorder.shape_only),
+            shapes.sums(),
+            shapes.ranks(function.parameters),
         ),
     )
 

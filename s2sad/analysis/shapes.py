@@ -9,7 +9,6 @@ the operand to unbroadcast to it).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import Counter
 
@@ -20,39 +19,9 @@ from s2sad.core import ir
 from s2sad import rules
 from s2sad.rules import syntax
 from s2sad.analysis.dataflow import loop_body
+from s2sad.analysis.forms import Form, broadcast_form, indexed_form, literal_int, matmul_form, reduced_form, summed_axes
 
 _SCALAR = ("", 0)
-
-
-@dataclasses.dataclass(frozen=True)
-class Form:
-    """What a call tells of an array's shape (Options.shapes): its number of axes, those of length one."""
-
-    rank: int
-    ones: frozenset[int] = frozenset()
-
-
-def broadcast_form(forms: list[Form]) -> Form:
-    """The form of arrays of ``forms`` broadcast together: an axis has length one if each has it so."""
-    rank = max(form.rank for form in forms)
-    ones = frozenset(
-        axis
-        for axis in range(rank)
-        if all(axis - (rank - form.rank) < 0 or axis - (rank - form.rank) in form.ones for form in forms)
-    )
-    return Form(rank, ones)
-
-
-def matmul_form(a: Form | None, b: Form | None) -> Form | None:
-    """The form of ``a @ b`` for vectors and matrices (a's rows, then b's columns); None otherwise."""
-    if a is None or b is None or not (1 <= a.rank <= 2 and 1 <= b.rank <= 2):
-        return None
-    ones = set()
-    if a.rank == 2 and 0 in a.ones:
-        ones.add(0)
-    if b.rank == 2 and 1 in b.ones:
-        ones.add(1 if a.rank == 2 else 0)
-    return Form((a.rank == 2) + (b.rank == 2), frozenset(ones))
 
 
 class ShapeClasses:
@@ -85,6 +54,10 @@ class ShapeClasses:
         # makes lengths other than one agree.
         self.forms: dict[tuple[str, int], Form] = {}
         self.integers: set[tuple[str, int]] = set()  # versions that hold a Python int (loop counters, i + 1)
+        self.made: dict[str, list[tuple[str, int]]] = {}  # name -> every version made of it
+        self.shapes_held: set[tuple[str, int]] = set()  # versions that hold an array's ``.shape``
+        # Elementwise statement id -> the output's form and each operand's, when all are known.
+        self.broadcasts: dict[int, tuple[Form, dict[str, Form]]] = {}
         for name, form in (forms or {}).items():
             self.forms[self.key(name)] = form
             if form.rank == 0:
@@ -103,6 +76,7 @@ class ShapeClasses:
 
     def new_version(self, name: str, depth: int):
         self.versions[name] = next(self.fresh)
+        self.made.setdefault(name, []).append(self.key(name))
         self.depth_of[self.key(name)] = depth
         return self.key(name)
 
@@ -221,21 +195,13 @@ class ShapeClasses:
         if rule is None:
             if is_number(statement.value):
                 self.parent[output] = _SCALAR
+            elif m.matches(statement.value, m.Attribute(attr=m.Name("shape"))):
+                self.shapes_held.add(output)
+            elif m.matches(statement.value, m.Attribute(attr=m.Name("ndim") | m.Name("size"))):
+                self.make_integer(output)
             return
         if rule.elementwise and all(is_number(o) for o in others):
-            self.operands_of[output] = list(keys.values())
-            self.elementwise[statement.id] = (output, keys)
-            classes = {self.root(k) for k in keys.values()} - {_SCALAR}
-            if not classes:
-                self.parent[output] = _SCALAR
-            elif len(classes) == 1:
-                self.parent[output] = classes.pop()
-            forms = [self.forms.get(k) for k in keys.values()]
-            if keys and None not in forms:
-                self.forms[output] = form = broadcast_form(forms)
-                for key, operand in zip(keys.values(), forms, strict=True):
-                    if operand == form:
-                        self.union(key, output)
+            self.elementwise_output(statement, output, keys)
         elif rule.name == syntax.OPERATORS["@"] and len(keys) == 2 and not others:
             product = matmul_form(self.forms.get(keys["x1"]), self.forms.get(keys["x2"]))
             if product is not None:
@@ -244,32 +210,97 @@ class ShapeClasses:
                     self.parent[output] = _SCALAR
         elif rule.name in rules.FULL_REDUCTIONS and _full_reduction(statement):
             self.parent[output] = _SCALAR
-        elif (
-            rule.name == "operator.getitem"
-            and isinstance(statement.operands.get("a"), cst.Name)
-            and statement.operands["a"].value not in self.lists
-        ):
-            # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
-            base = self.key(statement.operands["a"].value)
-            form = self.indexed_form(self.forms.get(base), statement.operands.get("index"))
+            self.forms[output] = Form(0)
+        elif rule.name in rules.FULL_REDUCTIONS:
+            form = reduced_form(statement, rule, {p: self.form(k) for p, k in keys.items()})
             if form is not None:
                 self.forms[output] = form
-                if form.rank == 0:
-                    self.parent[output] = _SCALAR
-                    return
-            signature = _index_signature(statement.operands.get("index"))
-            if signature is not None:
-                place = (self.root(self.key(statement.operands["a"].value)), signature)
-                if place in self.indexed:
-                    self.parent[output] = self.root(self.indexed[place])
-                else:
-                    self.indexed[place] = output
+        elif rule.name == "operator.getitem" and isinstance(statement.operands.get("a"), cst.Name):
+            self.indexed_output(statement, output)
+
+    def elementwise_output(self, statement: ir.Assign, output, keys: dict) -> None:
+        """An elementwise operation's output: in its operands' class if they have one, of the form they
+        broadcast to if all are known."""
+        self.operands_of[output] = list(keys.values())
+        self.elementwise[statement.id] = (output, keys)
+        classes = {self.root(k) for k in keys.values()} - {_SCALAR}
+        if not classes:
+            self.parent[output] = _SCALAR
+        elif len(classes) == 1:
+            self.parent[output] = classes.pop()
+        forms = {p: self.form(k) for p, k in keys.items()}
+        self.broadcasts.pop(statement.id, None)  # (known in an earlier pass over a loop's body)
+        if keys and None not in forms.values():
+            self.forms[output] = form = broadcast_form(list(forms.values()))
+            self.broadcasts[statement.id] = (form, forms)
+            for parameter, operand in forms.items():
+                if operand == form:
+                    self.union(keys[parameter], output)
+
+    def indexed_output(self, statement: ir.Assign, output) -> None:
+        """``x[index]``: an int of a shape (``x.shape[0]``), or of a form or class the index tells."""
+        base = self.key(statement.operands["a"].value)
+        index = statement.operands.get("index")
+        if base in self.shapes_held:
+            if m.matches(index, m.Subscript(slice=[m.SubscriptElement(slice=m.Index())])) and indexed_form(
+                Form(1), index, self.holds_integer
+            ):
+                self.make_integer(output)  # x.shape[0]
+            return
+        if statement.operands["a"].value in self.lists:
+            return
+        # u[1:-1], u[2:] and u[:-2] have one shape, whatever u's: its shape less two rows.
+        form = indexed_form(self.forms.get(base), index, self.holds_integer)
+        if form is not None:
+            self.forms[output] = form
+            if form.rank == 0:
+                self.parent[output] = _SCALAR
+                return
+        signature = _index_signature(index)
+        if signature is not None:
+            place = (self.root(base), signature)
+            if place in self.indexed:
+                self.parent[output] = self.root(self.indexed[place])
+            else:
+                self.indexed[place] = output
+
+    def form(self, key) -> Form | None:
+        """The form of a version: known from a call or an operation, or a scalar's."""
+        return Form(0) if self.scalar(key) else self.forms.get(key)
+
+    def holds_integer(self, name: cst.Name) -> bool:
+        return self.key(name.value) in self.integers
+
+    def make_integer(self, key) -> None:
+        self.integers.add(key)
+        self.parent[key] = _SCALAR
+        self.forms[key] = Form(0)
+
+    def sums(self) -> dict[tuple[int, str], tuple[tuple[int, ...], tuple[int, ...]]]:
+        """(statement id, parameter) -> the axes summing its contribution down to the operand's form:
+        leading axes dropped, then axes of length one in the operand kept (numpy broadcast them)."""
+        found = {}
+        for statement_id, (output, operands) in self.broadcasts.items():
+            for parameter, form in operands.items():
+                if form != output:
+                    found[(statement_id, parameter)] = summed_axes(output, form)
+        return found
+
+    def ranks(self, parameters) -> dict[str, int]:
+        """Names whose every version (a parameter's as called too) has a known number of axes, the same."""
+        found = {}
+        for name in sorted(set(self.made) | set(parameters)):
+            versions = self.made.get(name, []) + ([(name, 0)] if name in parameters else [])
+            ranks = {getattr(self.form(key), "rank", None) for key in versions}
+            if len(ranks) == 1 and None not in ranks:
+                found[name] = ranks.pop()
+        return found
 
     def is_integer(self, statement: ir.Assign, rule, keys: dict, others: list) -> bool:
         """Whether ``statement`` makes a Python int: integer arithmetic on ints and integer literals."""
         if rule is None or rule.name not in _INTEGER_ARITHMETIC:
             return False
-        return all(k in self.integers for k in keys.values()) and all(_literal_int(o) is not None for o in others)
+        return all(k in self.integers for k in keys.values()) and all(literal_int(o) is not None for o in others)
 
     def union(self, one, other) -> None:
         """``one`` and ``other`` have one shape (a scalar's class stays the root)."""
@@ -278,30 +309,6 @@ class ShapeClasses:
             if first == _SCALAR:
                 first, second = second, first
             self.parent[first] = second
-
-    def indexed_form(self, form: Form | None, index) -> Form | None:
-        """The form of ``x[index]`` for an ``x`` of ``form``: integers (literal, or ints the function
-        computes) drop their axes, a bare ``:`` keeps one; None for any other index."""
-        if form is None or not m.matches(index, m.Subscript(value=m.Attribute(attr=m.Name("s_")))):
-            return None
-        if len(index.slice) > form.rank:
-            return None
-        kept = []
-        for axis, element in enumerate(index.slice):
-            item = element.slice
-            if isinstance(item, cst.Slice):
-                if item.lower is not None or item.upper is not None or item.step is not None:
-                    return None  # a part of the axis may have any length, one too
-                kept.append(axis)
-                continue
-            value = item.value
-            integer = _literal_int(value) is not None or (
-                isinstance(value, cst.Name) and self.key(value.value) in self.integers
-            )
-            if not integer:
-                return None
-        kept += range(len(index.slice), form.rank)
-        return Form(len(kept), frozenset(new for new, axis in enumerate(kept) if axis in form.ones))
 
 
 # `i + 1` of ints is an int (Python's operators, as generated code writes them).
@@ -321,14 +328,14 @@ def _index_signature(index) -> tuple | None:
     for element in index.slice:
         item = element.slice
         if isinstance(item, cst.Index):
-            if _literal_int(item.value) is None:
+            if literal_int(item.value) is None:
                 return None
             signature.append(("drop",))
             continue
         if not isinstance(item, cst.Slice) or item.step is not None:
             return None
-        lower = 0 if item.lower is None else _literal_int(item.lower)
-        upper = None if item.upper is None else _literal_int(item.upper)
+        lower = 0 if item.lower is None else literal_int(item.lower)
+        upper = None if item.upper is None else literal_int(item.upper)
         if lower is None or lower < 0 or (item.upper is not None and upper is None):
             return None
         if upper is None or upper < 0:
@@ -338,13 +345,6 @@ def _index_signature(index) -> tuple | None:
         else:
             return None
     return tuple(signature)
-
-
-def _literal_int(node) -> int | None:
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        value = _literal_int(node.expression)
-        return None if value is None else -value
-    return int(node.value) if isinstance(node, cst.Integer) else None
 
 
 def _full_reduction(statement: ir.Assign) -> bool:
@@ -449,7 +449,7 @@ def integer_names(function: ir.Function) -> frozenset[str]:
             return False
         operands = [statement.operands.get(p) for p in rules.lookup(statement.rule).differentiable]
         return all(
-            (isinstance(o, cst.Name) and o.value in found) or (o is not None and _literal_int(o) is not None)
+            (isinstance(o, cst.Name) and o.value in found) or (o is not None and literal_int(o) is not None)
             for o in operands
         )
 

@@ -57,6 +57,10 @@ class Activity:
     shaped_by: Mapping[tuple[int, str], tuple[str, ...]] = dataclasses.field(default_factory=dict)
     scalar_result: bool = False  # the function certainly returns a scalar (np.sum(...), math.*, a number)
     shape_only: frozenset[int] = frozenset()  # recorded assignments whose old value is read for its shape alone
+    # (elementwise statement id, operand) -> the axes its contribution is summed over, known from the
+    # arguments' forms (Options.shapes): leading axes dropped, then axes kept (analysis.shapes.sums).
+    sums: Mapping[tuple[int, str], tuple[tuple[int, ...], tuple[int, ...]]] = dataclasses.field(default_factory=dict)
+    ranks: Mapping[str, int] = dataclasses.field(default_factory=dict)  # names of one known number of axes
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands

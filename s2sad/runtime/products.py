@@ -13,12 +13,12 @@ from s2sad.runtime.values import Shape, _dtype, _ndim, unbroadcast
 
 def _expand_matrix_vector(g, a, b):
     """Promote 1-D operands of a matrix product as numpy does, returning the matrix forms."""
-    a2 = a[None, :] if np.ndim(a) == 1 else a
-    b2 = b[:, None] if np.ndim(b) == 1 else b
+    a2 = a[None, :] if _ndim(a) == 1 else a
+    b2 = b[:, None] if _ndim(b) == 1 else b
     g2 = g
-    if np.ndim(b) == 1:
+    if _ndim(b) == 1:
         g2 = np.expand_dims(g2, -1)
-    if np.ndim(a) == 1:
+    if _ndim(a) == 1:
         g2 = np.expand_dims(g2, -2)
     return g2, a2, b2
 
@@ -35,7 +35,7 @@ def matmul_adjoint_left(g, a, b):
         return g * b
     g2, _, b2 = _expand_matrix_vector(g, a, b)
     d_a = g2 @ np.swapaxes(b2, -1, -2)
-    if np.ndim(a) == 1:
+    if _ndim(a) == 1:
         d_a = np.squeeze(d_a, -2)
     return unbroadcast(d_a, a)
 
@@ -52,33 +52,40 @@ def matmul_adjoint_right(g, a, b):
         return g * a
     g2, a2, _ = _expand_matrix_vector(g, a, b)
     d_b = np.swapaxes(a2, -1, -2) @ g2
-    if np.ndim(b) == 1:
+    if _ndim(b) == 1:
         d_b = np.squeeze(d_b, -1)
     return unbroadcast(d_b, b)
 
 
 def matmul_adjoint_left_stacked(gs, a, bs):
     """The sum of ``matmul_adjoint_left(g, a, b)`` over pairs of ``gs`` and ``bs``, as one matrix product."""
-    if np.ndim(a) == 2 and gs:
-        if all(np.ndim(g) == 1 for g in gs) and all(np.ndim(b) == 1 for b in bs):
+    if _ndim(a) == 2 and gs:
+        ranks = _ranks(gs, bs)
+        if ranks == {1}:
             return np.stack(gs, axis=1) @ np.stack(bs)
-        if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(b) == 2 for b in bs):
+        if ranks == {2}:
             return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
     return sum((matmul_adjoint_left(g, a, b) for g, b in zip(gs, bs, strict=True)), 0.0)
 
 
 def matmul_adjoint_right_stacked(gs, a_items, b):
     """The sum of ``matmul_adjoint_right(g, a, b)`` over pairs of ``gs`` and ``a_items``, as one matrix product."""
-    if np.ndim(b) == 2 and gs:
-        if all(np.ndim(g) == 1 for g in gs) and all(np.ndim(a) == 1 for a in a_items):
+    if _ndim(b) == 2 and gs:
+        ranks = _ranks(gs, a_items)
+        if ranks == {1}:
             return np.stack(a_items, axis=1) @ np.stack(gs)
-        if all(np.ndim(g) == 2 for g in gs) and all(np.ndim(a) == 2 for a in a_items):
+        if ranks == {2}:
             return np.concatenate(a_items, axis=0).T @ np.concatenate(gs, axis=0)
     return sum((matmul_adjoint_right(g, a, b) for g, a in zip(gs, a_items, strict=True)), 0.0)
 
 
+def _ranks(*sequences) -> set:
+    """The numbers of axes of the items of ``sequences`` (None for an item that is not an array)."""
+    return {getattr(item, "ndim", None) for sequence in sequences for item in sequence}
+
+
 def _check_dot(a, b):
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
+    if _ndim(a) > 2 or _ndim(b) > 2:
         raise BadArgument(
             "np.dot of arrays with more than 2 dimensions has no derivative rule in s2sad",
             hint="use np.matmul (@) or np.tensordot-free formulations",
@@ -88,7 +95,7 @@ def _check_dot(a, b):
 @allocates
 def dot_adjoint_left(g, a, b):
     _check_dot(a, b)
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if _ndim(a) == 0 or _ndim(b) == 0:
         return unbroadcast(g * b, a)
     return matmul_adjoint_left(g, a, b)
 
@@ -96,7 +103,7 @@ def dot_adjoint_left(g, a, b):
 @allocates
 def dot_adjoint_right(g, a, b):
     _check_dot(a, b)
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if _ndim(a) == 0 or _ndim(b) == 0:
         return unbroadcast(g * a, b)
     return matmul_adjoint_right(g, a, b)
 
@@ -104,18 +111,18 @@ def dot_adjoint_right(g, a, b):
 @allocates
 def inner_adjoint_left(g, a, b):
     """``np.inner`` sums over the last axes: d_a[i..., k] = sum_j g[i..., j...] b[j..., k]."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if _ndim(a) == 0 or _ndim(b) == 0:
         return unbroadcast(g * b, a)
-    lead = np.ndim(a) - 1
-    return np.tensordot(g, b, axes=(list(range(lead, np.ndim(g))), list(range(np.ndim(b) - 1))))
+    lead = _ndim(a) - 1
+    return np.tensordot(g, b, axes=(list(range(lead, _ndim(g))), list(range(_ndim(b) - 1))))
 
 
 @allocates
 def inner_adjoint_right(g, a, b):
     """d_b[j..., k] = sum_i g[i..., j...] a[i..., k]."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if _ndim(a) == 0 or _ndim(b) == 0:
         return unbroadcast(g * a, b)
-    lead = np.ndim(a) - 1
+    lead = _ndim(a) - 1
     return np.tensordot(g, a, axes=(list(range(lead)), list(range(lead))))
 
 

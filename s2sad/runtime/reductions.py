@@ -3,10 +3,12 @@ gradient back over the reduced axes, its tangent reduces the input's tangent."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from s2sad.runtime.facts import allocates, shape_only
-from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, unbroadcast, zeros_like
+from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, filled, unbroadcast, zeros_like
 
 
 def _reduced_axes(axis, ndim):
@@ -21,7 +23,7 @@ def expand_reduced(g, x, axis, keepdims):
     """Reshape a reduction's adjoint ``g`` so it broadcasts against ``x``."""
     if keepdims:
         return g
-    ndim = np.ndim(x)
+    ndim = _ndim(x)
     return np.expand_dims(g, _reduced_axes(axis, ndim)) if ndim else g
 
 
@@ -32,8 +34,8 @@ def unreduce(g, x, axis, keepdims):
     if _ndim(x) == 0:
         return g
     if axis is None and _ndim(g) == 0:
-        return np.full(_shape(x), g, dtype=_dtype(x))  # the common full reduction: one call
-    spread = np.empty(np.shape(x), dtype=_dtype(x))
+        return filled(_shape(x), g, _dtype(x))  # the common full reduction: one call
+    spread = np.empty(_shape(x), dtype=_dtype(x))
     spread[...] = expand_reduced(g, x, axis, keepdims)
     return spread
 
@@ -42,11 +44,12 @@ def unreduce(g, x, axis, keepdims):
 @shape_only("x")
 def mean_adjoint(g, x, axis, keepdims):
     """Adjoint of a mean over ``axis``: ``g`` spread back and divided by the count averaged."""
-    if np.size(x) == 0:
+    shape = _shape(x)
+    size = math.prod(shape)
+    if size == 0:
         return _zeros(x)  # an empty mean: no element to give an adjoint to
-    if axis is None and np.ndim(g) == 0 and np.ndim(x) > 0:
-        return np.full(np.shape(x), g / np.size(x), dtype=_dtype(x))  # the common full mean: one call
-    shape = np.shape(x)
+    if axis is None and shape and _ndim(g) == 0:
+        return filled(shape, g / size, _dtype(x))  # the common full mean: one call
     count = 1
     for a in _reduced_axes(axis, len(shape)):
         count *= shape[a]
@@ -91,7 +94,7 @@ def _reduced_last(x, axis):
 
 def _keep_reduced(value, x, axes, keepdims):
     """A reduction's result (the kept axes only) with the reduced axes put back as 1s if ``keepdims``."""
-    if keepdims and np.ndim(x):
+    if keepdims and _ndim(x):
         return np.expand_dims(value, axes)
     return value
 
@@ -99,10 +102,10 @@ def _keep_reduced(value, x, axes, keepdims):
 def prod_tangent(d_x, x, axis, keepdims):
     """Tangent of ``np.prod(x, axis)``: sum over the reduced elements of d_x times the product of
     the others (exclusive prefix and suffix products, so zeros in ``x`` are exact)."""
-    if np.ndim(x) == 0:
+    if _ndim(x) == 0:
         return d_x
     flat, axes = _reduced_last(x, axis)
-    d_flat, _ = _reduced_last(np.broadcast_to(d_x, np.shape(x)), axis)
+    d_flat, _ = _reduced_last(np.broadcast_to(d_x, _shape(x)), axis)
     before = np.cumprod(flat, axis=-1)
     after = np.flip(np.cumprod(np.flip(flat, -1), axis=-1), -1)
     ones = np.ones_like(flat[..., :1])
@@ -112,9 +115,9 @@ def prod_tangent(d_x, x, axis, keepdims):
 
 def extremum_tangent(d_x, out, x, axis, keepdims):
     """Tangent of max/min over ``axis``: the mean of d_x over the elements equal to the extreme (ties shared)."""
-    if np.ndim(x) == 0:
+    if _ndim(x) == 0:
         return d_x
-    axes = _reduced_axes(axis, np.ndim(x))
+    axes = _reduced_axes(axis, _ndim(x))
     extreme = out if keepdims else np.expand_dims(out, axes)
     hits = np.equal(x, extreme)
     total = np.sum(np.where(hits, d_x, 0.0), axis=axes, keepdims=keepdims)

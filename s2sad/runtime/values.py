@@ -51,12 +51,22 @@ def _shape(x):
 
 
 def _ndim(x):
-    return x.ndim if type(x) is np.ndarray else np.ndim(x)
+    kind = type(x)
+    if kind is np.ndarray:
+        return x.ndim
+    return 0 if kind is float else np.ndim(x)  # np.ndim costs a microsecond
+
+
+def filled(shape, value, dtype):
+    """``np.full(shape, value, dtype)`` at half its cost (np.full is Python code around these two calls)."""
+    spread = np.empty(shape, dtype)
+    spread.fill(value)
+    return spread
 
 
 def _zeros(x):
     """Zeros shaped like ``x`` (an array or a Shape), in its dtype."""
-    return np.zeros(np.shape(x), dtype=_dtype(x))
+    return np.zeros(_shape(x), dtype=_dtype(x))
 
 
 @shape_only("x", "more")
@@ -79,7 +89,7 @@ def unbroadcast(g, x, *more):
     lead = len(g_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     summed = np.add.reduce(g, axis=axes) if axes else g
-    if np.shape(summed) != shape:
+    if _shape(summed) != shape:
         summed = np.reshape(summed, shape)
     if all(type(value) is float for value in (x, *more)):
         return float(summed)
@@ -97,6 +107,9 @@ def like(g, x):
     """The gradient ``g`` in its argument's type: a float for a Python float, a numpy scalar of
     the same type for a numpy scalar (np.float32 stays np.float32), else an array of x's dtype;
     for a container of arrays (a dict of weights, a tuple, a dataclass), the same container of them."""
+    kind = type(x)
+    if kind is type(g) and (kind is float or (kind is np.ndarray and g.dtype == x.dtype and x.dtype.kind == "f")):
+        return g  # the common case, first: gradients of small arrays pay for every check
     if structures.is_container(x):
         return structures.gradient_like(g, x, like)
     if np.iscomplexobj(g) and not np.iscomplexobj(x):
@@ -120,6 +133,8 @@ def like(g, x):
 @shape_only("x")
 def copy_like(g, x):
     """Like ``like``, and never an array anything else refers to (a gradient the caller may update)."""
+    if type(x) is float and type(g) is float:
+        return g
     if structures.is_container(x):
         return structures.gradient_like(g, x, copy_like)
     converted = like(g, x)

@@ -324,8 +324,12 @@ class _ReverseSweep:
                 continue
             # A one-argument elementwise function keeps its argument's shape.
             if rule.elementwise and len(rule.differentiable) > 1 and parameter not in same_shape:
-                shaped_by = self.activity.shaped_by.get((statement.id, operand.value), (operand.value,))
-                contribution = call(self.rt("unbroadcast"), contribution, *map(cst.Name, shaped_by))
+                summed = self.activity.sums.get((statement.id, parameter))
+                if summed is not None:
+                    contribution = _summed(self.names.module("np"), contribution, *summed)
+                else:
+                    shaped_by = self.activity.shaped_by.get((statement.id, operand.value), (operand.value,))
+                    contribution = call(self.rt("unbroadcast"), contribution, *map(cst.Name, shaped_by))
             self.accumulate(operand.value, contribution, statement)
 
     def contribute_items(self, statement: ir.Assign, items, contribution) -> None:
@@ -377,6 +381,26 @@ class _ReverseSweep:
             self.owned.add(name)
         else:
             self.owned.discard(name)
+
+
+def _summed(numpy: str, contribution, dropped: tuple[int, ...], kept: tuple[int, ...]) -> cst.Call:
+    """``contribution`` summed over the leading axes ``dropped``, then over ``kept`` keeping them:
+    numpy's ``np.sum``, where the forms tell at generation what ``_rt.unbroadcast`` finds at run time."""
+    if dropped:
+        contribution = cst.Call(attribute(numpy, "sum"), [cst.Arg(contribution), *_axis_arguments(dropped)])
+    if kept:
+        keepdims = cst.Arg(cst.Name("True"), keyword=cst.Name("keepdims"))
+        contribution = cst.Call(attribute(numpy, "sum"), [cst.Arg(contribution), *_axis_arguments(kept), keepdims])
+    return contribution
+
+
+def _axis_arguments(axes: tuple[int, ...]) -> list[cst.Arg]:
+    value = (
+        cst.Integer(str(axes[0]))
+        if len(axes) == 1
+        else cst.Tuple([cst.Element(cst.Integer(str(axis))) for axis in axes])
+    )
+    return [cst.Arg(value, keyword=cst.Name("axis"))]
 
 
 def _selects_once(index: cst.BaseExpression, integers: frozenset[str]) -> bool:

@@ -26,15 +26,11 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     log_probs = shifted - np.log(_t5)
     # mlp.py:11: return -np.sum(labels * log_probs) / x.shape[0]
     _t6 = labels * log_probs
-    _t7 = np.sum(_t6)
-    _t8 = x.shape[0]
-    _rt.require_scalar(-_t7 / _t8, "fixtures/mlp.py:11:12")
+    _t7 = x.shape[0]
     # reverse sweep
     # adjoint of mlp.py:11: return -np.sum(labels * log_probs) / x.shape[0]
-    d_t7 = -_rt.unbroadcast(1.0 / _t8, _t7)
-    del _t7, _t8
-    d_t6 = _rt.unreduce(d_t7, _t6, None, False)
-    del d_t7, _t6
+    d_t6 = _rt.unreduce(-(1.0 / _t7), _t6, None, False)
+    del _t6, _t7
     d_log_probs = _rt.unbroadcast(d_t6 * labels, log_probs)
     del d_t6, log_probs
     # adjoint of mlp.py:10: log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
@@ -61,12 +57,12 @@ def grad_loss(W1, b1, W2, b2, x, labels):
     d_W2 = _rt.matmul_adjoint_right(d_t2, hidden, W2)
     del d_t2
     # adjoint of mlp.py:7: hidden = np.tanh(x @ W1 + b1)
-    d_t9 = d_hidden * (1.0 - hidden * hidden)
+    d_t8 = d_hidden * (1.0 - hidden * hidden)
     del d_hidden, hidden
-    d_t1 = _rt.unbroadcast(d_t9, _t1)
+    d_t1 = _rt.unbroadcast(d_t8, _t1)
     del _t1
-    d_b1 = _rt.unbroadcast(d_t9, b1)
-    del d_t9
+    d_b1 = _rt.unbroadcast(d_t8, b1)
+    del d_t8
     d_W1 = _rt.matmul_adjoint_right(d_t1, x, W1)
     return (
         _rt.like(d_W1, W1),

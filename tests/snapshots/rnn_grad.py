@@ -39,10 +39,9 @@ def grad_loss(W, U, b, xs, h0, target):
     del _t6
     # rnn.py:18: return total / xs.shape[0]
     _t7 = xs.shape[0]
-    _rt.require_scalar(total / _t7, "fixtures/rnn.py:18:12")
     # reverse sweep
     # adjoint of rnn.py:18: return total / xs.shape[0]
-    d_total = _rt.unbroadcast(1.0 / _t7, total)
+    d_total = 1.0 / _t7
     del _t7
     # adjoint of rnn.py:15: for t in range(xs.shape[0]):
     d_U = _rt.zeros_like(U)
