@@ -231,7 +231,8 @@ def xlogy_adjoint_rule(d_out, out, x, y):
 
 @tangent("scipy.special.xlogy")
 def xlogy_tangent_rule(d_x, d_y, out, x, y):
-    return np.log(y) * d_x, np.divide(x * d_y, y)
+    # log of a Python float y is a float64 numpy scalar: in out's dtype, float32 stays float32.
+    return np.log(y).astype(np.result_type(out), copy=False) * d_x, np.divide(x * d_y, y)
 
 
 @adjoint("scipy.special.xlog1py", elementwise=True, domain={"y": "unit"})
@@ -241,7 +242,7 @@ def xlog1py_adjoint_rule(d_out, out, x, y):
 
 @tangent("scipy.special.xlog1py")
 def xlog1py_tangent_rule(d_x, d_y, out, x, y):
-    return np.log1p(y) * d_x, np.divide(x * d_y, 1.0 + y)
+    return np.log1p(y).astype(np.result_type(out), copy=False) * d_x, np.divide(x * d_y, 1.0 + y)
 
 
 # ---------------------------------------------------------------------------
