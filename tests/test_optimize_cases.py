@@ -3,7 +3,7 @@
 The texts are the generated function as emit prints it (without the module's docstring and imports):
 the transform's output before, the optimized function after. Each case shows one rewrite at work
 (see s2sad/optimize.py): inlining of temporaries, dead code, no zero adjoints, copy propagation,
-folding, fusion, stacking, releasing dead arrays, and copying gradients that may share memory.
+folding, fusion, stacking, common subexpressions, releasing dead arrays, and copying gradients that may share memory.
 """
 
 import pytest
@@ -1045,6 +1045,66 @@ CASES = [
             return _rt.like(d_x, x), _rt.like(d_y, y)
         ''',
         id="temporary-into-check",
+    ),
+    # a helper call written twice with the same arguments, as an operand of arithmetic both times, is computed once
+    # before its first reader (common.py); the two whole-line copies the transform wrote stay apart until inlined
+    pytest.param(
+        ("p",),
+        "grad",
+        """
+        import numpy as np
+        def f(p, y):
+            return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+        """,
+        '''
+        def grad_f(p, y):
+            """Gradient of f with respect to p."""
+            _rt.require_float(p, "p", "model.py:3:7")
+            # forward sweep
+            # model.py:4: return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+            _t1 = np.log(p)
+            _t2 = y * _t1
+            _t3 = 1.0 - y
+            _t4 = 1.0 - p
+            _t5 = np.log(_t4)
+            _t6 = _t3 * _t5
+            _t7 = _t2 + _t6
+            _t8 = np.sum(_t7)
+            # reverse sweep
+            # adjoint of model.py:4: return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+            d_t7 = _rt.unreduce(1.0, _t7, None, False)
+            d_t2 = _rt.unbroadcast(d_t7, y, p)
+            d_t6 = _rt.unbroadcast(d_t7, y, p)
+            d_t5 = _rt.unbroadcast(d_t6 * _t3, p)
+            d_t4 = np.divide(d_t5, _t4)
+            d_p = -d_t4
+            d_t1 = _rt.unbroadcast(d_t2 * y, p)
+            d_p = d_p + np.divide(d_t1, p)
+            return _rt.like(d_p, p)
+        ''',
+        '''
+        def grad_f(p, y):
+            """Gradient of f with respect to p."""
+            _rt.require_float(p, "p", "model.py:3:7")
+            # forward sweep
+            # model.py:4: return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+            _t1 = 1.0 - y
+            _t2 = 1.0 - p
+            _t3 = y * np.log(p) + _t1 * np.log(_t2)
+            # reverse sweep
+            # adjoint of model.py:4: return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+            d_t3 = _rt.unreduce(1.0, _t3, None, False)
+            del _t3
+            _t4 = _rt.unbroadcast(d_t3, y, p)
+            del d_t3
+            d_t2 = np.divide(_rt.unbroadcast(_t4 * _t1, p), _t2)
+            del _t1, _t2
+            d_p = -d_t2
+            del d_t2
+            d_p = d_p + np.divide(_rt.unbroadcast(_t4 * y, p), p)
+            return _rt.like(d_p, p)
+        ''',
+        id="common-subexpression",
     ),
 ]
 

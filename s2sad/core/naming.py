@@ -40,7 +40,7 @@ class Names:
         return cls(prefix)
 
     def temp(self, stage: str, number: int) -> str:
-        """A temporary of ``stage`` ("n" normalize, "r" reverse), unique by ``number``."""
+        """A temporary of ``stage`` ("n" normalize, "r" reverse, "c" a value optimize shares), unique by ``number``."""
         return f"{self.prefix}{stage}{number}"
 
     def adjoint(self, name: str) -> str:
@@ -157,7 +157,7 @@ class _Chooser:
             primal = body[2:]
             primal = self.readable(primal) if self.names.is_placeholder(primal) else primal
             name = self.numbered("d_" + primal.lstrip("_"))
-        elif re.fullmatch(r"[nr]\d+", body):
+        elif re.fullmatch(r"[nrc]\d+", body):
             name = self.pick(f"_t{i}" for i in self.temps)
         elif body.startswith("b_"):  # a builtin: its own name unless the code (or a global) uses it otherwise
             stem = body[2:]

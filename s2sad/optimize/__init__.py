@@ -11,7 +11,7 @@ module says why); the first four run until none applies:
 Then, in reverse mode, two adjoint helpers fuse where the pair has a cheaper
 form (fusion.py), and a loop's per-trip products with one matrix become one
 product after the loop (stacking.py), and helpers whose case the arguments' forms decide
-are written out (ranked.py). Last, the gradients returned are made
+are written out (ranked.py); a helper call written twice is computed once (common.py). Last, the gradients returned are made
 safe to update in place (results.py) and, in reverse mode, arrays are released
 once nothing reads them again (dead_code.py).
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from s2sad.optimize import facts, fusion, ranked, stacking
+from s2sad.optimize import common, facts, fusion, ranked, stacking
 from s2sad.optimize.copies import drop_round_trips, propagate_copies
 from s2sad.optimize.dead_code import release_dead, remove_dead
 from s2sad.optimize.folding import fold_lines
@@ -46,6 +46,7 @@ def run(unit: Unit, options: Options) -> Unit:
         if options.mode == "reverse":
             generated = stacking.run(fusion.run(generated, names), names)
             generated = ranked.run(generated, names, unit.activity.ranks)
+            generated = common.run(generated, names)
         generated = detach_results(generated, names)
         if options.mode == "reverse":
             generated = release_dead(generated)

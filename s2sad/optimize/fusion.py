@@ -67,7 +67,7 @@ def _block(block, counts: Counter, names: Names) -> tuple:
                     items[later_position] = dataclasses.replace(later, node=later.node.with_changes(value=call))
                     items[position] = None
                 break
-            if reads & _changed(later.node):
+            if reads & changed_names(later.node):
                 break
     return tuple(item for item in items if item is not None)
 
@@ -86,7 +86,7 @@ def _helper_call(item, names: Names):
     return item.node.targets[0].target.value, call.func.attr.value, call
 
 
-def _changed(node: cst.CSTNode) -> set[str]:
+def changed_names(node: cst.CSTNode) -> set[str]:
     """Names a line may rebind or change in place: its targets, and everything a bare call touches."""
     if isinstance(node, cst.Assign):
         return {name for target in node.targets for name in names_in(target.target)}

@@ -25,12 +25,14 @@ def grad_loss(w, b, x, y):
     # adjoint of logistic.py:9: return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
     d_t6 = _rt.mean_adjoint(-1.0, _t6, None, False)
     del _t6
-    d_t5 = np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * _t4, p), _t5)
+    _t7 = _rt.unbroadcast(d_t6, y, p)
+    del d_t6
+    d_t5 = np.divide(_rt.unbroadcast(_t7 * _t4, p), _t5)
     del _t4, _t5
     d_p = -d_t5
     del d_t5
-    d_p = d_p + np.divide(_rt.unbroadcast(_rt.unbroadcast(d_t6, y, p) * y, p), p)
-    del d_t6
+    d_p = d_p + np.divide(_rt.unbroadcast(_t7 * y, p), p)
+    del _t7
     # adjoint of logistic.py:8: p = 1.0 / (1.0 + np.exp(-z))
     d_t3 = -d_p * p / _t3
     del d_p, _t3, p
