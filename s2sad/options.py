@@ -29,7 +29,7 @@ class Options:
         any arguments)."""
         numbers = [name for name, rank, _ in self.shapes if rank == 0]
         parts = [f"{', '.join(numbers)} {'is a number' if len(numbers) == 1 else 'are numbers'}"] if numbers else []
-        parts += [f"{name} has {_axes(rank, ones)}" for name, rank, ones in self.shapes if rank > 0]
+        parts += [f"{name} has {axes_text(rank, ones)}" for name, rank, ones in self.shapes if rank > 0]
         parts += [f"{name} is a container of the form {form!r}" for name, form in self.structures]
         if not parts:
             return ""
@@ -37,6 +37,7 @@ class Options:
         return f"\n\n    {sentence}\n    "
 
 
-def _axes(rank: int, ones: tuple[int, ...]) -> str:
+def axes_text(rank: int, ones: tuple[int, ...]) -> str:
+    """'2 axes (none of length 1)', '1 axis (axis 0 of length 1)': a form as docstrings and errors say it."""
     lengths = f"axis {', '.join(map(str, ones))} of length 1" if ones else "none of length 1"
     return f"{rank} ax{'is' if rank == 1 else 'es'} ({lengths})"

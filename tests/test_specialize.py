@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad.errors import BadArgument
 from s2sad.finite_differences import gradient
 from tests.support import write_module
 
@@ -190,3 +191,18 @@ def test_matrix_products_of_known_ranks_are_written_out(a, b, tmp_path):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
     specialized = s2sad.source(dloss, *args)
     assert "matmul_adjoint" not in specialized and "matmul_adjoint" in s2sad.source(dloss)
+
+
+def test_a_specialized_derivative_refuses_arguments_of_other_forms(module):
+    """Called on its own (as the CLI prints it, or from s2sad.source), a specialized derivative checks
+    the forms it relies on first: a Python loop's sums would otherwise come out of the wrong shape."""
+    dloss = s2sad.grad(module.rows)
+    rng = np.random.default_rng(5)
+    m, v = rng.normal(size=(3, 4)), rng.normal(size=4)
+    specialized = dloss.__s2sad_specialized__(m, v)
+    np.testing.assert_allclose(specialized(m, v), gradient(lambda w: module.rows(w, v), m), rtol=1e-6, atol=1e-8)
+    for other in (0.5, np.ones((1, 4)), rng.normal(size=(3, 1))):
+        with pytest.raises(BadArgument, match=r"argument 'v' has shape .* specialized to 1 axis") as error:
+            specialized(m, other)
+        assert error.value.origin.line == LOOPS.splitlines().index("def rows(m, v):") + 1
+    np.testing.assert_allclose(dloss(m, 0.5), gradient(lambda w: module.rows(w, 0.5), m), rtol=1e-6, atol=1e-8)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import BadArgument, Origin
+from s2sad.options import axes_text
 from s2sad.runtime import structures
 
 
@@ -54,6 +55,26 @@ def require_structure(value, name: str, where: str, expected):
             hint="call the derivative s2sad.grad (or jvp, vjp...) returned: it generates one for each form",
         )
     require_container(value, name, where)
+
+
+def require_forms(*arguments):
+    """A derivative specialized to its arguments' forms (Options.shapes), called with other forms:
+    each argument is (value, name, where, number of axes, the axes of length one)."""
+    for value, name, where, rank, ones in arguments:
+        shape = value.shape if type(value) is np.ndarray else () if type(value) is float else np.shape(value)
+        if len(shape) == rank and (1 not in shape and not ones or _length_one(shape) == ones):
+            continue
+        expected = axes_text(rank, ones) if rank else "a number"
+        raise BadArgument(
+            f"argument '{name}' has shape {shape}, but this derivative was specialized to {expected} for it",
+            _origin(where),
+            hint="call the derivative s2sad.grad returned (it generates one for each form of the arguments), "
+            "or generate this one for these shapes (s2sad grad --shapes)",
+        )
+
+
+def _length_one(shape: tuple) -> tuple[int, ...]:
+    return tuple(axis for axis, length in enumerate(shape) if length == 1)
 
 
 def require_scalar(value, where: str):

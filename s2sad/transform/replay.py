@@ -35,7 +35,8 @@ class Replay:
 
     def argument_guards(self) -> tuple[Line, ...]:
         """A run-time check that each differentiated argument holds floating-point numbers (a container
-        of them, of the form it was generated for)."""
+        of them, of the form it was generated for), and that the arguments have the forms a specialized
+        derivative relies on."""
         structures = dict(self.options.structures)
         guards = []
         for name in self.options.wrt:
@@ -45,7 +46,16 @@ class Replay:
             else:
                 check = call(self.rt("require_container" if name in self.function.lists else "require_float"), *where)
             guards.append(Line(cst.Expr(check)))
+        if self.options.shapes:
+            guards.append(Line(cst.Expr(call(self.rt("require_forms"), *map(self.form_expected, self.options.shapes)))))
         return tuple(guards)
+
+    def form_expected(self, shape: tuple[str, int, tuple[int, ...]]) -> cst.Tuple:
+        """``(value, name, where, rank, ones)``: what ``_rt.require_forms`` checks of one argument."""
+        name, rank, ones = shape
+        where = str(self.function.parameter_origins[name])
+        items = [cst.Name(name), string(name), string(where), cst.Integer(str(rank)), cst.parse_expression(repr(ones))]
+        return cst.Tuple([cst.Element(item) for item in items])
 
     def block(self, statements) -> list:
         lines: list = []
