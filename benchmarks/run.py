@@ -39,6 +39,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_
 import numpy as np  # noqa: E402  (after the thread count is set)
 
 import s2sad  # noqa: E402  (after the cache is turned off)
+from benchmarks import numba_column  # noqa: E402
 from benchmarks.cases import SIZES, Case, all_cases  # noqa: E402
 
 TARGET_SECONDS = 0.02  # each timing repeats a call until it takes about this long
@@ -201,10 +202,16 @@ def run_case(case: Case, size: str, folder: Path, rounds: int, available: set[st
     calls = {"primal": lambda: module.f(*args), "hand": lambda: case.hand(*args), "s2sad": lambda: gradient(*args)}
     found, compile_seconds = peers(case, args, available)
     calls.update(found)
-    wrong = [name for name in calls if name not in ("primal", "hand") and not _checked(name, calls[name], expected)]
+    compiled = numba_column.calls(module.f, case, args) if numba_column.available() else None
+    if compiled:
+        calls.update(compiled[0])
+    primals = ("primal", "hand", "numba primal")
+    wrong = [name for name in calls if name not in primals and not _checked(name, calls[name], expected)]
     for name in wrong:
         del calls[name]
     row = {"case": case.name, "size": size, "generation": generation, "wrong": wrong, "compile": compile_seconds}
+    if compiled:
+        row["numba"] = compiled[1]
     row["times"] = timed(calls, rounds)
     if case.loop:
         row["memory"] = (peak_bytes(calls["s2sad"]), peak_bytes(calls["primal"]))
@@ -221,10 +228,13 @@ def _ms(seconds: float | None) -> str:
 
 
 def report(rows: list[dict]) -> str:
+    with_numba = any("numba" in row for row in rows)
+    notes = numba_column.footnotes(rows) if with_numba else ""
     header = (
         ["case", "size", "primal ms", "hand ms", "s2sad ms", "s2sad/hand", "s2sad/primal"]
         + [f"{p} ms" for p in PEERS]
         + ["jit compile+1st s", "generation s", "tape peak / primal peak"]
+        + list(numba_column.COLUMNS if with_numba else ())
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
@@ -243,8 +253,10 @@ def report(rows: list[dict]) -> str:
             f"{row['generation']:.2f}",
             f"{memory[0] / 2**20:.1f} MiB / {memory[1] / 2**20:.1f} MiB" if memory else "-",
         ]
+        if with_numba:
+            cells += numba_column.cells(row, _ms)
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines) + (f"\n\n{notes}" if notes else "")
 
 
 def summary(rows: list[dict]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import sys
 
 from s2sad.backend import emit
@@ -12,7 +13,7 @@ from s2sad import pipeline
 from s2sad.api import wrt_names
 from s2sad.cli import gradient_check, output
 from s2sad.cli.failures import UsageError
-from s2sad.cli.inputs import parse_shapes
+from s2sad.cli.inputs import Value, parse_shapes
 from s2sad.cli.targets import Target, parse_targets, parse_wrt
 from s2sad.errors import BadArgument, S2SADError
 from s2sad.options import Options
@@ -21,6 +22,8 @@ from s2sad.options import Options
 def run(arguments: argparse.Namespace) -> int:
     if arguments.mode == "forward" and arguments.check:
         raise UsageError("--check compares gradients (reverse mode); run it without --mode forward")
+    if arguments.target == "numba" and (arguments.mode == "forward" or arguments.shapes is None):
+        raise UsageError("--target numba makes reverse-mode gradients for the types --shapes gives; add --shapes")
     targets = parse_targets(arguments.targets)
     wrt = parse_wrt(arguments.wrt)
     shapes = parse_shapes(arguments.shapes) if arguments.shapes is not None else None
@@ -60,6 +63,13 @@ def _ranks(shapes: dict) -> dict[str, tuple[int, tuple[int, ...]]]:
     }
 
 
+def _kinds(shapes: dict) -> tuple[tuple[str, str], ...]:
+    """--shapes as the numba kernel's types: arrays and `float` are floats, a number its own type."""
+    return tuple(
+        (name, "i" if isinstance(spec, Value) and isinstance(spec.value, int) else "f") for name, spec in shapes.items()
+    )
+
+
 def _compile(
     targets: list[Target], wrt: tuple[int | str, ...], arguments: argparse.Namespace, ranks: dict[str, tuple]
 ) -> int:
@@ -88,6 +98,8 @@ def _compile(
                 if p.name.value in ranks
             )
             options = Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode, shapes=known)
+            if arguments.target == "numba":
+                options = dataclasses.replace(options, target="numba", kinds=_kinds(parse_shapes(arguments.shapes)))
             target.unit = pipeline.compile_unit(unit, options)
         except S2SADError as error:
             print(error, file=sys.stderr)

@@ -12,7 +12,9 @@ import inspect
 import linecache
 import os
 import sys
+import tempfile
 import types
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +37,8 @@ def check(source: str, targets: list[Target], shapes: dict | None, output: str |
 
     models = {target.filename: _import_model(target.filename) for target in targets}
     generated = _run_generated(source, output)
-    functions = [s.name for s in ast.parse(source).body if isinstance(s, ast.FunctionDef)]
+    # (not the numba target's kernels, which the gradients call)
+    functions = [s.name for s in ast.parse(source).body if isinstance(s, ast.FunctionDef) and not s.decorator_list]
     if shapes is not None:
         inputs.refuse_unused_shapes(shapes, targets, models)
 
@@ -87,6 +90,9 @@ def _run_generated(source: str, output: str | None) -> dict:
     """Execute the generated module in a fresh namespace (registered with linecache for tracebacks)."""
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = output or f"<s2sad generated module {digest}>"
+    if output is None and "@numba.njit(" in source:  # numba compiles (and caches) from a file only
+        filename = os.path.join(tempfile.mkdtemp(prefix="s2sad-check-"), f"s2sad_check_{digest}.py")
+        Path(filename).write_text(source, encoding="utf-8")
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     module = types.ModuleType("s2sad_generated")
     try:

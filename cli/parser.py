@@ -24,6 +24,7 @@ examples:
   s2sad grad model.py:loss other.py:cost        functions of several files in one module
   s2sad grad model.py:loss --check              compare with finite differences on example_inputs()
   s2sad grad model.py:loss --check --shapes "w=(3,),x=(10,3),b=float,y=(10,)"
+  s2sad grad model.py:loss --target numba --shapes "theta=(2,),y0=float,n=100"
 
 --check imports model.py (its top-level code runs) to run the generated
 gradient; without --check the file is only read, never executed. Inputs come
@@ -87,6 +88,14 @@ def _add_grad(commands) -> None:
         default="reverse",
         help="reverse (the default): print grad_NAME; forward: print jvp_NAME(*args, *, d_<wrt>...) -> "
         "(value, tangent), the Jacobian-vector product",
+    )
+    command.add_argument(
+        "--target",
+        choices=("numpy", "numba"),
+        default="numpy",
+        help="numpy (the default): readable numpy code; numba: a kernel numba compiles (nopython) and a "
+        "wrapper grad_NAME around it, for the argument types --shapes gives (needs numba: "
+        "pip install 's2sad[numba]'); reverse mode only",
     )
     _add_output_flags(command)
     _add_check_flags(command)

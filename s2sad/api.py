@@ -8,7 +8,9 @@ shows generated code), or for ``vjp`` a thin adapter to JAX's calling order.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import importlib.util
 import inspect
 import types
 
@@ -26,26 +28,28 @@ from s2sad.options import Kind, Options
 Wrt = int | str | tuple[int | str, ...]
 
 
-def grad(function, wrt: Wrt = 0):
+def grad(function, wrt: Wrt = 0, target: str = "numpy"):
     """The gradient of a scalar-valued ``function`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position, a parameter name, or a tuple of them (then a tuple of
-    gradients is returned). Each gradient has its argument's shape.
+    gradients is returned). Each gradient has its argument's shape. ``target="numba"``
+    compiles it with numba (for loops over numbers; made at the first call for its
+    arguments' forms and types: s2sad/backend/numba.py).
     """
-    return _generate(function, wrt, "grad")
+    return _generate(function, wrt, "grad", target)
 
 
-def value_and_grad(function, wrt: Wrt = 0):
+def value_and_grad(function, wrt: Wrt = 0, target: str = "numpy"):
     """Like ``grad``, but the generated function returns ``(value, gradient)``."""
-    return _generate(function, wrt, "value_and_grad")
+    return _generate(function, wrt, "value_and_grad", target)
 
 
-def vjp(function, wrt: Wrt = 0):
+def vjp(function, wrt: Wrt = 0, target: str = "numpy"):
     """Vector-Jacobian product: ``vjp(f)(*args, d_out)`` is the adjoint ``d_out`` pulled back to ``wrt``.
 
     ``d_out`` has the shape of ``f``'s output; ``f`` may return any array.
     """
-    generated = _generate(function, wrt, "vjp")
+    generated = _generate(function, wrt, "vjp", target)
     seed = list(inspect.signature(generated).parameters)[-1]
 
     @functools.wraps(generated)
@@ -209,7 +213,7 @@ def source(function, *args, **keywords) -> str:
     return text
 
 
-def differentiable(function=None, *, wrt: Wrt = 0):
+def differentiable(function=None, *, wrt: Wrt = 0, target: str = "numpy"):
     """Decorator: generate the derivatives of ``function`` when it is defined, and attach them.
 
     The function itself is returned unchanged, carrying ``.grad``,
@@ -224,12 +228,15 @@ def differentiable(function=None, *, wrt: Wrt = 0):
         def loss(w, b, x, y): ...
 
         dw, db = loss.grad(w, b, x, y)
+
+    ``target="numba"`` compiles ``.grad``, ``.value_and_grad`` and ``.vjp`` with numba (``.jvp``
+    stays numpy code); ``.source`` is then the numpy gradient for any arguments.
     """
     if function is None:
-        return functools.partial(differentiable, wrt=wrt)
-    function.grad = grad(function, wrt)
-    function.value_and_grad = _OnFirstUse(value_and_grad, function, wrt)
-    function.vjp = _OnFirstUse(vjp, function, wrt)
+        return functools.partial(differentiable, wrt=wrt, target=target)
+    function.grad = grad(function, wrt, target)
+    function.value_and_grad = _OnFirstUse(functools.partial(value_and_grad, target=target), function, wrt)
+    function.vjp = _OnFirstUse(functools.partial(vjp, target=target), function, wrt)
     function.jvp = _OnFirstUse(jvp, function, wrt)
     function.source = source(function.grad)
     return function
@@ -312,7 +319,7 @@ def _located(rule_function):
         ) from None
 
 
-def _generate(function, wrt: Wrt, kind: Kind):
+def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy"):
     if not isinstance(function, types.FunctionType):
         return pipeline.compile_unit(load.from_function(function), Options(kind=kind)).compiled  # raises
     if hasattr(function, "__s2sad_derivative__"):
@@ -324,9 +331,27 @@ def _generate(function, wrt: Wrt, kind: Kind):
     options = Options(
         kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse"
     )
-    generated = specialize.specializing(function, _compiled(function, options), options, _compiled)
+    # For numba, too: the derivative for any arguments finds what s2sad refuses, now, located.
+    generic = _compiled(function, options)
+    options = dataclasses.replace(options, target=_target(target, kind, function))
+    generated = specialize.specializing(function, generic, options, _compiled)
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
     return generated
+
+
+def _target(target: str, kind: Kind, function) -> str:
+    if target not in ("numpy", "numba"):
+        raise BadArgument(f"target must be 'numpy' or 'numba', not {target!r}", _where(function))
+    if target == "numba":
+        if kind == "jvp":
+            raise BadArgument("the numba target makes reverse-mode derivatives only", _where(function))
+        if importlib.util.find_spec("numba") is None:
+            raise BadArgument(
+                "target='numba' needs numba, which is not installed",
+                _where(function),
+                hint="pip install 's2sad[numba]', or use target='numpy' (the default)",
+            )
+    return target
 
 
 def _compiled(function, options: Options):
@@ -345,8 +370,13 @@ def _from_cache(function, options: Options):
     cached = cache.load(function, options)
     if cached is None:
         return None
+    name = f"{options.kind}_{function.__name__}"
     try:
-        return emit.compile_source(cached, f"{options.kind}_{function.__name__}", load.live_namespace(function))
+        if options.target == "numba":
+            from s2sad.backend import numba_module
+
+            return numba_module.load(cached, name, display_path(function.__code__.co_filename))
+        return emit.compile_source(cached, name, load.live_namespace(function))
     except Exception:
         return None
 

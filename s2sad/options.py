@@ -15,7 +15,9 @@ class Options:
     ``structures`` the form of each differentiated argument that is a container of arrays (by name,
     as runtime.structures.structure_of gives it), known from a call; ``shapes`` what a call tells of
     arguments' shapes, which the generated code then relies on: (name, number of axes (0: a number),
-    the axes of length one)."""
+    the axes of length one); ``target`` the code made: numpy (readable Python) or numba (a kernel
+    numba compiles, for arguments whose ``kinds`` are known: name -> "f", "i" or "b", numpy's dtype
+    kinds, numbers' too)."""
 
     kind: Kind = "grad"
     wrt: tuple[str, ...] = ()
@@ -23,6 +25,8 @@ class Options:
     mode: Literal["reverse", "forward"] = "reverse"
     structures: tuple[tuple[str, Any], ...] = ()
     shapes: tuple[tuple[str, int, tuple[int, ...]], ...] = ()
+    target: Literal["numpy", "numba"] = "numpy"
+    kinds: tuple[tuple[str, str], ...] = ()
 
     def assumed(self) -> str:
         """What a specialized derivative relies on, as its docstring's second paragraph says it ("" for

@@ -41,8 +41,16 @@ PIPELINE = (
     Pass("analyse", activity.run),
     Pass("transform", lambda unit, options: (forward if options.mode == "forward" else reverse).run(unit, options)),
     Pass("optimize", optimize.run),
-    Pass("emit", emit.run),
+    Pass("emit", lambda unit, options: _emitter(options).run(unit, options)),
 )
+
+
+def _emitter(options: Options):
+    if options.target == "numba":
+        from s2sad.backend import numba  # imports numba only for that target
+
+        return numba
+    return emit
 
 
 def compile_unit(unit: Unit, options: Options) -> Unit:

@@ -32,22 +32,24 @@ def specializing(function, generated, options: Options, compiled):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     differentiated = set(options.wrt)
+    typed = options.target != "numpy"  # a compiled target: every call's derivative is made for its types
     # Ranks matter only where the code for any arguments unbroadcasts, keeps shapes or multiplies matrices.
-    ranked = any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
-    made = {((), ()): generated}
+    ranked = typed or any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
+    made = {} if typed else {((), (), ()): generated}
     once: set = set()  # ranks called with once: the code for any arguments served them
 
     def key_of(args, keywords) -> tuple:
-        forms, ranks = [], []
+        forms, ranks, kinds = [], [], []
         for name, value in zip(parameters, args, strict=False):
-            _facts(name, value, name in differentiated, forms, ranks)
+            _facts(name, value, name in differentiated, forms, ranks, kinds)
         for name, value in keywords.items():
-            _facts(name, value, name in differentiated, forms, ranks)
-        return tuple(forms), tuple(ranks) if ranked else ()
+            _facts(name, value, name in differentiated, forms, ranks, kinds)
+        return tuple(forms), tuple(ranks) if ranked else (), tuple(kinds) if typed else ()
 
     def specialized(key: tuple):
         if key not in made:
-            made[key] = compiled(function, dataclasses.replace(options, structures=key[0], shapes=key[1]))
+            facts = {"structures": key[0], "shapes": key[1], "kinds": key[2]}
+            made[key] = compiled(function, dataclasses.replace(options, **facts))
         return made[key]
 
     # Positional arguments' shapes and dtypes, or types -> the derivative they get, once it is chosen
@@ -63,7 +65,7 @@ def specializing(function, generated, options: Options, compiled):
                 return found(*args)
         key = key_of(args, keywords)
         found = made.get(key)
-        if found is None and not key[0] and key not in once:
+        if found is None and not key[0] and key not in once and not typed:
             once.add(key)  # a derivative called once is not worth generating twice
             return generated(*args, **keywords)
         found = found or specialized(key)
@@ -79,12 +81,14 @@ def specializing(function, generated, options: Options, compiled):
 _RANKED_HELPERS = ("unbroadcast(", "shape_of(", "matmul_adjoint_")
 
 
-def _facts(name: str, value, differentiated: bool, forms: list, ranks: list) -> None:
+def _facts(name: str, value, differentiated: bool, forms: list, ranks: list, kinds: list) -> None:
     kind = type(value)
     if kind is np.ndarray:
         if value.dtype.kind in "biuf":  # an array of objects may hold arrays: x[i] is no number then
             ranks.append((name, value.ndim, tuple(axis for axis, n in enumerate(value.shape) if n == 1)))
+            kinds.append((name, "i" if value.dtype.kind == "u" else value.dtype.kind))
     elif kind is float or kind is int or (isinstance(value, np.number) and not isinstance(value, np.complexfloating)):
         ranks.append((name, 0, ()))
+        kinds.append((name, "f" if kind is float or isinstance(value, np.floating) else "i"))
     elif differentiated and structures.is_container(value):
         forms.append((name, structures.structure_of(value)))
