@@ -46,8 +46,10 @@ class Replay:
             else:
                 check = call(self.rt("require_container" if name in self.function.lists else "require_float"), *where)
             guards.append(Line(cst.Expr(check)))
-        if self.options.shapes:
-            guards.append(Line(cst.Expr(call(self.rt("require_forms"), *map(self.form_expected, self.options.shapes)))))
+        # (a vjp's seed, passed by keyword, has a form too: the analysis reads only the parameters')
+        relied_on = [shape for shape in self.options.shapes if shape[0] in self.function.parameter_origins]
+        if relied_on:
+            guards.append(Line(cst.Expr(call(self.rt("require_forms"), *map(self.form_expected, relied_on)))))
         return tuple(guards)
 
     def form_expected(self, shape: tuple[str, int, tuple[int, ...]]) -> cst.Tuple:
