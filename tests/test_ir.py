@@ -62,7 +62,8 @@ def test_fixtures_lint(path):
     assert ["normalize", "memory"] in linted_after  # some function of the file goes through both
 
 
-@settings(max_examples=100, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+# 50 programs: the suite's every compilation lints too (conftest.py), the generator's 200 programs included.
+@settings(max_examples=50, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 @given(programs())
 def test_generated_programs_lint(tmp_path_factory, program):
     path = tmp_path_factory.mktemp("program") / "model.py"
