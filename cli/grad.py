@@ -22,6 +22,8 @@ from s2sad.options import Options
 def run(arguments: argparse.Namespace) -> int:
     if arguments.mode == "forward" and arguments.check:
         raise UsageError("--check compares gradients (reverse mode); run it without --mode forward")
+    if arguments.checkpoints and (arguments.mode == "forward" or arguments.target == "numba"):
+        raise UsageError("--checkpoints checkpoints reverse-mode numpy gradients; forward mode keeps no tape")
     if arguments.target == "numba" and (arguments.mode == "forward" or arguments.shapes is None):
         raise UsageError("--target numba makes reverse-mode gradients for the types --shapes gives; add --shapes")
     targets = parse_targets(arguments.targets)
@@ -97,7 +99,14 @@ def _compile(
                 for p in (*params.posonly_params, *params.params, *params.kwonly_params)
                 if p.name.value in ranks
             )
-            options = Options(kind=kind, wrt=target.wrt, wrt_tuple=len(wrt) > 1, mode=arguments.mode, shapes=known)
+            options = Options(
+                kind=kind,
+                wrt=target.wrt,
+                wrt_tuple=len(wrt) > 1,
+                mode=arguments.mode,
+                shapes=known,
+                checkpoints=arguments.checkpoints,
+            )
             if arguments.target == "numba":
                 options = dataclasses.replace(options, target="numba", kinds=_kinds(parse_shapes(arguments.shapes)))
             target.unit = pipeline.compile_unit(unit, options)

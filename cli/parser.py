@@ -25,6 +25,7 @@ examples:
   s2sad grad model.py:loss --check              compare with finite differences on example_inputs()
   s2sad grad model.py:loss --check --shapes "w=(3,),x=(10,3),b=float,y=(10,)"
   s2sad grad model.py:loss --target numba --shapes "theta=(2,),y0=float,n=100"
+  s2sad grad model.py:simulate --checkpoints 20  reverse long loops from 20 snapshots each
 
 --check imports model.py (its top-level code runs) to run the generated
 gradient; without --check the file is only read, never executed. Inputs come
@@ -97,9 +98,24 @@ def _add_grad(commands) -> None:
         "wrapper grad_NAME around it, for the argument types --shapes gives (needs numba: "
         "pip install 's2sad[numba]'); reverse mode only",
     )
+    command.add_argument(
+        "--checkpoints",
+        type=_snapshots,
+        metavar="K",
+        help="reverse every for loop (no break inside) from at most K snapshots of its state, running "
+        "iterations again, instead of taping every iteration (binomial checkpointing: memory for K states "
+        "whatever the number of iterations); a '# s2sad: checkpoints=K' comment ending a loop's first line "
+        "overrides it for that loop (0: taped whole); reverse mode, numpy target",
+    )
     _add_output_flags(command)
     _add_check_flags(command)
     command.set_defaults(run=grad.run)
+
+
+def _snapshots(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number of snapshots, not {text!r}")
+    return int(text)
 
 
 def _add_output_flags(command) -> None:

@@ -28,28 +28,32 @@ from s2sad.options import Kind, Options
 Wrt = int | str | tuple[int | str, ...]
 
 
-def grad(function, wrt: Wrt = 0, target: str = "numpy"):
+def grad(function, wrt: Wrt = 0, target: str = "numpy", checkpoints: int | None = None):
     """The gradient of a scalar-valued ``function`` with respect to the argument(s) ``wrt``.
 
     ``wrt`` is a position, a parameter name, or a tuple of them (then a tuple of
     gradients is returned). Each gradient has its argument's shape. ``target="numba"``
     compiles it with numba (for loops over numbers; made at the first call for its
-    arguments' forms and types: s2sad/backend/numba.py).
+    arguments' forms and types: s2sad/backend/numba.py). ``checkpoints=K`` reverses
+    every ``for`` loop from at most K snapshots of its state instead of
+    taping every iteration (binomial checkpointing: memory for K states, some
+    iterations run again); a ``# s2sad: checkpoints=K`` comment on a loop's line
+    overrides it for that loop (s2sad/analysis/checkpoints.py).
     """
-    return _generate(function, wrt, "grad", target)
+    return _generate(function, wrt, "grad", target, checkpoints)
 
 
-def value_and_grad(function, wrt: Wrt = 0, target: str = "numpy"):
+def value_and_grad(function, wrt: Wrt = 0, target: str = "numpy", checkpoints: int | None = None):
     """Like ``grad``, but the generated function returns ``(value, gradient)``."""
-    return _generate(function, wrt, "value_and_grad", target)
+    return _generate(function, wrt, "value_and_grad", target, checkpoints)
 
 
-def vjp(function, wrt: Wrt = 0, target: str = "numpy"):
+def vjp(function, wrt: Wrt = 0, target: str = "numpy", checkpoints: int | None = None):
     """Vector-Jacobian product: ``vjp(f)(*args, d_out)`` is the adjoint ``d_out`` pulled back to ``wrt``.
 
-    ``d_out`` has the shape of ``f``'s output; ``f`` may return any array.
+    ``d_out`` has the shape of ``f``'s output; ``f`` may return any array. ``checkpoints``: as for ``grad``.
     """
-    generated = _generate(function, wrt, "vjp", target)
+    generated = _generate(function, wrt, "vjp", target, checkpoints)
     seed = list(inspect.signature(generated).parameters)[-1]
 
     @functools.wraps(generated)
@@ -213,7 +217,7 @@ def source(function, *args, **keywords) -> str:
     return text
 
 
-def differentiable(function=None, *, wrt: Wrt = 0, target: str = "numpy"):
+def differentiable(function=None, *, wrt: Wrt = 0, target: str = "numpy", checkpoints: int | None = None):
     """Decorator: generate the derivatives of ``function`` when it is defined, and attach them.
 
     The function itself is returned unchanged, carrying ``.grad``,
@@ -230,13 +234,15 @@ def differentiable(function=None, *, wrt: Wrt = 0, target: str = "numpy"):
         dw, db = loss.grad(w, b, x, y)
 
     ``target="numba"`` compiles ``.grad``, ``.value_and_grad`` and ``.vjp`` with numba (``.jvp``
-    stays numpy code); ``.source`` is then the numpy gradient for any arguments.
+    stays numpy code); ``.source`` is then the numpy gradient for any arguments. ``checkpoints=K``
+    checkpoints the loops of ``.grad``, ``.value_and_grad`` and ``.vjp`` (see ``grad``).
     """
     if function is None:
-        return functools.partial(differentiable, wrt=wrt, target=target)
-    function.grad = grad(function, wrt, target)
-    function.value_and_grad = _OnFirstUse(functools.partial(value_and_grad, target=target), function, wrt)
-    function.vjp = _OnFirstUse(functools.partial(vjp, target=target), function, wrt)
+        return functools.partial(differentiable, wrt=wrt, target=target, checkpoints=checkpoints)
+    function.grad = grad(function, wrt, target, checkpoints)
+    reverse = {"target": target, "checkpoints": checkpoints}
+    function.value_and_grad = _OnFirstUse(functools.partial(value_and_grad, **reverse), function, wrt)
+    function.vjp = _OnFirstUse(functools.partial(vjp, **reverse), function, wrt)
     function.jvp = _OnFirstUse(jvp, function, wrt)
     function.source = source(function.grad)
     return function
@@ -319,7 +325,7 @@ def _located(rule_function):
         ) from None
 
 
-def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy"):
+def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy", checkpoints: int | None = None):
     if not isinstance(function, types.FunctionType):
         return pipeline.compile_unit(load.from_function(function), Options(kind=kind)).compiled  # raises
     if hasattr(function, "__s2sad_derivative__"):
@@ -329,7 +335,11 @@ def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy"):
         function = compose.slope(original, _generate(original, name, "jvp"), (name,), None)
     names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
     options = Options(
-        kind=kind, wrt=names, wrt_tuple=isinstance(wrt, tuple), mode="forward" if kind == "jvp" else "reverse"
+        kind=kind,
+        wrt=names,
+        wrt_tuple=isinstance(wrt, tuple),
+        mode="forward" if kind == "jvp" else "reverse",
+        checkpoints=_checkpoints(checkpoints, target, function),
     )
     # For numba, too: the derivative for any arguments finds what s2sad refuses, now, located.
     generic = _compiled(function, options)
@@ -337,6 +347,19 @@ def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy"):
     generated = specialize.specializing(function, generic, options, _compiled)
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
     return generated
+
+
+def _checkpoints(checkpoints, target: str, function) -> int | None:
+    if checkpoints is None:
+        return None
+    if isinstance(checkpoints, bool) or not isinstance(checkpoints, int) or checkpoints < 0:
+        raise BadArgument(
+            f"checkpoints must be a whole number of snapshots (0: loops taped whole), not {checkpoints!r}",
+            _where(function),
+        )
+    if checkpoints and target != "numpy":
+        raise BadArgument(f"the {target} target does not checkpoint loops", _where(function), hint="use target='numpy'")
+    return checkpoints
 
 
 def _target(target: str, kind: Kind, function) -> str:

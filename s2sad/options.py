@@ -17,7 +17,9 @@ class Options:
     arguments' shapes, which the generated code then relies on: (name, number of axes (0: a number),
     the axes of length one); ``target`` the code made: numpy (readable Python) or numba (a kernel
     numba compiles, for arguments whose ``kinds`` are known: name -> "f", "i" or "b", numpy's dtype
-    kinds, numbers' too)."""
+    kinds, numbers' too); ``checkpoints`` the snapshots each loop may keep in reverse mode (binomial
+    checkpointing, s2sad/analysis/checkpoints.py), unless its ``# s2sad: checkpoints=K`` comment
+    says otherwise (None or 0: loops are taped whole)."""
 
     kind: Kind = "grad"
     wrt: tuple[str, ...] = ()
@@ -27,6 +29,7 @@ class Options:
     shapes: tuple[tuple[str, int, tuple[int, ...]], ...] = ()
     target: Literal["numpy", "numba"] = "numpy"
     kinds: tuple[tuple[str, str], ...] = ()
+    checkpoints: int | None = None
 
     def assumed(self) -> str:
         """What a specialized derivative relies on, as its docstring's second paragraph says it ("" for

@@ -33,6 +33,7 @@ import libcst as cst
 from s2sad.core import ir
 from s2sad import rules
 from s2sad.analysis.dataflow import loop_body, loop_head, views
+from s2sad.analysis import checkpoints
 from s2sad.analysis.recording import Recorder, updated_bases
 from s2sad.analysis.forms import Form
 from s2sad.analysis.shapes import ShapeClasses, shaped_by_sources
@@ -60,8 +61,9 @@ def run(unit: Unit, options: Options) -> Unit:
     shaped_by = shaped_by_sources(function, unit.names.temp("n", 0)[:-1])
     shares = views(function.body, rules.VIEWS | set(rules.CUSTOM))  # a user's rule may return a view
     _refuse_library_results_updated(function.body, shares, unit)
+    plan = checkpoints.plan(unit, options, shares)
     recorder = Recorder(
-        active, same_shape, zeros_before, zeros_after, shaped_by, updated_bases(shares, function), shares
+        active, same_shape, zeros_before, zeros_after, shaped_by, updated_bases(shares, function), shares, plan
     )
     recorder.block(function.body, set(options.wrt))
     reverse = _with_reverse(function.body, active, recorder.recorded, zeros_before, zeros_after)
@@ -80,6 +82,8 @@ def run(unit: Unit, options: Options) -> Unit:
             frozenset(recorder.shape_only),
             shapes.sums(),
             shapes.ranks(function.parameters),
+            recorder.checkpointed,
+            plan.taped_whole,
         ),
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from s2sad.core import ir
 from s2sad import rules
+from s2sad.analysis.checkpoints import Plan, snapshot
 from s2sad.analysis.dataflow import Shared, loop_body, loop_head
 
 
@@ -50,9 +51,12 @@ class Recorder:
     records it, updating part of it in place (same shape) does not. The
     gradients are returned in their arguments' types, so the ``wrt`` arguments
     start pending: reassigning one records it.
+
+    A checkpointed loop (``plan``) reads, besides, the state its snapshots hold (``checkpointed``):
+    after the loop, updating one of those arrays in place records it.
     """
 
-    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by, seen_through, shares):
+    def __init__(self, active, same_shape, zeros_before, zeros_after, shaped_by, seen_through, shares, plan=None):
         self.active = active
         self.seen_through = seen_through
         self.shares = shares  # per name, the arrays it may be a view or a copy of
@@ -63,6 +67,9 @@ class Recorder:
         self.recorded: set[int] = set()
         self.shape_only: set[int] = set()  # of those, the ones whose old value only gives a shape
         self.value_saved: set[int] = set()
+        self.plan = plan or Plan({}, {}, {})
+        self.needed: dict[int, set[str]] = {}  # checkpointed loop id -> names whose value at its head is read
+        self.checkpointed: dict = {}
 
     def block(self, statements, pending: set[str]) -> set[str]:
         for statement in statements:
@@ -121,9 +128,16 @@ class Recorder:
         variable = {loop.target, _SHAPE + str(loop.target)}
         if variable & pending:
             self.recorded.add(loop.id)
+        state: set[str] = set()
+        if loop.id in self.plan.snapshots:
+            needed = self.needed.setdefault(loop.id, set(self.plan.live_at_head[loop.id]))
+            needed |= {name.removeprefix(_SHAPE) for name in pending | self.zeros_after[loop.id]}
+            found = snapshot(loop, self.plan.snapshots[loop.id], needed, self.shares)
+            self.checkpointed[loop.id] = found
+            state = {*found.kept, *found.copied, *found.in_place}
         # The reversed loop sets its variable again at each iteration.
         head = loop_head(pending | self.zeros_after[loop.id], lambda head: self.block(loop_body(loop), head) - variable)
-        return (head | self.zeros_before[loop.id]) - variable
+        return (head | self.zeros_before[loop.id] | state) - variable
 
     def with_bases(self, names: set[str]) -> set[str]:
         """``names`` and the arrays they may be views of: reading a view reads its base, so an

@@ -39,6 +39,17 @@ class FunctionValue:
 
 
 @dataclasses.dataclass(frozen=True)
+class Checkpointed:
+    """A loop reversed from snapshots (analysis.checkpoints): how many, and the names they hold: kept
+    as they are, or copied (rebound in the loop too: restored as a new copy; else restored in place)."""
+
+    snapshots: int
+    kept: tuple[str, ...]
+    copied: tuple[str, ...]
+    in_place: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Activity:
     """Which statements get adjoints and which overwritten values are saved (analysis.activity)."""
 
@@ -61,6 +72,8 @@ class Activity:
     # arguments' forms (Options.shapes): leading axes dropped, then axes kept (analysis.shapes.sums).
     sums: Mapping[tuple[int, str], tuple[tuple[int, ...], tuple[int, ...]]] = dataclasses.field(default_factory=dict)
     ranks: Mapping[str, int] = dataclasses.field(default_factory=dict)  # names of one known number of axes
+    checkpointed: Mapping[int, Checkpointed] = dataclasses.field(default_factory=dict)  # loop id -> its snapshots
+    taped_whole: Mapping[int, str] = dataclasses.field(default_factory=dict)  # loop id -> why not checkpointed
 
     def is_active(self, statement: ir.Statement) -> bool:
         return statement.id in self.active_operands

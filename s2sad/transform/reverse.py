@@ -39,6 +39,7 @@ from s2sad.analysis.shapes import integer_names
 from s2sad.core.naming import Names
 from s2sad.options import Options
 from s2sad.core.target import Compound, Generated, Line, assign, attribute, call, is_new_array
+from s2sad.transform import checkpoint
 from s2sad.transform.replay import runtime, with_keyword_only
 from s2sad.transform.rule_instances import RuleInstances
 from s2sad.transform.tape import ForwardSweep, tape_call
@@ -59,20 +60,30 @@ def run(unit: Unit, options: Options) -> Unit:
         forward[:0] = forward_sweep.start(body)
     guards = forward_sweep.argument_guards()
     value = forward_sweep.returned_value(returned, forward)
-    reverse_sweep = _ReverseSweep(unit, counters)
+    reverse_sweep = _ReverseSweep(unit, counters, forward_sweep)
     reverse_sweep.seed(returned, options)
     reverse = reverse_sweep.block(body)
     generated = Generated(
         name=f"{options.kind}_{function.name}",
         parameters=_parameters(function.signature, unit.names, options),
         docstring=f"{_KINDS[options.kind]} of {function.name} with respect to {', '.join(options.wrt)}."
-        + options.assumed(),
+        + options.assumed()
+        + _taped_whole(function, unit.activity),
         guards=guards,
         forward=tuple(forward),
         reverse=tuple(reverse),
         result=_result(value, reverse_sweep.final(options.wrt), options),
     )
     return dataclasses.replace(unit, generated=generated, foreign={**unit.foreign, **reverse_sweep.instances.foreign})
+
+
+def _taped_whole(function: ir.Function, activity) -> str:
+    """For the docstring: the loops checkpointing was asked for that are taped whole, and why."""
+    loops = [s for s in ir.walk(function.body) if s.id in activity.taped_whole and s.id in activity.reversed]
+    if not loops:
+        return ""
+    reasons = "; ".join(f"{loop.origin}: {activity.taped_whole[loop.id]}" for loop in loops)
+    return f"\n\n    Not checkpointed, taped whole: {reasons}.\n    "
 
 
 def _parameters(signature: cst.Parameters, names: Names, options: Options) -> cst.Parameters:
@@ -95,7 +106,8 @@ def _result(value: cst.BaseExpression, gradients: list, options: Options) -> cst
 
 
 class _ReverseSweep:
-    def __init__(self, unit: Unit, counters: itertools.count):
+    def __init__(self, unit: Unit, counters: itertools.count, forward_sweep: ForwardSweep):
+        self.forward_sweep = forward_sweep  # writes a checkpointed loop's iterations, taped, in this sweep
         self.function = unit.ir
         self.activity = unit.activity
         self.names: Names = unit.names
@@ -220,14 +232,19 @@ class _ReverseSweep:
         self.adjoints = outside
         self.owned &= owned_start
         self.updated_in_place |= updated_outside
-        if loop.target is not None:
+        facts = self.activity.checkpointed.get(loop.id)
+        if facts is not None:
+            taped = self.forward_sweep.block(loop.body)
+            self.out.extend(checkpoint.reverse(self.names, loop, facts, taped, lines, self.pop()))
+        elif loop.target is not None:
             iterations = call(cst.Name(self.names.builtin("reversed")), self.pop())
             target = cst.Name(loop.target)
         else:
             iterations = call(cst.Name(self.names.builtin("range")), self.pop())
             target = cst.Name(self.names.role(f"v_step_{next(self.counters)}"))
-        header = cst.For(target=target, iter=iterations, body=cst.IndentedBlock(body=[]))
-        self.out.append(Compound(header, tuple(lines) or (Line(cst.Pass()),), (), loop.origin))
+        if facts is None:
+            header = cst.For(target=target, iter=iterations, body=cst.IndentedBlock(body=[]))
+            self.out.append(Compound(header, tuple(lines) or (Line(cst.Pass()),), (), loop.origin))
         if loop.id in self.activity.recorded:
             self.out.append(assign(loop.target, self.pop(), loop.origin))
 

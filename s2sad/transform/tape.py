@@ -28,6 +28,7 @@ from s2sad.core import ir
 from s2sad.core.naming import Names
 from s2sad.options import Options
 from s2sad.core.target import Compound, Line, assign, attribute, call, string
+from s2sad.transform import checkpoint
 from s2sad.transform.replay import Replay, written_branch
 from s2sad.core.unit import Unit
 
@@ -41,6 +42,8 @@ class ForwardSweep(Replay):
     def __init__(self, unit: Unit, options: Options, counters: itertools.count):
         super().__init__(unit, options)
         self.counters = counters  # numbers the loop counters, of both sweeps
+        self.plain = Replay(unit, options)  # a checkpointed loop's forward sweep: the iterations as written
+        self.fresh: itertools.count | None = None  # numbers for its temporaries
 
     def push(self, value: cst.BaseExpression, origin, note: str | None = None) -> Line:
         return Line(cst.Expr(tape_call(self.names, "append", value)), origin, note)
@@ -60,6 +63,7 @@ class ForwardSweep(Replay):
         """
         first_inside = ir.first_bound_inside(body, self.function.parameters)
         saved = {getattr(s, "target", None) for s in ir.walk(body) if s.id in self.activity.recorded}
+        saved |= set().union(*map(checkpoint.state_names, self.activity.checkpointed.values()))
         zeroed = set().union(*self.activity.zeros_before.values(), *self.activity.zeros_after.values())
         names = [name for name in first_inside if name in saved | zeroed]
         bound = set(self.function.parameters)
@@ -84,6 +88,8 @@ class ForwardSweep(Replay):
             where = string(str(returned.origin))
             forward.append(Line(cst.Expr(call(self.rt("require_scalar"), value, where)), returned.origin))
         restored = {getattr(s, "target", None) for s in ir.walk(self.function.body) if s.id in self.activity.recorded}
+        for loop in self.checkpointed(self.function.body):  # their iterations run again in the reverse sweep
+            restored |= ir.assigned(loop.body)
         if self.options.kind == "value_and_grad" and ir.names_read(value) & restored:
             held = self.names.role("result")
             forward.append(assign(held, value, returned.origin))
@@ -127,9 +133,20 @@ class ForwardSweep(Replay):
             orelse.append(self.push(cst.Name("False"), statement.origin, "branch taken"))
         return written_branch(statement, body, orelse)
 
+    def checkpointed(self, body) -> list[ir.Loop]:
+        """The loops in ``body`` reversed from snapshots."""
+        checkpointed = self.activity.checkpointed
+        return [s for s in ir.walk(body) if s.id in checkpointed and s.id in self.activity.reversed]
+
     def loop(self, loop: ir.Loop) -> list:
         lines: list = []
         reversed_ = loop.id in self.activity.reversed
+        if reversed_ and loop.id in self.activity.checkpointed:
+            if loop.id in self.activity.recorded:
+                lines.append(self.push(cst.Name(loop.target), loop.origin, "the reverse sweep reads the old value"))
+            if self.fresh is None:
+                self.fresh = itertools.count(checkpoint.first_unused_temporary(self.function, self.names))
+            return lines + checkpoint.forward(self, loop, self.fresh)
         counter = self.names.role(f"v_steps_{next(self.counters)}") if reversed_ and loop.counted else None
         if loop.id in self.activity.recorded:
             lines.append(self.push(cst.Name(loop.target), loop.origin, "the reverse sweep reads the old value"))
