@@ -3,11 +3,14 @@ integer index repeats a position), a join's adjoint cut into its pieces."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from s2sad.runtime import structures
 from s2sad.runtime.facts import allocates, shape_only
-from s2sad.runtime.values import Shape, _zeros, zeros_like
+from s2sad.runtime.foreign import NATIVE, is_foreign, refuse
+from s2sad.runtime.values import Shape, _zeros, zeros_in, zeros_like
 
 
 def _is_basic_index(index) -> bool:
@@ -26,13 +29,16 @@ def getitem_adjoint(g, x, index):
         d_x = zeros_like(x)
         d_x[structures.part_key(x, index)] = g
         return d_x
-    if _gathers_rows(x, index):
+    foreign = type(g) not in NATIVE and is_foreign(g)
+    if _gathers_rows(x, index) and not foreign:
         return _scatter_rows(g, x, index)
-    d_x = _zeros(x)
+    d_x = zeros_in(x, g) if foreign else _zeros(x)
+    if foreign and 0 in np.shape(g):
+        return d_x  # nothing to place (dask refuses to assign an empty selection)
     if _is_basic_index(index):
         d_x[index] = g
     else:
-        np.add.at(d_x, index, g)
+        _scatter_added(d_x, index, g)
     return d_x
 
 
@@ -59,10 +65,23 @@ def add_at(d_x, index, g):
     """``d_x[index] += g`` in place, repeated integer indices summed: the adjoint of ``x[index]``, accumulated."""
     if type(index) is int or _is_basic_index(index):  # an int first: a loop over x[i] calls this each trip
         d_x[index] += g
-    elif _gathers_rows(d_x, index):
+    elif _gathers_rows(d_x, index) and not is_foreign(g):
         d_x += _scatter_rows(g, d_x, index)
     else:
+        _scatter_added(d_x, index, g)
+
+
+def _scatter_added(d_x, index, g):
+    """``np.add.at(d_x, index, g)``, or a BadArgument naming the array type that has no such update
+    (dask has no scatter: its arrays cannot sum into repeated positions)."""
+    try:
         np.add.at(d_x, index, g)
+    except TypeError:
+        if not (is_foreign(d_x) or is_foreign(g)):
+            raise
+        operation = "summing the adjoint of indexing by an integer array or a mask into place (np.add.at)"
+        why = "they have no scatter that sums into repeated positions"
+        refuse(d_x if is_foreign(d_x) else g, operation, why)
 
 
 @shape_only("arrays")
@@ -72,10 +91,19 @@ def split_like(g, arrays, axis):
     With ``axis=None`` numpy concatenates the flattened arrays: the pieces are reshaped back.
     """
     if axis is None:
-        pieces = np.split(g, np.cumsum([np.size(a) for a in arrays])[:-1])
+        pieces = _cut(np.ravel(g), [math.prod(np.shape(a)) for a in arrays], 0)
         return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays, strict=True)]
-    sizes = [np.shape(a)[axis] for a in arrays]
-    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return _cut(g, [np.shape(a)[axis] for a in arrays], axis)
+
+
+def _cut(g, lengths, axis):
+    """``g`` cut along ``axis`` into consecutive pieces of these lengths (as np.split, which dask lacks)."""
+    before = (slice(None),) * (axis % np.ndim(g))
+    pieces, start = [], 0
+    for length in lengths:
+        pieces.append(g[before + (slice(start, start + length),)])
+        start += length
+    return pieces
 
 
 def column(a):

@@ -8,7 +8,13 @@ import math
 import numpy as np
 
 from s2sad.runtime.facts import allocates, shape_only
-from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, filled, unbroadcast, zeros_like
+from s2sad.runtime.foreign import NATIVE, is_foreign, numpy_only
+from s2sad.runtime.values import _dtype, _ndim, _shape, _zeros, filled, spread_like, unbroadcast, zeros_like
+
+
+def _array(x):
+    """``x`` as an array: numpy's for a number or a list, another library's array as it is."""
+    return x if is_foreign(x) else np.asanyarray(x)
 
 
 def _reduced_axes(axis, ndim):
@@ -33,6 +39,8 @@ def unreduce(g, x, axis, keepdims):
     """Adjoint of a sum over ``axis``: ``g`` spread back over the shape of ``x``, in x's dtype."""
     if _ndim(x) == 0:
         return g
+    if (type(x) is not np.ndarray and is_foreign(x)) or (type(g) not in NATIVE and is_foreign(g)):
+        return spread_like(x, expand_reduced(g, x, axis, keepdims))
     if axis is None and _ndim(g) == 0:
         return filled(_shape(x), g, _dtype(x))  # the common full reduction: one call
     spread = np.empty(_shape(x), dtype=_dtype(x))
@@ -48,7 +56,8 @@ def mean_adjoint(g, x, axis, keepdims):
     size = math.prod(shape)
     if size == 0:
         return _zeros(x)  # an empty mean: no element to give an adjoint to
-    if axis is None and shape and _ndim(g) == 0:
+    foreign = (type(x) is not np.ndarray and is_foreign(x)) or (type(g) not in NATIVE and is_foreign(g))
+    if axis is None and shape and _ndim(g) == 0 and not foreign:
         return filled(shape, g / size, _dtype(x))  # the common full mean: one call
     count = 1
     for a in _reduced_axes(axis, len(shape)):
@@ -70,7 +79,7 @@ def prod_adjoint(g, x, axis, keepdims):
 
     Exclusive products from both sides, so zeros in ``x`` are handled exactly.
     """
-    x = np.asanyarray(x)
+    x = _array(x)
     axes = _reduced_axes(axis, x.ndim)
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, kept + list(axes))
@@ -85,7 +94,7 @@ def prod_adjoint(g, x, axis, keepdims):
 
 def _reduced_last(x, axis):
     """``x`` with the reduced axes moved last and flattened into one, and the kept shape."""
-    x = np.asanyarray(x)
+    x = _array(x)
     axes = _reduced_axes(axis, x.ndim)
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, kept + list(axes))
@@ -124,6 +133,7 @@ def extremum_tangent(d_x, out, x, axis, keepdims):
     return total / np.sum(hits, axis=axes, keepdims=keepdims).astype(np.result_type(total))
 
 
+@numpy_only
 def prod_curvature(d_x, x, axis):
     """For each element j of ``x``: the sum over reduced i != j of d_x[i] times the product of the
     x[k], k not in {i, j} (shaped like x): the derivative of ``prod_tangent(d_x, x, ...)`` in x.
@@ -131,7 +141,7 @@ def prod_curvature(d_x, x, axis):
     Exclusive prefix and suffix products and their tangents, so zeros in ``x`` are exact (no
     division); O(n) in the reduced length n, as a Python loop of n steps over the kept axes.
     """
-    x = np.asanyarray(x)
+    x = _array(x)
     flat, axes = _reduced_last(x, axis)
     d_flat, _ = _reduced_last(np.broadcast_to(d_x, x.shape), axis)
     dtype = np.result_type(flat, d_flat)

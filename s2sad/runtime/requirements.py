@@ -3,11 +3,14 @@ shared where they are updated in place), each raising a located BadArgument."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from s2sad.errors import BadArgument, Origin
 from s2sad.options import axes_text
 from s2sad.runtime import structures
+from s2sad.runtime.foreign import is_foreign
 
 
 def _origin(where: str) -> Origin:
@@ -78,8 +81,12 @@ def _length_one(shape: tuple) -> tuple[int, ...]:
 
 
 def require_scalar(value, where: str):
-    """grad needs a scalar output; a vector output needs vjp or jacobian."""
-    numeric = isinstance(value, (float, int, np.number, np.ndarray)) and np.asarray(value).dtype.kind in "biuf"
+    """grad needs a scalar output; a vector output needs vjp or jacobian. A 0-d array of another
+    library (a lazy dask array) is one, read for its dtype and shape only (never computed here)."""
+    if isinstance(value, (float, int, np.number, np.ndarray)):
+        numeric = np.asarray(value).dtype.kind in "biuf"
+    else:
+        numeric = is_foreign(value) and getattr(value.dtype, "kind", None) in "biuf"
     if numeric and np.ndim(value) == 0:
         return
     returned = f"shape {np.shape(value)}" if numeric else type(value).__name__
@@ -103,8 +110,9 @@ def require_unshared(value, name: str, where: str):
 
 
 def is_array(value) -> bool:
-    """Whether ``a op= e`` updates ``value`` in place (an array) rather than rebinding a number."""
-    return isinstance(value, np.ndarray)
+    """Whether ``a op= e`` updates ``value`` in place (an array) rather than rebinding a number, or
+    an array of a library without in-place operators (dask's: ``a += e`` is ``a = a + e`` there)."""
+    return isinstance(value, np.ndarray) or (is_foreign(value) and hasattr(type(value), "__iadd__"))
 
 
 def require_length(value, length: int, where: str):
@@ -120,7 +128,8 @@ def require_length(value, length: int, where: str):
 def require_distinct(array, index, where: str):
     """``y[index] = v`` with an integer array: a position named twice (``[3, -1]`` of 4 items too) keeps
     one write, which s2sad cannot tell."""
-    positions = np.arange(np.size(array)).reshape(np.shape(array))[index]
+    shape = np.shape(array)  # numpy's positions, for any array: the index alone decides
+    positions = np.arange(math.prod(shape)).reshape(shape)[index]
     if np.unique(positions).size != np.size(positions):
         raise BadArgument(
             "assigning into an array through an index with repeated entries",

@@ -12,6 +12,7 @@ import numpy as np
 from s2sad.errors import BadArgument
 from s2sad.runtime import structures
 from s2sad.runtime.facts import allocates, shape_only
+from s2sad.runtime.foreign import is_foreign
 
 
 class Shape:
@@ -65,8 +66,34 @@ def filled(shape, value, dtype):
 
 
 def _zeros(x):
-    """Zeros shaped like ``x`` (an array or a Shape), in its dtype."""
+    """Zeros shaped like ``x`` (an array or a Shape), in its dtype; of x's own type for another
+    library's array (dask: in its chunks)."""
+    if type(x) is not np.ndarray and is_foreign(x):
+        return np.zeros_like(x)
     return np.zeros(_shape(x), dtype=_dtype(x))
+
+
+def zeros_in(x, g):
+    """Zeros shaped like ``x`` (an array or a Shape), in its dtype, to place ``g`` into: of g's own type
+    where g is another library's array and x is not (numpy would convert g, computing a dask array)."""
+    zeros = _zeros(x)
+    if type(g) is np.ndarray or type(zeros) is not np.ndarray or not is_foreign(g):
+        return zeros
+    return np.asarray(zeros, like=g)
+
+
+def spread_like(x, value):
+    """``value`` broadcast to the shape of ``x`` (an array or a Shape), in its dtype, as a new array:
+    of x's or value's own type for another library's array (dask: in x's chunks)."""
+    return (_zeros(x) + value).astype(_dtype(x), copy=False)
+
+
+def _summed(g, axes):
+    """``g`` summed over ``axes``: np.add.reduce for numpy (half np.sum's cost), np.sum (which
+    dispatches) for the arrays of other libraries."""
+    if type(g) is np.ndarray or not is_foreign(g):
+        return np.add.reduce(g, axis=axes)
+    return np.sum(g, axis=axes)
 
 
 @shape_only("x", "more")
@@ -81,19 +108,25 @@ def unbroadcast(g, x, *more):
     g_shape = _shape(g)
     if _shape(x) == g_shape or any(_shape(value) == g_shape for value in more):
         return g  # g has the broadcast shape: if one of them has it too, so do they all together
-    if not more and type(x) is float:
-        return float(np.add.reduce(g, axis=None))  # the common reduction to a Python float: one call
+    if not more and type(x) is float:  # the common reduction to a Python float: one call
+        return float(np.add.reduce(g, axis=None)) if type(g) is np.ndarray else _as_float(_summed(g, None))
     shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    summed = np.add.reduce(g, axis=axes) if axes else g
+    summed = _summed(g, axes) if axes else g
     if _shape(summed) != shape:
         summed = np.reshape(summed, shape)
     if all(type(value) is float for value in (x, *more)):
-        return float(summed)
+        return _as_float(summed)
     return summed
+
+
+def _as_float(value):
+    """A 0-d sum as a Python float; another library's stays a 0-d array of that library (a dask
+    array is not computed here: the caller computes the gradient it is part of)."""
+    return value if is_foreign(value) else float(value)
 
 
 def broadcast_like(tangent, value):
@@ -120,14 +153,26 @@ def like(g, x):
             "product is complex arithmetic), or compute the real and imaginary parts as real arrays",
         )
     if type(x) is float:
-        return float(g)
+        return _float_like(g)
     if isinstance(x, np.generic):
+        if is_foreign(g):  # a 0-d array of its library in x's dtype, as for a Python float (_float_like)
+            return g.astype(x.dtype, copy=False)
         return g if type(g) is type(x) else type(x)(g)
     dtype = getattr(x, "dtype", None)
     kind = np.ndarray if isinstance(x, Shape) else type(x)
     if dtype is None or (getattr(g, "dtype", None) == dtype and type(g) is kind):
         return g
+    if is_foreign(g) or is_foreign(x):
+        return g.astype(dtype, copy=False) if is_foreign(g) else spread_like(x, g)
     return np.full_like(x, g) if np.ndim(g) == 0 and np.ndim(x) == 0 else g.astype(dtype)
+
+
+def _float_like(g):
+    """The gradient of a Python float: a float; a 0-d float64 array of its own library where it
+    came from another library's arrays (a lazy dask array stays lazy: see README, dask arrays)."""
+    if not is_foreign(g):
+        return float(g)
+    return g if g.dtype == np.float64 else g.astype(np.float64)
 
 
 @shape_only("x")
@@ -138,7 +183,7 @@ def copy_like(g, x):
     if structures.is_container(x):
         return structures.gradient_like(g, x, copy_like)
     converted = like(g, x)
-    if converted is g and isinstance(g, np.ndarray):
+    if converted is g and (isinstance(g, np.ndarray) or is_foreign(g)):
         return g.copy()
     return converted
 
@@ -187,7 +232,7 @@ def as_list(items) -> list:
 def take(d_y, index):
     """``d_y[index]`` as a copy: the reverse sweep then zeroes or updates that part of ``d_y``."""
     part = d_y[index]
-    return part.copy() if isinstance(part, np.ndarray) else part
+    return part.copy() if isinstance(part, np.ndarray) or is_foreign(part) else part
 
 
 def key_positions(keys: list) -> list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2sad.errors import BadArgument
+from s2sad.runtime.foreign import is_foreign, refuse
 from s2sad.runtime.requirements import _origin
 from s2sad.runtime.values import _zeros
 
@@ -47,6 +48,14 @@ def _positions_in(base, view):
 def region(base, view, index, view_name: str, base_name: str, where: str):
     """The index into ``base`` of the elements ``view[index]`` occupies (``view`` lies in ``base``)."""
     positions = _positions_in(base, view)
+    if positions is None and (is_foreign(base) or is_foreign(view)):
+        refuse(
+            base if is_foreign(base) else view,
+            f"updating '{base_name}' in place through '{view_name}', a part of it (a view)",
+            why="they have no views (a part is a copy), so the update does not reach the array it came from",
+            hint=f"update '{base_name}' itself ({base_name}[...] = ...)",
+            origin=_origin(where),
+        )
     if positions is None:
         raise BadArgument(
             f"'{view_name}' is updated in place as part of '{base_name}', but here it is not part of it "
@@ -64,8 +73,8 @@ def lies_in(view, base) -> bool:
 
 def require_inside_or_apart(view, array, view_name: str, array_name: str, where: str):
     """``array`` (a copy numpy made) is updated in place: ``view`` must lie in it, or apart from it."""
-    if lies_in(view, array) or not np.shares_memory(view, array):
-        return
+    if is_foreign(view) or is_foreign(array) or lies_in(view, array) or not np.shares_memory(view, array):
+        return  # np.shares_memory would convert another library's arrays (dask's share no memory)
     raise BadArgument(
         f"'{array_name}' is updated in place, but here it lies in a copy numpy made (for some indices and "
         f"memory layouts), and '{view_name}', read later, shares part of that copy: s2sad cannot follow the update",
