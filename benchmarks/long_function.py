@@ -31,12 +31,12 @@ from pathlib import Path
 MEASURE = """
 import json, resource, sys, time
 from s2sad import pipeline
-from s2sad.backend import emit
+from s2sad.backend import layout
 from s2sad.frontend import load
 from s2sad.options import Options
 path = sys.argv[1]
 times = {"black": 0.0}
-formatted = emit._formatted
+formatted = layout.black_formatted
 
 def black(code):
     begin = time.process_time()
@@ -44,7 +44,7 @@ def black(code):
     times["black"] += time.process_time() - begin
     return text
 
-emit._formatted = black
+layout.black_formatted = black
 
 def timed(stage):
     def run(unit, options):

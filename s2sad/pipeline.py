@@ -11,8 +11,10 @@ to stderr; ``S2SAD_LINT=1`` checks the IR's invariants after each pass that make
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -58,7 +60,7 @@ def compile_unit(unit: Unit, options: Options) -> Unit:
     dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
     lint = os.environ.get("S2SAD_LINT") == "1"
     start = unit.positions[unit.function.name].start
-    with deep_nesting(Origin(unit.path, start.line, start.column)):
+    with deep_nesting(Origin(unit.path, start.line, start.column)), _fewer_collections():
         for stage in PIPELINE:
             program = unit.ir
             unit = stage.run(unit, options)
@@ -67,6 +69,19 @@ def compile_unit(unit: Unit, options: Options) -> Unit:
             if stage.name in dump_after:
                 print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
     return unit
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """Python's cyclic collector looks at the newest objects each time 700 more are made; the passes
+    make millions, nearly none in cycles (libcst's trees have no links to parents), and spent some
+    15% of their time in it. Every 20,000 instead: the same memory at peak (measured)."""
+    thresholds = gc.get_threshold()  # (a first threshold of 0 turns the collector off: kept)
+    gc.set_threshold(thresholds[0] and max(thresholds[0], 20_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _release_freed_memory() -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-_ATOM = 16
-_POWER = 14
-_UNARY = 13
+ATOM = 16
+POWER = 14
+UNARY = 13
 
-_BINARY = {
+BINARY = {
     cst.BitOr: 6,
     cst.BitXor: 7,
     cst.BitAnd: 8,
@@ -28,29 +28,27 @@ _BINARY = {
     cst.Divide: 11,
     cst.FloorDivide: 11,
     cst.Modulo: 11,
-    cst.Power: _POWER,
+    cst.Power: POWER,
 }
 
 
 def binding(node: cst.BaseExpression) -> int:
     """How tightly ``node`` binds as an operand; higher binds tighter."""
     if getattr(node, "lpar", None):
-        return _ATOM
-    if isinstance(node, cst.BinaryOperation):
-        return _BINARY[type(node.operator)]
-    if isinstance(node, cst.UnaryOperation):
-        return 4 if isinstance(node.operator, cst.Not) else _UNARY
-    if isinstance(node, cst.Comparison):
-        return 5
-    if isinstance(node, cst.BooleanOperation):
-        return 3 if isinstance(node.operator, cst.And) else 2
-    if isinstance(node, cst.IfExp):
-        return 1
-    if isinstance(node, (cst.Lambda, cst.NamedExpr)):
-        return 0
-    if isinstance(node, (cst.Integer, cst.Float)) and node.value.startswith("-"):
-        return _UNARY
-    return _ATOM
+        return ATOM
+    kind = type(node)  # (not isinstance: libcst's abstract classes make that slow, and emit asks often)
+    if kind is cst.BinaryOperation:
+        return BINARY[type(node.operator)]
+    if kind is cst.UnaryOperation:
+        return 4 if type(node.operator) is cst.Not else UNARY
+    if kind is cst.BooleanOperation:
+        return 3 if type(node.operator) is cst.And else 2
+    if (kind is cst.Integer or kind is cst.Float) and node.value.startswith("-"):
+        return UNARY
+    return _BINDING.get(kind, ATOM)
+
+
+_BINDING = {cst.Comparison: 5, cst.IfExp: 1, cst.Lambda: 0, cst.NamedExpr: 0}
 
 
 def _wrapped(node: cst.BaseExpression, needed: bool) -> cst.BaseExpression:
@@ -63,11 +61,11 @@ class Parentheses(cst.CSTTransformer):
     """``parenthesize``'s transformer (its hooks, all on leaving a node, combine with others')."""
 
     def leave_BinaryOperation(self, original, updated: cst.BinaryOperation) -> cst.BinaryOperation:
-        own = _BINARY[type(updated.operator)]
+        own = BINARY[type(updated.operator)]
         left, right = binding(updated.left), binding(updated.right)
-        if own == _POWER:
+        if own == POWER:
             # Right-associative, and binds tighter than a unary operator on its left.
-            left_needs, right_needs = left <= own, right < _UNARY
+            left_needs, right_needs = left <= own, right < UNARY
         else:
             # Equal precedence on the right keeps its parentheses: a - (b - c).
             left_needs, right_needs = left < own, right <= own
@@ -87,13 +85,13 @@ class Parentheses(cst.CSTTransformer):
         )
 
     def leave_Attribute(self, original, updated: cst.Attribute) -> cst.Attribute:
-        return updated.with_changes(value=_wrapped(updated.value, binding(updated.value) < _ATOM))
+        return updated.with_changes(value=_wrapped(updated.value, binding(updated.value) < ATOM))
 
     def leave_Subscript(self, original, updated: cst.Subscript) -> cst.Subscript:
-        return updated.with_changes(value=_wrapped(updated.value, binding(updated.value) < _ATOM))
+        return updated.with_changes(value=_wrapped(updated.value, binding(updated.value) < ATOM))
 
     def leave_Call(self, original, updated: cst.Call) -> cst.Call:
-        return updated.with_changes(func=_wrapped(updated.func, binding(updated.func) < _ATOM))
+        return updated.with_changes(func=_wrapped(updated.func, binding(updated.func) < ATOM))
 
 
 def parenthesize(node: cst.CSTNode) -> cst.CSTNode:

@@ -16,7 +16,7 @@ import dataclasses
 import itertools
 import keyword
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import libcst as cst
 
@@ -62,40 +62,104 @@ class Names:
         return name.startswith(self.prefix)
 
 
-class NameCollector(cst.CSTVisitor):
-    """Collects in ``found`` every identifier bound or read as a variable, in order of appearance."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-        attribute.value.visit(self)
-        return False
-
-    def visit_Arg(self, arg: cst.Arg) -> bool:
-        arg.value.visit(self)
-        return False
-
-    def visit_ImportAlias(self, alias: cst.ImportAlias) -> bool:
-        if alias.asname is not None:  # `import math as m` binds m, not math
-            alias.asname.visit(self)
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        for alias in node.names if not isinstance(node.names, cst.ImportStar) else ():
-            alias.visit(self)
-        return False
-
-    def visit_Name(self, name: cst.Name) -> None:
-        self.found.append(name.value)
-
-
 def names_in(node: cst.CSTNode) -> list[str]:
-    """Every identifier in ``node`` bound or read as a variable, in order of appearance."""
-    collector = NameCollector()
-    node.visit(collector)
-    return collector.found
+    """Every identifier in ``node`` bound or read as a variable, in order of appearance.
+
+    Not an attribute's name (``x.T``), a keyword argument's (``f(axis=0)``) or an imported name
+    (``import math as m`` binds m). A walk of its own: libcst's visitors, which call hooks on every
+    node and field, made this the compiler's most expensive helper.
+    """
+    found: list[str] = []
+    _collect(node, found)
+    return found
+
+
+def _collect(node: cst.CSTNode, found: list[str]) -> None:
+    kind = type(node)
+    if kind is cst.Name:
+        found.append(node.value)
+        return
+    for field in variable_fields(kind):
+        value = getattr(node, field)
+        if type(value) is tuple or type(value) is list:
+            for item in value:
+                _collect(item, found)
+        elif is_node(value):
+            _collect(value, found)
+
+
+def substitute(node: cst.CSTNode, replacements: Mapping[str, cst.BaseExpression], moved: bool = False) -> cst.CSTNode:
+    """``node`` with its variables (``names_in``) in ``replacements`` replaced by a copy of their
+    expression (``moved``: by the expression itself, which is read nowhere else); the parts without
+    such names stay as they are (the same nodes). ``rules.templates.substitute``, in a walk of its own."""
+    kind = type(node)
+    if kind is cst.Name:
+        replacement = replacements.get(node.value)
+        return node if replacement is None else replacement if moved else replacement.deep_clone()
+    changes = {}
+    for field in variable_fields(kind):
+        value = getattr(node, field)
+        if type(value) is tuple or type(value) is list:
+            items = [substitute(item, replacements, moved) for item in value]
+            if any(new is not old for new, old in zip(items, value, strict=True)):
+                changes[field] = items
+        elif is_node(value):
+            new = substitute(value, replacements, moved)
+            if new is not value:
+                changes[field] = new
+    return node.with_changes(**changes) if changes else node
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of ``node`` that may hold variables (``variable_fields``), in order."""
+    found = []
+    for field in variable_fields(type(node)):
+        value = getattr(node, field)
+        if type(value) is tuple or type(value) is list:
+            found.extend(value)
+        elif is_node(value):
+            found.append(value)
+    return found
+
+
+def is_node(value: object) -> bool:
+    """``isinstance(value, cst.CSTNode)``, by a table (the check on libcst's abstract classes is slow)."""
+    kind = type(value)
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = isinstance(value, cst.CSTNode)
+    return known
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+_VISIT = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+# Fields that hold no names: whitespace, punctuation, operators.
+_NAMELESS = re.compile(r"whitespace.*|lpar|rpar|comma|semicolon|.*colon|dot|equal|operator|asynchronous|header|footer")
+# Where a name is not a variable: only these fields hold variables.
+_NAME_FIELDS: dict[type, tuple[str, ...]] = {
+    cst.Attribute: ("value",),
+    cst.Arg: ("value",),
+    cst.ImportAlias: ("asname",),
+    cst.ImportFrom: ("names",),
+}
+
+
+def variable_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a libcst node class that may hold variables' names, in the order libcst visits
+    them (its ``_visit_and_replace_children`` visits them in the order of the source text)."""
+    fields = _NAME_FIELDS.get(kind)
+    if fields is None:
+        import inspect  # here: once per node class
+
+        try:
+            visited = _VISIT.findall(inspect.getsource(kind._visit_and_replace_children))
+        except (OSError, TypeError):  # libcst installed without its sources: by declaration
+            visited = [field.name for field in dataclasses.fields(kind)]
+        fields = tuple(dict.fromkeys(field for field in visited if not _NAMELESS.fullmatch(field)))
+        _NAME_FIELDS[kind] = fields
+    return fields
 
 
 def finalize(
@@ -109,24 +173,34 @@ def finalize(
 
     ``shadowing``: names the code looks up before the builtins (the user's globals, for code
     run in a namespace reading them); a builtin the code calls is never called by one of them.
-    ``appearing``: ``names_in(node)``, if the caller has it. ``transformer``: one whose other
-    changes are made in the same walk over ``node`` (a long function's tree is large).
+    ``appearing``: ``names_in(node)``, or the names of the code ``node`` is part of, in order.
+    ``transformer``: one whose other changes are made in the same walk over ``node``.
     Returns the renamed node and the names chosen, by placeholder.
     """
-    if appearing is None:
-        appearing = names_in(node)
+    chosen = choose(names, names_in(node) if appearing is None else appearing, shadowing)
+    return renamed(node, chosen, transformer), chosen
+
+
+def choose(names: Names, appearing: list[str], shadowing: Iterable[str] = ()) -> dict[str, str]:
+    """A readable name for each placeholder in ``appearing`` (the code's names, in order)."""
     chooser = _Chooser(names, {name for name in appearing if not names.is_placeholder(name)}, set(shadowing))
     for name in appearing:
         if names.is_placeholder(name):
             chooser.readable(name)
-    chosen = chooser.chosen
+    return chooser.chosen
+
+
+def renamed(
+    node: cst.CSTNode, chosen: dict[str, str], transformer: type[cst.CSTTransformer] = cst.CSTTransformer
+) -> cst.CSTNode:
+    """``node`` with the names in ``chosen`` renamed (and ``transformer``'s changes made)."""
 
     class Renamer(transformer):
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
             new = chosen.get(updated.value)
             return updated if new is None else updated.with_changes(value=new)
 
-    return node.visit(Renamer()), chosen
+    return node.visit(Renamer())
 
 
 class _Chooser:

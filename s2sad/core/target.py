@@ -61,19 +61,22 @@ def expressions_in(block) -> list[cst.BaseExpression]:
     """Every expression ``block`` evaluates: line values and compound headers."""
     found = []
     for item in block:
-        if isinstance(item, Compound):
+        if type(item) is Compound:
             found.extend(item.header_expressions())
             found.extend(expressions_in(item.body))
             found.extend(expressions_in(item.orelse))
-        else:
-            node = item.node
-            if hasattr(node, "value"):  # not `break` or `pass`
-                found.append(node.value)
-            # `y[i] = v` reads y and i too
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
-            if isinstance(node, cst.AugAssign):
-                targets.append(node.target)
-            found.extend(t for t in targets if isinstance(t, cst.Subscript))
+            continue
+        node = item.node
+        kind = type(node)  # (not isinstance: libcst's abstract classes make that slow, and this is asked often)
+        if kind is cst.Assign:
+            found.append(node.value)
+            found.extend(t.target for t in node.targets if type(t.target) is cst.Subscript)  # `y[i] = v` reads y and i
+        elif kind is cst.AugAssign:
+            found.append(node.value)
+            if type(node.target) is cst.Subscript:
+                found.append(node.target)
+        elif hasattr(node, "value"):  # not `break` or `pass`
+            found.append(node.value)
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from s2sad.core.naming import children
 from s2sad.core.unit import Unit
 
 
@@ -26,87 +27,64 @@ def local_names(unit: Unit) -> frozenset[str]:
     """
     found: set[str] = set()
 
-    class Binder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            if node is unit.function:
-                return True
+    def bind(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            found.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                bind(element.value)
+
+    def visit(node: cst.CSTNode) -> None:
+        kind = type(node)
+        if kind is cst.FunctionDef and node is not unit.function:
             found.add(node.name.value)  # a function defined inside: its own names are its own
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Param(self, node: cst.Param) -> None:
+            return
+        if kind is cst.Lambda:
+            return
+        if kind is cst.Param:
             found.add(node.name.value)
+        elif kind in _BINDING:
+            bind(node.target)  # (a comprehension's own variable too: normalize renames it)
+        for child in children(node):
+            visit(child)
 
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            self._bind(node.target)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            self._bind(node.target)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            self._bind(node.target)
-
-        def visit_For(self, node: cst.For) -> None:
-            self._bind(node.target)
-
-        def visit_CompFor(self, node: cst.CompFor) -> None:
-            self._bind(node.target)  # a comprehension's own variable (normalize renames it)
-
-        def _bind(self, target: cst.BaseExpression) -> None:
-            if isinstance(target, cst.Name):
-                found.add(target.value)
-            elif isinstance(target, (cst.Tuple, cst.List)):
-                for element in target.elements:
-                    self._bind(element.value)
-
-    unit.function.visit(Binder())
+    visit(unit.function)
     return frozenset(found)
+
+
+_BINDING = (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor)
 
 
 def references(function: cst.FunctionDef, locals_: frozenset[str]):
     """(node, dotted text, called) for each maximal dotted name whose root is not local."""
     found: list[tuple[cst.BaseExpression, str, bool]] = []
 
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> bool:
-            self._chain(node.func, called=True) or node.func.visit(self)
+    def chain(node: cst.BaseExpression, called: bool) -> bool:
+        text = dotted(node)
+        if text is None:
+            return False
+        if text.split(".")[0] not in locals_ and text not in ("True", "False", "None"):
+            found.append((node, text, called))
+        return True
+
+    def visit(node: cst.CSTNode) -> None:
+        kind = type(node)
+        if kind is cst.Call:
+            chain(node.func, called=True) or visit(node.func)
             for arg in node.args:
-                arg.value.visit(self)
-            return False
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            if not self._chain(node, called=False):
-                node.value.visit(self)  # `(x * x).mean`: the attribute name is no reference
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            self._chain(node, called=False)
-
-        def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
-            return False
-
-        def visit_Param(self, node: cst.Param) -> bool:
+                visit(arg.value)
+        elif kind is cst.Attribute:
+            if not chain(node, called=False):
+                visit(node.value)  # `(x * x).mean`: the attribute name is no reference
+        elif kind is cst.Name:
+            chain(node, called=False)
+        elif kind is cst.Param:
             if node.default is not None:
-                node.default.visit(self)
-            return False
+                visit(node.default)
+        elif not (kind is cst.Lambda or kind is cst.FunctionDef):  # (resolved where it is inlined)
+            for child in children(node):
+                visit(child)
 
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function  # a function defined inside is resolved where it is inlined
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def _chain(self, node: cst.BaseExpression, called: bool) -> bool:
-            text = dotted(node)
-            if text is None:
-                return False
-            if text.split(".")[0] not in locals_ and text not in ("True", "False", "None"):
-                found.append((node, text, called))
-            return True
-
-    function.params.visit(Finder())
-    function.body.visit(Finder())
+    visit(function.params)
+    visit(function.body)
     return found

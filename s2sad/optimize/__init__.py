@@ -36,13 +36,19 @@ _REWRITES = (inline_forward, inline_reverse, propagate_copies, drop_round_trips,
 def run(unit: Unit, options: Options) -> Unit:
     generated = unit.generated
     names = unit.names
+    settled = {}  # rewrite -> the function it last changed nothing in: not asked again about that one
     changed = True
     try:
         while changed:
             changed = False
             for rewrite in _REWRITES:
-                generated, did = rewrite(generated, names)
-                changed = changed or did
+                if settled.get(rewrite) is generated:
+                    continue
+                rewritten, did = rewrite(generated, names)
+                if did:
+                    generated, changed = rewritten, True
+                else:
+                    settled[rewrite] = generated
         if options.mode == "reverse":
             generated = stacking.run(fusion.run(generated, names), names)
             generated = ranked.run(generated, names, unit.activity.ranks)

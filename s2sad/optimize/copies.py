@@ -18,7 +18,7 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.core.naming import Names, names_in
+from s2sad.core.naming import Names, names_in, substitute
 from s2sad.optimize.facts import (
     assigned,
     assignment_counts,
@@ -33,7 +33,6 @@ from s2sad.optimize.facts import (
 )
 from s2sad.optimize.folding import number
 from s2sad.core.target import Compound, Generated, Line, expressions_in
-from s2sad.rules.templates import substitute
 
 
 def propagate_copies(generated: Generated, names: Names):

@@ -15,9 +15,9 @@ from collections import Counter
 import libcst as cst
 import libcst.matchers as m
 
-from s2sad.core.naming import NameCollector
+from s2sad.core.naming import is_node, substitute, variable_fields
 from s2sad.core.target import Compound, Generated, expressions_in, lines_in
-from s2sad.rules.templates import names_read, substitute
+from s2sad.rules.templates import names_read
 
 # What the rewrites ask again and again about the same (immutable) expressions, by node;
 # held with the node, so an id is not reused while its entry lives.
@@ -36,29 +36,29 @@ class _Facts:
     indexed: set[str]  # names subscripted or with an attribute read (``name[i]``, ``name.T``)
 
 
-class _FactCollector(NameCollector):
-    def __init__(self) -> None:
-        super().__init__()
-        self.updated: set[str] = set()
-        self.indexed: set[str] = set()
-
-    def visit_Call(self, call: cst.Call) -> None:
-        func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and _list_update(func, call):
-            self.updated.add(func.value.value)
+def _collect(node: cst.CSTNode, found: _Facts) -> None:
+    """naming.names_in's walk, noting on the way the names updated in place and those indexed."""
+    kind = type(node)
+    if kind is cst.Name:
+        found.names.append(node.value)
+        return
+    if kind is cst.Call:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and _list_update(func, node):
+            found.updated.add(func.value.value)
         elif (
-            isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(call.args[0].value, cst.Name)
+            isinstance(func, cst.Attribute) and func.attr.value == "add_at" and isinstance(node.args[0].value, cst.Name)
         ):
-            self.updated.add(call.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
-
-    def visit_Subscript(self, subscript: cst.Subscript) -> None:
-        if isinstance(subscript.value, cst.Name):
-            self.indexed.add(subscript.value.value)
-
-    def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-        if isinstance(attribute.value, cst.Name):
-            self.indexed.add(attribute.value.value)
-        return super().visit_Attribute(attribute)
+            found.updated.add(node.args[0].value.value)  # _rt.add_at(d_x, index, g) updates d_x
+    elif (kind is cst.Subscript or kind is cst.Attribute) and type(node.value) is cst.Name:
+        found.indexed.add(node.value.value)
+    for field in variable_fields(kind):
+        value = getattr(node, field)
+        if type(value) is tuple or type(value) is list:
+            for item in value:
+                _collect(item, found)
+        elif is_node(value):
+            _collect(value, found)
 
 
 def _list_update(func: cst.Attribute, call: cst.Call) -> bool:
@@ -69,9 +69,9 @@ def _list_update(func: cst.Attribute, call: cst.Call) -> bool:
 def facts(node: cst.CSTNode) -> _Facts:
     entry = _FACTS.get(id(node))
     if entry is None:
-        collector = _FactCollector()
-        node.visit(collector)
-        entry = _FACTS[id(node)] = (node, _Facts(collector.found, collector.updated, collector.indexed))
+        found = _Facts([], set(), set())
+        _collect(node, found)
+        entry = _FACTS[id(node)] = (node, found)
     return entry[1]
 
 
@@ -81,27 +81,27 @@ def names_of(node: cst.CSTNode) -> list[str]:
 
 def target_of(item) -> str | None:
     """The one name a plain assignment binds; None for any other line or block."""
-    if isinstance(item, Compound):
+    if type(item) is Compound:
         return None
     node = item.node
-    if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+    if type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
         return node.targets[0].target.value
     return None  # `a = b = None` binds two names: no rewrite may treat it as a's alone
 
 
 def writes(item) -> set[str]:
     """Names a line binds or updates in place (``y[i] = ...``, ``hs.append(...)``, ``d.pop()``)."""
-    if isinstance(item, Compound):
+    if type(item) is Compound:
         return assigned([item])
     node = item.node
-    found = {target_of(item)} - {None}
-    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else []
-    if isinstance(node, cst.AugAssign):
+    found = set()
+    targets = [t.target for t in node.targets] if type(node) is cst.Assign else []
+    if type(node) is cst.AugAssign:
         targets.append(node.target)
     for target in targets:
-        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        if type(target) is cst.Subscript and type(target.value) is cst.Name:
             found.add(target.value.value)
-        elif isinstance(target, cst.Name):
+        elif type(target) is cst.Name:
             found.add(target.value)
     for inner in expressions_in([item]):
         for called in facts(inner).updated:
@@ -151,34 +151,40 @@ def assignment_counts(generated: Generated) -> Counter:
     return Counter(target_of(line) for section in _sections(generated) for line in lines_in(section))
 
 
-def replace_in(item, replacements):
+def replace_in(item, replacements, moved: bool = False):
+    """``item`` with the names in ``replacements`` replaced by their values (``moved``: values that
+    are read nowhere else, so not copied: naming.substitute)."""
     if replacements.keys().isdisjoint(reads(item)):
         return item  # (substitute would give the same code in new nodes, which _FACTS knows nothing about)
     if isinstance(item, Compound):
         header = item.header
         if isinstance(header, cst.For):
-            header = header.with_changes(iter=substitute(header.iter, replacements))
+            header = header.with_changes(iter=substitute(header.iter, replacements, moved))
         else:
-            header = header.with_changes(test=substitute(header.test, replacements))
+            header = header.with_changes(test=substitute(header.test, replacements, moved))
         return dataclasses.replace(
             item,
             header=header,
-            body=tuple(replace_in(i, replacements) for i in item.body),
-            orelse=tuple(replace_in(i, replacements) for i in item.orelse),
+            body=tuple(replace_in(i, replacements, moved) for i in item.body),
+            orelse=tuple(replace_in(i, replacements, moved) for i in item.orelse),
         )
     node = item.node
     if not hasattr(node, "value"):
         return item
-    node = node.with_changes(value=substitute(node.value, replacements))
+    node = node.with_changes(value=substitute(node.value, replacements, moved))
     if isinstance(node, cst.Assign):
         node = node.with_changes(
             targets=[
-                t.with_changes(target=substitute(t.target, replacements)) if isinstance(t.target, cst.Subscript) else t
+                (
+                    t.with_changes(target=substitute(t.target, replacements, moved))
+                    if isinstance(t.target, cst.Subscript)
+                    else t
+                )
                 for t in node.targets
             ]
         )
     elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
-        node = node.with_changes(target=substitute(node.target, replacements))
+        node = node.with_changes(target=substitute(node.target, replacements, moved))
     return dataclasses.replace(item, node=node)
 
 

@@ -96,6 +96,9 @@ def fold(
 ) -> cst.BaseExpression:
     """Fold literal arithmetic; with ``identities``, drop factors of one where ``node`` is an operand;
     ``numpy`` is the name numpy is imported as."""
+    kind = type(node)
+    if kind is cst.Name or kind is cst.Integer or kind is cst.Float or kind is cst.Attribute:
+        return node  # (the common leaves, asked round after round)
     if isinstance(node, cst.BinaryOperation):
         left, right = fold(node.left, True, identities, numpy), fold(node.right, True, identities, numpy)
         node = _changed(node, left=left, right=right)
@@ -143,6 +146,8 @@ def fold(
 def _index_key(node: cst.BaseExpression, numpy: str) -> cst.BaseExpression:
     """``np.s_[i]`` as what it is, ``i`` (``np.s_[i, j]``: ``(i, j)``), for names, whole numbers and
     strings: the index helpers' key is then built without a call of numpy's (once per loop trip)."""
+    if type(node) is not cst.Subscript:  # (the common case, asked of every argument: no matcher)
+        return node
     if not (
         m.matches(node, m.Subscript(value=m.Attribute(value=m.Name(numpy), attr=m.Name("s_"))))
         and all(isinstance(e.slice, cst.Index) and _plain_key(e.slice.value) for e in node.slice)

@@ -27,6 +27,7 @@ from s2sad.core.target import Compound, Generated, Line, expressions_in
 
 # (consumer, producer) -> the runtime helper doing both.
 FUSED = {("getitem_adjoint", "matmul_adjoint_left"): "getitem_matmul_adjoint"}
+_PRODUCERS = {producer for _, producer in FUSED}
 
 
 def run(generated: Generated, names: Names) -> Generated:
@@ -48,7 +49,7 @@ def _block(block, counts: Counter, names: Names) -> tuple:
     ]
     for position, item in enumerate(items):
         produced = _helper_call(item, names)
-        if produced is None or counts[produced[0]] != 1:
+        if produced is None or produced[1] not in _PRODUCERS or counts[produced[0]] != 1:
             continue
         target, producer, producer_call = produced
         reads = set(names_in(producer_call))
@@ -76,11 +77,14 @@ def _helper_call(item, names: Names):
     """``name = _rt.helper(...)``: (name, helper, the call), else None."""
     if not isinstance(item, Line):
         return None
-    rt = names.module("_rt")
-    pattern = m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call(func=m.Attribute(value=m.Name(rt))))
-    if not m.matches(item.node, pattern):
+    node = item.node  # (by type, not a matcher: asked of every line)
+    if not (type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name):
         return None
-    call = item.node.value
+    call = node.value
+    if not (type(call) is cst.Call and type(call.func) is cst.Attribute and type(call.func.value) is cst.Name):
+        return None
+    if call.func.value.value != names.module("_rt"):
+        return None
     if any(arg.keyword is not None or arg.star for arg in call.args):
         return None
     return item.node.targets[0].target.value, call.func.attr.value, call

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 import libcst as cst
 
@@ -67,25 +67,40 @@ def _inline(lines: list, counts: Counter, inlinable) -> list | None:
     None if nothing moved.
     """
     available: dict[str, tuple[int, cst.BaseExpression, set[str]]] = {}
+    readers: dict[str, set[str]] = defaultdict(set)  # name -> the available values that read it
     moved: set[int] = set()
     result = list(lines)
+
+    def drop(name: str) -> None:
+        _, _, read = available.pop(name)
+        for read_name in read:
+            readers[read_name].discard(name)
+
     for position, line in enumerate(lines):
         if isinstance(line, Compound):
             available.clear()
+            readers.clear()
             continue
-        wanted = {name: entry for name, entry in available.items() if name in reads(result[position])}
+        wanted = {name: available[name] for name in reads(result[position]) if name in available}
         if wanted:
-            result[position] = replace_in(result[position], {name: value for name, (_, value, _) in wanted.items()})
+            values = {name: value for name, (_, value, _) in wanted.items()}
+            result[position] = replace_in(result[position], values, moved=True)  # (read once: counts)
             moved |= {index for index, _, _ in wanted.values()}
             for name in wanted:
-                del available[name]
-        written = writes(result[position])
+                drop(name)
         if updates_in_place(result[position]):
             available.clear()  # a value read before may be a view of the updated array
-        available = {n: e for n, e in available.items() if not written & (e[2] | {n})}
+            readers.clear()
+        for written in writes(result[position]):
+            for name in [*readers.get(written, ()), *([written] if written in available else [])]:
+                if name in available:
+                    drop(name)
         name = target_of(result[position])
         if name is not None and inlinable(name) and counts[name] == 1:
-            available[name] = (position, result[position].node.value, reads(result[position]))
+            read = reads(result[position])
+            available[name] = (position, result[position].node.value, read)
+            for read_name in read:
+                readers[read_name].add(name)
     if not moved:
         return None
     return [line for position, line in enumerate(result) if position not in moved]
