@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import defaultdict
 
 import libcst as cst
 
@@ -51,30 +52,45 @@ def _block(block, names: Names, temporaries) -> tuple:
         for item in block
     ]
     runtime = names.module("_rt")
-    shared: dict[str, tuple[int, cst.Call]] = {}  # code of a call still valid -> (first line, the call)
-    repeated: dict[str, tuple[int, int, cst.Call]] = {}  # code -> (first line, last line, the call)
+    shared: dict[str, tuple[cst.Call, list[int]]] = {}  # code of a call still valid -> (it, the lines holding it)
+    readers: dict[str, set[str]] = defaultdict(set)  # name -> the codes of the shared calls that read it
+    repeated: list[tuple[str, cst.Call, list[int]]] = []
+
+    def close(code: str) -> None:
+        found, positions = shared.pop(code)
+        if len(positions) > 1:
+            repeated.append((code, found, positions))
+
     for position, item in enumerate(items):
         if isinstance(item, Compound):
-            shared.clear()  # what the compound changes is not tracked: start again after it
+            for code in list(shared):
+                close(code)  # what the compound changes is not tracked: start again after it
+            readers.clear()
             continue
         for code, found in _operand_calls(item.node, runtime).items():
             if code in shared:
-                repeated[code] = (shared[code][0], position, found)
+                shared[code][1].append(position)
             else:
-                shared[code] = (position, found)
-        changed = changed_names(item.node)
-        for code in [code for code, (_, found) in shared.items() if changed & set(names_in(found))]:
-            del shared[code]
+                shared[code] = (found, [position])
+                for name in names_in(found):
+                    readers[name].add(code)
+        for name in changed_names(item.node):
+            for code in readers.pop(name, ()):
+                if code in shared:
+                    close(code)
+    for code in list(shared):
+        close(code)
     if not repeated:
         return tuple(items)
+    codes = {code for code, _, _ in repeated}
     inserted: dict[int, list[Line]] = {}
-    for code, (first, last, found) in sorted(repeated.items(), key=lambda entry: entry[1][:2]):
-        if any(other != code and other in code for other in repeated):
+    for code, found, positions in sorted(repeated, key=lambda entry: entry[2]):
+        if any(other != code and other in code for other in codes):
             continue  # holds a call shared too: that one, written once, is enough
         name = next(temporaries)
-        inserted.setdefault(first, []).append(assign(name, found, items[first].origin))
+        inserted.setdefault(positions[0], []).append(assign(name, found, items[positions[0]].origin))
         replace = _Replace(code, cst.Name(name), runtime)
-        for position in range(first, last + 1):
+        for position in positions:
             items[position] = dataclasses.replace(items[position], node=items[position].node.visit(replace))
     return tuple(line for position, item in enumerate(items) for line in (*inserted.get(position, ()), item))
 
