@@ -25,7 +25,7 @@ from collections import defaultdict
 
 import libcst as cst
 
-from s2sad.core.naming import Names, names_in
+from s2sad.core.naming import Names, children, names_in
 from s2sad.core.target import Compound, Generated, Line, assign
 from s2sad.optimize.fusion import changed_names
 
@@ -118,21 +118,15 @@ def _code(node: cst.CSTNode) -> str:
 def _operand_calls(node: cst.CSTNode, runtime: str) -> dict[str, cst.Call]:
     """The pure helper calls that are operands of arithmetic in ``node``, by their code."""
     found: dict[str, cst.Call] = {}
-
-    class Collect(cst.CSTVisitor):
-        def visit_BinaryOperation(self, operation: cst.BinaryOperation) -> None:
-            self.operands(operation)
-
-        def visit_UnaryOperation(self, operation: cst.UnaryOperation) -> None:
-            self.operands(operation)
-
-        def operands(self, operation) -> None:
-            for operand in _operands(operation):
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, _ARITHMETIC):
+            for operand in _operands(current):
                 if _is_pure_call(operand, runtime):
                     found.setdefault(_code(operand), operand)
-
-    node.visit(Collect())
-    return found
+        pending.extend(children(current))
+    return dict(sorted(found.items()))
 
 
 class _Replace(cst.CSTTransformer):

@@ -58,7 +58,7 @@ WRITTEN: Mapping[str, Mapping[tuple[int, int], _Write]] = {
 
 
 def run(generated: Generated, names: Names, ranks: Mapping[str, int]) -> Generated:
-    if not ranks:
+    if not any(ranks.values()):  # numbers only: no matrix product to write out
         return generated
     writer = _Writer(names, ranks)
     return dataclasses.replace(generated, reverse=_block(generated.reverse, writer))
