@@ -6,12 +6,14 @@ which overrides the option for that loop (``checkpoints=0``: taped whole)::
 
     for i in range(n):  # s2sad: checkpoints=20
 
-Checkpointed loops are ``for`` loops with no ``break`` or ``return`` inside: over ``range(...)``,
-or over an array, ``zip`` or ``enumerate``, which normalize turns into a loop over the positions
-of what they iterate. Their number of iterations is known when they start, which the binomial
-schedule (runtime/checkpointing.py) needs. A comment on another loop is refused, located; the option
-leaves such a loop taped whole, and the generated docstring says which and why. Forward mode
-needs no tape, so it needs none of this (and reads no comment but to check it).
+A ``for`` loop (over ``range(...)``, or over an array, ``zip`` or ``enumerate``, which normalize
+turns into a loop over the positions of what they iterate) knows its number of iterations when it
+starts: the binomial schedule (runtime/checkpointing.py) reverses it. A ``while`` loop, or a loop
+left by ``break`` or ``return``, learns it only when it ends: the online schedule (``OnlineCheckpoints``
+there) reverses it, with as many snapshots. A loop that appends to a list, or whose state may
+share memory it updates in place, is not checkpointed: a comment on it is refused, located; the
+option leaves it taped whole, and the generated docstring says which and why. Forward mode needs
+no tape, so it needs none of this (and reads no comment but to check it).
 
 A snapshot holds the state the loop carries: the names the body assigns or updates in place
 whose value at the start of an iteration is read later: by the iteration (live at the loop's
@@ -36,7 +38,7 @@ from s2sad.options import Options
 
 _DIRECTIVE = re.compile(r"#\s*s2sad\s*:(.*)$")
 _SETTING = re.compile(r"\s*checkpoints\s*=\s*(\d+)\s*")
-_HINT = "checkpoint a for loop with no break or return inside, or remove the comment"
+_HINT = "remove the comment: the loop is then taped whole"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,12 +126,14 @@ def snapshot(loop: ir.Loop, snapshots: int, needed: set[str], shares: Shared) ->
 
 def _why_not(loop: ir.Loop, head: frozenset[str], shares: Shared) -> str | None:
     """Why ``loop`` cannot be checkpointed (None: it can)."""
-    if loop.target is None:
-        return "a while loop's number of iterations is unknown when it starts"
-    if loop.exit_test is not None:
-        return "a loop left early (break or return inside) has a number of iterations unknown when it starts"
     if any(isinstance(s, ir.Append) for s in ir.walk(loop.body)):
         return "it appends to a list, which keeps every iteration's value anyway"
+    if loop.test_block:  # the reverse sweep runs the iterations again, not the while test
+        last_test = loop.test_block[-1].id
+        entry = live_after((*loop.test_block, *loop.body), head, keep={last_test})[last_test]
+        from_test = sorted(entry & ir.assigned(loop.test_block))
+        if from_test:
+            return f"its body reads '{from_test[0]}', which its while test computes"
     updated = _updated_in_place(loop, shares)
     for name in sorted(updated & ir.rebound(loop.body) & head):
         others = sorted(shares.group(name) & head - {name})

@@ -35,6 +35,16 @@ first turn and the state at the last iteration, and the reverse sweep runs the r
 
 The state before the last iteration is held from the forward sweep to the reverse sweep's first
 turn besides the K snapshots, as revolve holds its live state there.
+
+A while loop, or a loop left by ``break`` or ``return``, knows its number of iterations n only when
+it ends: ``OnlineCheckpoints(K)`` runs it the same way with an online schedule (``online_revolve``).
+The forward sweep saves every ``interval``-th iteration's state, doubling the interval (and
+releasing every other snapshot) when K are held; the reverse sweep keeps every 2**s-th of those,
+for the s whose revolves run the fewest iterations again, and reverses the segments between them,
+last first, each by revolve with the snapshots the earlier segments' snapshots leave free. It
+holds at most K snapshots throughout (none besides), and runs again at most ``forward_steps(n, K)``
+iterations: at most one forward sweep more than revolve knowing n, in practice a few percent
+more (``online_forward_steps``).
 """
 
 from __future__ import annotations
@@ -82,7 +92,12 @@ def revolve(steps: int, snapshots: int):
     """The binomial schedule reversing ``steps`` iterations with at most ``snapshots`` snapshots (see the
     module's text); it runs ``forward_steps(steps, snapshots)`` iterations again, each one turned once,
     last to first."""
-    for action, first, *rest in _actions(steps, snapshots):
+    yield from _expanded(_actions(steps, snapshots))
+
+
+def _expanded(actions):
+    """``_actions``' coding written out, one action an iteration."""
+    for action, first, *rest in actions:
         if action == ADVANCE:
             yield from ((ADVANCE, step) for step in range(first, rest[0]))
         elif action == _SWEEP:
@@ -98,16 +113,18 @@ def revolve(steps: int, snapshots: int):
 _SWEEP = "sweep"  # (_SWEEP, start, end): reverse [start, end) from the state at start, the one snapshot left
 
 
-def _actions(steps: int, snapshots: int):
+def _actions(steps: int, snapshots: int, first: int = 0, held: bool = False):
     """``revolve``'s actions, run-length coded for ``Checkpoints``: ``(ADVANCE, start, stop)`` for the
-    iterations advanced one after another, and ``(_SWEEP, start, end)``."""
+    iterations advanced one after another, and ``(_SWEEP, start, end)``. The iterations are numbered
+    from ``first``; ``held``: its snapshot is saved already (the live state is elsewhere)."""
     if snapshots < 1:
         raise ValueError(f"checkpointing needs at least one snapshot, not {snapshots}")
     if steps <= 0:
         return
-    yield SNAPSHOT, 0
+    if not held:
+        yield SNAPSHOT, first
     # Reversing [start, end) with the state at ``start`` saved (and live, if ``live``), ``free`` more snapshots.
-    tasks: list[tuple] = [(RELEASE, 0), ("reverse", 0, steps, snapshots - 1, True)]
+    tasks: list[tuple] = [(RELEASE, first), ("reverse", first, first + steps, snapshots - 1, not held)]
     while tasks:
         task = tasks.pop()
         if task[0] == RELEASE:
@@ -171,14 +188,7 @@ class Checkpoints:
             self.restoring = None
         else:
             values += copied
-        step = self.saving
-        if step is None and self.due is not None:  # the forward sweep
-            step = self.started
-            self.started += 1
-            if step != self.due:
-                step = None
-            else:
-                self.due = next(self.to_save, None)
+        step = self.saving if self.saving is not None else self._forward_snapshot()
         if step is not None:
             self.saved[step] = (values, tuple(map(_copied, copied)), tuple(map(_copied, in_place)))
             self.saving = None
@@ -192,13 +202,28 @@ class Checkpoints:
         if not self.steps_count:
             return
         self.tape, self.mark = tape, len(tape)
-        iterations, mark = self.iterations, self.mark
         last = self.steps_count - 1
         action, step = self.first_turn
         yield from self._sweep(step if action == _SWEEP else last, last + 1, held=last)
         if last not in self.taken:
             del self.saved[last]
-        for action, step, *stop in self.schedule:
+        yield from self._play(self.schedule)
+
+    def _forward_snapshot(self) -> int | None:
+        """The iteration starting, if the forward sweep saves its state."""
+        if self.due is None:
+            return None
+        step = self.started
+        self.started += 1
+        if step != self.due:
+            return None
+        self.due = next(self.to_save, None)
+        return step
+
+    def _play(self, actions):
+        """Run ``actions`` (``_actions``' coding) in the reverse sweep."""
+        iterations, tape, mark = self.iterations, self.tape, self.mark
+        for action, step, *stop in actions:
             if action == ADVANCE:  # (written out: the most frequent action)
                 self.advanced += stop[0] - step
                 for advanced in range(step, stop[0]):
@@ -262,3 +287,129 @@ def _restore_into(target, saved) -> None:
         target.update(saved)
     else:
         target[...] = saved
+
+
+# -- online: the number of iterations unknown when the loop starts -----------------------------------
+
+
+class _Doubling:
+    """The forward sweep's snapshots when the number of iterations is unknown: every ``interval``-th
+    iteration's, the interval doubled (every other snapshot released) when ``snapshots`` are held."""
+
+    def __init__(self, snapshots: int):
+        if snapshots < 1:
+            raise ValueError(f"checkpointing needs at least one snapshot, not {snapshots}")
+        self.snapshots, self.interval, self.held = snapshots, 1, []
+
+    def start(self, step: int) -> tuple[list[int], bool]:
+        """At the start of iteration ``step``: the snapshots to release, and whether to save its state."""
+        if step % self.interval:
+            return [], False
+        released = []
+        if len(self.held) == self.snapshots:
+            self.interval *= 2
+            released = [held for held in self.held if held % self.interval]
+            self.held = [held for held in self.held if not held % self.interval]
+            if step % self.interval:
+                return released, False
+        self.held.append(step)
+        return released, True
+
+
+def _starts(held: list[int], steps: int, snapshots: int) -> list[int]:
+    """The held snapshots the reverse sweep reverses a segment from (the others are released): every
+    2**s-th, for the s whose revolves run the fewest iterations again (the first alone: one revolve)."""
+    best, stride = None, 1
+    while True:
+        starts = held[::stride]
+        cost = _segments_cost(starts, steps, snapshots)
+        if best is None or cost < best[0]:
+            best = (cost, starts)
+        if len(starts) <= 1:
+            return best[1]
+        stride *= 2
+
+
+def _segments_cost(starts: list[int], steps: int, snapshots: int) -> int:
+    if not starts:  # no iterations
+        return 0
+    ends = [*starts[1:], steps]
+    return sum(
+        forward_steps(end - start, snapshots - k) for k, (start, end) in enumerate(zip(starts, ends, strict=True))
+    )
+
+
+def _online_actions(starts: list[int], steps: int, snapshots: int):
+    """Reverse the segments from ``starts`` to the next one (the last to ``steps``), last first, each by
+    revolve from its snapshot with those the earlier segments' snapshots leave free (``_actions``' coding)."""
+    ends = [*starts[1:], steps]
+    for k in range(len(starts) - 1, -1, -1):
+        yield from _actions(ends[k] - starts[k], snapshots - k, starts[k], held=True)
+
+
+def online_revolve(steps: int, snapshots: int):
+    """The online schedule for a loop of ``steps`` iterations, its number unknown until it ends: the
+    forward sweep's actions (each iteration advanced, snapshots saved and released as ``_Doubling``
+    says), then the reverse sweep's (revolve's actions on each segment)."""
+    doubling = _Doubling(snapshots)
+    for step in range(steps):
+        released, saved = doubling.start(step)
+        yield from ((RELEASE, held) for held in released)
+        if saved:
+            yield SNAPSHOT, step
+        yield ADVANCE, step
+    starts = _starts(doubling.held, steps, snapshots)
+    yield from ((RELEASE, held) for held in doubling.held if held not in starts)
+    yield from _expanded(_online_actions(starts, steps, snapshots))
+
+
+def online_forward_steps(steps: int, snapshots: int) -> int:
+    """The iterations the online schedule runs again in the reverse sweep to reverse ``steps`` ones: at
+    most ``forward_steps(steps, snapshots)``, revolve's own, which knows ``steps`` from the start."""
+    interval = 1
+    while interval * snapshots < steps:
+        interval *= 2
+    held = list(range(0, steps, interval))  # what _Doubling holds at the end
+    return _segments_cost(_starts(held, steps, snapshots), steps, snapshots)
+
+
+class OnlineCheckpoints(Checkpoints):
+    """One run of a checkpointed loop whose number of iterations is unknown when it starts (a while
+    loop, a loop left by ``break`` or ``return``): ``Checkpoints``, with the online schedule. The forward
+    sweep saves the state every ``interval``-th iteration, doubling the interval when ``snapshots`` are
+    held; the reverse sweep reverses the segments between them by revolve. ``iterations``: what the
+    loop variable takes (None: the loop has none; ``steps`` gives the iteration's number)."""
+
+    def __init__(self, snapshots: int, iterations=None):
+        self.doubling = _Doubling(snapshots)
+        self.iterations, self.snapshots = iterations, snapshots
+        self.saved: dict[int, tuple] = {}
+        self.started = 0
+        self.reversing = False
+        self.restoring: int | None = None
+        self.saving: int | None = None
+        self.at_snapshot = False
+        self.advanced = 0
+
+    def _forward_snapshot(self) -> int | None:
+        if self.reversing:
+            return None
+        step = self.started
+        self.started = step + 1
+        if step % self.doubling.interval:  # (most iterations)
+            return None
+        released, saved = self.doubling.start(step)
+        for held in released:
+            del self.saved[held]
+        return step if saved else None
+
+    def steps(self, tape: list):
+        self.reversing = True
+        steps, held = self.started, self.doubling.held
+        if self.iterations is None:
+            self.iterations = range(steps)
+        starts = _starts(held, steps, self.snapshots)
+        for unused in set(held) - set(starts):
+            del self.saved[unused]
+        self.tape, self.mark = tape, len(tape)
+        yield from self._play(_online_actions(starts, steps, self.snapshots))

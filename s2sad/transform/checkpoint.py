@@ -22,6 +22,10 @@ iteration run only to advance is taped too, and its tape dropped::
                                      if turn:
                                          ...adjoint of y = f(y)...
 
+A while loop, or a loop left by ``break`` or ``return``, gets ``_rt.OnlineCheckpoints(20)`` (with
+``iterations=r`` for a ``for`` loop) and the same two loops: the forward sweep's loop tests the
+condition as written, the reverse sweep's runs the iterations counted (``for step, turn in ...``).
+
 Forward mode needs none of this: it keeps no tape.
 """
 
@@ -52,28 +56,38 @@ def forward(sweep, loop: ir.Loop, fresh) -> list:
     renamed = {name: sweep.names.temp("n", next(fresh)) for name in local}
     body = sweep.plain.block(ir.rename(loop.body, renamed))
     name = _name(sweep.names, loop)
-    made = call(runtime(sweep.names, "Checkpoints"), loop.iterable, cst.Integer(str(facts.snapshots)))
-    heading = f"binomial checkpointing: at most {facts.snapshots} snapshots of the loop's state"
+    snapshots = cst.Integer(str(facts.snapshots))
+    if loop.counted:  # the number of iterations known when the loop ends
+        arguments = [cst.Arg(snapshots)]
+        if loop.iterable is not None:
+            arguments.append(cst.Arg(loop.iterable, keyword=cst.Name("iterations")))
+        made = cst.Call(func=runtime(sweep.names, "OnlineCheckpoints"), args=arguments)
+        heading = f"online checkpointing: at most {facts.snapshots} snapshots of the loop's state"
+    else:
+        made = call(runtime(sweep.names, "Checkpoints"), loop.iterable, snapshots)
+        heading = f"binomial checkpointing: at most {facts.snapshots} snapshots of the loop's state"
     lines: list = [Line(_assign(name, made), loop.origin, heading=heading)]
     saved = _state(name, facts, loop.origin, "saved when the schedule says")
-    lines += sweep.written_loop(loop, [saved, *body] if saved else body)
+    # The while test, run only here: the reverse sweep runs the iterations the forward sweep counted.
+    lines += sweep.plain.written_loop(loop, [saved, *body] if saved else body)
     lines.append(sweep.push(cst.Name(name), loop.origin, "the snapshots"))
     return lines
 
 
 def reverse(names: Names, loop: ir.Loop, facts: Checkpointed, taped: list, reversed_body: list, pop) -> list:
     """The reverse sweep's lines for ``loop``: each iteration run again from a snapshot (``taped``), and
-    reversed (``reversed_body``) at its turn."""
+    reversed (``reversed_body``) at its turn. A while loop's iterations are numbered (``step``)."""
     name = _name(names, loop)
     turn = names.role("v_turn")
-    restored = _state(name, facts, loop.origin, "restored or saved, as scheduled")
+    restored = _state(name, facts, loop.origin, "restored or saved")
     if restored is not None:
         at_snapshot = cst.If(test=attribute(name, "at_snapshot"), body=cst.IndentedBlock(body=[]))
         restored = Compound(at_snapshot, (restored,))
     turned = Compound(
         cst.If(test=cst.Name(turn), body=cst.IndentedBlock(body=[])), tuple(reversed_body) or (Line(cst.Pass()),)
     )
-    target = cst.Tuple([cst.Element(cst.Name(loop.target)), cst.Element(cst.Name(turn))], lpar=[], rpar=[])
+    variable = loop.target or names.role(f"v_step_{loop.id}")
+    target = cst.Tuple([cst.Element(cst.Name(variable)), cst.Element(cst.Name(turn))], lpar=[], rpar=[])
     header = cst.For(
         target=target,
         iter=call(attribute(name, "steps"), cst.Name(names.role("tape"))),
