@@ -109,7 +109,7 @@ def _compile(
             )
             if arguments.target == "numba":
                 options = dataclasses.replace(options, target="numba", kinds=_kinds(parse_shapes(arguments.shapes)))
-            target.unit = pipeline.compile_unit(unit, options)
+            target.unit = pipeline.compile_unit(unit, options, verbose=arguments.verbose, show_progress=True)
         except S2SADError as error:
             print(error, file=sys.stderr)
             status = max(status, 1)

@@ -107,6 +107,12 @@ def _add_grad(commands) -> None:
         "whatever the number of iterations); a '# s2sad: checkpoints=K' comment ending a loop's first line "
         "overrides it for that loop (0: taped whole); reverse mode, numpy target",
     )
+    command.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each compiler stage's time to stderr (without it, a terminal shows the stage under way "
+        "once generating takes more than a second)",
+    )
     _add_output_flags(command)
     _add_check_flags(command)
     command.set_defaults(run=grad.run)

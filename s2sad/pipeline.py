@@ -7,6 +7,7 @@ Each pass is ``run(unit, options) -> unit``; passes never call each other (norma
 prepares the helpers it inlines as the pipeline prepares the function: ``prepare.run``).
 ``S2SAD_DUMP_AFTER=normalize,transform`` prints the code after the named passes
 to stderr; ``S2SAD_LINT=1`` checks the IR's invariants after each pass that makes it anew.
+Progress and per-stage times go to stderr through s2sad/progress.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 
 from s2sad.backend import emit
 from s2sad.core import ir_lint
-from s2sad import normalize, optimize
+from s2sad import normalize, optimize, progress
 from s2sad.frontend import prepare
 from s2sad.analysis import activity, memory
 from s2sad.transform import forward, reverse
@@ -55,19 +56,30 @@ def _emitter(options: Options):
     return emit
 
 
-def compile_unit(unit: Unit, options: Options) -> Unit:
+def compile_unit(unit: Unit, options: Options, *, verbose: bool = False, show_progress: bool = False) -> Unit:
+    """Run the passes. ``verbose`` (or ``S2SAD_VERBOSE=1``) prints each stage's time to stderr;
+    ``show_progress`` shows the stage on a terminal once generation takes more than a second."""
     _release_freed_memory()
     dump_after = set(filter(None, os.environ.get("S2SAD_DUMP_AFTER", "").split(",")))
     lint = os.environ.get("S2SAD_LINT") == "1"
     start = unit.positions[unit.function.name].start
+    reporter = progress.Reporter(
+        f"{options.kind} of {unit.name} ({unit.path})",
+        verbose=verbose or progress.verbose_asked(),
+        progress=show_progress,
+    )
     with deep_nesting(Origin(unit.path, start.line, start.column)), _fewer_collections():
-        for stage in PIPELINE:
-            program = unit.ir
-            unit = stage.run(unit, options)
-            if lint and unit.ir is not program:
-                ir_lint.lint(unit.ir, after=stage.name)
-            if stage.name in dump_after:
-                print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
+        try:
+            for stage in PIPELINE:
+                program = unit.ir
+                with reporter.stage(stage.name):
+                    unit = stage.run(unit, options)
+                if lint and unit.ir is not program:
+                    ir_lint.lint(unit.ir, after=stage.name)
+                if stage.name in dump_after:
+                    print(f"# ---- after {stage.name} ----\n{_dump(unit)}", file=sys.stderr)
+        finally:
+            reporter.close()
     return unit
 
 
