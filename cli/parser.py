@@ -107,6 +107,12 @@ def _add_grad(commands) -> None:
         "whatever the number of iterations); a '# s2sad: checkpoints=K' comment ending a loop's first line "
         "overrides it for that loop (0: taped whole); reverse mode, numpy target",
     )
+    command.add_argument(
+        "--standalone",
+        action="store_true",
+        help="a module that needs only numpy: the runtime helpers the gradient calls (and what they use) are "
+        "copied into it below the gradient, instead of importing s2sad; numpy target",
+    )
     _add_output_flags(command)
     _add_check_flags(command)
     command.set_defaults(run=grad.run)
