@@ -7,7 +7,7 @@ import ast
 import dataclasses
 import sys
 
-from s2sad.backend import emit
+from s2sad.backend import emit, standalone
 from s2sad.frontend import load
 from s2sad import pipeline
 from s2sad.api import wrt_names
@@ -26,6 +26,8 @@ def run(arguments: argparse.Namespace) -> int:
         raise UsageError("--checkpoints checkpoints reverse-mode numpy gradients; forward mode keeps no tape")
     if arguments.target == "numba" and (arguments.mode == "forward" or arguments.shapes is None):
         raise UsageError("--target numba makes reverse-mode gradients for the types --shapes gives; add --shapes")
+    if arguments.standalone and arguments.target == "numba":
+        raise UsageError("--standalone copies numpy's runtime helpers; the numba target's kernels need s2sad's")
     targets = parse_targets(arguments.targets)
     wrt = parse_wrt(arguments.wrt)
     shapes = parse_shapes(arguments.shapes) if arguments.shapes is not None else None
@@ -45,6 +47,11 @@ def run(arguments: argparse.Namespace) -> int:
         status = gradient_check.check(source, targets, shapes, arguments.output)
         if status:
             return status
+    if arguments.standalone:
+        try:
+            source = standalone.standalone(source)
+        except standalone.NotStandalone as error:
+            raise UsageError(f"--standalone: {error}; generate it without --standalone") from None
     if arguments.output is None:
         sys.stdout.write(source)
     else:

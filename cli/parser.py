@@ -113,6 +113,12 @@ def _add_grad(commands) -> None:
         help="print each compiler stage's time to stderr (without it, a terminal shows the stage under way "
         "once generating takes more than a second)",
     )
+    command.add_argument(
+        "--standalone",
+        action="store_true",
+        help="a module that needs only numpy: the runtime helpers the gradient calls (and what they use) are "
+        "copied into it below the gradient, instead of importing s2sad; numpy target",
+    )
     _add_output_flags(command)
     _add_check_flags(command)
     command.set_defaults(run=grad.run)
