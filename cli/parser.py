@@ -102,23 +102,12 @@ def _add_grad(commands) -> None:
         "--checkpoints",
         type=_snapshots,
         metavar="K",
-        help="reverse every for loop (no break inside) from at most K snapshots of its state, running "
-        "iterations again, instead of taping every iteration (binomial checkpointing: memory for K states "
-        "whatever the number of iterations); a '# s2sad: checkpoints=K' comment ending a loop's first line "
-        "overrides it for that loop (0: taped whole); reverse mode, numpy target",
+        help="reverse every loop from at most K snapshots of its state, running iterations again, instead of "
+        "taping every iteration (binomial checkpointing; an online schedule for while loops and loops left by "
+        "break or return: memory for K states whatever the number of iterations); a '# s2sad: checkpoints=K' "
+        "comment ending a loop's first line overrides it for that loop (0: taped whole); reverse mode, numpy target",
     )
-    command.add_argument(
-        "--verbose",
-        action="store_true",
-        help="print each compiler stage's time to stderr (without it, a terminal shows the stage under way "
-        "once generating takes more than a second)",
-    )
-    command.add_argument(
-        "--standalone",
-        action="store_true",
-        help="a module that needs only numpy: the runtime helpers the gradient calls (and what they use) are "
-        "copied into it below the gradient, instead of importing s2sad; numpy target",
-    )
+    _add_module_flags(command)
     _add_output_flags(command)
     _add_check_flags(command)
     command.set_defaults(run=grad.run)
@@ -128,6 +117,22 @@ def _snapshots(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"a whole number of snapshots, not {text!r}")
     return int(text)
+
+
+def _add_module_flags(command) -> None:
+    """What the module printed needs, and what generating it shows."""
+    command.add_argument(
+        "--standalone",
+        action="store_true",
+        help="a module that needs only numpy: the runtime helpers the gradient calls (and what they use) are "
+        "copied into it below the gradient, instead of importing s2sad; numpy target",
+    )
+    command.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each compiler stage's time to stderr (without it, a terminal shows the stage under way "
+        "once generating takes more than a second)",
+    )
 
 
 def _add_output_flags(command) -> None:
