@@ -42,6 +42,7 @@ from s2sad.core.target import Compound, Generated, Line
 from s2sad.core.unit import Unit
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
+from s2sad.frontend.scope import dotted
 
 HINT = "use target='numpy' (the default)"
 # s2sad.runtime helpers with a numba version in numba_runtime.py
@@ -320,7 +321,7 @@ class _Lowering:
         iterations = header.iter
         if not (isinstance(iterations, cst.Call) and iterations.args and _is_pop(iterations.args[0].value, self.tape)):
             return header, []
-        if _dotted(iterations.func) == self.names.builtin("range"):  # a while loop's count
+        if dotted(iterations.func) == self.names.builtin("range"):  # a while loop's count
             channel = self.channel("counts", "i")
             drop = Line(cst.AugAssign(cst.Name(channel.top), cst.SubtractAssign(), cst.Integer("1")), origin)
             count = cst.Subscript(cst.Name(channel.tape), [cst.SubscriptElement(cst.Index(cst.Name(channel.top)))])
@@ -348,7 +349,7 @@ class _Lowering:
         global (numba would freeze its value into the kernel cached on disk)."""
         runtime = self.names.module("_rt")
         for call in _calls(node, header_only):
-            function = _dotted(call.func) or ""
+            function = dotted(call.func) or ""
             root, _, rest = function.partition(".")
             if root == runtime and rest not in COMPILED_HELPERS | _WRAPPER_HELPERS:
                 raise UnsupportedSyntax(
@@ -447,7 +448,7 @@ def _pops(node, tape: str) -> bool:
             return False
 
     node.visit(Finder())
-    return any(_dotted(call.func.value) == tape for call in found)
+    return any(dotted(call.func.value) == tape for call in found)
 
 
 def _is_pop(node, tape: str) -> bool:
@@ -466,12 +467,3 @@ def _names(targets) -> list[str]:
 
 def _is_none(node) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
-
-
-def _dotted(node) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
-    return None

@@ -38,6 +38,7 @@ from s2sad.core.target import Generated
 from s2sad.core.unit import Unit
 from s2sad.errors import Origin, UnsupportedSyntax
 from s2sad.options import Options
+from s2sad.frontend.scope import dotted
 
 HINT = "use target='numpy' (the default)"
 
@@ -84,7 +85,7 @@ def _split_result(result: cst.BaseExpression, names) -> tuple[list, cst.BaseExpr
     def leaf(value: cst.BaseExpression) -> cst.BaseExpression:
         if isinstance(value, cst.Tuple):
             return value.with_changes(elements=[e.with_changes(value=leaf(e.value)) for e in value.elements])
-        if isinstance(value, cst.Call) and _dotted(value.func) == like:
+        if isinstance(value, cst.Call) and dotted(value.func) == like:
             gradient = value.args[0].value
             arguments = [value.args[0].with_changes(value=leaf(gradient)), *value.args[1:]]
             return value.with_changes(func=code.attribute(runtime, "like"), args=arguments)
@@ -222,13 +223,4 @@ def _origin(source: str, line: int, path: str) -> Origin | None:
             number = int(found.group(2))
             user_line = Origin(path, number, 0).source_line()
             return Origin(path, number, len(user_line) - len(user_line.lstrip()))
-    return None
-
-
-def _dotted(node) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
     return None

@@ -16,6 +16,7 @@ import libcst as cst
 
 from s2sad.core.naming import Names
 from s2sad.core.target import Compound, Line
+from s2sad.frontend.scope import dotted
 
 Type = tuple[str, int] | None
 RANGE = ("range", 0)  # what range(...) gives: loops over it count integers
@@ -159,7 +160,7 @@ class Types:
         return None if axes < 0 else (found[0], axes)
 
     def _call(self, node: cst.Call) -> Type:
-        function = _dotted(node.func)
+        function = dotted(node.func)
         if function is None:
             return None
         arguments = [self.expression(a.value) for a in node.args if a.keyword is None and not a.star]
@@ -226,15 +227,6 @@ def _element(iterable: Type) -> Type:
     if iterable == RANGE:
         return ("i", 0)
     return None if iterable is None or iterable[1] == 0 else (iterable[0], iterable[1] - 1)
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
-    return None
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
