@@ -131,6 +131,7 @@ def jacobian(function, wrt: Wrt = 0, mode: str = "reverse"):
                     block[(Ellipsis, *index)] = column
         return tuple(blocks) if several else blocks[0]
 
+    jacobian_of.__s2sad_call__ = ("jacobian", function, (), several)
     return jacobian_of
 
 
@@ -154,6 +155,7 @@ def hvp(function, wrt: Wrt = 0):
             *primal, **keywords, **dict(zip(directions, v if isinstance(wrt, tuple) else (v,), strict=True))
         )
 
+    product.__s2sad_call__ = ("hvp", function, names, isinstance(wrt, tuple))
     return product
 
 
@@ -188,6 +190,7 @@ def hessp(function, wrt: int | str = 0):
             )
         return product(*args[: position + 1], *args[position + 2 :], args[position + 1], **keywords)
 
+    product_in_scipy_order.__s2sad_call__ = ("hessp", function, (name,), False)
     return product_in_scipy_order
 
 
@@ -200,7 +203,9 @@ def hessian(function, wrt: Wrt = 0):
     product = hvp(function, wrt)
     names = _wrt(wrt, _parameters(function), function.__name__, _where(function))
     positions = [_parameters(function).index(name) for name in names]
-    return compose.hessian_from_products(product, positions, isinstance(wrt, tuple))
+    hessian_of = compose.hessian_from_products(product, positions, isinstance(wrt, tuple))
+    hessian_of.__s2sad_call__ = ("hessian", function, names, isinstance(wrt, tuple))
+    return hessian_of
 
 
 def source(function, *args, **keywords) -> str:
@@ -346,6 +351,7 @@ def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy", checkpoints
     options = dataclasses.replace(options, target=_target(target, kind, function))
     generated = specialize.specializing(function, generic, options, _compiled)
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))
+    generated.__s2sad_call__ = generated.__s2sad_derivative__  # what a call of it computes (s2sad.nested)
     return generated
 
 

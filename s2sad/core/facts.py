@@ -14,7 +14,17 @@ if TYPE_CHECKING:
     from s2sad.core import ir
 
 Kind = Literal[
-    "rule", "zero_derivative", "inactive_only", "guard", "update", "constant", "iteration", "global", "function"
+    "rule",
+    "zero_derivative",
+    "inactive_only",
+    "guard",
+    "update",
+    "constant",
+    "iteration",
+    "global",
+    "function",
+    "derivative",  # one of s2sad's derivatives (s2sad.grad(f)), called inside: normalize.derivatives
+    "maker",  # s2sad's API making one (s2sad.grad)
 ]
 
 

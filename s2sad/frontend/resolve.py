@@ -56,6 +56,9 @@ class Resolver(Protocol):
     def user_function(self, node: cst.BaseExpression, text: str) -> object | None:
         """A function of the user's that ``node`` names, as load takes it; None if it is not one."""
 
+    def derivative(self, text: str) -> object | None:
+        """A derivative s2sad made (s2sad.grad(f)) that ``text`` names, or s2sad's API making one; else None."""
+
     def library_function(self, node: cst.BaseExpression, text: str, name: str) -> bool:
         """Whether ``node`` (qualified ``name``, no rule) names a callable of an installed library."""
 
@@ -136,6 +139,9 @@ class StaticResolver:
                 hint="write it as s2sad.rule's docstring and README.md show",
             ) from None
 
+    def derivative(self, text):
+        return None  # the file is read, not run: no derivative is made from it
+
     def user_function(self, node, text):
         if text in self.custom:
             return None
@@ -200,6 +206,13 @@ class LiveResolver:
             return _MISSING
         return value
 
+    def derivative(self, text):
+        """A derivative s2sad made (s2sad.grad(f)), or s2sad's API making one; None for other things."""
+        value = self.value(text)
+        if any(value is maker for maker in _api_makers()):
+            return value
+        return value if callable(value) and getattr(value, "__s2sad_call__", None) is not None else None
+
     def user_function(self, node, text):
         value = self.value(text)
         if id(value) in rules.CUSTOM_OBJECTS:  # the user gave its derivative: a primitive, not inlined
@@ -251,6 +264,13 @@ class LiveResolver:
 _MISSING = object()
 
 
+@functools.cache
+def _api_makers() -> tuple:
+    from s2sad import api
+
+    return (api.grad, api.value_and_grad, api.vjp, api.jvp, api.hvp, api.hessp, api.hessian, api.jacobian)
+
+
 def run(unit: Unit, options: Options) -> Unit:
     locals_ = local_names(unit)
     read = references(unit.function, locals_ | unit.enclosing_names)
@@ -260,6 +280,12 @@ def run(unit: Unit, options: Options) -> Unit:
         if text in found:
             continue
         origin = _origin(unit, node)
+        made = resolver.derivative(text)
+        if made is not None:
+            kind = "maker" if made.__module__ == "s2sad.api" else "derivative"
+            value = FunctionValue(kind, text, made)
+            found[text] = Resolution(kind, text, made) if called else Resolution("global", text, value)
+            continue
         function = resolver.user_function(node, text) if "." not in text or called else None
         if function is not None:
             # Named without a call: a value, which a helper of the user's may call (integrate(rhs, y0)).

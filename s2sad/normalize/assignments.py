@@ -11,7 +11,7 @@ from s2sad import rules
 from s2sad.core import ir
 from s2sad.errors import Origin
 from s2sad.core.naming import names_in
-from s2sad.normalize import dicts, expressions, inlining, tuples
+from s2sad.normalize import derivatives, dicts, expressions, inlining, tuples
 from s2sad.normalize.nodes import bare, binary, call_arguments, string
 from s2sad.normalize.state import State
 
@@ -41,6 +41,9 @@ def assign_targets(state: State, target, value) -> None:
 def assign_name(state: State, target: str, value: cst.BaseExpression, origin: Origin | None = None) -> None:
     """Lower ``target = value``; ``origin`` is where ``value`` is written (default: the statement)."""
     origin = origin or state.origin
+    if derivatives.is_made_here(state, value):
+        derivatives.bind(state, target, value)
+        return
     if isinstance(bare(value), cst.Dict) or dicts.held(state, value) is not None:
         if state.depth and state.bindings[target] > 1:
             state.refuse(value, f"rebinding the dict '{target}' inside a branch or loop is", "use one name per dict")

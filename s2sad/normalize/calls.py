@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad import rules
-from s2sad.normalize import comprehensions, dicts, expressions, inlining
+from s2sad.normalize import comprehensions, derivatives, dicts, expressions, inlining
 from s2sad.normalize.nodes import EQUALS, bare, call_arguments, module_name
 from s2sad.normalize.state import State
 from s2sad.core.facts import FunctionValue, Resolution
@@ -19,6 +19,9 @@ from s2sad.rules import syntax
 def call(state: State, node: cst.Call):
     """(value, rule, operands, inactive_only) for a call, its arguments made atoms."""
     node = inlining.named_lambdas(state, node)
+    derivative = derivatives.called(state, node)
+    if derivative is not None:
+        return _inlined_value(state, node, dotted(node.func) or "s2sad", derivatives.lower(state, node, derivative))
     positional, keywords = call_arguments(node)
     function = node.func
     text = dotted(function)

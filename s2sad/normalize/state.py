@@ -63,6 +63,7 @@ class State:
         self.tuples: dict[str, list[cst.BaseExpression]] = {}  # names holding a tuple, and its items
         # Functions defined inside (def, or a lambda assigned to a name), as FunctionDefs: inlined where called.
         self.local_functions: dict[str, cst.FunctionDef] = {}
+        self.derivatives: dict[str, object] = {}  # names holding a derivative made here (normalize.derivatives)
         self.dicts: dict[str, dict] = {}  # names holding a dict written here: key -> (key as written, atom)
         # Names holding a dict at run time (a parameter read with keys or dict methods): its adjoint is a dict.
         self.mappings: set[str] = _dict_parameters(unit.function)

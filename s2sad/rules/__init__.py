@@ -428,6 +428,7 @@ for _family in (
     "multivariate",
     "factor_solve",
     "builtins",
+    "derivatives",
 ):
     importlib.import_module(f"s2sad.rules.{_family}")
 
