@@ -120,7 +120,7 @@ class _Gate(cst.CSTVisitor):
         if isinstance(node, cst.For):
             if node.asynchronous is not None:
                 self.refuse(node, "async for is")
-            self.target(node.target, inside_tuple=True)
+            self.target(node.target, loop_target=True)
             if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
                 self.refuse(node.target, "this loop target is", "loop over names: for x in ..., for i, x in ...")
             node.iter.visit(self)
@@ -167,19 +167,20 @@ class _Gate(cst.CSTVisitor):
             self.refuse(node, UNSUPPORTED_STATEMENTS.get(type(node), f"{type(node).__name__} is"))
         node.visit(self)
 
-    def target(self, target: cst.BaseExpression, inside_tuple: bool = False) -> None:
+    def target(self, target: cst.BaseExpression, loop_target: bool = False) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 if isinstance(element, cst.StarredElement):
                     self.refuse(element, "starred assignment targets are", "assign each name separately")
-                self.target(element.value, inside_tuple=True)
-        elif isinstance(target, cst.Subscript) and not inside_tuple:
-            target.value.visit(self)  # y[i] = ..., y.T[i] = ..., u[0] = u[-1] = 0.0: normalize checks the array
+                self.target(element.value, loop_target)
+        elif isinstance(target, cst.Subscript) and not loop_target:
+            # y[i] = ..., y.T[i] = ..., u[0] = u[-1] = 0.0, a[i], a[j] = ...: normalize checks the array
+            target.value.visit(self)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.refuse(
                 target,
-                "assignment into an attribute, or into a subscript inside a tuple of targets, is",
-                "assign into one array at a time: y[i] = ...",
+                "assignment into an attribute, or into a subscript as a loop target, is",
+                "assign into a name or an array: y[i] = ...",
             )
 
     def call(self, node: cst.Call) -> bool:

@@ -123,6 +123,9 @@ class _Tangents(Replay):
         if rule.elementwise and self.may_be_smaller(statement, rule, template, tangents, wanted):
             # `x2 + x1` with a tangent for x1 alone: d_x1 may be smaller than the value it belongs to.
             total = call(self.rt("broadcast_like"), total, cst.Name(statement.target))
+        if rule.returns == "new" and not isinstance(statement.value, cst.Name) and not is_new_array(total):
+            # `b = a[1:].copy()`: d_b is d_a[1:], which a later update of a in place must not reach.
+            total = call(self.rt("owned"), total)
         tangent = self.names.adjoint(statement.target)
         lines.append(assign(tangent, total, statement.origin))
         self.tangents[statement.target] = cst.Name(tangent)
