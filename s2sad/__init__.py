@@ -44,6 +44,7 @@ _LAZY = {
         "s2sad.api",
     ),
     "CacheWarning": "s2sad.backend.cache",
+    "graph": "s2sad.picture",
 }
 
 
@@ -71,6 +72,7 @@ __all__ = [
     "source",
     "differentiable",
     "rule",
+    "graph",
     "S2SADError",
     "CacheWarning",
     "__version__",
