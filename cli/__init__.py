@@ -1,6 +1,7 @@
 """The s2sad command: a thin front end over the compiler (installed as the package s2sad.cli).
 
     s2sad grad model.py:loss [--wrt w,b] [--mode reverse] [-o FILE [--force]] [--check [--shapes ...]]
+    s2sad graph model.py:loss [--wrt w] [--adjoint] [-o FILE.dot|.svg|.png]
     s2sad rules
     s2sad cache info | clear
 

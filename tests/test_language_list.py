@@ -272,6 +272,18 @@ def make(c):
 
 f = make(2.0)
 """,
+    "calls of s2sad's own derivatives": """
+import s2sad
+
+
+def inner(x, y):
+    return np.sum(np.sin(x) * y) ** 2
+
+
+def f(x):
+    g = s2sad.grad(inner, wrt=0)(x, x * x)
+    return np.sum(g * x)
+""",
 }
 
 
