@@ -30,6 +30,8 @@ class Options:
     target: Literal["numpy", "numba"] = "numpy"
     kinds: tuple[tuple[str, str], ...] = ()
     checkpoints: int | None = None
+    # Arguments' exact shapes (name, shape), given when a recursion stops on them (normalize/inlining.py).
+    lengths: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def assumed(self) -> str:
         """What a specialized derivative relies on, as its docstring's second paragraph says it ("" for

@@ -163,7 +163,10 @@ def _unary_operation(state: State, node: cst.UnaryOperation):
 
 
 def _conditional(state: State, node: cst.IfExp):
-    """``a if c else b`` is a branch: held = a, or held = b."""
+    """``a if c else b`` is a branch: held = a, or held = b (only the one chosen when ``c`` is known)."""
+    chosen = control.decided(state, node.test)
+    if chosen is not None:
+        return operation(state, node.body if chosen else node.orelse)
     held = state.temp()
     test = control.condition(state, node.test)
     branches = []

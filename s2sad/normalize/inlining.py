@@ -1,8 +1,11 @@
 """Inlining a call of the user's own function: its body, lowered and renamed, in place of the call.
 
 Inlining (rather than a forward/reverse pair per function) gives each call site
-its own activity and lets the callee's loops and branches use the one tape;
-recursion cannot be inlined and is refused.
+its own activity and lets the callee's loops and branches use the one tape.
+Recursion is unrolled while generation can decide where it stops: a recursive call must pass an
+integer written out (or computed from such: ``power(x, n - 1)`` inside ``power(x, 5)``) or an array
+of known shape, so that the callee's tests on them are decided (normalize/control.py), and it may go
+RECURSION_LIMIT levels deep. Any other recursive call is refused where it is written.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from s2sad.core import ir
 from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.errors import NotFound
-from s2sad.normalize import assignments, dicts, expressions, statements, tuples
+from s2sad.normalize import assignments, control, dicts, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, bindings, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -137,8 +140,6 @@ def inline_local(state: State, node: cst.Call, definition, positional, keywords)
         local_names=frozenset(),
         enclosing_names=enclosing,
     )
-    if (callee.path, callee.name) in state.shared.stack:
-        state.refuse(node, f"a recursive call of '{callee.name}' is", "write the recursion as a loop")
     callee = prepare.run(callee, state.shared.options)
     # Called from inside another function defined inside: its names would be renamed as that one's.
     clashing = sorted((set(names_in(definition)) - callee.local_names - set(captured)) & state.unit.local_names)
@@ -174,6 +175,8 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     keywords = {k: cst.Name("None") if dicts.held(state, a) is not None else a for k, a in keywords.items()}
     functions = functions | set(passed_dicts) | set(passed_locals)
     inner = State(callee, state.shared)
+    inner.known = _known_arguments(state, inner, _passed(callee, positional, keywords))
+    _recursion(state, node, callee, inner.known)
     inner.dicts.update(passed_dicts)
     inner.local_functions = {**(local_functions or {}), **passed_locals}
     inner_dicts = set(inner.mappings)  # the parameters the callee reads as dicts
@@ -215,6 +218,37 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
     if isinstance(value, list):
         return [substitute(v, replacements) for v in value]
     return substitute(value, replacements)
+
+
+RECURSION_LIMIT = 12  # levels of a recursion unrolled, at most
+
+
+def _known_arguments(state: State, inner: State, passed: dict) -> dict[str, object]:
+    """The callee's parameters (never rebound in it) whose arguments generation knows: integers, shapes."""
+    known = {parameter: control.known_value(state, argument) for parameter, argument in passed.items()}
+    return {p: value for p, value in known.items() if value is not None and not inner.bindings[p]}
+
+
+def _recursion(state: State, node: cst.Call, callee: Unit, known: dict) -> None:
+    """A recursive call is unrolled only while generation can decide where it stops; else refused."""
+    depth = state.shared.stack.count((callee.path, callee.name))
+    if not depth:
+        return
+    if not known:
+        state.refuse(
+            node,
+            f"a recursive call of '{callee.name}' whose arguments generation does not know (so neither "
+            "where the recursion stops) is",
+            "s2sad unrolls recursion on integers written at the first call (power(x, 5)) or on the shapes "
+            "of arrays; otherwise write the recursion as a loop",
+        )
+    if depth >= RECURSION_LIMIT:
+        state.refuse(
+            node,
+            f"recursion of '{callee.name}' more than {RECURSION_LIMIT} levels deep (or whose stopping test "
+            "generation cannot decide) is",
+            "write the recursion as a loop, or recurse fewer times",
+        )
 
 
 def _passed(callee: Unit, positional, keywords) -> dict:
@@ -283,7 +317,7 @@ def _closed(state: State, entry, argument: cst.BaseExpression):
 
 
 def _callee(state: State, node: cst.Call, resolution) -> Unit:
-    """The called function, loaded and prepared as the pipeline prepares the user's; recursion refused."""
+    """The called function, loaded and prepared as the pipeline prepares the user's."""
     source = resolution.source
     try:
         callee = load.from_function(source) if callable(source) else load.from_file(*source)
@@ -291,12 +325,6 @@ def _callee(state: State, node: cst.Call, resolution) -> Unit:
         if error.origin is not None:
             raise
         raise NotFound(f"{error.message}, which is called here", state.where(node), error.hint) from None
-    if (callee.path, callee.name) in state.shared.stack:
-        state.refuse(
-            node,
-            f"a recursive call of '{callee.name}' is",
-            "s2sad inlines the functions it calls: write the recursion as a loop",
-        )
     return prepare.run(callee, state.shared.options)
 
 

@@ -73,6 +73,9 @@ class State:
         # Names holding a container of arrays whose form a call gave (options.structures), and that form.
         self.structures: dict[str, Any] = {}
         self.depth = 0  # how many branches and loops enclose the statement being lowered
+        # Parameters whose value the call knows at generation (an int written out, an array's shape):
+        # tests reading them decide their branch there (control.known_value), so recursion unrolls.
+        self.known: dict[str, object] = {}
         self.bindings = bindings(unit.function)  # name -> how many places bind it
         # What the function returns, found by statements.body before its body is lowered:
         self.arity: int | None = None  # how many values a returned tuple holds; None: one value
