@@ -302,6 +302,7 @@ def from_function(function) -> Unit:
             )
     raise NotFound(
         f"cannot find the definition of {function.__qualname__} in {path}",
+        Origin(path, code.co_firstlineno, 0),
         hint="the file changed since it was imported? Import it again, or define the function with def",
     )
 

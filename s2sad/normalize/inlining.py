@@ -10,14 +10,19 @@ RECURSION_LIMIT levels deep. Any other recursive call is refused where it is wri
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from pathlib import Path
 
 import libcst as cst
+
+import s2sad
 
 from s2sad.core import ir
 from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
-from s2sad.errors import NotFound
+from s2sad.frontend.resolve import is_library_file
+from s2sad.errors import NotFound, S2SADError
 from s2sad.normalize import assignments, control, dicts, expressions, statements, tuples
 from s2sad.normalize.nodes import bare, bindings, call_arguments
 from s2sad.normalize.state import State
@@ -155,7 +160,48 @@ def inline_local(state: State, node: cst.Call, definition, positional, keywords)
 
 def inline(state: State, node: cst.Call, resolution, positional, keywords):
     """The callee's body lowered into ``state``; what it returns (an atom, or atoms for a tuple)."""
-    return _inlined(state, node, _callee(state, node, resolution), positional, keywords)
+    with _located_at_call(state, node):
+        return _inlined(state, node, _callee(state, node, resolution), positional, keywords)
+
+
+@contextlib.contextmanager
+def _located_at_call(state: State, node: cst.Call):
+    """An error in the callee's code, located where the user can act: in a library's, s2sad's own or
+    generated code, at this call (the inner place kept as context); in a helper of the user's in another
+    file, where it is, with this call as context."""
+    try:
+        yield
+    except S2SADError as error:
+        call = state.where(node)
+        if error.origin == call or not _is_user_file(call.path):
+            raise  # nothing to add, or this call is not the user's either: the caller's call will say
+        if error.origin is None:
+            raise error.relocated(call, error.message, error.hint, ()) from None
+        if _is_user_file(error.origin.path):
+            if error.origin.path == call.path:
+                raise
+            raise error.relocated(error.origin, error.message, error.hint, (f"called from {call}",)) from None
+        name = dotted(node.func) or "this function"
+        raise error.relocated(
+            call,
+            f"'{name}' cannot be differentiated: {_whose(error.origin.path)} code it runs is refused",
+            f"give '{name}' a derivative with @s2sad.rule (see the README), or compute it outside the "
+            "differentiated function",
+            (f"in {error.origin}: {error.message}",),
+        ) from None
+
+
+def _whose(path: str) -> str:
+    if path.startswith("<s2sad "):
+        return "the generated"
+    return "a library's" if is_library_file(path) else "s2sad's own"
+
+
+def _is_user_file(path: str) -> bool:
+    """Whether ``path`` is the user's code: not a library's file, s2sad's own or a generated module."""
+    if path.startswith("<s2sad ") or is_library_file(path):
+        return False
+    return not Path(path).resolve().is_relative_to(Path(s2sad.__file__).resolve().parent)
 
 
 def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, local_functions=None, captured=None):
