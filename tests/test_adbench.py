@@ -1,0 +1,46 @@
+"""The standard AD problems of benchmarks/adbench, written as users write them, at their small size:
+s2sad's gradient against central finite differences, or (REFUSED_TODAY) a located refusal."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+import s2sad
+from benchmarks.adbench import PROBLEMS
+from tests.support import assert_gradients_close, numeric_vjp
+
+# problem -> (the natural construct s2sad refuses today, a piece of its message). When s2sad learns one,
+# its test fails here: move the problem out of this table, so its gradient gets checked.
+REFUSED_TODAY = {
+    "lstm": ("s2[i], s2[i + 1] = lstm_model(...): subscripts in a tuple of targets", "inside a tuple of targets"),
+    "det": ("det(minor) inside det: recursion", "a recursive call of 'det' is not supported"),
+    "saddle": ("s2sad.grad(payoff, wrt=1)(x, y) inside the function: nested AD", "calling this is not supported"),
+    "particle": ("s2sad.grad(potential)(position, charges) inside the function", "calling this is not supported"),
+}
+
+
+def problem(name: str):
+    module = importlib.import_module(f"benchmarks.adbench.{name}")
+    return module, module.inputs("small", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name", [name for name in PROBLEMS if name not in REFUSED_TODAY])
+def test_gradient_matches_finite_differences(name):
+    module, args = problem(name)
+    wrt = module.WRT if isinstance(module.WRT, tuple) else (module.WRT,)
+    gradients = s2sad.grad(module.objective, wrt=module.WRT)(*args)
+    actual = gradients if isinstance(module.WRT, tuple) else (gradients,)
+    assert_gradients_close(actual, numeric_vjp(module.objective, args, wrt, 1.0), args, wrt)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_TODAY))
+def test_refused_today_with_a_located_error(name):
+    module, args = problem(name)
+    with pytest.raises(s2sad.S2SADError) as caught:
+        s2sad.grad(module.objective, wrt=module.WRT)(*args)
+    message = str(caught.value)
+    assert REFUSED_TODAY[name][1] in message
+    assert f"benchmarks/adbench/{name}.py:" in message  # located at the user's line
