@@ -15,10 +15,10 @@ from tests.support import assert_gradients_close, numeric_vjp
 # problem -> (the natural construct s2sad refuses today, a piece of its message). When s2sad learns one,
 # its test fails here: move the problem out of this table, so its gradient gets checked.
 REFUSED_TODAY = {
-    "lstm": ("s2[i], s2[i + 1] = lstm_model(...): subscripts in a tuple of targets", "inside a tuple of targets"),
-    "det": ("det(minor) inside det: recursion", "a recursive call of 'det' is not supported"),
-    "saddle": ("s2sad.grad(payoff, wrt=1)(x, y) inside the function: nested AD", "calling this is not supported"),
-    "particle": ("s2sad.grad(potential)(position, charges) inside the function", "calling this is not supported"),
+    "det": (
+        "det(minor) inside det: recursion on a shape",
+        "a recursive call of 'det' whose arguments generation does not",
+    ),
 }
 
 
