@@ -21,7 +21,7 @@ from s2sad import compose, pipeline, rules, specialize
 from s2sad.rules import templates
 from s2sad.runtime import structures
 from s2sad.frontend import load
-from s2sad.errors import BadArgument, BadRule, Origin
+from s2sad.errors import BadArgument, BadRule, Origin, UndecidedRecursion
 from s2sad.frontend.source import display_path
 from s2sad.options import Kind, Options
 
@@ -347,7 +347,12 @@ def _generate(function, wrt: Wrt, kind: Kind, target: str = "numpy", checkpoints
         checkpoints=_checkpoints(checkpoints, target, function),
     )
     # For numba, too: the derivative for any arguments finds what s2sad refuses, now, located.
-    generic = _compiled(function, options)
+    try:
+        generic = _compiled(function, options)
+    except UndecidedRecursion:
+        if kind not in ("grad", "value_and_grad"):
+            raise
+        generic = specialize.undecided(function, options)  # each call's shapes may decide where it stops
     options = dataclasses.replace(options, target=_target(target, kind, function))
     generated = specialize.specializing(function, generic, options, _compiled)
     generated.__s2sad_derivative__ = (kind, function, names, isinstance(wrt, tuple))

@@ -117,6 +117,11 @@ class NotFound(S2SADError):
     """A file or function named by the user does not exist."""
 
 
+class UndecidedRecursion(UnsupportedSyntax):
+    """A recursion whose depth generation cannot tell from what it knows: made again for the exact
+    shapes of each call's arguments (s2sad.specialize), where these may decide it."""
+
+
 class BadArgument(S2SADError):
     """A derivative was called with values it cannot differentiate (run time)."""
 

@@ -33,9 +33,10 @@ def specializing(function, generated, options: Options, compiled):
     ]
     differentiated = set(options.wrt)
     typed = options.target != "numpy"  # a compiled target: every call's derivative is made for its types
+    exact = hasattr(generated, "__s2sad_undecided__")  # ... or for its arguments' shapes (undecided)
     # Ranks matter only where the code for any arguments unbroadcasts, keeps shapes or multiplies matrices.
-    ranked = typed or any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
-    made = {} if typed else {((), (), ()): generated}
+    ranked = typed or exact or any(helper in generated.__s2sad_source__ for helper in _RANKED_HELPERS)
+    made = {} if typed or exact else {((), (), (), ()): generated}
     once: set = set()  # ranks called with once: the code for any arguments served them
 
     def key_of(args, keywords) -> tuple:
@@ -44,11 +45,13 @@ def specializing(function, generated, options: Options, compiled):
             _facts(name, value, name in differentiated, forms, ranks, kinds)
         for name, value in keywords.items():
             _facts(name, value, name in differentiated, forms, ranks, kinds)
-        return tuple(forms), tuple(ranks) if ranked else (), tuple(kinds) if typed else ()
+        named = [*zip(parameters, args, strict=False), *keywords.items()]
+        lengths = tuple((name, value.shape) for name, value in named if type(value) is np.ndarray) if exact else ()
+        return tuple(forms), tuple(ranks) if ranked else (), tuple(kinds) if typed else (), lengths
 
     def specialized(key: tuple):
         if key not in made:
-            facts = {"structures": key[0], "shapes": key[1], "kinds": key[2]}
+            facts = {"structures": key[0], "shapes": key[1], "kinds": key[2], "lengths": key[3]}
             made[key] = compiled(function, dataclasses.replace(options, **facts))
         return made[key]
 
@@ -65,7 +68,7 @@ def specializing(function, generated, options: Options, compiled):
                 return found(*args)
         key = key_of(args, keywords)
         found = made.get(key)
-        if found is None and not key[0] and key not in once and not typed:
+        if found is None and not key[0] and key not in once and not typed and not exact:
             once.add(key)  # a derivative called once is not worth generating twice
             return generated(*args, **keywords)
         found = found or specialized(key)
@@ -79,6 +82,24 @@ def specializing(function, generated, options: Options, compiled):
 
 
 _RANKED_HELPERS = ("unbroadcast(", "shape_of(", "matmul_adjoint_")
+
+
+def undecided(function, options: Options):
+    """What stands for the derivative for any arguments where there is none: ``function`` recurses
+    until a test on its arguments' shapes, so each call's derivative is made for their shapes."""
+    name = f"{options.kind}_{function.__name__}"
+
+    def derivative(*args, **keywords):
+        raise AssertionError("never called: specializing makes the derivative for each call's shapes")
+
+    derivative.__name__ = derivative.__qualname__ = name
+    derivative.__signature__ = inspect.signature(function)
+    derivative.__s2sad_undecided__ = True
+    derivative.__s2sad_source__ = (
+        f"# No {name} for any arguments: {function.__name__} recurses until a test on its arguments' shapes,\n"
+        f"# so s2sad makes one for the shapes of each call. s2sad.source({name}, *args) shows the one for args.\n"
+    )
+    return derivative
 
 
 def _facts(name: str, value, differentiated: bool, forms: list, ranks: list, kinds: list) -> None:

@@ -272,6 +272,14 @@ def make(c):
 
 f = make(2.0)
 """,
+    "recursion that stops on integers written out": """
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+def f(x):
+    return np.sum(power(x, 3))
+""",
     "calls of s2sad's own derivatives": """
 import s2sad
 
@@ -448,7 +456,7 @@ def f(x):
         total = total * 2.0
     return total
 """,
-    "recursion": """
+    "recursion other than the kinds above": """
 def f(x, n=2):
     return np.sum(x) if n == 0 else f(x * 2.0, n - 1)  # refused here
 """,

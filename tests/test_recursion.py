@@ -8,6 +8,7 @@ import pytest
 
 import s2sad
 from s2sad import pipeline
+from s2sad.errors import BadArgument
 from s2sad.frontend import load
 from s2sad.normalize.inlining import RECURSION_LIMIT
 from s2sad.options import Options
@@ -65,6 +66,17 @@ def horner(c, x, k):
 def polynomial(c, x):
     n = c.shape[0]
     return horner(c, x, n)
+
+
+def det(a):
+    n = a.shape[0]
+    if n == 1:
+        return a[0, 0]
+    total = 0.0
+    for j in range(n):
+        minor = np.delete(np.delete(a, 0, axis=0), j, axis=1)
+        total = total + (-1) ** j * a[0, j] * det(minor)
+    return total
 """
 
 EXPECTED = {
@@ -120,7 +132,7 @@ def test_recursion_whose_stopping_test_is_unknown_is_refused_at_the_call(module)
         s2sad.grad(module.runtime_power)(np.ones(2), 3)
     message = str(caught.value)
     assert _location(module, "power(x, n - 1)") in message
-    assert "a recursive call of 'power'" in message and "integers written at the first call" in message
+    assert "a recursive call of 'power'" in message and "integers written out" in message
 
 
 def test_recursion_beyond_the_limit_is_refused_at_the_call(module):
@@ -134,8 +146,8 @@ def test_recursion_beyond_the_limit_is_refused_at_the_call(module):
 @pytest.mark.parametrize("size", [1, 2, 4])
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_recursion_on_shapes_known_at_generation(module, size, mode):
-    """The recursion stops on ``c.shape[0]``: with the argument's shape given (Options.lengths; the
-    dispatcher does not give it yet), generation decides each level's test."""
+    """The recursion stops on ``c.shape[0]``: with the argument's shape given (Options.lengths, which
+    s2sad.grad's dispatcher gives: test_determinant_by_minors), generation decides each level's test."""
     c, x = np.random.default_rng(size).normal(size=size), 0.7
     kind = "grad" if mode == "reverse" else "jvp"
     options = Options(kind=kind, wrt=("c",), mode=mode, lengths=(("c", (size,)),))
@@ -147,3 +159,25 @@ def test_recursion_on_shapes_known_at_generation(module, size, mode):
     else:
         direction = np.linspace(-1.0, 1.0, size)
         assert derivative(c, x, d_c=direction)[1] == pytest.approx(reference @ direction, rel=1e-6, abs=1e-9)
+
+
+def test_determinant_by_minors(module):
+    """ADBench's det: the recursion stops on the minors' shapes, so each call's derivative is made for
+    its matrix's shape, against the closed form det(A) inv(A)^T and central differences."""
+    gradient = s2sad.grad(module.det)
+    assert "makes one for the shapes of each call" in s2sad.source(gradient).replace("\n# ", " ")
+    for size in (1, 2, 3, 4, 3):
+        a = np.random.default_rng(size).normal(size=(size, size)) + 2.0 * np.eye(size)
+        closed_form = np.linalg.det(a) * np.linalg.inv(a).T
+        np.testing.assert_allclose(gradient(a), closed_form, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(gradient(a), central_differences(module.det, a), rtol=1e-6, atol=1e-8)
+
+
+def test_derivative_made_for_a_shape_refuses_another(module):
+    a = np.random.default_rng(0).normal(size=(3, 3))
+    text = s2sad.source(s2sad.grad(module.det), a)
+    assert "_rt.require_shapes(" in text
+    namespace = {}
+    exec(compile(text, "<det for 3x3>", "exec"), namespace)
+    with pytest.raises(BadArgument, match=r"made for shape \(3, 3\)"):
+        namespace["grad_det"](np.ones((4, 4)))

@@ -1,24 +1,20 @@
 """Branches and loops: if/elif/else, for (over a range, a sequence, zip/enumerate, or a tuple, unrolled),
 while, and the tests of branches and loops, evaluated with Python's short-circuit rules.
 
-A test known at generation (it reads integers the call wrote out, or shapes known there: ``known_value``)
+A test known at generation (it reads integers the call wrote out, or shapes known there: normalize.known)
 decides its branch here: only that one is lowered. That is what stops the unrolling of a recursion
 (``power(x, 5)``: ``if n == 0`` is decided at each level).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 
 import libcst as cst
-import libcst.matchers as m
 
 from s2sad.core import ir
-from s2sad.normalize import assignments, calls, dicts, expressions, statements, tuples
-from s2sad.normalize.nodes import any_of, bare, call_arguments, item_at, nested_smalls, statements_of
+from s2sad.normalize import assignments, calls, dicts, expressions, known, statements, tuples
+from s2sad.normalize.nodes import any_of, bare, item_at, nested_smalls, statements_of
 from s2sad.normalize.state import LoopFlags, State
-from s2sad.frontend.scope import dotted
 
 _ZIPPING = ("builtins.zip", "builtins.enumerate")
 
@@ -26,7 +22,7 @@ _ZIPPING = ("builtins.zip", "builtins.enumerate")
 def if_statement(state: State, node: cst.If) -> set[str] | None:
     """The flags an if may set; None when a branch decided at generation returns (nothing after it runs)."""
     chosen: cst.If | cst.Else | None = node
-    while isinstance(chosen, cst.If) and (test := decided(state, chosen.test)) is not None:
+    while isinstance(chosen, cst.If) and (test := known.decided(state, chosen.test)) is not None:
         chosen = chosen.body if test else chosen.orelse
     if isinstance(chosen, cst.If):
         with state.enclosed():
@@ -83,7 +79,7 @@ def for_loop(state: State, node: cst.For) -> set[str]:
         return _unrolled_loop(state, node, lambda: tuples.static_tuple(state, iterable))
     if isinstance(iterable, cst.Tuple):  # of literals, (1.0, 2.5): one trip per item, each a constant
         return _unrolled_loop(state, node, lambda: [element.value for element in iterable.elements])
-    called = _called(state, iterable)
+    called = known.called_name(state, iterable)
     if called in _ZIPPING:
         args = [arg.value for arg in iterable.args if arg.keyword is None]
         sequences = args if called == "builtins.zip" else args[:1]
@@ -101,8 +97,15 @@ def for_loop(state: State, node: cst.For) -> set[str]:
         if not isinstance(node.target, cst.Name):
             state.refuse(node.target, "unpacking a range's numbers is")
         range_name = state.temp()
+        trips = known.ranging(state, node.target.value, iterable)
         assignments.assign_name(state, range_name, iterable)
-        return _loop(state, node, origin, node.target.value, cst.Name(range_name), None, (), [])
+        if trips is None:
+            return _loop(state, node, origin, node.target.value, cst.Name(range_name), None, (), [])
+        state.known[node.target.value] = trips  # (only shapes read it: the loop is not unrolled)
+        try:
+            return _loop(state, node, origin, node.target.value, cst.Name(range_name), None, (), [])
+        finally:
+            del state.known[node.target.value]
     if called in _ZIPPING:
         loop_range, prologue = _zipping_header(state, node, called, iterable, index_name)
     else:
@@ -110,13 +113,6 @@ def for_loop(state: State, node: cst.For) -> set[str]:
         loop_range = calls.helper_call(state, "builtins.range", calls.helper_call(state, "builtins.len", held))
         prologue = [(node.target, item_at(held, index_name))]
     return _loop(state, node, origin, index_name, loop_range, None, (), prologue)
-
-
-def _called(state: State, iterable: cst.BaseExpression) -> str | None:
-    """The qualified name of the library function a loop iterates over the result of (``builtins.range``)."""
-    text = dotted(iterable.func) if isinstance(iterable, cst.Call) else None
-    called = state.unit.resolutions.get(text) if text else None
-    return called.name if called is not None and text.split(".")[0] not in state.unit.local_names else None
 
 
 def _zipping_header(state: State, node: cst.For, called: str, iterable: cst.Call, index_name: str):
@@ -249,139 +245,3 @@ def condition(state: State, node: cst.BaseExpression) -> cst.BaseExpression:
         value, _, _, _ = expressions.operation(state, node)
         return value
     return expressions.atom(state, node)
-
-
-@dataclasses.dataclass(frozen=True)
-class Shaped:
-    """An array whose shape is known at generation."""
-
-    shape: tuple[int, ...]
-
-
-def decided(state: State, test: cst.BaseExpression) -> bool | None:
-    """The value of a branch's test when it is known at generation, else None."""
-    value = known_value(state, test)
-    return None if value is None or isinstance(value, Shaped) else bool(value)
-
-
-_BINARY = {
-    cst.Add: operator.add,
-    cst.Subtract: operator.sub,
-    cst.Multiply: operator.mul,
-    cst.FloorDivide: operator.floordiv,
-    cst.Modulo: operator.mod,
-}
-_COMPARE = {
-    cst.Equal: operator.eq,
-    cst.NotEqual: operator.ne,
-    cst.LessThan: operator.lt,
-    cst.LessThanEqual: operator.le,
-    cst.GreaterThan: operator.gt,
-    cst.GreaterThanEqual: operator.ge,
-}
-
-
-def known_value(state: State, node: cst.BaseExpression, seen: frozenset[str] = frozenset()):
-    """What ``node`` computes when generation can know it: an int or bool (from integers written out
-    and the call's known arguments: ``state.known``), a shape (a tuple of ints), or an array of known
-    shape (``Shaped``: the differentiated function's arguments, given Options.lengths); else None. A name bound once in the function is known by what binds it.
-    """
-    node = bare(node)
-    if isinstance(node, cst.Integer):
-        return node.evaluated_value
-    if isinstance(node, cst.Name):
-        return _name_value(state, node.value, seen)
-
-    def value(part: cst.BaseExpression):
-        return known_value(state, part, seen)
-
-    if isinstance(node, cst.BinaryOperation) and type(node.operator) in _BINARY:
-        left, right = value(node.left), value(node.right)
-        if not (_integer(left) and _integer(right)) or (right == 0 and type(node.operator) in _BY_ZERO):
-            return None
-        return _BINARY[type(node.operator)](left, right)
-    if isinstance(node, cst.UnaryOperation):
-        operand = value(node.expression)
-        if isinstance(node.operator, cst.Not) and operand is not None and not isinstance(operand, Shaped):
-            return not operand
-        return -operand if isinstance(node.operator, cst.Minus) and _integer(operand) else None
-    if isinstance(node, cst.Comparison):
-        return _comparison(value, node)
-    if isinstance(node, cst.BooleanOperation):
-        left, right = value(node.left), value(node.right)
-        if left is None or right is None or isinstance(left, Shaped) or isinstance(right, Shaped):
-            return None
-        return (left and right) if isinstance(node.operator, cst.And) else (left or right)
-    if isinstance(node, cst.Attribute):
-        base = value(node.value)
-        if isinstance(base, Shaped) and node.attr.value in ("shape", "ndim"):
-            return base.shape if node.attr.value == "shape" else len(base.shape)
-        return None
-    if isinstance(node, cst.Subscript):
-        return _item(value(node.value), node)
-    if isinstance(node, cst.Call):
-        return _called_value(state, node, value)
-    return None
-
-
-_BY_ZERO = (cst.FloorDivide, cst.Modulo)  # raise for a right operand of 0: left to run time
-
-
-def _integer(value) -> bool:
-    return type(value) in (int, bool)
-
-
-def _comparison(value, node: cst.Comparison):
-    left = value(node.left)
-    for target in node.comparisons:
-        right = value(target.comparator)
-        if not (_integer(left) and _integer(right)) or type(target.operator) not in _COMPARE:
-            return None
-        if not _COMPARE[type(target.operator)](left, right):
-            return False
-        left = right
-    return True
-
-
-def _item(base, node: cst.Subscript):
-    """``shape[k]`` of a known shape, ``k`` written out."""
-    if not isinstance(base, tuple) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
-        return None
-    index = node.slice[0].slice.value
-    position = index.evaluated_value if isinstance(index, cst.Integer) else None
-    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus):
-        inner = index.expression
-        position = -inner.evaluated_value if isinstance(inner, cst.Integer) else None
-    return base[position] if position is not None and -len(base) <= position < len(base) else None
-
-
-def _called_value(state: State, node: cst.Call, value):
-    """``len(a)`` of an array of known shape."""
-    positional, keywords = call_arguments(node)
-    if _called(state, node) != "builtins.len" or len(positional) != 1 or keywords:
-        return None
-    array = value(positional[0])
-    return array.shape[0] if isinstance(array, Shaped) and array.shape else None
-
-
-def _name_value(state: State, name: str, seen: frozenset[str]):
-    """A name's known value: a known argument of the call, or what its one binding assigns."""
-    if name in state.known:
-        return state.known[name]
-    lengths = dict(state.shared.options.lengths)
-    if name in lengths and len(state.shared.stack) == 1 and _parameter(state, name) and not state.bindings[name]:
-        return Shaped(lengths[name])  # the differentiated function's argument, of a shape the call gave
-    if name in seen or name not in state.unit.local_names or state.bindings[name] != 1 or _parameter(state, name):
-        return None
-    written = m.findall(
-        state.unit.function.body,
-        m.Assign(targets=[m.AssignTarget(target=m.Name(name))]),
-    )
-    if len(written) != 1:
-        return None
-    return known_value(state, written[0].value, seen | {name})
-
-
-def _parameter(state: State, name: str) -> bool:
-    params = state.unit.function.params
-    return name in {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}

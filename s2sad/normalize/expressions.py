@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from s2sad.core import ir
-from s2sad.normalize import assignments, calls, comprehensions, control, dicts, tuples
+from s2sad.normalize import assignments, calls, comprehensions, control, dicts, known, tuples
 from s2sad.normalize.nodes import bare, module_name, sequence
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -164,7 +164,7 @@ def _unary_operation(state: State, node: cst.UnaryOperation):
 
 def _conditional(state: State, node: cst.IfExp):
     """``a if c else b`` is a branch: held = a, or held = b (only the one chosen when ``c`` is known)."""
-    chosen = control.decided(state, node.test)
+    chosen = known.decided(state, node.test)
     if chosen is not None:
         return operation(state, node.body if chosen else node.orelse)
     held = state.temp()

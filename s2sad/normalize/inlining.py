@@ -4,7 +4,7 @@ Inlining (rather than a forward/reverse pair per function) gives each call site
 its own activity and lets the callee's loops and branches use the one tape.
 Recursion is unrolled while generation can decide where it stops: a recursive call must pass an
 integer written out (or computed from such: ``power(x, n - 1)`` inside ``power(x, 5)``) or an array
-of known shape, so that the callee's tests on them are decided (normalize/control.py), and it may go
+of known shape, so that the callee's tests on them are decided (normalize/known.py), and it may go
 RECURSION_LIMIT levels deep. Any other recursive call is refused where it is written.
 """
 
@@ -22,8 +22,8 @@ from s2sad.core import ir
 from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.frontend.resolve import is_library_file
-from s2sad.errors import NotFound, S2SADError
-from s2sad.normalize import assignments, control, dicts, expressions, statements, tuples
+from s2sad.errors import NotFound, S2SADError, UndecidedRecursion
+from s2sad.normalize import assignments, dicts, expressions, known, statements, tuples
 from s2sad.normalize.nodes import bare, bindings, call_arguments
 from s2sad.normalize.state import State
 from s2sad.frontend.scope import dotted
@@ -271,22 +271,22 @@ RECURSION_LIMIT = 12  # levels of a recursion unrolled, at most
 
 def _known_arguments(state: State, inner: State, passed: dict) -> dict[str, object]:
     """The callee's parameters (never rebound in it) whose arguments generation knows: integers, shapes."""
-    known = {parameter: control.known_value(state, argument) for parameter, argument in passed.items()}
-    return {p: value for p, value in known.items() if value is not None and not inner.bindings[p]}
+    values = {parameter: known.known_value(state, argument) for parameter, argument in passed.items()}
+    return {p: value for p, value in values.items() if value is not None and not inner.bindings[p]}
 
 
-def _recursion(state: State, node: cst.Call, callee: Unit, known: dict) -> None:
+def _recursion(state: State, node: cst.Call, callee: Unit, values: dict) -> None:
     """A recursive call is unrolled only while generation can decide where it stops; else refused."""
     depth = state.shared.stack.count((callee.path, callee.name))
     if not depth:
         return
-    if not known:
-        state.refuse(
-            node,
+    if not values:
+        raise UndecidedRecursion(
             f"a recursive call of '{callee.name}' whose arguments generation does not know (so neither "
-            "where the recursion stops) is",
-            "s2sad unrolls recursion on integers written at the first call (power(x, 5)) or on the shapes "
-            "of arrays; otherwise write the recursion as a loop",
+            "where the recursion stops) is not supported",
+            state.where(node),
+            hint="s2sad unrolls recursion on integers written out (power(x, 5)) or on the shapes of the "
+            "arrays a call gives; otherwise write the recursion as a loop",
         )
     if depth >= RECURSION_LIMIT:
         state.refuse(

@@ -76,6 +76,19 @@ def require_forms(*arguments):
         )
 
 
+def require_shapes(*arguments):
+    """A derivative made for its arguments' exact shapes (a recursion unrolled for them), called with
+    other shapes: each argument is (value, name, where, shape)."""
+    for value, name, where, shape in arguments:
+        if np.shape(value) != shape:
+            raise BadArgument(
+                f"argument '{name}' has shape {np.shape(value)}, but this derivative was made for shape {shape} "
+                "(its recursion is unrolled for it)",
+                _origin(where),
+                hint="call the derivative s2sad.grad returned: it makes one for each call's shapes",
+            )
+
+
 def _length_one(shape: tuple) -> tuple[int, ...]:
     return tuple(axis for axis, length in enumerate(shape) if length == 1)
 

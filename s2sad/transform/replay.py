@@ -50,7 +50,17 @@ class Replay:
         relied_on = [shape for shape in self.options.shapes if shape[0] in self.function.parameter_origins]
         if relied_on:
             guards.append(Line(cst.Expr(call(self.rt("require_forms"), *map(self.form_expected, relied_on)))))
+        exact = [(name, shape) for name, shape in self.options.lengths if name in self.function.parameter_origins]
+        if exact:  # a recursion unrolled for these shapes
+            guards.append(Line(cst.Expr(call(self.rt("require_shapes"), *map(self.shape_expected, exact)))))
         return tuple(guards)
+
+    def shape_expected(self, exact: tuple[str, tuple[int, ...]]) -> cst.Tuple:
+        """``(value, name, where, shape)``: what ``_rt.require_shapes`` checks of one argument."""
+        name, shape = exact
+        where = str(self.function.parameter_origins[name])
+        items = [cst.Name(name), string(name), string(where), cst.parse_expression(repr(shape))]
+        return cst.Tuple([cst.Element(item) for item in items])
 
     def form_expected(self, shape: tuple[str, int, tuple[int, ...]]) -> cst.Tuple:
         """``(value, name, where, rank, ones)``: what ``_rt.require_forms`` checks of one argument."""
