@@ -382,6 +382,63 @@ def append_tangent_rule(d_arr, d_values, out, arr, values, axis=None):
 
 
 # ---------------------------------------------------------------------------
+# deleting and inserting: np.delete, np.insert (obj, whatever numpy takes, is an index: inactive)
+
+
+@adjoint(
+    "numpy.delete",
+    inactive=("obj",),
+    returns="new",
+    linear=True,
+    examples=(
+        Example("np.delete(arr, 1)", {"arr": (4,)}),
+        Example("np.delete(arr, -1)", {"arr": (2, 3)}),  # axis None: of the flattened array
+        Example("np.delete(arr, [0, 2], axis=0)", {"arr": (3, 2)}),
+        Example("np.delete(arr, 0, 1)", {"arr": (2, 3)}),
+        Example("np.delete(arr, np.array([-1, 0, -1]), axis=-1)", {"arr": (2, 2, 3)}),
+        Example("np.delete(arr, np.s_[::2], 1)", {"arr": (2, 5)}),
+        Example("np.delete(arr, np.s_[1:3], axis=0)", {"arr": (4, 2)}),
+        Example("np.delete(arr, np.array([True, False, True]), axis=1)", {"arr": (2, 3)}),
+        Example("np.delete(arr, arr > 0.0)", {"arr": (5,)}),
+        Example("np.delete(arr, np.s_[1:])", {"arr": None}),
+    ),
+)
+def delete_adjoint_rule(d_out, out, arr, obj, axis=None):
+    return _rt.delete_adjoint(d_out, arr, obj, axis), None
+
+
+@adjoint(
+    "numpy.insert",
+    inactive=("obj",),
+    returns="new",
+    examples=(
+        Example("np.insert(arr, 1, values)", {"arr": (4,), "values": None}),
+        Example("np.insert(arr, [0, 2, 2], values)", {"arr": (3,), "values": (3,)}),
+        Example("np.insert(arr, -1, values)", {"arr": (2, 2), "values": (2,)}),  # axis None: into the flattened array
+        Example("np.insert(arr, 1, values, axis=0)", {"arr": (2, 3), "values": (3,)}),
+        Example("np.insert(arr, 1, values, axis=1)", {"arr": (2, 3), "values": (3, 2)}),  # values[j] is column 1 + j
+        Example("np.insert(arr, [1], values, axis=1)", {"arr": (2, 3), "values": (2, 1)}),
+        Example("np.insert(arr, [1], values, -1)", {"arr": (2, 3), "values": (2,)}),  # two new columns
+        Example("np.insert(arr, np.array([0, 3]), values, axis=1)", {"arr": (2, 3), "values": ()}),
+        Example("np.insert(arr, np.s_[:2], values, 0)", {"arr": (3, 2), "values": (2, 2)}),
+        Example("np.insert(arr, np.array([True, False, True]), values)", {"arr": (3,), "values": (2,)}),
+        Example("np.insert(arr, 2, 1.5, axis=0)", {"arr": (3, 2)}),
+    ),
+)
+def insert_adjoint_rule(d_out, out, arr, obj, values, axis=None):
+    pieces = _rt.insert_adjoint(d_out, arr, values, obj, axis)
+    return pieces[0], None, pieces[1]
+
+
+# Linear in arr and values together, but not declared so: the derived tangent would insert into 0.0,
+# not into zeros of arr's shape.
+@tangent("numpy.insert")
+def insert_tangent_rule(d_arr, d_obj, d_values, out, arr, obj, values, axis=None):
+    no_values = np.zeros_like(values)  # the other argument's place, with no tangent
+    return np.insert(d_arr, obj, no_values, axis), None, np.insert(_rt.insert_zeros(arr), obj, d_values, axis)
+
+
+# ---------------------------------------------------------------------------
 # pieces: np.split and its kin return a list of views of the array
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2sad.errors import BadArgument
 from s2sad.runtime.facts import allocates, shape_only
+from s2sad.runtime.foreign import calling_line
 from s2sad.runtime.values import _dtype, _shape, _zeros, unbroadcast
 
 # np.pad's modes that copy elements of the array (or put a constant): linear in the array.
@@ -251,3 +253,57 @@ def broadcast_tangents(tangents, arrays):
 def unbroadcast_each(d_pieces, arrays):
     """Adjoint of np.broadcast_arrays(*arrays): each adjoint summed back to its array's shape."""
     return [unbroadcast(d, a) for d, a in zip(d_pieces, arrays, strict=True)]
+
+
+def _positions(x):
+    """Each element's position in ``x``'s flat order, shaped like ``x`` (an array, a Shape or a number)."""
+    shape = _shape(x)
+    return np.reshape(np.arange(int(np.prod(shape, dtype=int))), shape)
+
+
+def _summed_into(g, sources, x):
+    """``g`` summed into an array shaped like ``x``, in its dtype: each element of g goes to the element
+    of x whose flat position ``sources`` gives at its place (-1: to none)."""
+    taken = sources >= 0
+    total = np.zeros(int(np.prod(_shape(x), dtype=int)), dtype=np.result_type(g, _dtype(x)))
+    np.add.at(total, sources[taken], np.asarray(g)[taken])
+    return np.reshape(total, _shape(x)).astype(_dtype(x), copy=False)
+
+
+@allocates
+@shape_only("arr")
+def delete_adjoint(g, arr, obj, axis):
+    """Adjoint of ``np.delete(arr, obj, axis)``: ``g`` placed at the elements kept, zeros where they were
+    deleted. Which were kept is found by deleting from the elements' positions, as numpy reads ``obj``."""
+    return _summed_into(g, np.delete(_positions(arr), obj, axis), arr)
+
+
+@allocates
+@shape_only("arr", "values")
+def insert_adjoint(g, arr, values, obj, axis):
+    """Adjoint of ``np.insert(arr, obj, values, axis)``: arr's elements get ``g`` where they went; each
+    value gets ``g`` summed over the places numpy broadcast it to. Both are found by inserting the
+    elements' positions, so ``obj`` and ``values`` are read as numpy reads them (a scalar ``obj`` and a
+    sequence shape values differently)."""
+    _refuse_integers(arr)
+    # The values' shape decides how many places obj=[i] makes: -1s shaped like the values take them.
+    from_arr = np.insert(_positions(arr), obj, np.full(_shape(values), -1), axis)
+    from_values = np.insert(np.full(_shape(arr), -1), obj, _positions(values), axis)
+    return _summed_into(g, from_arr, arr), _summed_into(g, from_values, values)
+
+
+def _refuse_integers(arr):
+    """Refuse np.insert into integers: numpy rounds the values inserted, which then have no derivative."""
+    if not np.issubdtype(_dtype(arr), np.inexact):
+        raise BadArgument(
+            f"np.insert into an array of {_dtype(arr)} rounds the values inserted: they have no derivative",
+            calling_line(),
+            hint="insert into an array of floats (arr.astype(float))",
+        )
+
+
+@allocates
+def insert_zeros(arr):
+    """Zeros like ``arr`` to insert the values' tangent into (np.insert); an error for an array of integers."""
+    _refuse_integers(arr)
+    return np.zeros_like(arr)
