@@ -280,7 +280,8 @@ def _recursion(state: State, node: cst.Call, callee: Unit, values: dict) -> None
     depth = state.shared.stack.count((callee.path, callee.name))
     if not depth:
         return
-    if not values:
+    same_call = (state.unit.path, state.unit.name) == (callee.path, callee.name) and state.known == values
+    if not values or same_call:  # (what is known did not change: something unknown decides where it stops)
         raise UndecidedRecursion(
             f"a recursive call of '{callee.name}' whose arguments generation does not know (so neither "
             "where the recursion stops) is not supported",
