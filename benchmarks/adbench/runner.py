@@ -22,7 +22,7 @@ import sys
 import time
 import types
 
-from benchmarks.run import SLOW_SECONDS, installed, per_call, timed  # sets the BLAS thread count before numpy loads
+from benchmarks.run import installed, timed  # sets the BLAS thread count before numpy loads
 
 import numpy as np  # noqa: E402
 
@@ -97,12 +97,6 @@ def peer_calls(name: str, module, args: tuple, available: set[str]) -> tuple[dic
     return calls, compile_seconds
 
 
-def median_times(calls: dict, rounds: int) -> dict[str, float]:
-    """benchmarks.run.timed, and one call each when every call is slow (timed has no round to rotate then)."""
-    once = {name: per_call(call, 1) for name, call in calls.items()}
-    return once if min(once.values()) > SLOW_SECONDS else timed(calls, rounds)
-
-
 # -- one problem at one size ----------------------------------------------------------------------------
 
 
@@ -148,14 +142,14 @@ def run_problem(name: str, size: str, rounds: int, available: set[str]) -> dict:
         gradients = gradients_tuple(module, gradient(*args))
     except s2sad.S2SADError as error:
         row["refused"] = " ".join(str(error).split())
-        row["times"] = median_times({"primal": lambda: module.objective(*args)}, rounds)
+        row["times"] = timed({"primal": lambda: module.objective(*args)}, rounds)
         return row
     calls, row["compile"] = peer_calls(name, module, args, available)
     row["fd"] = finite_difference_error(module, args, gradients)
     row["peer"] = peer_error(module, calls, gradients)
     row["failed"] = {peer: call for peer, call in calls.items() if not callable(call)}
     working = {peer: call for peer, call in calls.items() if callable(call)}
-    row["times"] = median_times(
+    row["times"] = timed(
         {"primal": lambda: module.objective(*args), "s2sad": lambda: gradient(*args), **working}, rounds
     )
     return row
@@ -172,7 +166,7 @@ def _ms(seconds: float | None) -> str:
 
 def peer_cell(row: dict, peer: str, available: set[str]) -> str:
     if peer not in available and peer.split()[0] not in available:
-        return "not installed"
+        return "not run"  # not installed, or --no-peers
     if peer in row.get("failed", {}):
         return f"failed: {type(row['failed'][peer]).__name__}"
     return _ms(row["times"].get(peer))
