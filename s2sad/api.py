@@ -13,6 +13,7 @@ import functools
 import importlib.util
 import inspect
 import types
+import weakref
 
 import numpy as np
 
@@ -388,31 +389,45 @@ def _target(target: str, kind: Kind, function) -> str:
     return target
 
 
+# Derivatives made in this process, by function and options: s2sad.grad(f) called again (in a loop, or
+# inside a differentiated function) reuses one while the disk cache would: same key, same files inlined.
+_MADE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _compiled(function, options: Options):
-    generated = _from_cache(function, options)
+    key = cache.key(function, options)
+    made = _MADE.get(function, {}).get(options)
+    if made is not None and key is not None and made[0] == key and cache.unchanged(made[1]):
+        return made[2]
+    generated, records = _from_cache(function, options)
     if generated is None:
         unit = pipeline.compile_unit(load.from_function(function), options)
-        if not unit.foreign:  # globals of other modules are found through their live functions
+        records = None if unit.foreign else cache.dependency_records(unit.dependencies)
+        if records is not None:  # (globals of other modules are found through their live functions)
             cache.store(function, options, unit.source, unit.dependencies)
         generated = unit.compiled
+    if key is not None and records is not None:
+        _MADE.setdefault(function, {})[options] = (key, records, generated)
     return generated
 
 
 def _from_cache(function, options: Options):
-    """The derivative from the on-disk cache, or None. An entry that does not compile (damaged on
-    disk, edited) is not trusted: the derivative is generated again and the entry replaced."""
+    """The derivative from the on-disk cache and the files its entry records, or (None, None). An entry
+    that does not compile (damaged on disk, edited) is not trusted: the derivative is generated again
+    and the entry replaced."""
     cached = cache.load(function, options)
     if cached is None:
-        return None
+        return None, None
+    source, records = cached
     name = f"{options.kind}_{function.__name__}"
     try:
         if options.target == "numba":
             from s2sad.backend import numba_module
 
-            return numba_module.load(cached, name, display_path(function.__code__.co_filename))
-        return emit.compile_source(cached, name, load.live_namespace(function))
+            return numba_module.load(source, name, display_path(function.__code__.co_filename)), records
+        return emit.compile_source(source, name, load.live_namespace(function)), records
     except Exception:
-        return None
+        return None, None
 
 
 def _where(function) -> Origin:

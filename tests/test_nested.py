@@ -214,3 +214,11 @@ def test_generated_code_calls_the_inner_derivative_as_a_primitive(models):
     generated = s2sad.source(s2sad.grad(models.both_gradients, wrt=(0, 1)))
     assert generated.count("_rt.call_derivative(") == 2  # one call per gradient it returns
     assert "_rt.derivative_adjoint(" in generated
+
+
+def test_a_derivative_made_again_in_a_loop_is_made_once(models, monkeypatch):
+    """s2sad.grad(f) called at each step (as gradient_ascent does) generates once per process."""
+    s2sad.grad(models.energy, wrt=1)
+    monkeypatch.setattr(s2sad.pipeline, "compile_unit", lambda *args: pytest.fail("generated again"))
+    x, y = _arguments()
+    assert s2sad.grad(models.energy, wrt=1)(x, y) == pytest.approx(s2sad.grad(models.energy, wrt=1)(x, y))

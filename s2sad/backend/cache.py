@@ -247,8 +247,19 @@ def _read_all(descriptor: int, size: int) -> bytes:
 # -- entries ------------------------------------------------------------------------------------
 
 
-def load(function: types.FunctionType, options: Options) -> str | None:
-    """The cached generated source for ``function``, or None (no cache, no entry, stale or untrusted)."""
+def unchanged(records: list[dict]) -> bool:
+    """Whether the files an entry records (``dependency_records``) are as they were."""
+    return all(_unchanged(record) for record in records)
+
+
+def dependency_records(files) -> list[dict] | None:
+    """What an entry records of the (file, module) pairs inlined into it; None if one cannot be read."""
+    return _dependencies(files)
+
+
+def load(function: types.FunctionType, options: Options) -> tuple[str, list[dict]] | None:
+    """The cached generated source for ``function`` and the files it records, or None (no cache, no
+    entry, stale or untrusted)."""
     folder, entry_key = directory(), key(function, options)
     if folder is None or entry_key is None:
         return None
@@ -264,10 +275,10 @@ def load(function: types.FunctionType, options: Options) -> str | None:
         if sealed != _seal(entry) or entry["key"] != entry_key:
             _warn(f"not using the cache entry {folder / entry_key}.json: its content is not what s2sad wrote")
             return None
-        if entry["version"] != VERSION or not all(_unchanged(record) for record in entry["dependencies"]):
+        if entry["version"] != VERSION or not unchanged(entry["dependencies"]):
             return None
         source = entry["source"]
-        return source if isinstance(source, str) and source.strip() else None
+        return (source, entry["dependencies"]) if isinstance(source, str) and source.strip() else None
     except (ValueError, KeyError, TypeError, AttributeError):
         _warn(f"not using the cache entry {folder / entry_key}.json: it cannot be read")
         return None
