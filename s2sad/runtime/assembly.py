@@ -274,8 +274,15 @@ def _summed_into(g, sources, x):
 @shape_only("arr")
 def delete_adjoint(g, arr, obj, axis):
     """Adjoint of ``np.delete(arr, obj, axis)``: ``g`` placed at the elements kept, zeros where they were
-    deleted. Which were kept is found by deleting from the elements' positions, as numpy reads ``obj``."""
-    return _summed_into(g, np.delete(_positions(arr), obj, axis), arr)
+    deleted. Which were kept is found by deleting from their indices along the axis (each once), as numpy
+    reads ``obj``."""
+    shape = _shape(arr)
+    if axis is None:  # the flattened array
+        shape, axis = (int(np.prod(shape, dtype=int)),), 0
+    axis = axis % len(shape)
+    total = np.zeros(shape, dtype=np.result_type(g, _dtype(arr)))
+    total[(slice(None),) * axis + (np.delete(np.arange(shape[axis]), obj),)] = g
+    return np.reshape(total, _shape(arr)).astype(_dtype(arr), copy=False)
 
 
 @allocates
