@@ -11,3 +11,20 @@ def private_cache(tmp_path_factory):
     patch.setenv("S2SAD_LINT", "1")
     yield
     patch.undo()
+
+
+class _Forgetful(dict):
+    """In place of the derivatives s2sad.api made in this process: s2sad.grad reads the disk (or
+    generates) each time, as a new process would."""
+
+    def get(self, key, default=None):
+        return default
+
+
+@pytest.fixture
+def new_process(monkeypatch):
+    """Each s2sad.grad in the test starts as in a new process (tests that plant or damage cache entries
+    between two calls, or watch generation happen)."""
+    import s2sad.api
+
+    monkeypatch.setattr(s2sad.api, "_MADE", _Forgetful())

@@ -32,17 +32,8 @@ def _assert_gradient(gradient, function):
     np.testing.assert_allclose(gradient(X), numeric_vjp(function, [X], (0,), 1.0)[0], rtol=1e-6, atol=1e-8)
 
 
-class _Forgetful(dict):
-    """In place of s2sad.api's derivatives made in this process: each s2sad.grad reads the disk, as a new
-    process would (these tests plant entries between two calls)."""
-
-    def get(self, key, default=None):
-        return default
-
-
 @pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(s2sad.api, "_MADE", _Forgetful())
+def cache_dir(tmp_path, monkeypatch, new_process):
     folder = tmp_path / "cache"
     monkeypatch.setenv("S2SAD_CACHE_DIR", str(folder))
     monkeypatch.delenv("S2SAD_CACHE", raising=False)

@@ -84,7 +84,7 @@ def _check(gradient, module) -> None:
 
 
 @pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
+def cache_dir(tmp_path, monkeypatch, new_process):
     folder = tmp_path / "cache"
     monkeypatch.setenv("S2SAD_CACHE_DIR", str(folder))
     monkeypatch.delenv("S2SAD_CACHE", raising=False)

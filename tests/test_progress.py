@@ -51,7 +51,7 @@ def test_the_command_line_says_nothing_by_default(quiet_environment, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_the_api_says_nothing_unless_asked(quiet_environment, monkeypatch, capsys):
+def test_the_api_says_nothing_unless_asked(quiet_environment, monkeypatch, capsys, new_process):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # not even on a terminal
     monkeypatch.setenv("S2SAD_PROGRESS_AFTER", "0")
     w, x = np.ones(3), np.ones((4, 3))

@@ -22,7 +22,7 @@ from s2sad.core import ir
 from s2sad.core.naming import names_in
 from s2sad.frontend import load, prepare
 from s2sad.frontend.resolve import is_library_file
-from s2sad.errors import NotFound, S2SADError, UndecidedRecursion
+from s2sad.errors import NotFound, S2SADError, UndecidedRecursion, UnsupportedSyntax
 from s2sad.normalize import assignments, dicts, expressions, known, statements, tuples
 from s2sad.normalize.nodes import bare, bindings, call_arguments
 from s2sad.normalize.state import State
@@ -244,12 +244,14 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
             inner.tuples[name] = items
             arguments[name] = cst.Tuple(elements=[cst.Element(value=i) for i in items])
     state.shared.stack.append((callee.path, callee.name))
+    state.shared.known_at[(callee.path, callee.name)].append(inner.known)
     with inner.buffer() as defaults:
         for param in declared:
             if param.name.value not in arguments and param.name.value not in functions:
                 assignments.assign_name(inner, param.name.value, param.default)
     body, value = statements.body(inner)
     state.shared.stack.pop()
+    state.shared.known_at[(callee.path, callee.name)].pop()
     renames = _renames(state, callee, inner.serial) | (captured or {})
     for name, argument in arguments.items():
         if name in inner_dicts and isinstance(argument, cst.Name):  # the caller's name holds a dict too
@@ -276,19 +278,29 @@ def _known_arguments(state: State, inner: State, passed: dict) -> dict[str, obje
 
 
 def _recursion(state: State, node: cst.Call, callee: Unit, values: dict) -> None:
-    """A recursive call is unrolled only while generation can decide where it stops; else refused."""
+    """A recursive call is unrolled only while generation can decide where it stops; else refused.
+
+    Its arguments must change from the caller's in what generation knows. Where what changes depends
+    on arguments of the differentiated function (``known.Symbolic``: the code for any arguments is being
+    made), their shapes at a call may decide it: UndecidedRecursion makes it again for each call's."""
     depth = state.shared.stack.count((callee.path, callee.name))
     if not depth:
         return
-    same_call = (state.unit.path, state.unit.name) == (callee.path, callee.name) and state.known == values
-    if not values or same_call:  # (what is known did not change: something unknown decides where it stops)
-        raise UndecidedRecursion(
-            f"a recursive call of '{callee.name}' whose arguments generation does not know (so neither "
-            "where the recursion stops) is not supported",
-            state.where(node),
-            hint="s2sad unrolls recursion on integers written out (power(x, 5)) or on the shapes of the "
-            "arrays a call gives; otherwise write the recursion as a loop",
-        )
+    caller = state.shared.known_at[(callee.path, callee.name)][-1]  # what its nearest call knew
+    changed = [value for name, value in values.items() if caller.get(name) != value]
+    where = state.where(node)
+    message = (
+        f"a recursive call of '{callee.name}' whose arguments generation does not know (so neither where the "
+        "recursion stops) is not supported"
+    )
+    hint = (
+        "s2sad unrolls recursion on integers written out (power(x, 5)) or on the shapes of the arrays a "
+        "call gives; otherwise write the recursion as a loop"
+    )
+    if any(isinstance(value, known.Symbolic) for value in changed):
+        raise UndecidedRecursion(message, where, hint=hint)
+    if not changed:
+        raise UnsupportedSyntax(message, where, hint=hint)
     if depth >= RECURSION_LIMIT:
         state.refuse(
             node,

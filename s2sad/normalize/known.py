@@ -72,6 +72,9 @@ def known_value(state: State, node: cst.BaseExpression, seen: frozenset[str] = f
     def value(part: cst.BaseExpression):
         return known_value(state, part, seen)
 
+    symbolic = _symbolic(state, node, value)
+    if symbolic is not None:
+        return symbolic
     if isinstance(node, cst.BinaryOperation) and type(node.operator) in _BINARY:
         left, right = value(node.left), value(node.right)
         if not (_integer(left) and _integer(right)) or (right == 0 and type(node.operator) in _BY_ZERO):
@@ -160,6 +163,75 @@ def _called_value(state: State, node: cst.Call, value):
 
 
 @dataclasses.dataclass(frozen=True)
+class Symbolic:
+    """What depends on arguments of the differentiated function not known yet (the code for any
+    arguments is being made): written in terms of them, so a recursive call can tell whether its
+    arguments change from level to level (then their shapes at a call may decide where it stops)."""
+
+    text: str
+
+
+def _symbolic(state: State, node: cst.BaseExpression, value) -> Symbolic | None:
+    """``node`` in terms of the unknown arguments when a part of it is one and the rest is known."""
+    found = _parts(state, node)
+    if found is None:
+        return None
+    parts, spelled = found
+    arithmetic = isinstance(node, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison))
+    values = [value(part) for part in parts]
+    if not any(isinstance(v, Symbolic) for v in values):
+        return None
+    texts = []
+    for part, known in zip(parts, values, strict=True):
+        if isinstance(known, Symbolic):
+            texts.append(known.text)
+        elif known is not None:
+            texts.append(repr(known))
+        elif _written_out(part):
+            if arithmetic and type(ast.literal_eval(_code(part))) not in (int, bool):
+                return None  # arithmetic on numbers (x / 2.0), not on lengths: no shape decides it
+            texts.append(_code(part))
+        else:  # unknown here (a loop's variable): known, or not, with the arguments
+            texts.append("?")
+    return Symbolic(spelled(texts))
+
+
+def _parts(state: State, node: cst.BaseExpression):
+    """The operands of ``node`` whose values decide it, and how to spell it from their texts; else None."""
+    if isinstance(node, cst.Attribute):
+        return [node.value], lambda t: f"{t[0]}.{node.attr.value}"
+    if isinstance(node, cst.Subscript):
+        return [node.value], lambda t: f"{t[0]}[{_code(node).partition('[')[2]}"
+    if isinstance(node, cst.BinaryOperation):
+        return [node.left, node.right], lambda t: f"({t[0]} {_code(node.operator).strip()} {t[1]})"
+    if isinstance(node, cst.UnaryOperation):
+        return [node.expression], lambda t: f"({_code(node.operator).strip()} {t[0]})"
+    if isinstance(node, cst.Comparison):
+        operators = [_code(target.operator).strip() for target in node.comparisons]
+        parts = [node.left, *(target.comparator for target in node.comparisons)]
+        return parts, lambda t: " ".join([t[0], *(f"{o} {x}" for o, x in zip(operators, t[1:], strict=True))])
+    name = called_name(state, node) if isinstance(node, cst.Call) else None
+    if name is None:
+        return None
+    keywords = [f"{a.keyword.value}=" if a.keyword else "" for a in node.args]
+    return [
+        a.value for a in node.args
+    ], lambda t: f"{name}({', '.join(k + x for k, x in zip(keywords, t, strict=True))})"
+
+
+def _written_out(node: cst.BaseExpression) -> bool:
+    try:
+        ast.literal_eval(_code(node))
+        return True
+    except (ValueError, SyntaxError):
+        return False
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+@dataclasses.dataclass(frozen=True)
 class Choices:
     """An int known to be one of these: a loop's variable over a range known at generation."""
 
@@ -210,8 +282,11 @@ def _name_value(state: State, name: str, seen: frozenset[str]):
     if name in state.known:
         return state.known[name]
     lengths = dict(state.shared.options.lengths)
-    if name in lengths and len(state.shared.stack) == 1 and _parameter(state, name) and not state.bindings[name]:
+    argument = len(state.shared.stack) == 1 and _parameter(state, name) and not state.bindings[name]
+    if argument and name in lengths:
         return Shaped(lengths[name])  # the differentiated function's argument, of a shape the call gave
+    if argument and not lengths:
+        return Symbolic(name)  # the code for any arguments: unknown, but the same at every level
     if name in seen or name not in state.unit.local_names or state.bindings[name] != 1 or _parameter(state, name):
         return None
     written = m.findall(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import itertools
@@ -29,6 +30,10 @@ class Shared:
     names: Names
     options: Options
     stack: list[tuple[str, str]]  # the functions being inlined, outermost first (to refuse recursion)
+    # What each call on the stack knew of its arguments (State.known), by function: a recursion must change it.
+    known_at: dict[tuple[str, str], list[dict]] = dataclasses.field(
+        default_factory=lambda: collections.defaultdict(lambda: [{}])
+    )
     ids: Iterator[int] = dataclasses.field(default_factory=itertools.count)
     temps: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
     serials: Iterator[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
