@@ -89,9 +89,25 @@ def _as_3_vectors(x, axis):
     return x
 
 
+_VECTOR_3 = (3,)
+
+
+def _is_3_vector(x) -> bool:
+    return type(x) is np.ndarray and x.shape == _VECTOR_3
+
+
+def _cross_3(u, v):
+    """``np.cross(u, v)`` of two 3-vectors, in their result dtype, without np.cross's axis handling."""
+    u1, u2, u3 = u.tolist()
+    v1, v2, v3 = v.tolist()
+    return np.array([u2 * v3 - u3 * v2, u3 * v1 - u1 * v3, u1 * v2 - u2 * v1], np.result_type(u, v))
+
+
 @allocates
 def cross_adjoint(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, left=True):
     """The adjoint of ``a`` (``left``) or of ``b`` in ``np.cross(a, b, axisa, axisb, axisc, axis)``."""
+    if type(g) is np.ndarray and g.shape == _VECTOR_3 and _is_3_vector(a) and _is_3_vector(b):
+        return _cross_3(b, g) if left else _cross_3(g, a)  # the common case: np.cross costs ten times more
     if axis is not None:
         axisa = axisb = axisc = axis
     a3, b3 = _as_3_vectors(a, axisa), _as_3_vectors(b, axisb)

@@ -10,7 +10,17 @@ import numpy as np
 from s2sad.runtime import structures
 from s2sad.runtime.facts import allocates, shape_only
 from s2sad.runtime.foreign import NATIVE, is_foreign, refuse
-from s2sad.runtime.values import Shape, _zeros, zeros_in, zeros_like
+from s2sad.runtime.values import Shape, _added, _ndim, _shape, _zeros, add_lists, zeros_in, zeros_like
+
+_PLAIN = (slice, int, type(None), type(Ellipsis), np.int64)  # index items that select each element once
+
+
+def _is_plain_index(index) -> bool:
+    """``_is_basic_index`` for the index types generated code passes most, at a fraction of its cost."""
+    kind = type(index)
+    if kind in _PLAIN:
+        return True
+    return kind is tuple and all(type(item) in _PLAIN for item in index)
 
 
 def _is_basic_index(index) -> bool:
@@ -25,6 +35,10 @@ def _is_basic_index(index) -> bool:
 @shape_only("x")
 def getitem_adjoint(g, x, index):
     """Adjoint of ``x[index]``: ``g`` placed (summed, for repeated integer indices) into zeros."""
+    if (type(x) is np.ndarray or type(x) is Shape) and _is_plain_index(index) and type(g) in NATIVE:
+        d_x = np.zeros(x.shape, x.dtype)  # the common case, first: a slice or an item of a numpy array
+        d_x[index] = g
+        return d_x
     if structures.is_container(x):  # a list, the parts a function returns, a dict, fields: one adjoint each
         d_x = zeros_like(x)
         d_x[structures.part_key(x, index)] = g
@@ -39,6 +53,17 @@ def getitem_adjoint(g, x, index):
         d_x[index] = g
     else:
         _scatter_added(d_x, index, g)
+    return d_x
+
+
+@shape_only("x")
+def add_to_part(d_x, x, index, g):
+    """``add_lists(d_x, getitem_adjoint(g, x, index))`` for a list's (or dict's) adjoint ``d_x`` that
+    nothing else shares: ``g`` added to the one item of ``x[index]`` in place, not to a list of zeros."""
+    if type(index) is slice:
+        return add_lists(d_x, getitem_adjoint(g, x, index))
+    key = structures.part_key(x, index)
+    d_x[key] = _added(d_x[key], g)  # a new item: the old one may be shared
     return d_x
 
 
@@ -93,12 +118,12 @@ def split_like(g, arrays, axis):
     if axis is None:
         pieces = _cut(np.ravel(g), [math.prod(np.shape(a)) for a in arrays], 0)
         return [np.reshape(piece, np.shape(a)) for piece, a in zip(pieces, arrays, strict=True)]
-    return _cut(g, [np.shape(a)[axis] for a in arrays], axis)
+    return _cut(g, [_shape(a)[axis] for a in arrays], axis)
 
 
 def _cut(g, lengths, axis):
     """``g`` cut along ``axis`` into consecutive pieces of these lengths (as np.split, which dask lacks)."""
-    before = (slice(None),) * (axis % np.ndim(g))
+    before = (slice(None),) * (axis % _ndim(g))
     pieces, start = [], 0
     for length in lengths:
         pieces.append(g[before + (slice(start, start + length),)])

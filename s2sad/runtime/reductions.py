@@ -30,6 +30,8 @@ def expand_reduced(g, x, axis, keepdims):
     if keepdims:
         return g
     ndim = _ndim(x)
+    if type(axis) is int and type(g) is np.ndarray and ndim:  # one axis: a view, without expand_dims' checks
+        return g[(slice(None),) * (axis % ndim) + (None,)]
     return np.expand_dims(g, _reduced_axes(axis, ndim)) if ndim else g
 
 

@@ -138,9 +138,20 @@ def require_length(value, length: int, where: str):
         )
 
 
+_ONCE = (int, slice, type(None), type(Ellipsis), np.int64)  # index items that never name a position twice
+
+
+def _selects_once(index) -> bool:
+    if type(index) in _ONCE:
+        return True
+    return type(index) is tuple and all(type(item) in _ONCE for item in index)
+
+
 def require_distinct(array, index, where: str):
     """``y[index] = v`` with an integer array: a position named twice (``[3, -1]`` of 4 items too) keeps
     one write, which s2sad cannot tell."""
+    if _selects_once(index):
+        return  # the common case, first: this runs once per loop trip
     shape = np.shape(array)  # numpy's positions, for any array: the index alone decides
     positions = np.arange(math.prod(shape)).reshape(shape)[index]
     if np.unique(positions).size != np.size(positions):

@@ -34,6 +34,8 @@ class Shape:
 
 def shape_of(x):
     """An array's shape and dtype (no copy of its values kept alive); anything else as it is."""
+    if type(x) is np.ndarray:  # the common case, first: it runs once per loop trip
+        return Shape(x.shape, x.dtype) if x.ndim else x
     return Shape(x.shape, x.dtype) if isinstance(x, np.ndarray) and x.ndim else x
 
 
@@ -48,7 +50,7 @@ def _shape(x):
     kind = type(x)
     if kind is np.ndarray or kind is Shape:
         return x.shape
-    return () if kind is float else np.shape(x)
+    return () if kind is float or kind is np.float64 else np.shape(x)
 
 
 def _ndim(x):
@@ -103,14 +105,20 @@ def unbroadcast(g, x, *more):
     With ``more``, down to the shape ``x`` and ``more`` broadcast to together
     (the shape of a value computed elementwise from them, no longer kept).
     """
-    if type(g) is float and type(x) is float and not more:
-        return g  # scalar code: nothing to sum
-    g_shape = _shape(g)
-    if _shape(x) == g_shape or any(_shape(value) == g_shape for value in more):
-        return g  # g has the broadcast shape: if one of them has it too, so do they all together
-    if not more and type(x) is float:  # the common reduction to a Python float: one call
-        return float(np.add.reduce(g, axis=None)) if type(g) is np.ndarray else _as_float(_summed(g, None))
-    shape = np.broadcast_shapes(np.shape(x), *map(np.shape, more)) if more else np.shape(x)
+    if not more and type(g) is type(x) and (type(g) is float or (type(g) is np.ndarray and g.shape == x.shape)):
+        return g  # the common cases, first: nothing to sum (this runs once per operand and loop trip)
+    g_shape, x_shape = _shape(g), _shape(x)
+    if x_shape == g_shape:
+        return g
+    for value in more:
+        if _shape(value) == g_shape:
+            return g  # g has the broadcast shape: if one of them has it too, so do they all together
+    if not more and not x_shape and type(g) is np.ndarray:  # the common reduction to a number: one call
+        total = np.add.reduce(g, axis=None)
+        return float(total) if type(x) is float else total
+    if not more and type(x) is float:
+        return _as_float(_summed(g, None))
+    shape = _broadcast_shape(x_shape, *map(_shape, more)) if more else x_shape
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
@@ -121,6 +129,17 @@ def unbroadcast(g, x, *more):
     if all(type(value) is float for value in (x, *more)):
         return _as_float(summed)
     return summed
+
+
+def _broadcast_shape(*shapes) -> tuple:
+    """``np.broadcast_shapes`` of shapes the forward sweep broadcast together (so they agree), at a
+    fraction of its cost: each axis the length other than one, if any."""
+    lengths = [1] * max(map(len, shapes))
+    for shape in shapes:
+        for axis, length in enumerate(shape, len(lengths) - len(shape)):
+            if length != 1:
+                lengths[axis] = length
+    return tuple(lengths)
 
 
 def _as_float(value):
@@ -199,10 +218,11 @@ def owned(value):
 def zeros_like(x):
     """A zero gradient for ``x``: 0.0 for a Python float, zeros for an array, a list of them for a
     list or a tuple, a dict for a dict or an object with fields (see structures)."""
+    kind = type(x)
+    if kind is np.ndarray or kind is Shape:  # the common case, first: it runs once per loop trip
+        return np.zeros(x.shape, x.dtype)
     if x is None or (isinstance(x, float) and not isinstance(x, np.generic)):
         return 0.0  # None: a name this path never assigned, so nothing reads its adjoint
-    if isinstance(x, Shape):
-        return _zeros(x)
     if structures.is_container(x):
         return structures.zero_parts(x, zeros_like)
     return np.zeros_like(x)
@@ -225,7 +245,7 @@ def _added(a, b):
 @allocates
 def as_list(items) -> list:
     """A sequence parameter's adjoint (an array's rows, pieces) as the adjoint of a list; a dict's as it is."""
-    return items if isinstance(items, dict) else list(items)
+    return dict(items) if isinstance(items, dict) else list(items)  # a new one: the reverse sweep updates it
 
 
 @allocates

@@ -366,7 +366,13 @@ class _ReverseSweep:
         adjoint = self.names.adjoint(name)
         current = self.adjoints.get(name)
         if name in self.function.lists:
-            if current is not None:
+            held = current is not None and current.deep_equals(cst.Name(adjoint)) and name in self.owned
+            if held and _reads_item(contribution, self.rt("getitem_adjoint")):
+                # An item's adjoint added into that item of the list's own adjoint: no list of zeros.
+                g, x, index = (arg.value for arg in contribution.args)
+                contribution = call(self.rt("add_to_part"), current, x, index, g)
+                self.updated_in_place.add(name)
+            elif current is not None:
                 contribution = call(self.rt("add_lists"), current, contribution)
             else:
                 contribution = call(self.rt("as_list"), contribution)
@@ -398,6 +404,16 @@ class _ReverseSweep:
             self.owned.add(name)
         else:
             self.owned.discard(name)
+
+
+def _reads_item(contribution: cst.BaseExpression, getitem_adjoint: cst.BaseExpression) -> bool:
+    """Whether ``contribution`` is ``_rt.getitem_adjoint(g, x, index)``, its arguments as written."""
+    return (
+        isinstance(contribution, cst.Call)
+        and contribution.func.deep_equals(getitem_adjoint)
+        and len(contribution.args) == 3
+        and all(arg.keyword is None and not arg.star for arg in contribution.args)
+    )
 
 
 def _summed(numpy: str, contribution, dropped: tuple[int, ...], kept: tuple[int, ...]) -> cst.Call:
