@@ -243,15 +243,12 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
         if items is not None:  # a tuple: the callee uses its items, as the caller would
             inner.tuples[name] = items
             arguments[name] = cst.Tuple(elements=[cst.Element(value=i) for i in items])
-    state.shared.stack.append((callee.path, callee.name))
-    state.shared.known_at[(callee.path, callee.name)].append(inner.known)
-    with inner.buffer() as defaults:
+    with _on_stack(inner), inner.buffer() as defaults:
         for param in declared:
             if param.name.value not in arguments and param.name.value not in functions:
                 assignments.assign_name(inner, param.name.value, param.default)
-    body, value = statements.body(inner)
-    state.shared.stack.pop()
-    state.shared.known_at[(callee.path, callee.name)].pop()
+    with _on_stack(inner):
+        body, value = statements.body(inner)
     renames = _renames(state, callee, inner.serial) | (captured or {})
     for name, argument in arguments.items():
         if name in inner_dicts and isinstance(argument, cst.Name):  # the caller's name holds a dict too
@@ -269,6 +266,19 @@ def _inlined(state: State, node: cst.Call, callee: Unit, positional, keywords, l
 
 
 RECURSION_LIMIT = 12  # levels of a recursion unrolled, at most
+
+
+@contextlib.contextmanager
+def _on_stack(inner: State):
+    """While the callee is lowered: on the stack of functions being inlined, with what its call knows."""
+    function = (inner.unit.path, inner.unit.name)
+    inner.shared.stack.append(function)
+    inner.shared.known_at[function].append(inner.known)
+    try:
+        yield
+    finally:
+        inner.shared.stack.pop()
+        inner.shared.known_at[function].pop()
 
 
 def _known_arguments(state: State, inner: State, passed: dict) -> dict[str, object]:
