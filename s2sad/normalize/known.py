@@ -137,10 +137,14 @@ def _item(base, node: cst.Subscript):
 
 def _called_value(state: State, node: cst.Call, value):
     """``len(a)`` of an array of known shape, and the shape of what a library function makes of arrays
-    of known shapes and values written out (``np.delete(a, 0, axis=0)``), found by calling it."""
+    of known shapes and values written out (``np.delete(a, 0, axis=0)``), found by calling it on
+    arrays of that shape holding different values: a result that depends on the values (the shape of
+    ``np.unique(a)``, ``np.argmax(a)``) differs between them, and is not known."""
     positional, keywords = call_arguments(node)
     name = called_name(state, node)
-    if name is None or rules.kind(name) not in ("rule", "zero_derivative", "inactive_only"):
+    if name is None or (
+        name != "builtins.len" and rules.kind(name) not in ("rule", "zero_derivative", "inactive_only")
+    ):
         return None
     arguments = [_evaluable(part, value) for part in positional]
     options = {key: _evaluable(part, value) for key, part in keywords.items()}
@@ -150,7 +154,9 @@ def _called_value(state: State, node: cst.Call, value):
     keys = list(options)
     results = set()
     # A loop's variable stands for each of its values: the result is known if every one gives the same.
-    for values in itertools.islice(itertools.product(*map(_each, (*arguments, *options.values()))), _TRIES + 1):
+    combinations = itertools.product(*map(_each, (*arguments, *options.values())), range(len(_FILLS)))
+    for *values, fill in itertools.islice(combinations, _TRIES * len(_FILLS) + 1):
+        values = [_FILLS[fill](v.shape) if isinstance(v, Shaped) else v for v in values]
         try:
             result = function(*values[: len(arguments)], **dict(zip(keys, values[len(arguments) :], strict=True)))
         except Exception:  # numpy refuses these arguments: the call raises at run time, as written
@@ -255,6 +261,12 @@ def _each(argument) -> tuple:
 
 
 _TRIES = 64  # calls at most, to find a result's shape where a loop's variable is an argument
+# The values an array of known shape holds when a function is called to find its result's shape.
+_FILLS = (
+    lambda shape: np.broadcast_to(np.zeros(()), shape),
+    lambda shape: np.arange(1.0, 1.0 + np.prod(shape, dtype=int)).reshape(shape),
+    lambda shape: np.random.default_rng(0).normal(size=shape),
+)
 _UNKNOWN = object()
 _LARGEST = 1 << 20  # elements: a function called on zeros of a larger shape may allocate too much
 
@@ -266,9 +278,7 @@ def _evaluable(part: cst.BaseExpression, value):
     if isinstance(known, Choices):
         return known
     if isinstance(known, Shaped):
-        if np.prod(known.shape, dtype=np.int64) > _LARGEST:
-            return _UNKNOWN
-        return np.broadcast_to(np.zeros(()), known.shape)
+        return known if np.prod(known.shape, dtype=np.int64) <= _LARGEST else _UNKNOWN
     if known is not None:
         return known
     try:
