@@ -169,3 +169,27 @@ def test_what_stays_refused_is_located(body, line, message, tmp_path):
     with pytest.raises(s2sad.S2SADError, match=re.escape(message)) as raised:
         s2sad.grad(module.f)(_weights(np.random.default_rng(0)), np.ones(3))
     assert f"{module.__file__}:{first + line}:" in str(raised.value)
+
+
+ITEMS_OF_A_TUPLE = """
+import numpy as np
+
+
+def f(x, params):
+    A, b, w = params
+    c = np.tanh(np.sum(x) * w)
+    return np.mean(np.sin(A) + c) + np.sum(np.full((3, 1), np.mean(c))) + np.sum(b * x)
+"""
+
+
+def test_items_of_a_tuple_argument_need_not_share_a_shape(tmp_path):
+    """``params[0]`` and ``params[2]`` of a tuple (not differentiated, no form known) are not rows of one
+    array: ``np.sin(A) + c`` broadcasts c (3,) to A's (3, 3), and c's adjoint is summed back (a random
+    program found it adjoined unsummed)."""
+    module = write_module(tmp_path, ITEMS_OF_A_TUPLE)
+    rng = np.random.default_rng(1)
+    x, params = rng.normal(size=3), (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3))
+    expected = numeric_vjp(lambda v: module.f(v, params), [x], (0,), 1.0)[0]
+    gradient = s2sad.grad(module.f)
+    for _ in range(3):  # the code for any arguments, then the one specialized to their forms
+        np.testing.assert_allclose(gradient(x, params), expected, rtol=1e-6, atol=1e-8)

@@ -55,7 +55,8 @@ def run(unit: Unit, options: Options) -> Unit:
     active = dict(sorted(useful.active.items()))
     names = {id_: frozenset(varied.names.get(id_, ())) for id_ in active}
     zeros_before, zeros_after = _zeros(function.body, active, names, varied.at, useful.at)
-    shapes = ShapeClasses(function.lists, {name: Form(rank, frozenset(ones)) for name, rank, ones in options.shapes})
+    forms = {name: Form(rank, frozenset(ones)) for name, rank, ones in options.shapes}
+    shapes = ShapeClasses(function.lists, forms, arrays=frozenset(options.wrt) - function.lists)
     shapes.block(function.body, depth=0)
     same_shape = shapes.same_shape()
     shaped_by = shaped_by_sources(function, unit.names.temp("n", 0)[:-1])

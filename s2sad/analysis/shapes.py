@@ -40,8 +40,9 @@ class ShapeClasses:
     of the body). Items of a list need not share a shape.
     """
 
-    def __init__(self, lists: frozenset[str], forms: dict[str, "Form"] | None = None):
+    def __init__(self, lists: frozenset[str], forms: dict[str, "Form"] | None = None, arrays=frozenset()):
         self.lists = lists  # names that hold lists (or a function's parts): their items differ in shape
+        self.arrays = arrays  # parameters that hold an array or a number (differentiated, not containers)
         self.versions: Counter = Counter()  # name -> its current version, numbered uniquely across the function
         self.fresh = itertools.count(1)
         self.parent: dict[tuple[str, int], tuple[str, int]] = {}
@@ -257,12 +258,19 @@ class ShapeClasses:
                 self.parent[output] = _SCALAR
                 return
         signature = _index_signature(index)
-        if signature is not None:
+        if signature is not None and not self.may_be_sequence(base):
             place = (self.root(base), signature)
             if place in self.indexed:
                 self.parent[output] = self.root(self.indexed[place])
             else:
                 self.indexed[place] = output
+
+    def may_be_sequence(self, key) -> bool:
+        """Whether ``key`` may hold a tuple or list, whose items (``p[0]``, ``p[2]``) need not share a
+        shape as an array's rows do: a value from outside the function (a parameter, a global) whose
+        form no call told, or a copy of one."""
+        root = self.root(key)
+        return root != _SCALAR and root[1] == 0 and root[0] not in self.arrays and self.form(root) is None
 
     def form(self, key) -> Form | None:
         """The form of a version: known from a call or an operation, or a scalar's."""
