@@ -33,9 +33,6 @@ from s2sad.errors import BadArgument
 from s2sad.frontend import load
 from s2sad.runtime.derivatives import call_derivative
 
-# What each kind of derivative returns: the parts, as paths into its result, and their meaning.
-REVERSE_KINDS = ("grad", "value_and_grad", "vjp")
-
 
 def parts(kind: str, wrt_count: int, wrt_tuple: bool) -> list[tuple[int, ...]]:
     """The paths of the arrays a derivative of ``kind`` returns: ``()`` for a single array."""

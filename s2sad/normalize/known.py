@@ -193,8 +193,8 @@ def _symbolic(state: State, node: cst.BaseExpression, value) -> Symbolic | None:
             texts.append(known.text)
         elif known is not None:
             texts.append(repr(known))
-        elif _written_out(part):
-            if arithmetic and type(ast.literal_eval(_code(part))) not in (int, bool):
+        elif (literal := _literal(part)) is not _UNKNOWN:
+            if arithmetic and type(literal) not in (int, bool):
                 return None  # arithmetic on numbers (x / 2.0), not on lengths: no shape decides it
             texts.append(_code(part))
         else:  # unknown here (a loop's variable): known, or not, with the arguments
@@ -225,12 +225,12 @@ def _parts(state: State, node: cst.BaseExpression):
     ], lambda t: f"{name}({', '.join(k + x for k, x in zip(keywords, t, strict=True))})"
 
 
-def _written_out(node: cst.BaseExpression) -> bool:
+def _literal(node: cst.BaseExpression):
+    """The value of a literal written out (``0``, ``-1``, ``(0, 1)``, ``None``); else _UNKNOWN."""
     try:
-        ast.literal_eval(_code(node))
-        return True
+        return ast.literal_eval(_code(bare(node)))
     except (ValueError, SyntaxError):
-        return False
+        return _UNKNOWN
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -279,12 +279,7 @@ def _evaluable(part: cst.BaseExpression, value):
         return known
     if isinstance(known, Shaped):
         return known if np.prod(known.shape, dtype=np.int64) <= _LARGEST else _UNKNOWN
-    if known is not None:
-        return known
-    try:
-        return ast.literal_eval(cst.Module([]).code_for_node(bare(part)))
-    except (ValueError, SyntaxError):
-        return _UNKNOWN
+    return known if known is not None else _literal(part)
 
 
 def _name_value(state: State, name: str, seen: frozenset[str]):
