@@ -21,7 +21,6 @@ helpers have no rules of their own, and s2sad refuses them where they are needed
 
 from __future__ import annotations
 
-import functools
 import inspect
 import weakref
 
@@ -78,7 +77,7 @@ def tangent(derivative, part: tuple[int, ...], tangents, arguments: tuple):
 def _meaning(derivative, part: tuple[int, ...]):
     """(F, the wrt name of a gradient part or None, whether the part is F's value)."""
     kind, function, names, _ = derivative.__s2sad_call__
-    scalar = _contracted(function, names) if kind == "vjp" else function
+    scalar = _contracted(function) if kind == "vjp" else function
     if kind == "value_and_grad":
         if part == (0,):
             return scalar, None, True
@@ -151,9 +150,12 @@ def _made(function, key: tuple, make):
     return made[key]
 
 
-@functools.cache
-def _contracted(function, names: tuple[str, ...]):
-    """``F(*args, w) = sum(function(*args) * w)``, whose gradient in ``names`` is vjp(function)(*args, w)."""
+def _contracted(function):
+    """``F(*args, w) = sum(function(*args) * w)``, whose gradient is vjp(function)(*args, w); made once."""
+    return _made(function, ("contracted",), lambda: _contraction(function))
+
+
+def _contraction(function):
     parameters = list(inspect.signature(function).parameters)
     (seed,) = compose.direction_names(function, ("w",))
     name = f"contracted_{function.__name__}"
